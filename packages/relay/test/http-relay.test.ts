@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startHttpRelay, type HttpRelayHandle, type HttpRelayOptions } from './http-relay.ts';
+import { startHttpRelay, type HttpRelayHandle, type HttpRelayOptions } from '../src/http-relay.ts';
 
 async function withRelay(opts: HttpRelayOptions, fn: (r: HttpRelayHandle) => Promise<void>): Promise<void> {
   const relay = await startHttpRelay({ inboxTimeoutMs: 2000, linkTimeoutMs: 2000, ...opts });

@@ -1,0 +1,93 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Database } from 'better-sqlite3';
+import { GroupCommitter } from '../db/group-commit.ts';
+import { openDatabase } from '../db/sqlite.ts';
+import { BlobStore } from './blob-store.ts';
+import { LocalBus } from './bus.ts';
+import { PathPolicyFileStore } from './path-policy.ts';
+import { QuotaFileStore } from './quota-file-store.ts';
+import { BlobRefs, type SqliteContext } from './sqlite/context.ts';
+import { SqliteEventStore } from './sqlite/event-store.ts';
+import { SqliteFileStore } from './sqlite/file-store.ts';
+import { SqliteGrantStore } from './sqlite/grant-store.ts';
+import { SqliteReplayGuard } from './sqlite/replay-guard.ts';
+import { SqliteCookieSessionStore } from './sqlite/session-store.ts';
+import { SqliteSignupTokenStore } from './sqlite/signup-token-store.ts';
+import { SqliteUserStore } from './sqlite/user-store.ts';
+import type { HomeserverStore, HomeserverStoreOptions, Revocation, StoredEvent } from './types.ts';
+
+/**
+ * Contents up to this size live inline in SQLite; larger ones become blob files. Chosen from
+ * `benchmarks/homeserver-storage.ts` (see BENCHMARKS.md): inline stays cheaper than a file up to here.
+ */
+export const DEFAULT_INLINE_THRESHOLD = 16 * 1024;
+
+export interface SqliteStoreExtras {
+  /** `group` (default) or `single` (one transaction per write; the benchmark's baseline). */
+  commitMode?: 'group' | 'single';
+}
+
+/** The embedded (SQLite + files) implementation of every store, built by plain constructor injection. */
+export class SqliteHomeserverStore implements HomeserverStore {
+  readonly users: SqliteUserStore;
+  readonly signupTokens: SqliteSignupTokenStore;
+  readonly sessions: SqliteCookieSessionStore;
+  readonly grants: SqliteGrantStore;
+  readonly authTokenReplay: SqliteReplayGuard;
+  readonly files: PathPolicyFileStore;
+  /** The bookkeeping layer without policy (tests, admin tools, benchmarks). */
+  readonly rawFiles: SqliteFileStore;
+  readonly events: SqliteEventStore;
+  readonly revocations: LocalBus<Revocation>;
+  readonly db: Database;
+  readonly committer: GroupCommitter;
+  readonly blobs: BlobStore;
+  /** Orphan blob files removed at start-up (left by a crash between blob rename and commit). */
+  readonly sweptBlobs: number;
+  private closed = false;
+
+  constructor(options: HomeserverStoreOptions & SqliteStoreExtras) {
+    mkdirSync(options.dataDir, { recursive: true });
+    const fsync = options.durability === 'fsync';
+    this.db = openDatabase(join(options.dataDir, 'homeserver.sqlite'), { durability: options.durability });
+    this.committer = new GroupCommitter(this.db, { mode: options.commitMode });
+    this.blobs = new BlobStore(join(options.dataDir, 'blobs'), { fsync });
+    this.revocations = new LocalBus<Revocation>();
+    const ctx: SqliteContext = {
+      db: this.db,
+      committer: this.committer,
+      blobs: this.blobs,
+      eventBus: new LocalBus<StoredEvent>(),
+      revocations: this.revocations,
+      inlineThreshold: options.inlineThreshold ?? DEFAULT_INLINE_THRESHOLD,
+      defaultQuotaMb: options.defaultQuotaMb ?? null,
+    };
+    const refs = new BlobRefs(this.db);
+    this.sweptBlobs = this.blobs.sweep(refs.isReferenced);
+    this.users = new SqliteUserStore(ctx, refs);
+    this.signupTokens = new SqliteSignupTokenStore(ctx);
+    this.sessions = new SqliteCookieSessionStore(ctx);
+    this.grants = new SqliteGrantStore(ctx);
+    this.authTokenReplay = new SqliteReplayGuard(ctx);
+    this.events = new SqliteEventStore(ctx);
+    this.rawFiles = new SqliteFileStore(ctx, refs);
+    this.files = new PathPolicyFileStore(new QuotaFileStore(this.rawFiles, this.users, ctx.defaultQuotaMb), this.users);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.committer.close();
+    this.db.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/** Opens the embedded store in `dataDir` (creating it), running pending migrations. */
+export async function openHomeserverStore(options: HomeserverStoreOptions & SqliteStoreExtras): Promise<SqliteHomeserverStore> {
+  return new SqliteHomeserverStore(options);
+}

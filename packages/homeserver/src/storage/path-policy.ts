@@ -1,0 +1,67 @@
+import { storageErrors } from './errors.ts';
+import type { FileContent, FileEntry, FileStore, ListOptions, UserRecord, UserStore, WriteOptions } from './types.ts';
+
+const ROOTS = ['/pub/', '/priv/'];
+
+export function isUnderStorageRoot(path: string): boolean {
+  return ROOTS.some((r) => path.startsWith(r));
+}
+
+/**
+ * Whether `allowed` (a user's allowed_write_paths) permits writing `path`: directory entries (ending
+ * in `/`) match by prefix, file entries exactly. `null` = unrestricted, `[]` = read-only.
+ */
+export function writeAllowed(allowed: string[] | null, path: string): boolean {
+  if (allowed === null) return true;
+  return allowed.some((a) => (a.endsWith('/') ? path.startsWith(a) : path === a));
+}
+
+/**
+ * Outermost layer: storage roots (spec §2.2), file-shaped targets, unknown/disabled users and
+ * per-user allowed write paths (§2.7). Admin operations skip the disabled and allowed-path checks.
+ */
+export class PathPolicyFileStore implements FileStore {
+  constructor(
+    private readonly inner: FileStore,
+    private readonly users: Pick<UserStore, 'get'>,
+  ) {}
+
+  private async writableUser(user: string, path: string, admin: boolean, isPut: boolean): Promise<UserRecord> {
+    if (isPut && path.endsWith('/')) throw storageErrors.notAFile();
+    if (!isUnderStorageRoot(path)) throw storageErrors.writeForbiddenRoot();
+    const u = await this.users.get(user);
+    if (!u) throw storageErrors.userNotFound();
+    if (!admin) {
+      if (isPut && u.disabled) throw storageErrors.userDisabled();
+      if (!writeAllowed(u.allowedWritePaths, path)) throw storageErrors.writePathNotAllowed();
+    }
+    return u;
+  }
+
+  async put(user: string, path: string, body: AsyncIterable<Uint8Array>, options: WriteOptions = {}): Promise<FileEntry> {
+    await this.writableUser(user, path, options.admin ?? false, true);
+    return this.inner.put(user, path, body, options);
+  }
+
+  async delete(user: string, path: string, options: { admin?: boolean } = {}): Promise<void> {
+    await this.writableUser(user, path, options.admin ?? false, false);
+    return this.inner.delete(user, path, options);
+  }
+
+  async get(user: string, path: string, options: { admin?: boolean } = {}): Promise<FileContent | null> {
+    if (!options.admin && !isUnderStorageRoot(path)) throw storageErrors.readForbiddenRoot();
+    if (path.endsWith('/')) return null;
+    return this.inner.get(user, path, options);
+  }
+
+  async head(user: string, path: string, options: { admin?: boolean } = {}): Promise<FileEntry | null> {
+    if (!options.admin && !isUnderStorageRoot(path)) throw storageErrors.readForbiddenRoot();
+    if (path.endsWith('/')) return null;
+    return this.inner.head(user, path, options);
+  }
+
+  async list(user: string, dir: string, options: ListOptions & { admin?: boolean } = {}): Promise<string[] | null> {
+    if (!options.admin && !isUnderStorageRoot(dir)) throw storageErrors.readForbiddenRoot();
+    return this.inner.list(user, dir, options);
+  }
+}

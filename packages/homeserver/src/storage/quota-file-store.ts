@@ -1,0 +1,48 @@
+import { storageErrors } from './errors.ts';
+import { exceedsQuota, storageLimitBytes, writeDelta } from './quota.ts';
+import type { FileContent, FileEntry, FileStore, ListOptions, UserStore, WriteOptions } from './types.ts';
+
+/**
+ * Early quota check (spec §2.8): with a declared size (`Content-Length`) a write that cannot fit is
+ * refused with 507 before any byte is read. The exact check runs again in the commit transaction.
+ */
+export class QuotaFileStore implements FileStore {
+  constructor(
+    private readonly inner: FileStore,
+    private readonly users: Pick<UserStore, 'get'>,
+    private readonly defaultQuotaMb: number | null,
+  ) {}
+
+  async put(user: string, path: string, body: AsyncIterable<Uint8Array>, options: WriteOptions = {}): Promise<FileEntry> {
+    const hint = options.sizeHint;
+    if (hint !== undefined && Number.isFinite(hint) && hint >= 0) {
+      const u = await this.users.get(user);
+      if (u) {
+        const limit = storageLimitBytes(u, this.defaultQuotaMb);
+        if (limit !== null) {
+          const prev = await this.inner.head(user, path, { admin: true });
+          if (exceedsQuota(u.usedBytes, writeDelta(hint, prev ? prev.contentLength : null), limit)) {
+            throw storageErrors.quotaExceeded();
+          }
+        }
+      }
+    }
+    return this.inner.put(user, path, body, options);
+  }
+
+  get(user: string, path: string, options?: { admin?: boolean }): Promise<FileContent | null> {
+    return this.inner.get(user, path, options);
+  }
+
+  head(user: string, path: string, options?: { admin?: boolean }): Promise<FileEntry | null> {
+    return this.inner.head(user, path, options);
+  }
+
+  delete(user: string, path: string, options?: { admin?: boolean }): Promise<void> {
+    return this.inner.delete(user, path, options);
+  }
+
+  list(user: string, dir: string, options?: ListOptions): Promise<string[] | null> {
+    return this.inner.list(user, dir, options);
+  }
+}

@@ -1,0 +1,113 @@
+import type { LocalBus } from '../bus.ts';
+import type { EventQuery, EventStore, EventType, StoredEvent } from '../types.ts';
+import type { SqliteContext } from './context.ts';
+
+export interface EventRow {
+  id: number;
+  type: string;
+  public_key: string;
+  path: string;
+  content_hash: Buffer | null;
+  created_at: number;
+}
+
+export function eventFromRow(r: EventRow): StoredEvent {
+  return {
+    id: r.id,
+    type: r.type as EventType,
+    user: r.public_key,
+    path: r.path,
+    contentHash: r.content_hash ? new Uint8Array(r.content_hash) : null,
+    createdAt: r.created_at,
+  };
+}
+
+/** The smallest string greater (byte-wise) than every string starting with `dir` (which ends in '/'). */
+export function prefixEnd(dir: string): string {
+  return dir.slice(0, -1) + '0';
+}
+
+const SELECT = 'SELECT e.id, e.type, u.public_key, e.path, e.content_hash, e.created_at FROM events e JOIN users u ON u.id = e.user_id';
+
+function clampLimit(limit: number | undefined): number {
+  if (limit === undefined || !Number.isFinite(limit)) return 100;
+  return Math.max(1, Math.min(1000, Math.floor(limit)));
+}
+
+export class SqliteEventStore implements EventStore {
+  readonly bus: LocalBus<StoredEvent>;
+  private readonly ctx: SqliteContext;
+  private readonly feedStmt;
+  private readonly latest;
+  private readonly atCreated;
+  private readonly userIds;
+
+  constructor(ctx: SqliteContext) {
+    this.ctx = ctx;
+    this.bus = ctx.eventBus;
+    const db = ctx.db;
+    this.feedStmt = db.prepare<[number, number], EventRow>(
+      `${SELECT} WHERE e.id > ? AND e.path >= '/pub/' AND e.path < '/pub0' ORDER BY e.id LIMIT ?`,
+    );
+    this.latest = db.prepare<[], { id: number | null }>('SELECT MAX(id) AS id FROM events');
+    this.atCreated = db.prepare<[number], { id: number }>('SELECT id FROM events WHERE created_at = ? ORDER BY id LIMIT 1');
+    this.userIds = db.prepare<[string], { id: number }>('SELECT id FROM users WHERE public_key = ?');
+  }
+
+  async read(q: EventQuery): Promise<StoredEvent[]> {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    const cmp = q.reverse ? '<' : '>';
+    if (q.users) {
+      if (q.users.length === 0) return [];
+      const perUser: string[] = [];
+      for (const { user, cursor } of q.users) {
+        const u = this.userIds.get(user);
+        if (!u) continue;
+        if (cursor === undefined || cursor === null) {
+          perUser.push('e.user_id = ?');
+          params.push(u.id);
+        } else {
+          perUser.push(`(e.user_id = ? AND e.id ${cmp} ?)`);
+          params.push(u.id, cursor);
+        }
+      }
+      if (perUser.length === 0) return [];
+      where.push(`(${perUser.join(' OR ')})`);
+    }
+    if (q.cursor !== undefined && q.cursor !== null) {
+      where.push(`e.id ${cmp} ?`);
+      params.push(q.cursor);
+    }
+    if (q.paths && q.paths.length > 0) {
+      const alts: string[] = [];
+      for (const p of q.paths) {
+        if (p.endsWith('/')) {
+          // A range on the raw string: no LIKE, so '%' and '_' in paths are ordinary characters.
+          alts.push('(e.path >= ? AND e.path < ?)');
+          params.push(p, prefixEnd(p));
+        } else {
+          alts.push('e.path = ?');
+          params.push(p);
+        }
+      }
+      where.push(`(${alts.join(' OR ')})`);
+    }
+    if (q.publicOnly) where.push("e.path >= '/pub/' AND e.path < '/pub0'");
+    const sql = `${SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY e.id ${q.reverse ? 'DESC' : 'ASC'} LIMIT ?`;
+    params.push(clampLimit(q.limit));
+    return (this.ctx.db.prepare(sql).all(...params) as EventRow[]).map(eventFromRow);
+  }
+
+  async feed(cursor: number, limit: number): Promise<StoredEvent[]> {
+    return this.feedStmt.all(cursor, clampLimit(limit)).map(eventFromRow);
+  }
+
+  async latestId(): Promise<number> {
+    return this.latest.get()?.id ?? 0;
+  }
+
+  async idAtCreatedAt(createdAtMicros: number): Promise<number | null> {
+    return this.atCreated.get(createdAtMicros)?.id ?? null;
+  }
+}

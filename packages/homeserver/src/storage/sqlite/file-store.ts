@@ -1,0 +1,352 @@
+import { bytesToHex, createBlake3, nowMicros } from '@pubky-ts/common';
+import type { Database } from 'better-sqlite3';
+import type { TempBlob } from '../blob-store.ts';
+import { detectContentType } from '../content-type.ts';
+import { StorageError, storageErrors } from '../errors.ts';
+import { exceedsQuota, FILE_OVERHEAD_BYTES, storageLimitBytes, writeDelta } from '../quota.ts';
+import type { FileContent, FileEntry, FileStore, ListOptions, StoredEvent, WriteOptions } from '../types.ts';
+import { BlobRefs, type SqliteContext, type UserRow } from './context.ts';
+import { prefixEnd } from './event-store.ts';
+import { quotaFromRow } from './quota-columns.ts';
+
+interface EntryRow {
+  path: string;
+  content_hash: Buffer;
+  content_length: number;
+  content_type: string;
+  modified_at: number;
+  created_at: number;
+}
+
+interface EntryDataRow extends EntryRow {
+  inline_data: Buffer | null;
+}
+
+/** A fully received body, not yet committed. */
+interface StagedBody {
+  hash: Uint8Array;
+  hashHex: string;
+  length: number;
+  contentType: string;
+  /** Set for inline bodies; otherwise the bytes are in the (promoted, pinned) blob `hashHex`. */
+  inline: Buffer | null;
+}
+
+export function etagOf(hash: Uint8Array): string {
+  return `"${Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('base64')}"`;
+}
+
+function entryFromRow(user: string, r: EntryRow): FileEntry {
+  const hash = new Uint8Array(r.content_hash);
+  return {
+    user,
+    path: r.path,
+    contentHash: hash,
+    contentLength: r.content_length,
+    contentType: r.content_type,
+    modifiedAt: r.modified_at,
+    createdAt: r.created_at,
+    etag: etagOf(hash),
+  };
+}
+
+/** Paths of the ancestors of a file path: `/pub/a/b` → `/pub`, `/pub/a`. */
+export function ancestorFiles(path: string): string[] {
+  const out: string[] = [];
+  for (let i = path.indexOf('/', 1); i > 0; i = path.indexOf('/', i + 1)) out.push(path.slice(0, i));
+  return out;
+}
+
+async function* once(b: Uint8Array): AsyncIterable<Uint8Array> {
+  yield b;
+}
+
+/**
+ * The bookkeeping + blob layer: streams the body (hashing with BLAKE3 and sniffing the type as it
+ * goes), keeps small bodies in memory for inline storage and spills larger ones to a temp blob, then
+ * hands the finalisation (entry upsert, blob reference, PUT/DEL event, `used_bytes`) to the group
+ * committer as one unit. Enforces the checks that must hold at commit time: user exists, collisions
+ * (unless admin), quota. Root/permission policy is the job of the layers above.
+ */
+export class SqliteFileStore implements FileStore {
+  private readonly ctx: SqliteContext;
+  private readonly refs: BlobRefs;
+  private readonly userByKey;
+  private readonly userById;
+  private readonly entryMeta;
+  private readonly entryData;
+  private readonly entryForWrite;
+  private readonly underDir;
+  private readonly ancestorsExist;
+  private readonly upsertEntry;
+  private readonly deleteEntry;
+  private readonly insertEvent;
+  private readonly addUsage;
+  private readonly listAsc;
+  private readonly listDesc;
+  private readonly firstAfter;
+  private readonly lastBefore;
+  private readonly firstFrom;
+
+  constructor(ctx: SqliteContext, refs: BlobRefs) {
+    this.ctx = ctx;
+    this.refs = refs;
+    const db = ctx.db;
+    this.userByKey = db.prepare<[string], UserRow>('SELECT * FROM users WHERE public_key = ?');
+    this.userById = db.prepare<[number], UserRow>('SELECT * FROM users WHERE id = ?');
+    const meta = 'path, content_hash, content_length, content_type, modified_at, created_at';
+    this.entryMeta = db.prepare<[string, string], EntryRow>(
+      `SELECT ${meta} FROM entries WHERE user_id = (SELECT id FROM users WHERE public_key = ?) AND path = ?`,
+    );
+    this.entryData = db.prepare<[string, string], EntryDataRow>(
+      `SELECT ${meta}, inline_data FROM entries WHERE user_id = (SELECT id FROM users WHERE public_key = ?) AND path = ?`,
+    );
+    this.entryForWrite = db.prepare<[number, string], { id: number; content_hash: Buffer; content_length: number; is_inline: number; created_at: number }>(
+      'SELECT id, content_hash, content_length, inline_data IS NOT NULL AS is_inline, created_at FROM entries WHERE user_id = ? AND path = ?',
+    );
+    this.underDir = db.prepare<[number, string, string], { one: number }>(
+      'SELECT 1 AS one FROM entries WHERE user_id = ? AND path >= ? AND path < ? LIMIT 1',
+    );
+    this.ancestorsExist = db.prepare<[number, string], { one: number }>(
+      'SELECT 1 AS one FROM entries WHERE user_id = ? AND path IN (SELECT value FROM json_each(?)) LIMIT 1',
+    );
+    this.upsertEntry = db.prepare(
+      `INSERT INTO entries (user_id, path, content_hash, content_length, content_type, inline_data, modified_at, created_at)
+       VALUES (@user_id, @path, @hash, @length, @type, @inline, @now, @now)
+       ON CONFLICT(user_id, path) DO UPDATE SET content_hash = @hash, content_length = @length,
+         content_type = @type, inline_data = @inline, modified_at = @now
+       RETURNING created_at`,
+    );
+    this.deleteEntry = db.prepare('DELETE FROM entries WHERE id = ?');
+    this.insertEvent = db.prepare<[string, number, string, Buffer | null, number]>(
+      'INSERT INTO events (type, user_id, path, content_hash, created_at) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.addUsage = db.prepare<[number, number]>('UPDATE users SET used_bytes = used_bytes + ? WHERE id = ?');
+    this.listAsc = db.prepare<[number, string, string, number], { path: string }>(
+      'SELECT path FROM entries WHERE user_id = ? AND path > ? AND path < ? ORDER BY path LIMIT ?',
+    );
+    this.listDesc = db.prepare<[number, string, string, number], { path: string }>(
+      'SELECT path FROM entries WHERE user_id = ? AND path > ? AND path < ? ORDER BY path DESC LIMIT ?',
+    );
+    this.firstAfter = db.prepare<[number, string, string], { path: string }>(
+      'SELECT path FROM entries WHERE user_id = ? AND path > ? AND path < ? ORDER BY path LIMIT 1',
+    );
+    this.firstFrom = db.prepare<[number, string, string], { path: string }>(
+      'SELECT path FROM entries WHERE user_id = ? AND path >= ? AND path < ? ORDER BY path LIMIT 1',
+    );
+    this.lastBefore = db.prepare<[number, string, string], { path: string }>(
+      'SELECT path FROM entries WHERE user_id = ? AND path > ? AND path < ? ORDER BY path DESC LIMIT 1',
+    );
+  }
+
+  /** True if writing `path` would make a file and a directory share a name (spec §2.3). */
+  collides(userId: number, path: string): boolean {
+    if (this.underDir.get(userId, `${path}/`, `${path}0`)) return true;
+    const ancestors = ancestorFiles(path);
+    return ancestors.length > 0 && this.ancestorsExist.get(userId, JSON.stringify(ancestors)) !== undefined;
+  }
+
+  async put(user: string, path: string, body: AsyncIterable<Uint8Array>, options: WriteOptions = {}): Promise<FileEntry> {
+    if (path.endsWith('/') || !path.startsWith('/')) throw storageErrors.notAFile();
+    const u = this.userByKey.get(user);
+    if (!u) throw storageErrors.userNotFound();
+    if (!options.admin && this.collides(u.id, path)) throw storageErrors.pathCollision();
+
+    // Bytes this write may still add without exceeding the quota (as of now; re-checked at commit).
+    const limit = storageLimitBytes(quotaFromRow(u), this.ctx.defaultQuotaMb);
+    let maxLength = Infinity;
+    if (limit !== null) {
+      const prev = this.entryForWrite.get(u.id, path);
+      maxLength = limit - u.used_bytes + (prev ? prev.content_length : -FILE_OVERHEAD_BYTES);
+    }
+
+    const staged = await this.stage(path, body, maxLength, options.signal);
+    try {
+      return await this.ctx.committer.submit(
+        (db) => this.finalizePut(db, u.id, user, path, staged, options),
+        (r) => this.afterCommit(r.event, r.released),
+      ).then((r) => r.entry);
+    } finally {
+      if (!staged.inline) this.ctx.blobs.unpin(staged.hashHex);
+    }
+  }
+
+  private async stage(path: string, body: AsyncIterable<Uint8Array>, maxLength: number, signal?: AbortSignal): Promise<StagedBody> {
+    const hasher = await createBlake3();
+    const threshold = this.ctx.inlineThreshold;
+    let contentType: string | null = null;
+    let length = 0;
+    let buffered: Uint8Array[] = [];
+    let temp: TempBlob | null = null;
+    try {
+      for await (const raw of body) {
+        signal?.throwIfAborted();
+        const chunk = raw instanceof Uint8Array ? raw : new Uint8Array(raw as ArrayBuffer);
+        if (chunk.length === 0) continue;
+        if (contentType === null) contentType = detectContentType(path, chunk);
+        length += chunk.length;
+        if (length > maxLength) throw storageErrors.quotaExceeded();
+        hasher.update(chunk);
+        if (temp) {
+          await temp.write(chunk);
+        } else if (length <= threshold) {
+          // Copy: callers (HTTP streams) may reuse their buffers.
+          buffered.push(Uint8Array.prototype.slice.call(chunk));
+        } else {
+          temp = await this.ctx.blobs.createTemp();
+          for (const b of buffered) await temp.write(b);
+          buffered = [];
+          await temp.write(chunk);
+        }
+      }
+      signal?.throwIfAborted();
+      const hash = hasher.digest();
+      const hashHex = bytesToHex(hash);
+      const type = contentType ?? detectContentType(path, new Uint8Array(0));
+      if (temp) {
+        await temp.finish();
+        await this.ctx.blobs.promote(temp, hashHex);
+        return { hash, hashHex, length, contentType: type, inline: null };
+      }
+      return { hash, hashHex, length, contentType: type, inline: Buffer.concat(buffered) };
+    } catch (err) {
+      await temp?.discard();
+      throw err;
+    }
+  }
+
+  private finalizePut(db: Database, userId: number, user: string, path: string, s: StagedBody, options: WriteOptions) {
+    const u = this.userById.get(userId);
+    if (!u) throw storageErrors.userNotFound();
+    if (!options.admin && this.collides(userId, path)) throw storageErrors.pathCollision();
+    const prev = this.entryForWrite.get(userId, path);
+    const delta = writeDelta(s.length, prev ? prev.content_length : null);
+    if (exceedsQuota(u.used_bytes, delta, storageLimitBytes(quotaFromRow(u), this.ctx.defaultQuotaMb))) {
+      throw storageErrors.quotaExceeded();
+    }
+    const now = nowMicros();
+    const hashBuf = Buffer.from(s.hash);
+    if (!s.inline) this.refs.add(hashBuf, s.length);
+    const released: string[] = [];
+    if (prev && !prev.is_inline && this.refs.release(prev.content_hash)) released.push(prev.content_hash.toString('hex'));
+    const { created_at } = this.upsertEntry.get({
+      user_id: userId, path, hash: hashBuf, length: s.length, type: s.contentType, inline: s.inline, now,
+    }) as { created_at: number };
+    const eventId = Number(this.insertEvent.run('PUT', userId, path, hashBuf, now).lastInsertRowid);
+    if (delta !== 0) this.addUsage.run(delta, userId);
+    const entry: FileEntry = {
+      user, path, contentHash: s.hash, contentLength: s.length, contentType: s.contentType,
+      modifiedAt: now, createdAt: created_at, etag: etagOf(s.hash),
+    };
+    const event: StoredEvent = { id: eventId, type: 'PUT', user, path, contentHash: s.hash, createdAt: now };
+    return { entry, event, released };
+  }
+
+  private afterCommit(event: StoredEvent, released: string[]): void {
+    for (const hex of released) this.ctx.blobs.unlinkUnreferenced(hex, this.refs.isReferenced);
+    this.ctx.eventBus.publish(event);
+  }
+
+  async get(user: string, path: string): Promise<FileContent | null> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const r = this.entryData.get(user, path);
+      if (!r) return null;
+      const entry = entryFromRow(user, r);
+      if (r.inline_data) {
+        const inline = new Uint8Array(r.inline_data.buffer, r.inline_data.byteOffset, r.inline_data.byteLength);
+        return { entry, body: once(inline), inline };
+      }
+      if (r.content_length === 0) {
+        const empty = new Uint8Array(0);
+        return { entry, body: once(empty), inline: empty };
+      }
+      const body = await this.ctx.blobs.openRead(r.content_hash.toString('hex'));
+      // Missing file: a concurrent overwrite/delete unlinked it between the lookup and the open; look again.
+      if (body) return { entry, body, inline: null };
+    }
+    throw new StorageError(404, 'blob_missing', 'Not Found');
+  }
+
+  async head(user: string, path: string): Promise<FileEntry | null> {
+    const r = this.entryMeta.get(user, path);
+    return r ? entryFromRow(user, r) : null;
+  }
+
+  async delete(user: string, path: string): Promise<void> {
+    const u = this.userByKey.get(user);
+    if (!u) throw storageErrors.userNotFound();
+    const r = await this.ctx.committer.submit(
+      () => {
+        const prev = this.entryForWrite.get(u.id, path);
+        if (!prev) throw storageErrors.notFound();
+        this.deleteEntry.run(prev.id);
+        const released: string[] = [];
+        if (!prev.is_inline && this.refs.release(prev.content_hash)) released.push(prev.content_hash.toString('hex'));
+        const now = nowMicros();
+        const id = Number(this.insertEvent.run('DEL', u.id, path, null, now).lastInsertRowid);
+        this.addUsage.run(-(prev.content_length + FILE_OVERHEAD_BYTES), u.id);
+        const event: StoredEvent = { id, type: 'DEL', user, path, contentHash: null, createdAt: now };
+        return { event, released };
+      },
+      (r) => this.afterCommit(r.event, r.released),
+    );
+    void r;
+  }
+
+  async list(user: string, dir: string, options: ListOptions = {}): Promise<string[] | null> {
+    if (!dir.endsWith('/')) dir = `${dir}/`;
+    const u = this.userByKey.get(user);
+    if (!u) return null;
+    const limit = Math.max(0, Math.min(1000, Math.floor(options.limit ?? 100)));
+    const hi = prefixEnd(dir);
+    // Every path under `dir` is > dir itself (files never end in '/'), so (dir, hi) bounds the subtree.
+    const cursor = options.cursor ?? null;
+    let out: string[];
+    if (!options.shallow) {
+      if (options.reverse) {
+        const upper = cursor !== null && cursor < hi ? cursor : hi;
+        out = this.listDesc.all(u.id, dir, upper, limit).map((r) => r.path);
+      } else {
+        const lower = cursor !== null && cursor > dir ? cursor : dir;
+        out = this.listAsc.all(u.id, lower, hi, limit).map((r) => r.path);
+      }
+    } else {
+      out = this.listShallow(u.id, dir, hi, cursor, limit, options.reverse ?? false);
+    }
+    if (out.length === 0 && !this.firstAfter.get(u.id, dir, hi)) return null;
+    return out;
+  }
+
+  /**
+   * Immediate children by skip scan: one indexed seek per child, jumping over each sub-directory's
+   * whole subtree, so a page costs O(limit) seeks whatever the tree size.
+   */
+  private listShallow(userId: number, dir: string, hi: string, cursor: string | null, limit: number, reverse: boolean): string[] {
+    const out: string[] = [];
+    const childOf = (p: string): string => {
+      const slash = p.indexOf('/', dir.length);
+      return slash < 0 ? p : p.slice(0, slash + 1);
+    };
+    if (!reverse) {
+      let row = cursor !== null && cursor > dir ? this.firstAfter.get(userId, cursor, hi) : this.firstFrom.get(userId, dir, hi);
+      while (row && out.length < limit) {
+        const child = childOf(row.path);
+        if (cursor === null || child > cursor) out.push(child);
+        // Next candidate: past this child's whole subtree, or just past the file itself.
+        row = child.endsWith('/') ? this.firstFrom.get(userId, prefixEnd(child), hi) : this.firstAfter.get(userId, child, hi);
+      }
+    } else {
+      let upper = cursor !== null && cursor < hi ? cursor : hi;
+      while (out.length < limit) {
+        const row = this.lastBefore.get(userId, dir, upper);
+        if (!row) break;
+        const child = childOf(row.path);
+        out.push(child);
+        // All paths of this child's subtree are >= child.
+        upper = child;
+      }
+    }
+    return out;
+  }
+}
+

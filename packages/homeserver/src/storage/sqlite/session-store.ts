@@ -1,0 +1,61 @@
+import { crockfordEncode, nowMicros, randomBytes } from '@pubky-ts/common';
+import { storageErrors } from '../errors.ts';
+import type { CookieSessionRecord, CookieSessionStore } from '../types.ts';
+import type { SqliteContext } from './context.ts';
+
+interface Row {
+  id: number;
+  secret: string;
+  public_key: string;
+  capabilities: string;
+  created_at: number;
+}
+
+/** 16 random bytes → 26 uppercase Crockford chars (spec §3.3.1). */
+export function generateSessionSecret(): string {
+  return crockfordEncode(randomBytes(16));
+}
+
+export class SqliteCookieSessionStore implements CookieSessionStore {
+  private readonly ctx: SqliteContext;
+  private readonly userId;
+  private readonly insert;
+  private readonly bySecret;
+  private readonly deleteStmt;
+
+  constructor(ctx: SqliteContext) {
+    this.ctx = ctx;
+    const db = ctx.db;
+    this.userId = db.prepare<[string], { id: number }>('SELECT id FROM users WHERE public_key = ?');
+    this.insert = db.prepare<[string, number, string, number]>(
+      'INSERT INTO sessions (secret, user_id, capabilities, created_at) VALUES (?, ?, ?, ?)',
+    );
+    this.bySecret = db.prepare<[string], Row>(
+      `SELECT s.id, s.secret, u.public_key, s.capabilities, s.created_at
+       FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.secret = ?`,
+    );
+    this.deleteStmt = db.prepare<[string], { id: number }>('DELETE FROM sessions WHERE secret = ? RETURNING id');
+  }
+
+  async create(user: string, capabilities: string): Promise<CookieSessionRecord> {
+    const u = this.userId.get(user);
+    if (!u) throw storageErrors.userNotFound();
+    const secret = generateSessionSecret();
+    const createdAt = nowMicros();
+    const id = Number(this.insert.run(secret, u.id, capabilities, createdAt).lastInsertRowid);
+    return { id, secret, user, capabilities, createdAt };
+  }
+
+  async getBySecret(secret: string): Promise<CookieSessionRecord | null> {
+    if (typeof secret !== 'string' || secret.length !== 26) return null;
+    const r = this.bySecret.get(secret);
+    return r ? { id: r.id, secret: r.secret, user: r.public_key, capabilities: r.capabilities, createdAt: r.created_at } : null;
+  }
+
+  async delete(secret: string): Promise<boolean> {
+    const r = this.deleteStmt.get(secret);
+    if (!r) return false;
+    this.ctx.revocations.publish({ kind: 'cookie_session', id: r.id });
+    return true;
+  }
+}

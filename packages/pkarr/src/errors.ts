@@ -35,6 +35,7 @@ export type PkarrErrorCode =
   | 'relay_request_failed'
   | 'relay_body_too_large'
   | 'relay_invalid_header'
+  | 'relay_invalid_payload'
   | 'relay_unexpected_status'
   | 'invalid_relay_url'
   | 'no_network'

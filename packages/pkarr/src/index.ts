@@ -3,6 +3,18 @@ export { PkarrError, type PkarrErrorCode } from './errors.ts';
 export { normalizeName, nameMatches } from './names.ts';
 export { formatHttpDate, parseHttpDate } from './http-date.ts';
 export {
+  RelayClient,
+  RESOLVE_POLICIES,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  HEADER_DHT_STORED_NODES,
+  HEADER_INVALID_SIGNED_PACKET_SEQ,
+  RELAY_CONTENT_TYPE,
+  type ResolvePolicy,
+  type RelayClientOptions,
+  type RelayResolveOptions,
+  type RelayPublishOptions,
+} from './relay-client.ts';
+export {
   SignedPacket,
   signable,
   type SignOptions,

@@ -101,7 +101,7 @@ export class SqliteUserStore implements UserStore {
       const user = this.byKey.get(publicKey);
       if (!user) return null;
       const released: string[] = [];
-      for (const { content_hash } of this.fileHashes.iterate(user.id)) {
+      for (const { content_hash } of this.fileHashes.all(user.id)) {
         if (this.refs.release(content_hash)) released.push(content_hash.toString('hex'));
       }
       const sessions = this.sessionIds.all(user.id).map((r) => r.id);

@@ -134,45 +134,66 @@ export type BEncodable =
 
 const te = new TextEncoder();
 
-export function bencode(value: BEncodable): Uint8Array {
-  const parts: Uint8Array[] = [];
-  enc(value, parts);
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
+/** A growable byte buffer; ASCII headers are written byte by byte (no TextEncoder per token). */
+class Writer {
+  buf = new Uint8Array(1024);
+  len = 0;
+  reserve(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.len + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
   }
-  return out;
+  byte(b: number): void {
+    this.reserve(1);
+    this.buf[this.len++] = b;
+  }
+  ascii(s: string): void {
+    this.reserve(s.length);
+    for (let i = 0; i < s.length; i++) this.buf[this.len++] = s.charCodeAt(i);
+  }
+  bytes(b: Uint8Array): void {
+    this.reserve(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+  }
 }
 
-function enc(v: BEncodable, parts: Uint8Array[]): void {
+export function bencode(value: BEncodable): Uint8Array {
+  const w = new Writer();
+  enc(value, w);
+  return w.buf.slice(0, w.len);
+}
+
+function enc(v: BEncodable, w: Writer): void {
   if (v instanceof Uint8Array) {
-    parts.push(te.encode(`${v.length}:`), v);
+    w.ascii(`${v.length}:`);
+    w.bytes(v);
   } else if (typeof v === 'string') {
     const b = te.encode(v);
-    parts.push(te.encode(`${b.length}:`), b);
+    w.ascii(`${b.length}:`);
+    w.bytes(b);
   } else if (typeof v === 'number') {
     if (!Number.isSafeInteger(v)) throw new DhtError('bencode_invalid', `cannot bencode ${v}: not a safe integer`);
-    parts.push(te.encode(`i${v}e`));
+    w.ascii(`i${v}e`);
   } else if (Array.isArray(v)) {
-    parts.push(te.encode('l'));
-    for (const x of v) enc(x, parts);
-    parts.push(te.encode('e'));
+    w.byte(L);
+    for (const x of v) enc(x, w);
+    w.byte(E);
   } else {
-    parts.push(te.encode('d'));
-    // Keys here are ASCII (KRPC names) or latin1 byte strings from bdecode: sort by code unit
-    // equals sort by byte.
+    w.byte(D);
+    // Keys here are ASCII (KRPC names) or latin1 byte strings from bdecode: sorting by code unit
+    // equals sorting by byte.
     const keys = Object.keys(v).sort();
     for (const k of keys) {
       const x = v[k];
       if (x === undefined) continue;
-      const kb = Uint8Array.from(k, (ch) => ch.charCodeAt(0) & 0xff);
-      parts.push(te.encode(`${kb.length}:`), kb);
-      enc(x, parts);
+      w.ascii(`${k.length}:`);
+      for (let i = 0; i < k.length; i++) w.byte(k.charCodeAt(i) & 0xff);
+      enc(x, w);
     }
-    parts.push(te.encode('e'));
+    w.byte(E);
   }
 }

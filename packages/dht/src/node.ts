@@ -228,11 +228,13 @@ export class DhtNode implements AsyncDisposable {
     if (opts.salt && opts.salt.length > MAX_SALT_BYTES) throw new DhtError('invalid_argument', `salt is longer than ${MAX_SALT_BYTES} bytes`);
     const salt = opts.salt && opts.salt.length > 0 ? opts.salt : undefined;
     const target = mutableTarget(key, salt);
+    // Most nodes answer the same item: verify each distinct signature once per lookup.
+    const verified = new Map<string, { seq: number; v: Uint8Array }>();
     yield* this.#stream<MutableItem>(opts.signal, (push, signal) =>
       this.#lookup(target, 'get', { id: this.id, target, seq: opts.seq }, {
         signal,
         onResponse: (body, from) => {
-          const item = this.#checkMutable(body, key, salt, from);
+          const item = this.#checkMutable(body, key, salt, from, verified);
           if (item && (opts.seq === undefined || item.seq > opts.seq)) push(item);
         },
       }),
@@ -415,13 +417,22 @@ export class DhtNode implements AsyncDisposable {
     }
   }
 
-  #checkMutable(body: ResponseBody, key: Uint8Array, salt: Uint8Array | undefined, from: NodeInfo): MutableItem | null {
+  #checkMutable(
+    body: ResponseBody, key: Uint8Array, salt: Uint8Array | undefined, from: NodeInfo,
+    verified: Map<string, { seq: number; v: Uint8Array }>,
+  ): MutableItem | null {
     if (!body.v || !body.k || !body.sig || body.seq === undefined) return null; // no value / no-more-recent
     // §10.12: the key must be the one asked for (so sha1(k ‖ salt) is the target), and signed.
-    if (!bytesEq(body.k, key) || !verifyMutable(body.k, body.seq, body.v, body.sig, salt)) {
+    const sigHex = hex(body.sig);
+    const known = verified.get(sigHex);
+    const ok = bytesEq(body.k, key) && (known
+      ? known.seq === body.seq && bytesEq(known.v, body.v)
+      : verifyMutable(body.k, body.seq, body.v, body.sig, salt));
+    if (!ok) {
       this.#rpc.stats.invalidValues++;
       return null;
     }
+    if (!known && verified.size < 64) verified.set(sigHex, { seq: body.seq, v: body.v });
     const item: MutableItem = { key: body.k, seq: body.seq, value: body.v, signature: body.sig, from: { host: from.host, port: from.port } };
     if (salt) item.salt = salt;
     return item;

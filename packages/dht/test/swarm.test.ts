@@ -192,3 +192,54 @@ test('close() ends running lookups and later calls fail with closed', async () =
   assert.deepEqual(await pending, []);
   await rejectsWith(n.findNode(new Uint8Array(20)), 'closed');
 });
+
+test('a seeded swarm (every table pre-filled, like mainline Testnet) lists every node as bootstrap', async () => {
+  const seeded = await startLocalSwarm(6, { requestTimeoutMs: TIMEOUT });
+  try {
+    assert.equal(seeded.bootstrap.length, 6);
+    assert.ok(seeded.nodes.every((n) => n.routingTableSize() === 5));
+    const kp = Keypair.random();
+    const res = await seeded.nodes[0].putMutable(item(kp, 3, new TextEncoder().encode('seeded')));
+    assert.equal(res.storedAt, 5);
+    const joiner = await DhtNode.start({ host: '127.0.0.1', port: 0, bootstrap: seeded.bootstrap, serverMode: false, requestTimeoutMs: TIMEOUT });
+    try {
+      assert.equal((await joiner.getMutableLatest(kp.publicKey.bytes))?.seq, 3);
+      assert.equal(joiner.stats().timeouts, 0);
+    } finally {
+      await joiner.close();
+    }
+  } finally {
+    await seeded.close();
+  }
+});
+
+test('an item forged with a known signature but another value is refused within one lookup', async () => {
+  const kp = Keypair.random();
+  const good = item(kp, 1, new TextEncoder().encode('genuine'));
+  // Two storing nodes: one answers the genuine item at once, the other 30 ms later the same
+  // signature on another value (so it meets the already-verified signature).
+  const fakes = await Promise.all([RawPeer.open(), RawPeer.open()]);
+  fakes.forEach((fake, i) => {
+    const fakeId = new Uint8Array(randomBytes(20));
+    const v = i === 0 ? good.value : new TextEncoder().encode('tampered');
+    fake.socket.on('message', (buf, rinfo) => {
+      const m = decodeMessage(new Uint8Array(buf));
+      if (m.y !== 'q') return;
+      const base = { id: fakeId, token: new Uint8Array([1, 2, 3, 4]) };
+      const r = m.query.method === 'get' ? { ...base, k: good.key, seq: 1, v, sig: good.signature } : base;
+      setTimeout(() => fake.socket.send(bencode({ t: m.t, y: 'r', r }), rinfo.port, rinfo.address), i * 30);
+    });
+  });
+  const n2 = await DhtNode.start({
+    host: '127.0.0.1', port: 0, bootstrap: fakes.map((f) => `127.0.0.1:${f.port}`), requestTimeoutMs: TIMEOUT,
+  });
+  try {
+    const before = n2.stats().invalidValues;
+    const got = await collect(n2.getMutable(kp.publicKey.bytes));
+    assert.deepEqual(got.map((x) => new TextDecoder().decode(x.value)), ['genuine']);
+    assert.equal(n2.stats().invalidValues - before, 1);
+  } finally {
+    await n2.close();
+    await Promise.all(fakes.map((f) => f.close()));
+  }
+});

@@ -31,6 +31,7 @@ export class GroupCommitter {
   private readonly db: Database;
   private readonly maxBatch: number;
   private readonly mode: 'group' | 'single';
+  private readonly sql: Record<'begin' | 'savepoint' | 'release' | 'rollbackTo' | 'commit', { run(): unknown }>;
   private queue: Pending<any>[] = [];
   private scheduled: NodeJS.Immediate | null = null;
   private closed = false;
@@ -41,6 +42,14 @@ export class GroupCommitter {
     this.db = db;
     this.maxBatch = Math.max(1, options.maxBatch ?? 128);
     this.mode = options.mode ?? 'group';
+    // Prepared once: db.exec() re-parses its SQL on every call.
+    this.sql = {
+      begin: db.prepare('BEGIN IMMEDIATE'),
+      savepoint: db.prepare('SAVEPOINT job'),
+      release: db.prepare('RELEASE job'),
+      rollbackTo: db.prepare('ROLLBACK TO job'),
+      commit: db.prepare('COMMIT'),
+    };
   }
 
   submit<T>(job: CommitJob<T>, afterCommit?: (result: T) => void): Promise<T> {
@@ -77,21 +86,21 @@ export class GroupCommitter {
     const db = this.db;
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     try {
-      db.exec('BEGIN IMMEDIATE');
+      this.sql.begin.run();
     } catch (error) {
       for (const p of batch) p.reject(error);
       return;
     }
     for (const p of batch) {
-      db.exec('SAVEPOINT job');
+      this.sql.savepoint.run();
       try {
         const value = p.job(db);
-        db.exec('RELEASE job');
+        this.sql.release.run();
         outcomes.push({ ok: true, value });
       } catch (error) {
         try {
-          db.exec('ROLLBACK TO job');
-          db.exec('RELEASE job');
+          this.sql.rollbackTo.run();
+          this.sql.release.run();
         } catch {
           // The transaction itself is gone (e.g. SQLITE_FULL aborts it); COMMIT below reports it.
         }
@@ -99,7 +108,7 @@ export class GroupCommitter {
       }
     }
     try {
-      db.exec('COMMIT');
+      this.sql.commit.run();
     } catch (error) {
       try {
         if (db.inTransaction) db.exec('ROLLBACK');

@@ -11,8 +11,11 @@ function startsWith(b: Uint8Array, sig: number[], offset = 0): boolean {
   return true;
 }
 
+const asciiCache = new Map<string, number[]>();
 function ascii(s: string): number[] {
-  return [...s].map((c) => c.charCodeAt(0));
+  let v = asciiCache.get(s);
+  if (!v) asciiCache.set(s, (v = [...s].map((c) => c.charCodeAt(0))));
+  return v;
 }
 
 /** Ordered like the `infer` crate's matchers for the types that overlap (e.g. webp/wav are RIFF). */

@@ -1,4 +1,4 @@
-import { bytesToHex, createBlake3, nowMicros } from '@pubky-ts/common';
+import { blake3, bytesToHex, createBlake3, nowMicros, type Blake3Hasher } from '@pubky-ts/common';
 import type { Database } from 'better-sqlite3';
 import type { TempBlob } from '../blob-store.ts';
 import { detectContentType } from '../content-type.ts';
@@ -172,11 +172,13 @@ export class SqliteFileStore implements FileStore {
   }
 
   private async stage(path: string, body: AsyncIterable<Uint8Array>, maxLength: number, signal?: AbortSignal): Promise<StagedBody> {
-    const hasher = await createBlake3();
     const threshold = this.ctx.inlineThreshold;
     let contentType: string | null = null;
     let length = 0;
     let buffered: Uint8Array[] = [];
+    // Small bodies are hashed in one shot at the end (a streaming hasher costs a WASM instance,
+    // ~140 µs, more than the whole write of a 1 KiB body); only a spilled body streams.
+    let hasher: Blake3Hasher | null = null;
     let temp: TempBlob | null = null;
     try {
       for await (const raw of body) {
@@ -186,29 +188,36 @@ export class SqliteFileStore implements FileStore {
         if (contentType === null) contentType = detectContentType(path, chunk);
         length += chunk.length;
         if (length > maxLength) throw storageErrors.quotaExceeded();
-        hasher.update(chunk);
-        if (temp) {
+        if (temp && hasher) {
+          hasher.update(chunk);
           await temp.write(chunk);
         } else if (length <= threshold) {
           // Copy: callers (HTTP streams) may reuse their buffers.
           buffered.push(Uint8Array.prototype.slice.call(chunk));
         } else {
+          hasher = await createBlake3();
           temp = await this.ctx.blobs.createTemp();
-          for (const b of buffered) await temp.write(b);
+          for (const b of buffered) {
+            hasher.update(b);
+            await temp.write(b);
+          }
           buffered = [];
+          hasher.update(chunk);
           await temp.write(chunk);
         }
       }
       signal?.throwIfAborted();
-      const hash = hasher.digest();
-      const hashHex = bytesToHex(hash);
       const type = contentType ?? detectContentType(path, new Uint8Array(0));
-      if (temp) {
+      if (temp && hasher) {
+        const hash = hasher.digest();
+        const hashHex = bytesToHex(hash);
         await temp.finish();
         await this.ctx.blobs.promote(temp, hashHex);
         return { hash, hashHex, length, contentType: type, inline: null };
       }
-      return { hash, hashHex, length, contentType: type, inline: Buffer.concat(buffered) };
+      const inline = Buffer.concat(buffered);
+      const hash = await blake3(inline);
+      return { hash, hashHex: bytesToHex(hash), length, contentType: type, inline };
     } catch (err) {
       await temp?.discard();
       throw err;

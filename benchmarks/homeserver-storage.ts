@@ -160,7 +160,7 @@ async function putBench() {
 // 3. Inline threshold: the same sizes stored inline vs as blob files.
 
 async function inlineBench() {
-  const sizes = [1024, 4096, 16384, 32768, 65536, 262144];
+  const sizes = (process.env.HS_BENCH_SIZES ?? "1024,4096,16384,32768,65536,131072,262144").split(",").map(Number);
   const rows: string[][] = [];
   for (const size of sizes) {
     const n = Math.max(100, Math.min(QUICK ? 500 : 2000, Math.floor((QUICK ? 16 : 64) * 1024 * 1024 / size)));

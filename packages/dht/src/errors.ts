@@ -10,6 +10,9 @@ import { PubkyError } from '@pubky-ts/common';
  * - `timeout`: no storing node acknowledged a put before the request timeout.
  * - `no_closest_nodes`: the lookup found no node that handed out a write token.
  * - `put_rejected`: every storing node refused the put with a KRPC error (see `krpcCode`).
+ * - `no_nodes_queried` / `no_nodes_responded` / `no_usable_responses`: a get lookup that found no
+ *   item also reached nobody, nobody answered, or nobody answered usefully (a missing item on a
+ *   reachable network just ends the stream empty).
  * - `closed`: the node was closed while the operation was running.
  * - `bind_failed`: the UDP socket could not be bound.
  */

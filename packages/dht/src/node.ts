@@ -230,15 +230,23 @@ export class DhtNode implements AsyncDisposable {
     const target = mutableTarget(key, salt);
     // Most nodes answer the same item: verify each distinct signature once per lookup.
     const verified = new Map<string, { seq: number; v: Uint8Array }>();
-    yield* this.#stream<MutableItem>(opts.signal, (push, signal) =>
-      this.#lookup(target, 'get', { id: this.id, target, seq: opts.seq }, {
+    let pushed = 0;
+    let usable = 0;
+    yield* this.#stream<MutableItem>(opts.signal, async (push, signal) => {
+      const res = await this.#lookup(target, 'get', { id: this.id, target, seq: opts.seq }, {
         signal,
         onResponse: (body, from) => {
           const item = this.#checkMutable(body, key, salt, from, verified);
-          if (item && (opts.seq === undefined || item.seq > opts.seq)) push(item);
+          if (item || (body.token && !body.v)) usable++; // a value, no value, or no-more-recent
+          if (item && (opts.seq === undefined || item.seq > opts.seq)) {
+            pushed++;
+            push(item);
+          }
         },
-      }),
-    );
+      });
+      this.#cacheLookup(target, res);
+      if (pushed === 0 && !res.stopped && !this.#closed) unreachableError(res.counters, usable);
+    });
   }
 
   /** The most recent valid item (highest seq, then larger value) once the lookup completes. */
@@ -603,6 +611,13 @@ export class DhtNode implements AsyncDisposable {
       // a closed socket mid-maintenance: nothing to do
     }
   }
+}
+
+/** Turns an empty lookup's counters into pkarr's outcome errors (spec §4.4, §4.6). */
+function unreachableError(c: LookupCounters, usable: number): void {
+  if (c.queried === 0) throw new DhtError('no_nodes_queried', 'no DHT node was queried (empty routing table and no bootstrap)');
+  if (c.responded === 0) throw new DhtError('no_nodes_responded', `none of the ${c.queried} queried DHT nodes responded`);
+  if (usable === 0) throw new DhtError('no_usable_responses', `none of the ${c.responded} responding DHT nodes returned a usable answer`);
 }
 
 function putError(code: number, count: number, sentTo: number): DhtError {

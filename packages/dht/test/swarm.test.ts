@@ -143,12 +143,19 @@ test('invalid arguments are refused before any traffic', async () => {
   await assert.rejects(async () => { for await (const _ of client.getMutable(new Uint8Array(5))) void _; }, DhtError);
 });
 
-test('a lone node has nobody to store at: no_closest_nodes', async () => {
+test('a lone node has nobody to store at or ask: no_closest_nodes, no_nodes_queried, no_nodes_responded', async () => {
   const lone = await DhtNode.start({ host: '127.0.0.1', port: 0, bootstrap: [], requestTimeoutMs: TIMEOUT });
+  const silent = await RawPeer.open();
   try {
     await rejectsWith(lone.putMutable(item(Keypair.random(), 1, new Uint8Array([1]))), 'no_closest_nodes');
+    await rejectsWith(collect(lone.getMutable(Keypair.random().publicKey.bytes)), 'no_nodes_queried');
+    lone.addNode({ id: new Uint8Array(randomBytes(20)), host: '127.0.0.1', port: silent.port });
+    await rejectsWith(lone.getMutableLatest(Keypair.random().publicKey.bytes), 'no_nodes_responded');
+    // on a reachable network a missing item just ends the stream empty
+    assert.deepEqual(await collect(client.getMutable(Keypair.random().publicKey.bytes)), []);
   } finally {
     await lone.close();
+    await silent.close();
   }
 });
 
@@ -175,8 +182,9 @@ test('storing nodes that hand out tokens but never ack: timeout; forged items ar
   });
   try {
     const before = lonely.stats().invalidValues;
-    assert.deepEqual(await collect(lonely.getMutable(kp.publicKey.bytes)), []);
-    assert.deepEqual(await collect(lonely.getMutable(kp.publicKey.bytes)), []);
+    // Its only answers are forged: nothing streamed, and the lookup reports no usable responses.
+    await rejectsWith(collect(lonely.getMutable(kp.publicKey.bytes)), 'no_usable_responses');
+    await rejectsWith(collect(lonely.getMutable(kp.publicKey.bytes)), 'no_usable_responses');
     assert.equal(lonely.stats().invalidValues - before, 2);
     await rejectsWith(lonely.putMutable(item(kp, 2, new Uint8Array([1]))), 'timeout');
   } finally {

@@ -51,9 +51,16 @@ export class BlobStore {
         return;
       }
       const dir = join(this.root, hashHex.slice(0, 2), hashHex.slice(2, 4));
-      await mkdir(dir, { recursive: true });
+      const created = await mkdir(dir, { recursive: true });
       await rename(temp.path, target);
-      if (this.fsync) await fsyncDir(dir);
+      if (this.fsync) {
+        // The new name must survive power loss too: sync the directory, and its parents if new.
+        await fsyncDir(dir);
+        if (created !== undefined) {
+          await fsyncDir(join(this.root, hashHex.slice(0, 2)));
+          await fsyncDir(this.root);
+        }
+      }
     } catch (err) {
       this.unpin(hashHex);
       throw err;

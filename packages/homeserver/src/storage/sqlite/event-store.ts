@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import type { LocalBus } from '../bus.ts';
 import type { EventQuery, EventStore, EventType, StoredEvent } from '../types.ts';
 import type { SqliteContext } from './context.ts';
@@ -41,6 +42,7 @@ export class SqliteEventStore implements EventStore {
   private readonly latest;
   private readonly atCreated;
   private readonly userIds;
+  private readonly cache = new Map<string, Statement>();
 
   constructor(ctx: SqliteContext) {
     this.ctx = ctx;
@@ -96,7 +98,14 @@ export class SqliteEventStore implements EventStore {
     if (q.publicOnly) where.push("e.path >= '/pub/' AND e.path < '/pub0'");
     const sql = `${SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY e.id ${q.reverse ? 'DESC' : 'ASC'} LIMIT ?`;
     params.push(clampLimit(q.limit));
-    return (this.ctx.db.prepare(sql).all(...params) as EventRow[]).map(eventFromRow);
+    let stmt = this.cache.get(sql);
+    if (!stmt) {
+      // The query shape depends only on how many users/paths are asked for: a small cache suffices.
+      if (this.cache.size >= 64) this.cache.delete(this.cache.keys().next().value!);
+      stmt = this.ctx.db.prepare(sql);
+      this.cache.set(sql, stmt);
+    }
+    return (stmt.all(...params) as EventRow[]).map(eventFromRow);
   }
 
   async feed(cursor: number, limit: number): Promise<StoredEvent[]> {

@@ -234,3 +234,44 @@ test('listing: deep, shallow, cursor, reverse, limit, byte order, LIKE wildcards
     await cleanup();
   }
 });
+
+test('racing writes and deletes of shared contents never lose a referenced blob', async () => {
+  const { store, dataDir, cleanup } = await tempStore({ inlineThreshold: 16 });
+  try {
+    const u = randomUserKey();
+    await store.users.create(u);
+    const contents = ['A', 'B', 'C'].map((c) => Buffer.alloc(5000, c));
+    const ops: Promise<unknown>[] = [];
+    for (let round = 0; round < 30; round++) {
+      for (let p = 0; p < 6; p++) {
+        const path = `/pub/r/${p}`;
+        if ((round + p) % 3 === 0) ops.push(store.files.delete(u, path).catch(() => undefined));
+        else ops.push(store.files.put(u, path, chunks(contents[(round * p) % 3])));
+        ops.push(store.files.get(u, path).then(async (g) => (g ? collect(g.body) : null)));
+      }
+      if (round % 5 === 0) await Promise.all(ops.splice(0));
+    }
+    await Promise.all(ops);
+    const listed = (await store.files.list(u, '/pub/r/')) ?? [];
+    let usage = 0;
+    for (const path of listed) {
+      const g = await store.files.get(u, path);
+      assert.ok(g, path);
+      const bytes = await collect(g.body);
+      assert.ok(contents.some((c) => c.equals(bytes)), `${path} has one of the written contents`);
+      usage += bytes.length + 256;
+    }
+    assert.equal((await store.users.get(u))!.usedBytes, usage);
+    const refs = store.db.prepare('SELECT hash, refcount FROM blob_files').all() as { hash: Buffer; refcount: number }[];
+    const counts = store.db.prepare('SELECT content_hash AS hash, COUNT(*) AS n FROM entries WHERE inline_data IS NULL GROUP BY content_hash').all() as { hash: Buffer; n: number }[];
+    assert.deepEqual(
+      refs.map((r) => [r.hash.toString('hex'), r.refcount]).sort(),
+      counts.map((c) => [c.hash.toString('hex'), c.n]).sort(),
+      'refcounts match the entries',
+    );
+    const files = readdirSync(join(dataDir, 'blobs'), { recursive: true }).map(String).filter((n) => /[0-9a-f]{64}$/.test(n));
+    assert.equal(files.length, refs.length, 'no orphan and no missing blob file');
+  } finally {
+    await cleanup();
+  }
+});

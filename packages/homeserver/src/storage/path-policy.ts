@@ -60,7 +60,7 @@ export class PathPolicyFileStore implements FileStore {
     return this.inner.head(user, path, options);
   }
 
-  async list(user: string, dir: string, options: ListOptions & { admin?: boolean } = {}): Promise<string[] | null> {
+  async list(user: string, dir: string, options: ListOptions = {}): Promise<string[] | null> {
     if (!options.admin && !isUnderStorageRoot(dir)) throw storageErrors.readForbiddenRoot();
     return this.inner.list(user, dir, options);
   }

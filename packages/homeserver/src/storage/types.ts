@@ -242,6 +242,8 @@ export interface ListOptions {
   reverse?: boolean;
   /** Immediate children only; sub-directories appear once as `<dir>/<name>/`. */
   shallow?: boolean;
+  /** Admin / WebDAV listing: any directory, including outside `/pub/` and `/priv/`. */
+  admin?: boolean;
 }
 
 /**

@@ -1,0 +1,216 @@
+// PKDNS as the SDK uses it: a user's `_pubky` pointer to their homeserver, and the homeserver's own
+// HTTPS records that say where to reach it over HTTP (spec pkarr-dht-relay §3, homeserver §6, §11).
+import { nowMicros, PublicKey, type Keypair } from '@pubky-ts/common';
+import { pubkyHttpPort, SignedPacket, type DnsRecord, type SVCBRecord } from '@pubky-ts/pkarr';
+import { PkarrResolutionError } from './errors.ts';
+
+/** Where signed packets come from and go to (relays, the DHT, or both). */
+export interface PacketSource {
+  /**
+   * The newest packet known for `key`, or null when none exists. `fresh: true` asks to skip any cache
+   * (used before a read-modify-write publish).
+   */
+  resolve(key: PublicKey, options?: { fresh?: boolean; signal?: AbortSignal }): Promise<SignedPacket | null>;
+  publish(packet: SignedPacket, options?: { signal?: AbortSignal }): Promise<void>;
+}
+
+/** An HTTP endpoint of a homeserver: the origin requests go to. */
+export interface HomeserverEndpoint {
+  /** e.g. `https://homeserver.example` or `http://localhost:6286` */
+  origin: string;
+  /** The record it came from. */
+  priority: number;
+  domain: string;
+}
+
+export const PUBKY_RECORD_NAME = '_pubky';
+export const PUBKY_RECORD_TTL = 3600;
+/** Sign-in republishes the `_pubky` record when it is older than this (reference DEFAULT_STALE_AFTER). */
+export const STALE_AFTER_MS = 3_600_000;
+
+export interface PkdnsOptions {
+  /** Host names served over plain HTTP on the SvcParam-65280 port (testnet); `localhost` always is. */
+  httpHosts?: Iterable<string>;
+  /** How long resolved pointers and endpoints are kept. Default 300 s (pkarr's minimum TTL). */
+  cacheTtlMs?: number;
+  now?: () => number;
+}
+
+interface Cached<T> {
+  value: T;
+  expires: number;
+}
+
+function stripDot(name: string): string {
+  return name.endsWith('.') ? name.slice(0, -1) : name;
+}
+
+function isSvcb(r: DnsRecord): r is SVCBRecord {
+  return r.type === 'HTTPS' || r.type === 'SVCB';
+}
+
+/** The homeserver key a `_pubky` record points at (first HTTPS/SVCB record at `_pubky`), or null. */
+export function homeserverFromPacket(packet: SignedPacket): PublicKey | null {
+  const record = packet.resourceRecords(PUBKY_RECORD_NAME).find(isSvcb);
+  if (!record) return null;
+  return PublicKey.tryParse(stripDot(record.target));
+}
+
+/**
+ * Chooses the HTTP endpoint from a homeserver's packet: the ICANN-domain HTTPS records at the apex,
+ * lowest priority first (the homeserver publishes its domain at priority 10). `localhost` and the
+ * configured HTTP hosts need the port in SvcParam 65280 and are reached over plain HTTP; other
+ * domains over HTTPS on the `port` param or 443. Targets that are `.` or a pkarr key need Pubky TLS,
+ * which neither browsers nor Node's TLS can do, so they are skipped.
+ */
+export function selectEndpoint(packet: SignedPacket, httpHosts: ReadonlySet<string>): HomeserverEndpoint | null {
+  const records = packet
+    .resourceRecords('.')
+    .filter(isSvcb)
+    .filter((r) => r.priority > 0)
+    .sort((a, b) => a.priority - b.priority);
+  for (const r of records) {
+    const domain = stripDot(r.target).toLowerCase();
+    if (domain === '' || PublicKey.tryParse(domain) !== null) continue;
+    if (!/^[a-z0-9.-]+$/.test(domain) || domain.length > 253) continue;
+    if (domain === 'localhost' || httpHosts.has(domain)) {
+      const port = pubkyHttpPort(r.params);
+      if (port === null || port === 0) continue;
+      return { origin: `http://${domain}:${port}`, priority: r.priority, domain };
+    }
+    const port = r.params.port;
+    const origin = port && port !== 443 ? `https://${domain}:${port}` : `https://${domain}`;
+    return { origin, priority: r.priority, domain };
+  }
+  return null;
+}
+
+/** Resolution with a small cache; every failure is a `PkarrResolutionError`. */
+export class Pkdns {
+  readonly source: PacketSource;
+  private readonly httpHosts: Set<string>;
+  private readonly ttl: number;
+  private readonly now: () => number;
+  private readonly homeservers = new Map<string, Cached<PublicKey>>();
+  private readonly endpoints = new Map<string, Cached<HomeserverEndpoint>>();
+
+  constructor(source: PacketSource, options: PkdnsOptions = {}) {
+    this.source = source;
+    this.httpHosts = new Set([...(options.httpHosts ?? [])].map((h) => h.toLowerCase()));
+    this.ttl = options.cacheTtlMs ?? 300_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  private async packet(key: PublicKey, signal?: AbortSignal): Promise<SignedPacket | null> {
+    try {
+      return await this.source.resolve(key, { signal });
+    } catch (e) {
+      throw new PkarrResolutionError('pkarr_unavailable', key.z32, `could not resolve the PKARR packet of ${key.z32}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /** The homeserver the user's `_pubky` record names; null when the user has no packet or no record. */
+  async getHomeserverOf(user: PublicKey, signal?: AbortSignal): Promise<PublicKey | null> {
+    const hit = this.homeservers.get(user.z32);
+    if (hit && hit.expires > this.now()) return hit.value;
+    const packet = await this.packet(user, signal);
+    if (!packet) return null;
+    const hs = homeserverFromPacket(packet);
+    if (hs) this.rememberHomeserver(user, hs);
+    return hs;
+  }
+
+  /** Like getHomeserverOf, but a missing pointer is an error. */
+  async requireHomeserverOf(user: PublicKey, signal?: AbortSignal): Promise<PublicKey> {
+    const hit = this.homeservers.get(user.z32);
+    if (hit && hit.expires > this.now()) return hit.value;
+    const packet = await this.packet(user, signal);
+    if (!packet) {
+      throw new PkarrResolutionError('user_packet_not_found', user.z32, `no PKARR packet found for ${user.z32}: the user has not signed up anywhere, or their record expired`);
+    }
+    const hs = homeserverFromPacket(packet);
+    if (!hs) {
+      throw new PkarrResolutionError('homeserver_not_found', user.z32, `the PKARR packet of ${user.z32} has no usable _pubky record naming a homeserver`);
+    }
+    this.rememberHomeserver(user, hs);
+    return hs;
+  }
+
+  rememberHomeserver(user: PublicKey, homeserver: PublicKey): void {
+    this.homeservers.set(user.z32, { value: homeserver, expires: this.now() + this.ttl });
+  }
+
+  async getEndpoint(homeserver: PublicKey, signal?: AbortSignal): Promise<HomeserverEndpoint> {
+    const hit = this.endpoints.get(homeserver.z32);
+    if (hit && hit.expires > this.now()) return hit.value;
+    const packet = await this.packet(homeserver, signal);
+    if (!packet) {
+      throw new PkarrResolutionError('homeserver_packet_not_found', homeserver.z32, `no PKARR packet found for the homeserver ${homeserver.z32}`);
+    }
+    const endpoint = selectEndpoint(packet, this.httpHosts);
+    if (!endpoint) {
+      throw new PkarrResolutionError(
+        'no_usable_endpoint',
+        homeserver.z32,
+        `the homeserver ${homeserver.z32} publishes no HTTPS record with a domain this client can reach (Pubky TLS endpoints need a native client)`,
+      );
+    }
+    this.endpoints.set(homeserver.z32, { value: endpoint, expires: this.now() + this.ttl });
+    return endpoint;
+  }
+
+  /** Forgets what was cached about a key (after a connection failure, the endpoint may have moved). */
+  forget(key: PublicKey): void {
+    this.homeservers.delete(key.z32);
+    this.endpoints.delete(key.z32);
+  }
+
+  /**
+   * Publishes the user's `_pubky` record pointing at `homeserver`, keeping every other record of their
+   * packet. With `ifOlderThanMs`, does nothing when the current record already points there and is
+   * younger. Answers whether a packet was published.
+   */
+  async publishHomeserver(
+    keypair: Keypair,
+    homeserver: PublicKey,
+    options: { ifOlderThanMs?: number; signal?: AbortSignal } = {},
+  ): Promise<boolean> {
+    const user = keypair.publicKey;
+    let current: SignedPacket | null;
+    try {
+      current = await this.source.resolve(user, { fresh: true, signal: options.signal });
+    } catch (e) {
+      throw new PkarrResolutionError('publish_failed', user.z32, `could not read the current packet of ${user.z32} before publishing: ${(e as Error).message}`, { cause: e });
+    }
+    if (current && options.ifOlderThanMs !== undefined) {
+      const ageMs = this.now() - current.timestamp / 1000;
+      if (ageMs < options.ifOlderThanMs && homeserverFromPacket(current)?.equals(homeserver)) return false;
+    }
+    const kept = (current?.records ?? []).filter((r) => {
+      const label = r.name.split('.')[0];
+      return !label.startsWith(PUBKY_RECORD_NAME) || r.name === user.z32;
+    });
+    const record: SVCBRecord = {
+      type: 'HTTPS',
+      name: PUBKY_RECORD_NAME,
+      ttl: PUBKY_RECORD_TTL,
+      priority: 0,
+      target: homeserver.z32,
+      params: {},
+    };
+    const timestamp = Math.max(nowMicros(), (current?.timestamp ?? 0) + 1);
+    const packet = SignedPacket.sign(keypair, [...kept, record], { timestamp });
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await this.source.publish(packet, { signal: options.signal });
+        this.rememberHomeserver(user, homeserver);
+        return true;
+      } catch (e) {
+        lastError = e;
+        if (options.signal?.aborted) break;
+      }
+    }
+    throw new PkarrResolutionError('publish_failed', user.z32, `could not publish the _pubky record of ${user.z32}: ${(lastError as Error).message}`, { cause: lastError });
+  }
+}

@@ -1,0 +1,260 @@
+// The SDK's entry point, shaped like `@synonymdev/pubky`'s `Pubky`.
+import { AuthToken, Capabilities, Keypair, PublicKey } from '@pubky-ts/common';
+import { defaultCookieMode } from '#platform';
+import { AuthFlow, type AuthFlowHost, type AuthFlowOptions, type AuthFlowState } from './auth-flow.ts';
+import type { FetchLike } from './channel.ts';
+import { ClientError, PubkyHttpError } from './errors.ts';
+import { fetchEventsFeed, streamEvents, type EventsOptions, type EventsPage, type FeedOptions, type PubkyEvent } from './events.ts';
+import { verifyGrant } from './grant.ts';
+import { httpError, PubkyHttp, type CookieMode } from './http.ts';
+import { Pkdns, type PacketSource } from './pkdns.ts';
+import { parsePubkyTarget } from './pubky-url.ts';
+import { RelayPacketSource } from './relay-source.ts';
+import { CookieCredential, credentialFromExport, detailsFromSessionInfo, fetchSessionDetails, GrantCredential, parseSessionExport, Session } from './session.ts';
+import { Signer } from './signer.ts';
+import { PublicStorage } from './storage.ts';
+
+export const DEFAULT_PKARR_RELAYS = ['https://pkarr.pubky.app', 'https://pkarr.pubky.org'];
+export const TESTNET_PKARR_RELAY_PORT = 15411;
+export const TESTNET_HTTP_RELAY_PORT = 15412;
+
+export interface PubkyOptions {
+  /** pkarr relays to resolve and publish through. Default: the public Pubky relays. */
+  relays?: string[];
+  /**
+   * A packet source for the Mainline DHT (e.g. from `@pubky-ts/pkarr`'s Node DHT backend), used
+   * alongside the relays. Browsers have no DHT.
+   */
+  dht?: PacketSource;
+  /** Replaces relays and DHT entirely (tests, custom resolvers). */
+  packetSource?: PacketSource;
+  /**
+   * Local testnet: relay `http://<host>:15411`, HTTP relay `http://<host>:15412/inbox`, and endpoints on
+   * `<host>`/`localhost` reached over plain HTTP on the SvcParam-65280 port. `true` means host `localhost`.
+   */
+  testnet?: boolean | { host?: string };
+  /** fetch to use (default: the global one). */
+  fetch?: FetchLike;
+  /** `jar` (Node default): the SDK keeps cookies; `browser`: `credentials: 'include'`. */
+  cookieMode?: CookieMode;
+  /** Default relay channel base of auth flows. */
+  httpRelay?: string;
+}
+
+/** What Signer and AuthFlow use inside the client. Not part of the public API. */
+export interface PubkyInternals extends AuthFlowHost {
+  readonly http: PubkyHttp;
+  readonly pkdns: Pkdns;
+  cookieSession(user: PublicKey, homeserver: PublicKey, res: Response): Promise<Session>;
+}
+
+/** Merges two packet sources: the newest packet of either; publishes to both. */
+class CombinedSource implements PacketSource {
+  constructor(private readonly sources: PacketSource[]) {}
+  async resolve(key: PublicKey, options?: { fresh?: boolean; signal?: AbortSignal }) {
+    const results = await Promise.allSettled(this.sources.map((s) => s.resolve(key, options)));
+    let best = null;
+    for (const r of results) if (r.status === 'fulfilled' && r.value && (!best || r.value.moreRecentThan(best))) best = r.value;
+    if (!best && results.every((r) => r.status === 'rejected')) throw (results[0] as PromiseRejectedResult).reason;
+    return best;
+  }
+  async publish(packet: Parameters<PacketSource['publish']>[0], options?: { signal?: AbortSignal }) {
+    const results = await Promise.allSettled(this.sources.map((s) => s.publish(packet, options)));
+    if (results.every((r) => r.status === 'rejected')) throw (results[0] as PromiseRejectedResult).reason;
+  }
+}
+
+export class Pubky implements PubkyInternals {
+  readonly http: PubkyHttp;
+  readonly pkdns: Pkdns;
+  /** Anyone's public data: `pubky.publicStorage.getText('pubky://<user>/pub/…')`. */
+  readonly publicStorage: PublicStorage;
+  readonly httpRelay: string;
+
+  constructor(options: PubkyOptions = {}) {
+    const testnetHost = options.testnet ? (typeof options.testnet === 'object' ? (options.testnet.host ?? 'localhost') : 'localhost') : null;
+    const fetchFn: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    let source = options.packetSource;
+    if (!source) {
+      const relays = options.relays ?? (testnetHost ? [`http://${testnetHost}:${TESTNET_PKARR_RELAY_PORT}`] : DEFAULT_PKARR_RELAYS);
+      const sources: PacketSource[] = [];
+      if (relays.length > 0) sources.push(new RelayPacketSource(relays, { fetch: fetchFn }));
+      if (options.dht) sources.push(options.dht);
+      if (sources.length === 0) throw new ClientError('invalid_argument', 'Pubky needs at least one relay or a DHT source');
+      source = sources.length === 1 ? sources[0] : new CombinedSource(sources);
+    }
+    this.pkdns = new Pkdns(source, { httpHosts: testnetHost ? [testnetHost] : [] });
+    this.http = new PubkyHttp({ fetch: fetchFn, pkdns: this.pkdns, cookieMode: options.cookieMode ?? defaultCookieMode });
+    this.publicStorage = new PublicStorage(this.http);
+    this.httpRelay = options.httpRelay ?? (testnetHost ? `http://${testnetHost}:${TESTNET_HTTP_RELAY_PORT}/inbox` : 'https://httprelay.pubky.app/inbox');
+  }
+
+  /** A client for the local testnet (see PubkyOptions.testnet). */
+  static testnet(host = 'localhost', options: Omit<PubkyOptions, 'testnet'> = {}): Pubky {
+    return new Pubky({ ...options, testnet: { host } });
+  }
+
+  get fetchFn(): FetchLike {
+    return this.http.fetchFn;
+  }
+
+  /** A signer acting as the key pair's owner. */
+  signer(keypair: Keypair): Signer {
+    return new Signer(this, keypair);
+  }
+
+  /**
+   * fetch that understands `pubky://<user>/…`, `pubky<user>/…`, `https://_pubky.<user>/…` (the user's
+   * homeserver) and `https://<key>/…` (that key's own endpoint). Other URLs go to plain fetch.
+   * Storage paths (`/pub/`, `/priv/`) use path-addressing when the homeserver supports it.
+   */
+  async fetch(url: string | URL, init: RequestInit = {}): Promise<Response> {
+    const text = url.toString();
+    const target = parsePubkyTarget(text);
+    if (!target) return this.http.rawFetch(text, init);
+    const q = target.pathAndQuery.indexOf('?');
+    const path = q >= 0 ? target.pathAndQuery.slice(0, q) : target.pathAndQuery;
+    const query = q >= 0 ? target.pathAndQuery.slice(q) : '';
+    const headers: Record<string, string> = {};
+    new Headers(init.headers).forEach((v, k) => {
+      headers[k] = v;
+    });
+    const base = {
+      method: init.method ?? 'GET',
+      headers,
+      body: init.body ?? null,
+      signal: init.signal ?? undefined,
+    };
+    if (target.kind === 'host') {
+      return this.http.request({ ...base, homeserver: target.host, path: target.pathAndQuery });
+    }
+    if (path.startsWith('/pub/') || path.startsWith('/priv/')) {
+      let literal: string;
+      try {
+        literal = path
+          .split('/')
+          .map((s) => decodeURIComponent(s))
+          .join('/');
+      } catch {
+        throw new ClientError('invalid_pubky_url', `${text.slice(0, 120)} has invalid percent-encoding`);
+      }
+      return this.http.request({ ...base, owner: target.owner, path, storagePath: literal, query });
+    }
+    return this.http.request({ ...base, owner: target.owner, path: target.pathAndQuery });
+  }
+
+  /**
+   * The homeserver a user's `_pubky` record names; null when the user has no record. Throws
+   * PkarrResolutionError when PKARR cannot be reached.
+   */
+  getHomeserverOf(user: PublicKey | string, options: { signal?: AbortSignal } = {}): Promise<PublicKey | null> {
+    return this.pkdns.getHomeserverOf(typeof user === 'string' ? PublicKey.parse(user) : user, options.signal);
+  }
+
+  /**
+   * Starts a pubkyauth flow: show `flow.authorizationUrl` (QR code or link), then
+   * `await flow.awaitSession()`. Persist `flow.toJSON()` to survive a reload.
+   */
+  startAuthFlow(capabilities: Capabilities | string | string[], options: AuthFlowOptions = {}): AuthFlow {
+    return AuthFlow.start(this, capabilities, { ...options, relay: options.relay ?? this.httpRelay });
+  }
+
+  /** Resumes a flow from `flow.toJSON()`. */
+  resumeAuthFlow(state: AuthFlowState | string): AuthFlow {
+    return AuthFlow.resume(this, state);
+  }
+
+  /** Resumes a flow with a new client built from `options`. */
+  static resumeAuthFlow(state: AuthFlowState | string, options: PubkyOptions = {}): AuthFlow {
+    return new Pubky(options).resumeAuthFlow(state);
+  }
+
+  /**
+   * Rebuilds a session from `session.export()` and checks with the homeserver that it still holds.
+   * A session that is gone rejects with PubkyHttpError 401.
+   */
+  async restoreSession(exported: string, options: { signal?: AbortSignal } = {}): Promise<Session> {
+    const data = parseSessionExport(exported);
+    const credential = credentialFromExport(this.http, data);
+    let cred = credential;
+    if (credential instanceof CookieCredential) {
+      const { origin } = await this.http.endpoint(credential.homeserver, options.signal);
+      if (data.kind === 'cookie' && data.secret && this.http.cookieMode === 'jar') {
+        this.http.cookies.set(origin, { name: credential.user.z32, value: data.secret });
+      }
+      cred = new CookieCredential(credential.user, credential.homeserver, origin);
+    }
+    this.pkdns.rememberHomeserver(cred.user, cred.homeserver);
+    const details = await fetchSessionDetails(this.http, cred, options.signal);
+    if (!details) {
+      throw new PubkyHttpError({
+        status: 401,
+        serverMessage: 'the session is no longer valid on the homeserver',
+        method: 'GET',
+        url: `pubky://${cred.user.z32}/session`,
+      });
+    }
+    return new Session(this.http, cred, details);
+  }
+
+  /** Streams events of users from their homeservers (`/events-stream`). */
+  events(options: EventsOptions): AsyncGenerator<PubkyEvent, void, undefined> {
+    return streamEvents(this.http, options);
+  }
+
+  /** One page of a homeserver's public `/events/` feed. */
+  eventsFeed(homeserver: PublicKey | string, options: FeedOptions = {}): Promise<EventsPage> {
+    return fetchEventsFeed(this.http, typeof homeserver === 'string' ? PublicKey.parse(homeserver) : homeserver, options);
+  }
+
+  /** Pages through a homeserver's feed until it is caught up (an empty page). */
+  async *eventsFeedPages(homeserver: PublicKey | string, options: FeedOptions = {}): AsyncGenerator<EventsPage, void, undefined> {
+    let cursor = options.cursor;
+    for (;;) {
+      const page = await this.eventsFeed(homeserver, { ...options, cursor });
+      if (page.events.length === 0 || page.cursor === null) return;
+      yield page;
+      cursor = page.cursor;
+    }
+  }
+
+  // ---- internals shared with Signer and AuthFlow ----
+
+  /** Turns a sign-up/sign-in response into a cookie session. */
+  async cookieSession(user: PublicKey, homeserver: PublicKey, res: Response): Promise<Session> {
+    const details = detailsFromSessionInfo(new Uint8Array(await res.arrayBuffer()));
+    if (!details.publicKey.equals(user)) {
+      throw new ClientError('invalid_response', `the homeserver answered with a session of ${details.publicKey.z32}, not ${user.z32}`);
+    }
+    const { origin } = await this.http.endpoint(homeserver);
+    this.pkdns.rememberHomeserver(user, homeserver);
+    return new Session(this.http, new CookieCredential(user, homeserver, origin), details);
+  }
+
+  /** `POST /session` with a signed AuthToken on the user's homeserver. */
+  async sessionFromAuthToken(token: AuthToken, homeserver?: PublicKey, signal?: AbortSignal): Promise<Session> {
+    const user = token.publicKey;
+    const hs = homeserver ?? (await this.pkdns.requireHomeserverOf(user, signal));
+    const res = await this.http.request({
+      method: 'POST',
+      homeserver: hs,
+      owner: user,
+      path: '/session',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: token.serialize() as BodyInit,
+      signal,
+    });
+    if (!res.ok) throw await httpError(res, 'POST');
+    return this.cookieSession(user, hs, res);
+  }
+
+  /** Exchanges a grant (issued to `client`) for a bearer session at the issuer's homeserver. */
+  async sessionFromGrant(grant: string, client: Keypair, signal?: AbortSignal): Promise<Session> {
+    const verified = verifyGrant(grant, { expectedClientKey: client.publicKey });
+    const hs = await this.pkdns.requireHomeserverOf(verified.issuer, signal);
+    const credential = new GrantCredential(this.http, verified, client, hs);
+    await credential.refresh(signal);
+    const info = credential.info!;
+    return new Session(this.http, credential, { publicKey: verified.issuer, capabilities: info.capabilities, createdAt: info.created_at });
+  }
+}

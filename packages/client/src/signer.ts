@@ -1,0 +1,155 @@
+// The user's side: a key pair that signs up, signs in, and approves apps' auth requests.
+import { AuthToken, Capabilities, Keypair, PublicKey, utf8Encode } from '@pubky-ts/common';
+import { channelUrl, encryptPayload, sendToChannel } from './channel.ts';
+import { parseDeepLink, type AuthDeepLink } from './deep-link.ts';
+import { PubkyHttpError } from './errors.ts';
+import { createGrant, createPop, decodeJws, SIGNUP_CLIENT_ID, type CreateGrantOptions } from './grant.ts';
+import { httpError } from './http.ts';
+import { STALE_AFTER_MS } from './pkdns.ts';
+import type { PubkyInternals } from './pubky.ts';
+import type { Session } from './session.ts';
+
+const ROOT_CAPS = '/:rw';
+
+export interface SigninOptions {
+  signal?: AbortSignal;
+  /**
+   * Wait for the `_pubky` republish (done when the record is older than 1 h) before returning.
+   * Default false: it runs in the background and its failure is reported to `onRepublishError`.
+   */
+  awaitRepublish?: boolean;
+  onRepublishError?: (e: unknown) => void;
+}
+
+export class Signer {
+  constructor(
+    private readonly pubky: PubkyInternals,
+    readonly keypair: Keypair,
+  ) {}
+
+  get publicKey(): PublicKey {
+    return this.keypair.publicKey;
+  }
+
+  /**
+   * Creates an account on `homeserver` (`POST /signup` with a root AuthToken), then publishes the
+   * user's `_pubky` record pointing there. Returns the new cookie session.
+   */
+  async signup(homeserver: PublicKey | string, signupToken?: string | null, options: { signal?: AbortSignal } = {}): Promise<Session> {
+    const hs = typeof homeserver === 'string' ? PublicKey.parse(homeserver) : homeserver;
+    const token = AuthToken.sign(this.keypair, ROOT_CAPS);
+    const query = signupToken ? `?signup_token=${encodeURIComponent(signupToken)}` : '';
+    const res = await this.pubky.http.request({
+      method: 'POST',
+      homeserver: hs,
+      path: `/signup${query}`,
+      headers: { 'content-type': 'application/octet-stream' },
+      body: token.serialize() as BodyInit,
+      signal: options.signal,
+    });
+    if (!res.ok) throw await httpError(res, 'POST');
+    const session = await this.pubky.cookieSession(this.publicKey, hs, res);
+    await this.pubky.pkdns.publishHomeserver(this.keypair, hs, { signal: options.signal });
+    return session;
+  }
+
+  /**
+   * Signs in on the homeserver the user's `_pubky` record names (`POST /session`, root capabilities),
+   * republishing the record when it is older than an hour.
+   */
+  async signin(options: SigninOptions = {}): Promise<Session> {
+    return this.signinWith(ROOT_CAPS, options);
+  }
+
+  private async signinWith(caps: string, options: SigninOptions): Promise<Session> {
+    const hs = await this.pubky.pkdns.requireHomeserverOf(this.publicKey, options.signal);
+    const session = await this.pubky.sessionFromAuthToken(AuthToken.sign(this.keypair, caps), hs, options.signal);
+    const republish = this.pubky.pkdns.publishHomeserver(this.keypair, hs, { ifOlderThanMs: STALE_AFTER_MS, signal: options.signal });
+    if (options.awaitRepublish) await republish;
+    else republish.catch((e) => options.onRepublishError?.(e));
+    return session;
+  }
+
+  /** Publishes (or refreshes) the user's `_pubky` record. Answers whether a packet was published. */
+  publishHomeserver(homeserver: PublicKey, options: { ifOlderThanMs?: number; signal?: AbortSignal } = {}): Promise<boolean> {
+    return this.pubky.pkdns.publishHomeserver(this.keypair, homeserver, options);
+  }
+
+  /** Signs a grant delegating `capabilities` to an app's client key (homeserver §3.6). */
+  createGrant(options: CreateGrantOptions): string {
+    return createGrant(this.keypair, options);
+  }
+
+  /**
+   * A grant session for this process: makes a client key, grants it `capabilities`, and exchanges
+   * the grant for a bearer at the user's homeserver.
+   */
+  async signinWithGrant(options: { clientId: string; capabilities?: Capabilities | string | string[]; signal?: AbortSignal }): Promise<Session> {
+    const client = Keypair.random();
+    const grant = this.createGrant({ clientId: options.clientId, clientKey: client.publicKey, capabilities: options.capabilities ?? ROOT_CAPS });
+    return this.pubky.sessionFromGrant(grant, client, options.signal);
+  }
+
+  /**
+   * Creates the account with a signup grant (`POST /auth/grant/signup`, newest homeservers) and
+   * publishes `_pubky`. No session is issued; sign in afterwards.
+   */
+  async signupWithGrant(homeserver: PublicKey | string, signupToken?: string | null, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const hs = typeof homeserver === 'string' ? PublicKey.parse(homeserver) : homeserver;
+    const client = Keypair.random();
+    const grant = createGrant(this.keypair, { clientId: SIGNUP_CLIENT_ID, clientKey: client.publicKey, capabilities: ROOT_CAPS, lifetimeSeconds: 300 });
+    const jti = decodeJws<{ jti: string }>(grant).claims.jti;
+    const pop = createPop(client, hs, jti);
+    const query = signupToken ? `?signup_token=${encodeURIComponent(signupToken)}` : '';
+    const res = await this.pubky.http.request({
+      method: 'POST',
+      homeserver: hs,
+      owner: this.publicKey,
+      path: `/auth/grant/signup${query}`,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ grant, pop }),
+      anonymous: true,
+      signal: options.signal,
+    });
+    if (!res.ok) throw await httpError(res, 'POST');
+    await res.body?.cancel().catch(() => {});
+    await this.pubky.pkdns.publishHomeserver(this.keypair, hs, { signal: options.signal });
+  }
+
+  /**
+   * Approves an app's `pubkyauth://` request: signs what it asks for (an AuthToken, or a grant for
+   * its client key), encrypts it with the link's secret and posts it to the relay channel. For
+   * signup intents the account is created first (an existing account is fine).
+   */
+  async approveAuthRequest(link: string | AuthDeepLink, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const req = typeof link === 'string' ? parseDeepLink(link) : link;
+    if (req.intent === 'direct_signup') {
+      await this.signupTolerant(req.homeserver, req.signupToken, options.signal);
+      return;
+    }
+    if (req.intent === 'signup' || req.intent === 'signup_grant') {
+      await this.signupTolerant(req.homeserver, req.signupToken, options.signal);
+    }
+    let payload: Uint8Array;
+    if (req.intent === 'signin' || req.intent === 'signup') {
+      payload = AuthToken.sign(this.keypair, req.capabilities).serialize();
+    } else {
+      payload = utf8Encode(this.createGrant({ clientId: req.clientId, clientKey: req.clientKey, capabilities: req.capabilities }));
+    }
+    const url = await channelUrl(req.relay, req.secret);
+    await sendToChannel(url, encryptPayload(payload, req.secret), { fetch: this.pubky.http.fetchFn, signal: options.signal });
+  }
+
+  private async signupTolerant(homeserver: PublicKey, signupToken: string | undefined, signal?: AbortSignal): Promise<void> {
+    try {
+      await this.signup(homeserver, signupToken, { signal });
+    } catch (e) {
+      if (e instanceof PubkyHttpError && e.status === 409) {
+        // Already registered there: make sure the record points at it.
+        await this.pubky.pkdns.publishHomeserver(this.keypair, homeserver, { ifOlderThanMs: STALE_AFTER_MS, signal });
+        return;
+      }
+      throw e;
+    }
+  }
+}

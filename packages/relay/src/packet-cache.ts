@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { nowMicros, PublicKey, z32Encode } from '@pubky-ts/common';
-import { formatHttpDate } from './http-date.ts';
+import { formatHttpDate } from '@pubky-ts/pkarr';
 import { packetTtl, parseCanonical, type RelayPacket } from './relay-packet.ts';
 
 export const PKARR_PAYLOAD_CONTENT_TYPE = 'application/pkarr.org/relays#payload';

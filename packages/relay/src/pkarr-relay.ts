@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { PublicKey, PubkyError } from '@pubky-ts/common';
 import { CAS_FAILED_CODES, dhtUnavailableText, NOT_MOST_RECENT_CODES, type DhtBackend } from './dht-backend.ts';
-import { formatHttpDate, parseHttpDate } from './http-date.ts';
+import { formatHttpDate, parseHttpDate } from '@pubky-ts/pkarr';
 import { BodyTooLargeError, declaredLengthExceeds, readBody, sendTooLarge, serverUrl } from './http-util.ts';
 import { CacheEntry, PacketCache } from './packet-cache.ts';
 import { RateLimiter, type Quota } from './rate-limiter.ts';
@@ -368,7 +368,8 @@ export function startPkarrRelay(options: PkarrRelayOptions = {}): Promise<PkarrR
     try {
       packet = parseRelayPayload(key, new Uint8Array(body.buffer, body.byteOffset, body.length));
     } catch (e) {
-      return fail(res, 400, `Invalid signed packet: ${errText(e)}`);
+      const code = e instanceof PubkyError ? e.code : 'invalid_signed_packet';
+      return fail(res, 400, `Invalid signed packet (${code}): ${errText(e)}`);
     }
     const cached = cache.get(key);
     let cas: number | undefined;

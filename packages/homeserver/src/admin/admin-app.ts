@@ -1,0 +1,231 @@
+import { timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { parseStrictStoragePath, PublicKey } from '@pubky-ts/common';
+import type { HttpDeps } from '../http/context.ts';
+import { appendCorsVary, applyCors } from '../http/cors.ts';
+import { HttpError, badRequest } from '../http/errors.ts';
+import { installErrorHandling, sendError } from '../http/error-handler.ts';
+import { baseFastifyOptions, passThroughBodies } from '../http/client-app.ts';
+import { runEventStream } from '../http/event-streams.ts';
+import { parseEventCursor, parseQueryOr400 } from '../http/query.ts';
+import { cursorToId, streamFlag, streamLimit, streamPaths, streamUsers } from '../http/routes/event-routes.ts';
+import { isoMicros, readSmallBody } from '../http/routes/session-routes.ts';
+import { percentDecode, queryAll, queryGet, splitUrl } from '../http/url.ts';
+import type { SignupTokenState } from '../storage/types.ts';
+import { effectiveQuotaJson, parseUserQuotaJson, userQuotaToJson } from './user-quota-json.ts';
+
+export const PACKAGE_VERSION = '0.1.0';
+const USAGE_OVERHEAD_BYTES = 256;
+
+function userParam(request: FastifyRequest): string {
+  const raw = (request.params as { z32: string }).z32;
+  try {
+    return PublicKey.parseZ32(raw).z32;
+  } catch {
+    throw badRequest('INVALID_PUBLIC_KEY', `Invalid public key: ${raw}`);
+  }
+}
+
+async function readJson(request: FastifyRequest, deps: HttpDeps): Promise<unknown> {
+  const body = await readSmallBody(request, deps);
+  if (body.length === 0) return {};
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (e) {
+    throw new HttpError(400, 'INVALID_JSON_SYNTAX', `Failed to parse the request body as JSON: ${(e as Error).message}`);
+  }
+}
+
+function passwordMatches(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * The operator API (spec §5.1) on its own port, behind `X-Admin-Password`, plus two routes beyond the
+ * reference: `GET /users/{z32}/usage` and `DELETE /users/{z32}`.
+ */
+export function buildAdminApp(deps: HttpDeps, publicInfo: () => { pubkyAddress: string; icannDomain: string }): FastifyInstance {
+  const { store, config } = deps;
+  const app = Fastify(baseFastifyOptions(deps));
+  passThroughBodies(app);
+  const defaultQuotaMb =
+    config.storage.defaultQuotaMb ?? (config.general.userStorageQuotaMb > 0 ? config.general.userStorageQuotaMb : null);
+
+  app.addHook('onRequest', (request, reply, done) => {
+    if (applyCors(request, reply)) return;
+    if (request.method === 'GET' && splitUrl(request.url).path === '/') return done();
+    const given = request.headers['x-admin-password'];
+    if (typeof given !== 'string') return sendError(reply, new HttpError(401, 'ADMIN_PASSWORD_MISSING', 'Missing admin password'));
+    if (!passwordMatches(given, config.admin.password)) {
+      return sendError(reply, new HttpError(401, 'ADMIN_PASSWORD_INVALID', 'Invalid admin password'));
+    }
+    done();
+  });
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    appendCorsVary(reply);
+    done(null, payload);
+  });
+  installErrorHandling(app, deps.log);
+
+  app.get('/', (_req, reply) => {
+    reply.type('text/plain; charset=utf-8').send('Homeserver - Admin Endpoint');
+  });
+
+  app.get('/info', async (_req, reply) => {
+    const [users, tokens] = await Promise.all([store.users.stats(), store.signupTokens.stats()]);
+    const pub = publicInfo();
+    reply.type('application/json').send(
+      JSON.stringify({
+        num_users: users.numUsers,
+        num_disabled_users: users.numDisabledUsers,
+        total_disk_used_mb: users.totalUsedBytes / 1048576,
+        num_signup_codes: tokens.total,
+        num_unused_signup_codes: tokens.unused,
+        public_key: deps.keypair.publicKey.z32,
+        pkarr_pubky_address: pub.pubkyAddress,
+        pkarr_icann_domain: pub.icannDomain,
+        version: PACKAGE_VERSION,
+      }),
+    );
+  });
+
+  app.get('/generate_signup_token', async (_req, reply) => {
+    reply.type('text/plain; charset=utf-8').send(await store.signupTokens.create());
+  });
+  app.post('/generate_signup_token', async (request, reply) => {
+    const quota = parseUserQuotaJson(await readJson(request, deps), false);
+    reply.type('text/plain; charset=utf-8').send(await store.signupTokens.create(quota));
+  });
+
+  app.get('/signup_tokens', async (request, reply) => {
+    const q = parseQueryOr400(splitUrl(request.url).query);
+    const limitRaw = queryGet(q, 'limit');
+    let limit = 100;
+    if (limitRaw !== undefined) {
+      if (!/^\d{1,9}$/.test(limitRaw)) throw badRequest('INVALID_LIMIT', `Invalid limit: ${limitRaw}`);
+      limit = Number(limitRaw);
+      if (limit === 0) throw badRequest('INVALID_LIMIT', 'limit must be at least 1');
+      limit = Math.min(limit, 1000);
+    }
+    const state = (queryGet(q, 'state') ?? 'all') as SignupTokenState;
+    if (!['all', 'used', 'unused'].includes(state)) throw badRequest('INVALID_STATE', 'state must be one of all, used, unused');
+    const cursor = queryGet(q, 'cursor') || null;
+    const page = await store.signupTokens.list({ limit, cursor, state });
+    reply.type('application/json').send(
+      JSON.stringify({
+        items: page.items.map((t) => ({
+          token: t.token,
+          created_at: isoMicros(t.createdAt),
+          used_at: t.usedAt === null ? null : isoMicros(t.usedAt),
+          used_by: t.usedBy,
+        })),
+        next_cursor: page.nextCursor,
+      }),
+    );
+  });
+
+  for (const [action, disabled] of [['disable', true], ['enable', false]] as const) {
+    app.post(`/users/:z32/${action}`, async (request, reply) => {
+      if (!(await store.users.setDisabled(userParam(request), disabled))) throw new HttpError(404, 'USER_NOT_FOUND', 'Not Found');
+      reply.type('text/plain; charset=utf-8').send('Ok');
+    });
+  }
+
+  const quotaResponse = (user: Parameters<typeof userQuotaToJson>[0]) =>
+    JSON.stringify({ effective: effectiveQuotaJson(user, defaultQuotaMb), overrides: userQuotaToJson(user) });
+
+  app.get('/users/:z32/quota', async (request, reply) => {
+    const user = await store.users.get(userParam(request));
+    if (!user) throw new HttpError(404, 'USER_NOT_FOUND', 'Not Found');
+    reply.type('application/json').send(quotaResponse(user));
+  });
+  app.patch('/users/:z32/quota', async (request, reply) => {
+    const z32 = userParam(request);
+    const patch = parseUserQuotaJson(await readJson(request, deps), true);
+    const user = await store.users.setQuota(z32, patch);
+    if (!user) throw new HttpError(404, 'USER_NOT_FOUND', 'Not Found');
+    reply.type('application/json').send(quotaResponse(user));
+  });
+
+  app.get('/users/:z32/usage', async (request, reply) => {
+    const z32 = userParam(request);
+    const user = await store.users.get(z32);
+    if (!user) throw new HttpError(404, 'USER_NOT_FOUND', 'Not Found');
+    // Counted by paging the listing; see NEEDS.md for a store-side count.
+    let files = 0;
+    let cursor: string | null = null;
+    for (;;) {
+      const page: string[] | null = await store.files.list(z32, '/', { limit: 1000, cursor });
+      if (!page || page.length === 0) break;
+      files += page.length;
+      cursor = page[page.length - 1]!;
+    }
+    const quotaMb = user.storageQuotaMb ?? defaultQuotaMb;
+    reply.type('application/json').send(
+      JSON.stringify({
+        used_bytes: user.usedBytes,
+        content_bytes: Math.max(0, user.usedBytes - files * USAGE_OVERHEAD_BYTES),
+        files,
+        quota_bytes: quotaMb === null || quotaMb === -1 ? null : quotaMb * 1048576,
+        disabled: user.disabled,
+      }),
+    );
+  });
+
+  app.delete('/users/:z32', async (request, reply) => {
+    const z32 = userParam(request);
+    if (!(await store.users.delete(z32))) throw new HttpError(404, 'USER_NOT_FOUND', 'Not Found');
+    deps.log.info({ user: z32 }, 'account deleted by admin');
+    reply.code(204).send();
+  });
+
+  app.delete('/webdav/:z32/pub/*', async (request, reply) => {
+    const z32 = userParam(request);
+    const rawPath = splitUrl(request.url).path;
+    const rest = rawPath.slice(rawPath.indexOf('/pub/'));
+    const decoded = percentDecode(rest);
+    let path: string;
+    try {
+      if (decoded === null) throw new Error('path is not valid UTF-8');
+      const sp = parseStrictStoragePath(decoded);
+      if (sp.isDirectory) throw new Error('target path must be a file');
+      path = sp.path;
+    } catch (e) {
+      throw badRequest('INVALID_URL', `Invalid URL: ${(e as Error).message}`);
+    }
+    await store.files.delete(z32, path, { admin: true });
+    reply.code(204).send();
+  });
+
+  app.get('/events-stream', async (request, reply) => {
+    const q = parseQueryOr400(splitUrl(request.url).query);
+    const users = await streamUsers(deps, queryAll(q, 'user'), false);
+    const cursorRaw = queryGet(q, 'cursor');
+    let cursor: number | null = null;
+    if (cursorRaw !== undefined && cursorRaw !== '') {
+      const parsed = parseEventCursor(cursorRaw);
+      cursor = parsed ? await cursorToId(store.events, parsed) : null;
+      if (cursor === null) throw badRequest('INVALID_CURSOR', `Invalid cursor: ${cursorRaw}`);
+    }
+    const reverse = streamFlag(queryGet(q, 'reverse'));
+    const live = streamFlag(queryGet(q, 'live'));
+    if (reverse && live) throw badRequest('LIVE_WITH_REVERSE', 'Cannot use live mode with reverse ordering');
+    const paths = streamPaths(queryAll(q, 'path'));
+    await runEventStream(
+      reply,
+      {
+        users: users.length > 0 ? users : null,
+        cursor,
+        paths: paths.length > 0 ? paths : null,
+        reverse,
+        live,
+        limit: streamLimit(queryGet(q, 'limit')),
+      },
+      { events: store.events, streams: deps.streams, keepAliveMs: config.drive.eventsKeepAliveMs, headers: { 'cache-control': 'no-store' } },
+    );
+  });
+
+  return app;
+}

@@ -1,0 +1,86 @@
+import { Capabilities, type PublicKey } from '@pubky-ts/common';
+import type { CookieSessionRecord, GrantRecord, GrantSessionRecord, HomeserverStore } from '../storage/types.ts';
+import { readCookie } from '../http/cookies.ts';
+
+/** An authenticated session, whichever mechanism produced it (spec §3.4). */
+export type AuthSession =
+  | { kind: 'cookie'; user: string; capabilities: Capabilities; cookie: CookieSessionRecord }
+  | { kind: 'grant'; user: string; capabilities: Capabilities; grant: GrantRecord; bearer: GrantSessionRecord };
+
+type Headers = Record<string, string | string[] | undefined>;
+
+const BEARER_PREFIX = 'Bearer ';
+const BEARER_LENGTH = 43;
+const COOKIE_SECRET_LENGTH = 26;
+
+// Capability strings repeat across requests of the same session; parse each once.
+const capsCache = new Map<string, Capabilities | null>();
+const CAPS_CACHE_MAX = 2048;
+
+/** Strictly parsed capabilities of a stored session; null when the stored string no longer parses. */
+export function parseStoredCapabilities(s: string): Capabilities | null {
+  let caps = capsCache.get(s);
+  if (caps === undefined) {
+    try {
+      caps = Capabilities.parse(s);
+    } catch {
+      caps = null;
+    }
+    if (capsCache.size >= CAPS_CACHE_MAX) capsCache.delete(capsCache.keys().next().value as string);
+    capsCache.set(s, caps);
+  }
+  return caps;
+}
+
+/** The Authorization header when it is exactly `Bearer <43 chars>`; undefined otherwise. */
+export function bearerToken(headers: Headers): string | undefined {
+  const h = headers.authorization;
+  if (typeof h !== 'string' || !h.startsWith(BEARER_PREFIX)) return undefined;
+  const token = h.slice(BEARER_PREFIX.length);
+  return token.length === BEARER_LENGTH ? token : undefined;
+}
+
+/** Whether the request carries any `Authorization: Bearer …` (valid or not). */
+export function hasBearerHeader(headers: Headers): boolean {
+  const h = headers.authorization;
+  return typeof h === 'string' && h.startsWith(BEARER_PREFIX);
+}
+
+export async function resolveBearerSession(store: HomeserverStore, headers: Headers): Promise<AuthSession | null> {
+  const token = bearerToken(headers);
+  if (!token) return null;
+  const found = await store.grants.resolveBearer(token, Math.floor(Date.now() / 1000));
+  if (!found) return null;
+  const capabilities = parseStoredCapabilities(found.grant.capabilities);
+  if (!capabilities) return null;
+  return { kind: 'grant', user: found.grant.user, capabilities, grant: found.grant, bearer: found.session };
+}
+
+/** The cookie session named after `tenant`, if it exists and belongs to that tenant. */
+export async function resolveCookieSession(store: HomeserverStore, headers: Headers, tenant: PublicKey | null): Promise<AuthSession | null> {
+  if (!tenant) return null;
+  const secret = readCookie(headers, tenant.z32);
+  if (!secret || secret.length !== COOKIE_SECRET_LENGTH) return null;
+  const cookie = await store.sessions.getBySecret(secret);
+  if (!cookie || cookie.user !== tenant.z32) return null;
+  const capabilities = parseStoredCapabilities(cookie.capabilities);
+  if (!capabilities) return null;
+  return { kind: 'cookie', user: cookie.user, capabilities, cookie };
+}
+
+/**
+ * The middleware rule of §3.4: a resolvable bearer wins; otherwise (no header, malformed, unknown,
+ * expired) fall through to the tenant's cookie. `bearerDisablesCookies` is the `/events-stream`
+ * rule of delta §7: any `Bearer ` header, valid or not, turns cookie authentication off.
+ */
+export async function resolveSession(
+  store: HomeserverStore,
+  headers: Headers,
+  tenant: PublicKey | null,
+  options: { bearerDisablesCookies?: boolean } = {},
+): Promise<AuthSession | null> {
+  const bearer = await resolveBearerSession(store, headers);
+  if (bearer) return bearer;
+  if (options.bearerDisablesCookies && hasBearerHeader(headers)) return null;
+  return resolveCookieSession(store, headers, tenant);
+}

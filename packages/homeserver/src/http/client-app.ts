@@ -1,0 +1,139 @@
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { HttpDeps } from './context.ts';
+import { appendCorsVary, applyCors } from './cors.ts';
+import { HttpError, badRequest } from './errors.ts';
+import { sendError, installErrorHandling } from './error-handler.ts';
+import { clientIp, RateLimiter } from './rate-limit.ts';
+import { isPrivateRawPath, resolveTarget } from './tenant.ts';
+import { splitUrl } from './url.ts';
+import { registerSessionRoutes } from './routes/session-routes.ts';
+import { registerGrantRoutes } from './routes/grant-routes.ts';
+import { registerStorageRoutes } from './routes/storage-routes.ts';
+import { registerEventRoutes } from './routes/event-routes.ts';
+
+const PRIVATE_VARY_LEGACY = 'pubky-host, Authorization, Cookie';
+const PRIVATE_VARY_PATH = 'Authorization, Cookie';
+
+/** Fastify options shared by the client and admin apps. */
+export function baseFastifyOptions(deps: Pick<HttpDeps, 'log' | 'config'>) {
+  return {
+    loggerInstance: deps.log,
+    logController: new LogController({ disableRequestLogging: true }),
+    exposeHeadRoutes: false,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle' as const,
+    // Our routes read bodies themselves; this only bounds what fastify would buffer.
+    bodyLimit: deps.config.drive.maxBufferedBodyBytes,
+    routerOptions: { maxParamLength: 4096, ignoreDuplicateSlashes: false, ignoreTrailingSlash: false },
+    // The whole request may take long (large uploads); stalls are caught by the body idle timeout.
+    requestTimeout: 0,
+    connectionTimeout: 0,
+    keepAliveTimeout: 5000,
+    http: { headersTimeout: deps.config.drive.headersTimeoutMs },
+  };
+}
+
+/** Makes every route read its own body: no JSON/text parsing by fastify, no 415 for unknown types. */
+export function passThroughBodies(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, _payload, done) => done(null));
+}
+
+/**
+ * The client API (both addressings, auth, storage, events). Hook order mirrors delta §1.3: CORS
+ * outermost (preflights never reach tenant parsing or rate limits), then request-tenant resolution,
+ * then request-count limits; sessions are resolved lazily by the routes that need them.
+ */
+export function buildClientApp(deps: HttpDeps): { app: FastifyInstance; limiter: RateLimiter } {
+  const app = Fastify(baseFastifyOptions(deps));
+  passThroughBodies(app);
+  const limiter = new RateLimiter(deps.config.drive.rateLimits);
+
+  app.decorateRequest('target', null as never);
+  app.decorateRequest('rawPath', '');
+  app.decorateRequest('rawQuery', '');
+  app.decorateRequest('privacy', 'none');
+  app.decorateRequest('sessionPromise', undefined);
+
+  app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done) => {
+    if (applyCors(request, reply)) return;
+    const { path, query } = splitUrl(request.raw.url ?? '/');
+    request.rawPath = path;
+    request.rawQuery = query;
+    if (path === '/info') return done();
+    try {
+      request.target = resolveTarget(path, query, request.headers);
+    } catch (e) {
+      return sendError(reply, e as HttpError);
+    }
+    const target = request.target;
+    if (target.addressing === 'path') {
+      if (target.storagePath.path.startsWith('/priv/')) request.privacy = 'path-private';
+    } else if (path === '/events-stream') {
+      request.privacy = 'events-stream';
+    } else if (isPrivateRawPath(path)) {
+      request.privacy = 'legacy-private';
+    }
+    if (limiter.enabled) {
+      const outcome = limiter.check({
+        method: request.method,
+        path: target.addressing === 'path' ? target.storagePath.path : path,
+        ip: clientIp(request.headers, request.socket.remoteAddress),
+        user: target.tenant?.z32 ?? null,
+      });
+      if (outcome.kind === 'limited') {
+        return sendError(reply, new HttpError(429, 'RATE_LIMITED', 'Rate limit exceeded', { 'retry-after': String(outcome.retryAfterSeconds) }));
+      }
+      if (outcome.kind === 'no_key') {
+        return sendError(reply, badRequest('RATE_LIMIT_NO_KEY', 'Failed to extract key for rate limiting'));
+      }
+    }
+    done();
+  });
+
+  app.addHook('onSend', (request, reply, payload, done) => {
+    switch (request.privacy) {
+      case 'legacy-private':
+      case 'path-private':
+        reply.header('cache-control', 'no-store');
+        reply.header('vary', request.privacy === 'legacy-private' ? PRIVATE_VARY_LEGACY : PRIVATE_VARY_PATH);
+        if (reply.statusCode >= 400) {
+          reply.removeHeader('etag');
+          reply.removeHeader('last-modified');
+        }
+        break;
+      case 'events-stream':
+        reply.header('cache-control', 'no-store');
+        reply.header('vary', PRIVATE_VARY_LEGACY);
+        break;
+      default:
+    }
+    appendCorsVary(reply);
+    done(null, payload);
+  });
+
+  installErrorHandling(app, deps.log);
+
+  app.get('/', (_req, reply) => {
+    reply.type('text/plain; charset=utf-8').send('Pubky Homeserver');
+  });
+  app.head('/', (_req, reply) => {
+    reply.type('text/plain; charset=utf-8').send();
+  });
+  const info = JSON.stringify({ features: ['path-addressed-storage'] });
+  for (const method of ['GET', 'HEAD'] as const) {
+    app.route({
+      method,
+      url: '/info',
+      handler: (_req, reply) => {
+        reply.header('cache-control', 'no-store').type('application/json').send(method === 'GET' ? info : undefined);
+      },
+    });
+  }
+
+  registerSessionRoutes(app, deps);
+  registerGrantRoutes(app, deps);
+  registerEventRoutes(app, deps);
+  registerStorageRoutes(app, deps);
+  return { app, limiter };
+}

@@ -1,0 +1,37 @@
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
+import type { Keypair } from '@pubky-ts/common';
+import type { HomeserverConfig } from '../config/config.ts';
+import type { HomeserverStore } from '../storage/types.ts';
+import type { AuthSession } from '../auth/session.ts';
+import type { RequestTarget } from './tenant.ts';
+import type { EventStreams } from './event-streams.ts';
+
+/** What every route needs, built once by the composition root (server.ts). */
+export interface HttpDeps {
+  config: HomeserverConfig;
+  keypair: Keypair;
+  store: HomeserverStore;
+  log: FastifyBaseLogger;
+  /** Open SSE connections, so shutdown can end them. */
+  streams: EventStreams;
+  /** Unix seconds; injectable for tests of time windows. */
+  nowSeconds: () => number;
+  /** µs, for AuthToken windows. */
+  nowMicros: () => number;
+}
+
+/** How the cache-policy hook must rewrite the response (delta §5). */
+export type PrivacyPolicy = 'none' | 'legacy-private' | 'path-private' | 'events-stream';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    target: RequestTarget;
+    rawPath: string;
+    rawQuery: string;
+    privacy: PrivacyPolicy;
+    /** Memoised session lookup (undefined = not looked up yet). */
+    sessionPromise: Promise<AuthSession | null> | undefined;
+  }
+}
+
+export type { FastifyRequest };

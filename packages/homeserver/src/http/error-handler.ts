@@ -1,0 +1,53 @@
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { ERROR_CODE_HEADER, HttpError } from './errors.ts';
+import { StorageError } from '../storage/errors.ts';
+
+/** Maps fastify's own errors (framework rejections) to plain-text answers with stable codes. */
+function fromFastify(err: FastifyError): HttpError | null {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new HttpError(413, 'BODY_TOO_LARGE', 'Request body is too large');
+    case 'FST_ERR_BAD_URL':
+    case 'FST_ERR_ASYNC_CONSTRAINT':
+      return new HttpError(400, 'INVALID_URL', 'Invalid URL: malformed percent-encoding');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new HttpError(400, 'INVALID_BODY', err.message);
+    default:
+      if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+        return new HttpError(err.statusCode, err.code ?? 'BAD_REQUEST', err.message);
+      }
+      return null;
+  }
+}
+
+/** Turns any thrown value into the HttpError to answer with (500 for the unexpected). */
+export function toHttpError(err: unknown): HttpError | null {
+  if (err instanceof HttpError) return err;
+  if (err instanceof StorageError) return new HttpError(err.status, err.code.toUpperCase(), err.message);
+  if (err && typeof err === 'object' && 'code' in err && typeof (err as FastifyError).code === 'string' && String((err as FastifyError).code).startsWith('FST_')) {
+    return fromFastify(err as FastifyError);
+  }
+  return null;
+}
+
+export function sendError(reply: FastifyReply, err: HttpError): FastifyReply {
+  for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
+  return reply
+    .code(err.status)
+    .header(ERROR_CODE_HEADER, err.code)
+    .type('text/plain; charset=utf-8')
+    .send(err.message);
+}
+
+/** Error and not-found handlers: every failure is `text/plain` with its message, never a crash. */
+export function installErrorHandling(app: FastifyInstance, log: FastifyBaseLogger): void {
+  app.setErrorHandler((err, request, reply) => {
+    const http = toHttpError(err);
+    if (http) return sendError(reply, http);
+    log.error({ err, method: request.method, url: request.url }, 'unhandled error');
+    return sendError(reply, new HttpError(500, 'INTERNAL', 'Internal server error'));
+  });
+  app.setNotFoundHandler((_request, reply) => sendError(reply, new HttpError(404, 'NOT_FOUND', 'Not Found')));
+}

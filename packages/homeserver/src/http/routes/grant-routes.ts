@@ -1,0 +1,183 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { HttpDeps } from '../context.ts';
+import { GRANT_ID, NONCE_MAX_AGE_S, POP_WINDOW_S, verifyGrant, verifyPop } from '../../auth/jws.ts';
+import { checkSignupTokenFormat } from '../../auth/signup-token.ts';
+import { noSession } from '../../auth/authorize.ts';
+import { resolveBearerSession, resolveSession, type AuthSession } from '../../auth/session.ts';
+import type { GrantRecord } from '../../storage/types.ts';
+import { HttpError } from '../errors.ts';
+import { parseQueryOr400 } from '../query.ts';
+import { queryGet } from '../url.ts';
+import { readSmallBody } from './session-routes.ts';
+
+/** Bearer lifetime (spec §3.6.3 step 7). */
+export const BEARER_TTL_S = 3600;
+const SIGNUP_CLIENT_ID = 'pubky.signup';
+const SIGNUP_MAX_LIFETIME_S = 300;
+
+const unprocessable = (detail: string): HttpError =>
+  new HttpError(422, 'INVALID_JSON_BODY', `Failed to deserialize the JSON body into the target type: ${detail}`);
+
+/** Reads `{"grant":"<JWS>","pop":"<JWS>"}` with axum's Json rejections: 415, 400, 422. */
+export async function readGrantBody(request: FastifyRequest, deps: HttpDeps): Promise<{ grant: string; pop: string }> {
+  const ct = request.headers['content-type'];
+  if (!ct || !/^application\/(?:[\w.+-]+\+)?json\s*(?:;.*)?$/i.test(ct)) {
+    throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Expected request with `Content-Type: application/json`');
+  }
+  const body = await readSmallBody(request, deps);
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch (e) {
+    throw new HttpError(400, 'INVALID_JSON_SYNTAX', `Failed to parse the request body as JSON: ${(e as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw unprocessable('expected an object');
+  const { grant, pop } = value as Record<string, unknown>;
+  if (typeof grant !== 'string') throw unprocessable('missing field `grant`');
+  if (typeof pop !== 'string') throw unprocessable('missing field `pop`');
+  if (grant.split('.').length !== 3) throw unprocessable('grant: expected a compact JWS with 3 parts');
+  if (pop.split('.').length !== 3) throw unprocessable('pop: expected a compact JWS with 3 parts');
+  return { grant, pop };
+}
+
+function grantSessionJson(deps: HttpDeps, grant: GrantRecord, tokenExpiresAt: number, createdAt: number) {
+  return {
+    homeserver: deps.keypair.publicKey.z32,
+    pubky: grant.user,
+    client_id: grant.clientId,
+    capabilities: grant.capabilities === '' ? [] : grant.capabilities.split(','),
+    grant_id: grant.id,
+    token_expires_at: tokenExpiresAt,
+    grant_expires_at: grant.expiresAt,
+    created_at: createdAt,
+  };
+}
+
+async function requireRootSession(request: FastifyRequest, deps: HttpDeps): Promise<AuthSession> {
+  const session = await resolveSession(deps.store, request.headers, request.target?.tenant ?? null);
+  if (!session) throw noSession();
+  if (!session.capabilities.hasRoot) throw new HttpError(403, 'ROOT_CAPABILITY_REQUIRED', 'Root capability required');
+  return session;
+}
+
+/** Grant-based auth (spec §3.6): signup, bearer exchange, info, sign-out, listing and revocation. */
+export function registerGrantRoutes(app: FastifyInstance, deps: HttpDeps): void {
+  const { store, config } = deps;
+  const homeserver = deps.keypair.publicKey.z32;
+
+  const useNonce = async (nonce: string, now: number): Promise<void> => {
+    if (!(await store.grants.useNonce(nonce, now, NONCE_MAX_AGE_S))) {
+      throw new HttpError(401, 'POP_NONCE_REUSED', 'PoP nonce already used');
+    }
+  };
+
+  app.post('/auth/grant/signup', async (request, reply) => {
+    const signupToken = queryGet(parseQueryOr400(request.rawQuery), 'signup_token');
+    if (signupToken !== undefined) checkSignupTokenFormat(signupToken);
+    const body = await readGrantBody(request, deps);
+    const now = deps.nowSeconds();
+    const grant = verifyGrant(body.grant, now);
+    if (grant.clientId !== SIGNUP_CLIENT_ID) {
+      throw new HttpError(400, 'SIGNUP_GRANT_CLIENT_ID', `Invalid signup grant: signup grants must use client_id ${SIGNUP_CLIENT_ID}`);
+    }
+    if (!grant.caps.hasRoot) throw new HttpError(403, 'ROOT_CAPABILITY_REQUIRED', 'Root capability required');
+    if (grant.iat > now + POP_WINDOW_S) {
+      throw new HttpError(400, 'SIGNUP_GRANT_IAT', 'Invalid signup grant: signup grant iat is too far in the future');
+    }
+    if (grant.exp - grant.iat > SIGNUP_MAX_LIFETIME_S) {
+      throw new HttpError(400, 'SIGNUP_GRANT_LIFETIME', 'Invalid signup grant: signup grant lifetime exceeds 5 minutes');
+    }
+    const pop = verifyPop(body.pop, grant, homeserver, now);
+    await useNonce(pop.nonce, now);
+    const user = grant.iss.z32;
+    if (config.general.signupMode === 'token_required') {
+      if (signupToken === undefined) {
+        if (await store.users.get(user)) throw new HttpError(409, 'USER_EXISTS', 'User already exists');
+        throw new HttpError(400, 'SIGNUP_TOKEN_REQUIRED', 'Token required');
+      }
+      await store.users.create(user, { signupToken });
+    } else {
+      await store.users.create(user);
+    }
+    deps.log.info({ user }, 'grant signup');
+    reply.code(204).send();
+  });
+
+  app.post('/auth/grant/session', async (request, reply) => {
+    const body = await readGrantBody(request, deps);
+    const now = deps.nowSeconds();
+    const grant = verifyGrant(body.grant, now);
+    const stored = await store.grants.get(grant.jti);
+    if (stored?.revokedAt != null) throw new HttpError(401, 'GRANT_REVOKED', 'Grant has been revoked');
+    const pop = verifyPop(body.pop, grant, homeserver, now);
+    await useNonce(pop.nonce, now);
+    if (!(await store.users.get(grant.iss.z32))) throw new HttpError(404, 'USER_NOT_FOUND', 'Not Found');
+    const record = await store.grants.upsert({
+      id: grant.jti,
+      user: grant.iss.z32,
+      clientId: grant.clientId,
+      clientCnfKey: grant.cnf.z32,
+      capabilities: grant.caps.toString(),
+      issuedAt: grant.iat,
+      expiresAt: grant.exp,
+    });
+    // The first stored copy wins; a different user reusing a jti must not ride on it.
+    if (record.user !== grant.iss.z32 || record.clientCnfKey !== grant.cnf.z32) {
+      throw new HttpError(401, 'GRANT_ID_CONFLICT', 'Invalid grant: grant id already used by another grant');
+    }
+    if (record.revokedAt != null) throw new HttpError(401, 'GRANT_REVOKED', 'Grant has been revoked');
+    const expiresAt = Math.min(now + BEARER_TTL_S, record.expiresAt);
+    const { token } = await store.grants.mintSession(record.id, expiresAt);
+    reply.type('application/json').send(JSON.stringify({ token, session: grantSessionJson(deps, record, expiresAt, now) }));
+  });
+
+  app.route({
+    method: ['GET', 'HEAD'],
+    url: '/auth/grant/session',
+    handler: async (request, reply) => {
+      const session = await resolveBearerSession(store, request.headers);
+      if (!session || session.kind !== 'grant') throw new HttpError(401, 'NO_SESSION', 'Unauthorized');
+      const g = session.grant;
+      reply.type('application/json').send(JSON.stringify(grantSessionJson(deps, g, session.bearer.expiresAt, Math.floor(g.createdAt / 1e6))));
+    },
+  });
+
+  app.delete('/auth/grant/session', async (request, reply) => {
+    const session = await resolveBearerSession(store, request.headers);
+    if (session?.kind === 'grant') await store.grants.revoke(session.grant.id, deps.nowSeconds());
+    reply.code(200).send();
+  });
+
+  app.route({
+    method: ['GET', 'HEAD'],
+    url: '/auth/grant/sessions',
+    handler: async (request, reply) => {
+      const session = await requireRootSession(request, deps);
+      const grants = await store.grants.listActive(session.user, deps.nowSeconds());
+      reply.type('application/json').send(
+        JSON.stringify(
+          grants.map((g) => ({
+            grant_id: g.id,
+            client_id: g.clientId,
+            capabilities: g.capabilities,
+            issued_at: g.issuedAt,
+            expires_at: g.expiresAt,
+          })),
+        ),
+      );
+    },
+  });
+
+  app.delete('/auth/grant/session/:gid', async (request, reply) => {
+    const session = await requireRootSession(request, deps);
+    const gid = (request.params as { gid: string }).gid;
+    if (!GRANT_ID.test(gid)) throw new HttpError(400, 'INVALID_GRANT_ID', 'Invalid grant ID format');
+    const grant = await store.grants.get(gid);
+    if (!grant) throw new HttpError(404, 'GRANT_NOT_FOUND', 'Not Found');
+    if (grant.user !== session.user) {
+      throw new HttpError(403, 'GRANT_NOT_OWNED', 'Grant does not belong to authenticated user');
+    }
+    await store.grants.revoke(gid, deps.nowSeconds());
+    reply.code(200).send();
+  });
+}

@@ -1,0 +1,165 @@
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { PublicKey, StoragePath } from '@pubky-ts/common';
+import type { HttpDeps } from '../context.ts';
+import { authorizePrivateRead, authorizeWrite, readAccess } from '../../auth/authorize.ts';
+import { resolveSession, type AuthSession } from '../../auth/session.ts';
+import type { FileEntry } from '../../storage/types.ts';
+import { declaredLength, streamBody } from '../body.ts';
+import { HttpError, payloadTooLarge } from '../errors.ts';
+import { lenientLimit, listCursor, parseQueryOr400, strictBool } from '../query.ts';
+import { legacyStoragePath } from '../tenant.ts';
+import { queryGet } from '../url.ts';
+import { missingTenant } from './session-routes.ts';
+
+function session(request: FastifyRequest, deps: HttpDeps): Promise<AuthSession | null> {
+  request.sessionPromise ??= resolveSession(deps.store, request.headers, request.target.tenant);
+  return request.sessionPromise;
+}
+
+function storagePath(request: FastifyRequest): StoragePath {
+  const t = request.target;
+  return t.addressing === 'path' ? t.storagePath : legacyStoragePath(request.rawPath);
+}
+
+function tenantOf(request: FastifyRequest): PublicKey {
+  const tenant = request.target.tenant;
+  if (!tenant) throw missingTenant();
+  return tenant;
+}
+
+function httpDate(micros: number): string {
+  return new Date(Math.floor(micros / 1000)).toUTCString();
+}
+
+/** If-None-Match alone decides when present (exact, comma-split); else If-Modified-Since (seconds). */
+export function notModified(request: FastifyRequest, entry: FileEntry): boolean {
+  const inm = request.headers['if-none-match'];
+  if (inm !== undefined) return inm.split(',').some((t) => t.trim() === entry.etag);
+  const ims = request.headers['if-modified-since'];
+  if (ims === undefined) return false;
+  const t = Date.parse(ims);
+  if (Number.isNaN(t)) return false;
+  return Math.floor(t / 1000) >= Math.floor(entry.modifiedAt / 1e6);
+}
+
+function fileHeaders(reply: FastifyReply, request: FastifyRequest, entry: FileEntry): void {
+  reply.header('etag', entry.etag);
+  reply.header('last-modified', httpDate(entry.modifiedAt));
+  reply.header('cache-control', 'private, must-revalidate');
+  if (request.target.addressing === 'legacy') reply.header('vary', 'pubky-host');
+}
+
+/** Storage routes for both addressings (spec §1.7, §2; delta §2): GET, HEAD, PUT, DELETE. */
+export function registerStorageRoutes(app: FastifyInstance, deps: HttpDeps): void {
+  const { files } = deps.store;
+  const maxFile = deps.config.drive.maxFileBytes;
+
+  async function read(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const tenant = tenantOf(request);
+    const sp = storagePath(request);
+    if (readAccess(sp.path) === 'private') authorizePrivateRead(await session(request, deps), tenant, sp.path);
+    const head = request.method === 'HEAD';
+    if (sp.isDirectory) {
+      if (head) throw new HttpError(404, 'NOT_FOUND', 'Not Found');
+      const q = parseQueryOr400(request.rawQuery);
+      const reverse = strictBool(queryGet(q, 'reverse'));
+      const shallow = strictBool(queryGet(q, 'shallow'));
+      const cursor = listCursor(queryGet(q, 'cursor'));
+      const limit = lenientLimit(queryGet(q, 'limit'));
+      const paths = await files.list(tenant.z32, sp.path, { limit, cursor, reverse, shallow });
+      if (paths === null) throw new HttpError(404, 'DIRECTORY_NOT_FOUND', 'Directory Not Found');
+      if (request.target.addressing === 'legacy') reply.header('vary', 'pubky-host');
+      const prefix = `pubky://${tenant.z32}`;
+      reply.type('text/plain').send(paths.map((p) => prefix + p).join('\n'));
+      return;
+    }
+    const conditional = request.headers['if-none-match'] !== undefined || request.headers['if-modified-since'] !== undefined;
+    if (head || conditional) {
+      const entry = await files.head(tenant.z32, sp.path);
+      if (!entry) throw new HttpError(404, 'NOT_FOUND', 'Not Found');
+      fileHeaders(reply, request, entry);
+      if (notModified(request, entry)) {
+        reply.code(304).send();
+        return;
+      }
+      if (head) {
+        reply.header('content-length', entry.contentLength).type(entry.contentType);
+        reply.send();
+        return;
+      }
+    }
+    const content = await files.get(tenant.z32, sp.path);
+    if (!content) throw new HttpError(404, 'NOT_FOUND', 'Not Found');
+    const entry = content.entry;
+    fileHeaders(reply, request, entry);
+    reply.header('content-length', entry.contentLength).type(entry.contentType);
+    if (content.inline) {
+      const b = content.inline;
+      reply.send(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+    } else {
+      reply.send(Readable.from(content.body, { objectMode: false }));
+    }
+  }
+
+  /** Session (401) → tenant (400) → path (400) → permission (403), the reference's extractor order. */
+  async function writeTarget(request: FastifyRequest): Promise<{ tenant: PublicKey; path: string }> {
+    const s = await session(request, deps);
+    if (!s) throw new HttpError(401, 'NO_SESSION', 'No authenticated session found');
+    const tenant = tenantOf(request);
+    const sp = storagePath(request);
+    if (sp.isDirectory) {
+      throw request.target.addressing === 'path'
+        ? new HttpError(400, 'NOT_A_FILE', 'Target path must be a file')
+        : new HttpError(400, 'INVALID_URL', 'Invalid URL: target path must be a file');
+    }
+    authorizeWrite(s, tenant, sp.path);
+    return { tenant, path: sp.path };
+  }
+
+  app.route({ method: ['GET', 'HEAD'], url: '/*', handler: read });
+
+  app.put('/*', async (request, reply) => {
+    const { tenant, path } = await writeTarget(request);
+    const tooLarge = () => {
+      reply.header('connection', 'close');
+      return payloadTooLarge(`File is too large (limit ${maxFile} bytes)`);
+    };
+    const size = declaredLength(request.raw);
+    if (maxFile !== null && size !== null && size > maxFile) throw tooLarge();
+    const abort = new AbortController();
+    const onClose = (): void => {
+      if (!request.raw.complete) abort.abort();
+    };
+    request.raw.once('close', onClose);
+    try {
+      await files.put(
+        tenant.z32,
+        path,
+        streamBody(request.raw, { maxBytes: maxFile, idleMs: deps.config.drive.bodyIdleTimeoutMs, tooLarge }),
+        { sizeHint: size ?? undefined, signal: abort.signal },
+      );
+    } catch (e) {
+      // An error before the body was read (409, 507, 413…): close instead of draining the upload.
+      if (!request.raw.complete) reply.header('connection', 'close');
+      throw e;
+    } finally {
+      request.raw.off('close', onClose);
+    }
+    reply.code(201).send();
+  });
+
+  app.delete('/*', async (request, reply) => {
+    const { tenant, path } = await writeTarget(request);
+    await files.delete(tenant.z32, path);
+    reply.code(204).send();
+  });
+
+  app.route({
+    method: ['POST', 'PATCH', 'OPTIONS'],
+    url: '/*',
+    handler: async () => {
+      throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'Method Not Allowed');
+    },
+  });
+}

@@ -1,0 +1,105 @@
+import { normalizeStoragePath, PublicKey, type StoragePath } from '@pubky-ts/common';
+import { badRequest } from './errors.ts';
+import { percentDecode } from './url.ts';
+
+/**
+ * Who a request is about (delta §1.2). Path-addressed requests (`/storage/<owner>/<path>`) name the
+ * owner in the URL, which then wins over every header; all other requests use the legacy lookup.
+ */
+export type RequestTarget =
+  | { addressing: 'legacy'; tenant: PublicKey | null }
+  | { addressing: 'path'; tenant: PublicKey; storagePath: StoragePath };
+
+const KEY_LENGTH = 52;
+
+/** A host-ish value as the reference reads it: lenient pkarr parse, `pubky<z32>` ignored. */
+export function parseTenantValue(value: string | undefined): PublicKey | null {
+  if (value === undefined || value.length < KEY_LENGTH) return null;
+  if (value.length === KEY_LENGTH + 5 && value.startsWith('pubky')) return null;
+  return PublicKey.tryParse(value);
+}
+
+function firstQueryPubkyHost(rawQuery: string): string | undefined {
+  if (!rawQuery.includes('pubky-host=')) return undefined;
+  for (const pair of rawQuery.split('&')) {
+    if (pair.startsWith('pubky-host=')) return pair.slice('pubky-host='.length);
+  }
+  return undefined;
+}
+
+function header(h: string | string[] | undefined): string | undefined {
+  return Array.isArray(h) ? h[0] : h;
+}
+
+/** Legacy tenant: `pubky-host` header > `Host` > first `?pubky-host=` pair (value not decoded). */
+export function legacyTenant(headers: Record<string, string | string[] | undefined>, rawQuery: string): PublicKey | null {
+  return (
+    parseTenantValue(header(headers['pubky-host'])) ??
+    parseTenantValue(header(headers.host)) ??
+    parseTenantValue(firstQueryPubkyHost(rawQuery))
+  );
+}
+
+/** Resolves the target of a request from its raw path and query; throws HttpError 400 on bad `/storage/…`. */
+export function resolveTarget(
+  rawPath: string,
+  rawQuery: string,
+  headers: Record<string, string | string[] | undefined>,
+): RequestTarget {
+  if (rawPath === '/storage' || rawPath === '/storage/') {
+    throw badRequest('MISSING_STORAGE_OWNER_OR_PATH', 'Missing storage owner or path');
+  }
+  if (!rawPath.startsWith('/storage/')) {
+    return { addressing: 'legacy', tenant: legacyTenant(headers, rawQuery) };
+  }
+  const rest = rawPath.slice('/storage/'.length);
+  const slash = rest.indexOf('/');
+  if (slash < 0 || slash === rest.length - 1) throw badRequest('MISSING_STORAGE_PATH', 'Missing storage path');
+  const owner = rest.slice(0, slash);
+  let tenant: PublicKey;
+  try {
+    tenant = PublicKey.parseZ32(owner);
+  } catch {
+    throw badRequest('INVALID_STORAGE_OWNER', 'Invalid storage owner public key');
+  }
+  const decoded = percentDecode(rest.slice(slash + 1));
+  if (decoded === null) throw badRequest('STORAGE_PATH_NOT_UTF8', 'Storage path is not valid UTF-8');
+  let storagePath: StoragePath;
+  try {
+    storagePath = normalizeStoragePath(`/${decoded}`);
+  } catch (e) {
+    throw badRequest('INVALID_STORAGE_PATH', `Invalid storage path: ${(e as Error).message}`);
+  }
+  return { addressing: 'path', tenant, storagePath };
+}
+
+/**
+ * The legacy storage path of a request: percent-decoded, normalised. Errors are 400
+ * `Invalid URL: <reason>` (the reference's path-extractor rejection).
+ */
+export function legacyStoragePath(rawPath: string): StoragePath {
+  const decoded = percentDecode(rawPath);
+  if (decoded === null) throw badRequest('INVALID_URL', 'Invalid URL: path is not valid UTF-8');
+  try {
+    return normalizeStoragePath(decoded);
+  } catch (e) {
+    throw badRequest('INVALID_URL', `Invalid URL: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Whether a legacy request path counts as private for the cache policy: the raw, the decoded and the
+ * normalised forms are each tested (spec §1.5), so `/pub/%2e%2e/priv/x` is private. A path that
+ * does not normalise is treated as private when any form mentions `/priv`, erring towards no-store.
+ */
+export function isPrivateRawPath(rawPath: string): boolean {
+  if (rawPath.startsWith('/priv/')) return true;
+  const decoded = percentDecode(rawPath);
+  if (decoded === null) return rawPath.includes('priv');
+  if (decoded.startsWith('/priv/')) return true;
+  try {
+    return normalizeStoragePath(decoded).path.startsWith('/priv/');
+  } catch {
+    return decoded.includes('/priv') || rawPath.includes('priv');
+  }
+}

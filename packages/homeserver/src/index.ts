@@ -1,0 +1,22 @@
+export {
+  startHomeserver,
+  HomeserverStartError,
+  type RunningHomeserver,
+  type StartHomeserverOptions,
+  type StartedInfo,
+  type PublisherHandle,
+} from './server.ts';
+export { ConfigError, parseSocketAddress, type HomeserverConfig, type SignupMode, type SocketAddress } from './config/config.ts';
+export {
+  loadConfig,
+  resolveConfig,
+  parseConfigFlags,
+  configFromEnv,
+  defaultConfigTable,
+  SAMPLE_CONFIG_PATH,
+  type LoadConfigOptions,
+} from './config/load-config.ts';
+export { loadOrCreateSecretKey } from './config/secret-key.ts';
+export { HttpError } from './http/errors.ts';
+export { signJws, verifyGrant, verifyPop, type GrantClaims, type PopClaims } from './auth/jws.ts';
+export * from './storage/index.ts';

@@ -1,21 +1,32 @@
-// What the pkarr relay needs from a Mainline DHT node. Injected, so the relay runs against our
-// `@pubky-ts/dht` node, a test double, or nothing at all (cache-only).
+// What the pkarr relay needs from a Mainline DHT node: pkarr's `DhtBackend` (a getMutable stream
+// and a putMutable). Injected, so the relay runs against our `@pubky-ts/dht` node, a test double,
+// or nothing at all (cache only).
+import { DhtNode } from '@pubky-ts/dht';
+import type { DhtBackend } from '@pubky-ts/pkarr';
 
-export interface DhtMutableItem {
-  key: Uint8Array;
-  seq: number;
-  value: Uint8Array;
-  signature: Uint8Array;
+export type { DhtBackend, DhtMutableItem } from '@pubky-ts/pkarr';
+
+/** Options of the DHT node a relay starts for itself. */
+export interface RelayDhtNodeOptions {
+  /** `"host:port"` entries; a testnet passes its swarm's bootstrap list. */
+  bootstrap: string[];
+  /** UDP port of the relay's node; 0 (default here) picks a free one. */
+  port?: number;
+  /** Bind address of the node (default 127.0.0.1). */
+  host?: string;
+  /** Per-request DHT timeout (reference: 2 s; testnets 100 ms). */
+  requestTimeoutMs?: number;
 }
 
-export interface DhtBackend {
-  /**
-   * Streams mutable items for `key` (target = sha1(key)) as responders answer. With `seq`, nodes
-   * holding `seq` or older answer without the value (BEP44), so only newer items arrive.
-   */
-  getMutable(key: Uint8Array, opts?: { seq?: number }): AsyncIterable<DhtMutableItem>;
-  /** Stores the item at the closest nodes; resolves with how many acknowledged. */
-  putMutable(item: DhtMutableItem & { cas?: number }): Promise<{ storedAt: number }>;
+/** Starts a server-mode DHT node for a relay; the relay closes it on close(). */
+export async function startRelayDhtNode(opts: RelayDhtNodeOptions): Promise<DhtBackend & { close(): Promise<void> }> {
+  return DhtNode.start({
+    bootstrap: opts.bootstrap,
+    port: opts.port ?? 0,
+    host: opts.host ?? '127.0.0.1',
+    requestTimeoutMs: opts.requestTimeoutMs,
+    serverMode: true,
+  });
 }
 
 /** Error codes from a DHT put that mean "a newer (or equal-seq) item is already stored". */
@@ -26,15 +37,10 @@ export const CAS_FAILED_CODES = new Set(['cas_failed', 'CasFailed']);
 export function dhtUnavailableText(code: string | undefined): string | null {
   switch (code) {
     case 'no_nodes_queried':
-    case 'NoNodesQueried':
-    case 'no_dht_nodes_queried':
       return 'No DHT nodes were queried';
     case 'no_nodes_responded':
-    case 'NoNodesResponded':
-    case 'no_responses':
       return 'No queried DHT nodes responded';
     case 'no_usable_responses':
-    case 'NoUsableResponses':
       return 'No responded DHT nodes returned usable response';
     default:
       return null;

@@ -3,7 +3,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PublicKey, PubkyError } from '@pubky-ts/common';
-import { CAS_FAILED_CODES, dhtUnavailableText, NOT_MOST_RECENT_CODES, type DhtBackend } from './dht-backend.ts';
+import {
+  CAS_FAILED_CODES,
+  dhtUnavailableText,
+  NOT_MOST_RECENT_CODES,
+  startRelayDhtNode,
+  type DhtBackend,
+  type RelayDhtNodeOptions,
+} from './dht-backend.ts';
 import { formatHttpDate, parseHttpDate } from '@pubky-ts/pkarr';
 import { BodyTooLargeError, declaredLengthExceeds, readBody, sendTooLarge, serverUrl } from './http-util.ts';
 import { CacheEntry, PacketCache } from './packet-cache.ts';
@@ -42,8 +49,12 @@ export interface PkarrRelayOptions {
   /** TCP port; 0 (default) picks a free one. The testnet uses 15411. */
   port?: number;
   host?: string;
-  /** The DHT behind the relay; false/omitted ⇒ cache only (PUT stores locally, answers 0 stored nodes). */
-  dht?: DhtBackend | false;
+  /**
+   * The DHT behind the relay: a backend (e.g. a running `DhtNode`, not closed by the relay), or
+   * `{ bootstrap, … }` to start the relay's own server-mode node (closed with the relay), or
+   * false/omitted ⇒ cache only (PUT stores locally and answers `Pkarr-Dht-Stored-Nodes: 0`).
+   */
+  dht?: DhtBackend | RelayDhtNodeOptions | false;
   /** Directory of the SQLite cache; omitted ⇒ in-memory (gone on close). */
   cacheDir?: string;
   cacheSize?: number;
@@ -63,6 +74,8 @@ export interface PkarrRelayHandle {
   port: number;
   server: Server;
   cache: PacketCache;
+  /** The DHT in use (the relay's own node when it started one), null when cache-only. */
+  dht: DhtBackend | null;
   close(): Promise<void>;
 }
 
@@ -87,6 +100,7 @@ class DhtLookup {
   readonly first: Promise<RelayPacket | null>;
   readonly done: Promise<void>;
   private resolveFirst!: (p: RelayPacket | null) => void;
+  private readonly controller = new AbortController();
 
   constructor(
     dht: DhtBackend,
@@ -99,15 +113,21 @@ class DhtLookup {
     this.done = this.run(dht, timeoutMs, onPacket).finally(() => this.resolveFirst(this.best));
   }
 
+  /** Stops the lookup (relay shutdown). */
+  abort(): void {
+    this.controller.abort();
+  }
+
   private async run(dht: DhtBackend, timeoutMs: number, onPacket: (p: RelayPacket) => void): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((r) => {
       timer = setTimeout(() => r('timeout'), timeoutMs);
+      this.controller.signal.addEventListener('abort', () => r('timeout'), { once: true });
     });
     let it: AsyncIterator<{ key: Uint8Array; seq: number; value: Uint8Array; signature: Uint8Array }> | undefined;
     try {
       const opts = this.floor ? { seq: this.floor.timestamp - 1 } : undefined;
-      it = dht.getMutable(this.key.bytes, opts)[Symbol.asyncIterator]();
+      it = dht.getMutable(this.key.bytes, { ...opts, signal: this.controller.signal })[Symbol.asyncIterator]();
       for (;;) {
         const r = await Promise.race([it.next(), timedOut]);
         if (r === 'timeout' || r.done) break;
@@ -130,6 +150,7 @@ class DhtLookup {
       this.error = e;
     } finally {
       clearTimeout(timer);
+      this.controller.abort();
       // Do not wait: a generator suspended on a slow network call finishes on its own.
       void it?.return?.()?.catch(() => {});
     }
@@ -140,7 +161,30 @@ function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-export function startPkarrRelay(options: PkarrRelayOptions = {}): Promise<PkarrRelayHandle> {
+function isBackend(d: DhtBackend | RelayDhtNodeOptions): d is DhtBackend {
+  return typeof (d as DhtBackend).getMutable === 'function';
+}
+
+export async function startPkarrRelay(options: PkarrRelayOptions = {}): Promise<PkarrRelayHandle> {
+  let ownNode: (DhtBackend & { close(): Promise<void> }) | null = null;
+  let dht: DhtBackend | null = null;
+  if (options.dht) {
+    if (isBackend(options.dht)) dht = options.dht;
+    else dht = ownNode = await startRelayDhtNode(options.dht);
+  }
+  try {
+    return await listenRelay(options, dht, ownNode);
+  } catch (e) {
+    await ownNode?.close();
+    throw e;
+  }
+}
+
+function listenRelay(
+  options: PkarrRelayOptions,
+  dht: DhtBackend | null,
+  ownNode: { close(): Promise<void> } | null,
+): Promise<PkarrRelayHandle> {
   const cors = options.cors ?? true;
   const extraHeaders = cors ? CORS_RESPONSE_HEADERS : [];
   const cache = new PacketCache({
@@ -151,7 +195,6 @@ export function startPkarrRelay(options: PkarrRelayOptions = {}): Promise<PkarrR
     maximumTtl: options.maximumTtl,
     extraHeaders,
   });
-  const dht = options.dht || null;
   const lookupTimeoutMs = options.lookupTimeoutMs ?? 10_000;
   const rl = options.rateLimit || null;
   const requestLimiter = rl?.quota ? new RateLimiter(rl.quota) : null;
@@ -464,6 +507,7 @@ export function startPkarrRelay(options: PkarrRelayOptions = {}): Promise<PkarrR
         port,
         server,
         cache,
+        dht,
         close: async () => {
           if (closed) return;
           closed = true;
@@ -472,7 +516,9 @@ export function startPkarrRelay(options: PkarrRelayOptions = {}): Promise<PkarrR
             server.closeAllConnections();
           });
           // Running lookups may still deliver; `closed` keeps them away from the closed cache.
+          for (const l of lookups.values()) l.abort();
           lookups.clear();
+          await ownNode?.close();
           cache.close();
         },
       });

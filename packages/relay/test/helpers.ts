@@ -1,7 +1,7 @@
 // Test helpers: signed packets built by hand (so relay tests do not depend on the pkarr package)
 // and an in-memory DHT backend double.
 import { Keypair, PubkyError } from '@pubky-ts/common';
-import type { DhtBackend, DhtMutableItem } from '../src/dht-backend.ts';
+import type { DhtBackend, DhtMutableItem } from '@pubky-ts/pkarr';
 import { signable } from '../src/relay-packet.ts';
 
 export interface TestRecord {

@@ -39,6 +39,7 @@ export type PkarrErrorCode =
   | 'relay_unexpected_status'
   | 'invalid_relay_url'
   | 'no_network'
+  | 'key_mismatch'
   | 'aborted';
 
 /** A pkarr error; `seq` is set on `invalid_signed_packet`, `status` on errors that came from an HTTP status. */

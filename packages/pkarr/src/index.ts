@@ -25,3 +25,16 @@ export {
   DEFAULT_MINIMUM_TTL,
   DEFAULT_MAXIMUM_TTL,
 } from './signed-packet.ts';
+export { LruPacketCache, DEFAULT_CACHE_SIZE, type PacketCache } from './packet-cache.ts';
+export type { DhtBackend, DhtMutableItem } from './dht-backend.ts';
+export { resolveFromDht } from './dht-resolve.ts';
+export { ResolveAccumulator, PublishAccumulator, type CacheContext } from './accumulators.ts';
+export {
+  resolveEndpoints,
+  endpointRecords,
+  DEFAULT_MAX_RECURSION_DEPTH,
+  type Endpoint,
+  type EndpointOptions,
+} from './endpoints.ts';
+export { homeserverOf, withHomeserver, PUBKY_RECORD_TTL } from './pubky-record.ts';
+export { Pkarr, DEFAULT_RELAYS, type PkarrOptions, type ResolveOptions, type PublishOptions } from './pkarr.ts';

@@ -53,8 +53,8 @@ export {
   type PopClaims,
   type VerifiedGrant,
 } from './grant.ts';
-export { Pkdns, selectEndpoint, homeserverFromPacket, type HomeserverEndpoint, type PacketSource } from './pkdns.ts';
-export { RelayPacketSource } from './relay-source.ts';
+export { Pkdns, PkarrPacketSource, selectEndpoint, homeserverFromPacket, type HomeserverEndpoint, type PacketSource } from './pkdns.ts';
+export { MemoryPacketSource } from './memory-source.ts';
 export { PATH_ADDRESSED_STORAGE, type CookieMode } from './http.ts';
 export { parsePubkyTarget, parseResourceAddress, type PubkyTarget, type ResourceAddress } from './pubky-url.ts';
 export {

@@ -1,7 +1,7 @@
 // PKDNS as the SDK uses it: a user's `_pubky` pointer to their homeserver, and the homeserver's own
 // HTTPS records that say where to reach it over HTTP (spec pkarr-dht-relay §3, homeserver §6, §11).
-import { nowMicros, PublicKey, type Keypair } from '@pubky-ts/common';
-import { pubkyHttpPort, SignedPacket, type DnsRecord, type SVCBRecord } from '@pubky-ts/pkarr';
+import { PublicKey, type Keypair } from '@pubky-ts/common';
+import { homeserverOf, pubkyHttpPort, withHomeserver, type DnsRecord, type Pkarr, type SignedPacket, type SVCBRecord } from '@pubky-ts/pkarr';
 import { PkarrResolutionError } from './errors.ts';
 
 /** Where signed packets come from and go to (relays, the DHT, or both). */
@@ -51,9 +51,18 @@ function isSvcb(r: DnsRecord): r is SVCBRecord {
 
 /** The homeserver key a `_pubky` record points at (first HTTPS/SVCB record at `_pubky`), or null. */
 export function homeserverFromPacket(packet: SignedPacket): PublicKey | null {
-  const record = packet.resourceRecords(PUBKY_RECORD_NAME).find(isSvcb);
-  if (!record) return null;
-  return PublicKey.tryParse(stripDot(record.target));
+  return homeserverOf(packet);
+}
+
+/** A PacketSource over `@pubky-ts/pkarr`'s client (relays and/or a DHT node, with its LRU cache). */
+export class PkarrPacketSource implements PacketSource {
+  constructor(readonly pkarr: Pkarr) {}
+  resolve(key: PublicKey, options: { fresh?: boolean; signal?: AbortSignal } = {}): Promise<SignedPacket | null> {
+    return this.pkarr.resolve(key, { policy: options.fresh ? 'NetworkOnly' : 'CacheFirst', signal: options.signal });
+  }
+  async publish(packet: SignedPacket, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.pkarr.publish(packet, { signal: options.signal });
+  }
 }
 
 /**
@@ -186,20 +195,7 @@ export class Pkdns {
       const ageMs = this.now() - current.timestamp / 1000;
       if (ageMs < options.ifOlderThanMs && homeserverFromPacket(current)?.equals(homeserver)) return false;
     }
-    const kept = (current?.records ?? []).filter((r) => {
-      const label = r.name.split('.')[0];
-      return !label.startsWith(PUBKY_RECORD_NAME) || r.name === user.z32;
-    });
-    const record: SVCBRecord = {
-      type: 'HTTPS',
-      name: PUBKY_RECORD_NAME,
-      ttl: PUBKY_RECORD_TTL,
-      priority: 0,
-      target: homeserver.z32,
-      params: {},
-    };
-    const timestamp = Math.max(nowMicros(), (current?.timestamp ?? 0) + 1);
-    const packet = SignedPacket.sign(keypair, [...kept, record], { timestamp });
+    const packet = withHomeserver(keypair, homeserver, current, { ttl: PUBKY_RECORD_TTL });
     let lastError: unknown;
     for (let attempt = 0; attempt < 3; attempt++) {
       try {

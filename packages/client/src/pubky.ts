@@ -7,9 +7,9 @@ import { ClientError, PubkyHttpError } from './errors.ts';
 import { fetchEventsFeed, streamEvents, type EventsOptions, type EventsPage, type FeedOptions, type PubkyEvent } from './events.ts';
 import { verifyGrant } from './grant.ts';
 import { httpError, PubkyHttp, type CookieMode } from './http.ts';
-import { Pkdns, type PacketSource } from './pkdns.ts';
+import { Pkarr, type DhtBackend } from '@pubky-ts/pkarr';
+import { Pkdns, PkarrPacketSource, type PacketSource } from './pkdns.ts';
 import { parsePubkyTarget } from './pubky-url.ts';
-import { RelayPacketSource } from './relay-source.ts';
 import { CookieCredential, credentialFromExport, detailsFromSessionInfo, fetchSessionDetails, GrantCredential, parseSessionExport, Session } from './session.ts';
 import { Signer } from './signer.ts';
 import { PublicStorage } from './storage.ts';
@@ -22,10 +22,12 @@ export interface PubkyOptions {
   /** pkarr relays to resolve and publish through. Default: the public Pubky relays. */
   relays?: string[];
   /**
-   * A packet source for the Mainline DHT (e.g. from `@pubky-ts/pkarr`'s Node DHT backend), used
-   * alongside the relays. Browsers have no DHT.
+   * A Mainline DHT node (e.g. a running `@pubky-ts/dht` node), queried alongside the relays.
+   * Browsers have no DHT. Pass `relays: []` to use the DHT alone.
    */
-  dht?: PacketSource;
+  dht?: DhtBackend;
+  /** A pkarr client of your own (its relays, DHT and cache); `relays` and `dht` are ignored then. */
+  pkarr?: Pkarr;
   /** Replaces relays and DHT entirely (tests, custom resolvers). */
   packetSource?: PacketSource;
   /**
@@ -48,22 +50,6 @@ export interface PubkyInternals extends AuthFlowHost {
   cookieSession(user: PublicKey, homeserver: PublicKey, res: Response): Promise<Session>;
 }
 
-/** Merges two packet sources: the newest packet of either; publishes to both. */
-class CombinedSource implements PacketSource {
-  constructor(private readonly sources: PacketSource[]) {}
-  async resolve(key: PublicKey, options?: { fresh?: boolean; signal?: AbortSignal }) {
-    const results = await Promise.allSettled(this.sources.map((s) => s.resolve(key, options)));
-    let best = null;
-    for (const r of results) if (r.status === 'fulfilled' && r.value && (!best || r.value.moreRecentThan(best))) best = r.value;
-    if (!best && results.every((r) => r.status === 'rejected')) throw (results[0] as PromiseRejectedResult).reason;
-    return best;
-  }
-  async publish(packet: Parameters<PacketSource['publish']>[0], options?: { signal?: AbortSignal }) {
-    const results = await Promise.allSettled(this.sources.map((s) => s.publish(packet, options)));
-    if (results.every((r) => r.status === 'rejected')) throw (results[0] as PromiseRejectedResult).reason;
-  }
-}
-
 export class Pubky implements PubkyInternals {
   readonly http: PubkyHttp;
   readonly pkdns: Pkdns;
@@ -77,11 +63,11 @@ export class Pubky implements PubkyInternals {
     let source = options.packetSource;
     if (!source) {
       const relays = options.relays ?? (testnetHost ? [`http://${testnetHost}:${TESTNET_PKARR_RELAY_PORT}`] : DEFAULT_PKARR_RELAYS);
-      const sources: PacketSource[] = [];
-      if (relays.length > 0) sources.push(new RelayPacketSource(relays, { fetch: fetchFn }));
-      if (options.dht) sources.push(options.dht);
-      if (sources.length === 0) throw new ClientError('invalid_argument', 'Pubky needs at least one relay or a DHT source');
-      source = sources.length === 1 ? sources[0] : new CombinedSource(sources);
+      if (!options.pkarr && relays.length === 0 && !options.dht) {
+        throw new ClientError('invalid_argument', 'Pubky needs at least one relay or a DHT node');
+      }
+      const pkarr = options.pkarr ?? new Pkarr({ relays, dht: options.dht, fetch: fetchFn as typeof fetch });
+      source = new PkarrPacketSource(pkarr);
     }
     this.pkdns = new Pkdns(source, { httpHosts: testnetHost ? [testnetHost] : [] });
     this.http = new PubkyHttp({ fetch: fetchFn, pkdns: this.pkdns, cookieMode: options.cookieMode ?? defaultCookieMode });

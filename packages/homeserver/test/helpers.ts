@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,4 +59,34 @@ export async function signup(hs: TestServer, kp = Keypair.random(), caps = '/:rw
 /** Headers for a legacy request of `kp`'s tenant with its cookie. */
 export function as(kp: Keypair, cookie?: string, extra: Record<string, string> = {}): Record<string, string> {
   return { 'pubky-host': kp.publicKey.z32, ...(cookie ? { cookie } : {}), ...extra };
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/**
+ * A request whose path goes on the wire byte for byte (fetch/WHATWG URL would resolve `%2e%2e`,
+ * `..` and backslashes before sending).
+ */
+export function rawRequest(
+  baseUrl: string,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: Uint8Array | string,
+): Promise<RawResponse> {
+  const u = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: u.hostname, port: u.port, method, path, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }

@@ -48,7 +48,13 @@ function passwordMatches(given: string, expected: string): boolean {
  */
 export function buildAdminApp(deps: HttpDeps, publicInfo: () => { pubkyAddress: string; icannDomain: string }): FastifyInstance {
   const { store, config } = deps;
-  const app = Fastify(baseFastifyOptions(deps));
+  const app = Fastify({
+    ...baseFastifyOptions(deps),
+    frameworkErrors: (error, request, reply) => {
+      if (applyCors(request, reply)) return;
+      sendError(reply, badRequest('INVALID_URL', `Invalid URL: ${error.message}`));
+    },
+  });
   passThroughBodies(app);
   const defaultQuotaMb =
     config.storage.defaultQuotaMb ?? (config.general.userStorageQuotaMb > 0 ? config.general.userStorageQuotaMb : null);

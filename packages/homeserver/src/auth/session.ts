@@ -46,10 +46,10 @@ export function hasBearerHeader(headers: Headers): boolean {
   return typeof h === 'string' && h.startsWith(BEARER_PREFIX);
 }
 
-export async function resolveBearerSession(store: HomeserverStore, headers: Headers): Promise<AuthSession | null> {
+export async function resolveBearerSession(store: HomeserverStore, headers: Headers, nowSeconds = Math.floor(Date.now() / 1000)): Promise<AuthSession | null> {
   const token = bearerToken(headers);
   if (!token) return null;
-  const found = await store.grants.resolveBearer(token, Math.floor(Date.now() / 1000));
+  const found = await store.grants.resolveBearer(token, nowSeconds);
   if (!found) return null;
   const capabilities = parseStoredCapabilities(found.grant.capabilities);
   if (!capabilities) return null;
@@ -77,9 +77,9 @@ export async function resolveSession(
   store: HomeserverStore,
   headers: Headers,
   tenant: PublicKey | null,
-  options: { bearerDisablesCookies?: boolean } = {},
+  options: { bearerDisablesCookies?: boolean; nowSeconds?: number } = {},
 ): Promise<AuthSession | null> {
-  const bearer = await resolveBearerSession(store, headers);
+  const bearer = await resolveBearerSession(store, headers, options.nowSeconds);
   if (bearer) return bearer;
   if (options.bearerDisablesCookies && hasBearerHeader(headers)) return null;
   return resolveCookieSession(store, headers, tenant);

@@ -4,7 +4,7 @@ import { appendCorsVary, applyCors } from './cors.ts';
 import { HttpError, badRequest } from './errors.ts';
 import { sendError, installErrorHandling } from './error-handler.ts';
 import { clientIp, RateLimiter } from './rate-limit.ts';
-import { isPrivateRawPath, resolveTarget } from './tenant.ts';
+import { isPrivateRawPath, legacyStoragePath, resolveTarget } from './tenant.ts';
 import { splitUrl } from './url.ts';
 import { registerSessionRoutes } from './routes/session-routes.ts';
 import { registerGrantRoutes } from './routes/grant-routes.ts';
@@ -45,7 +45,23 @@ export function passThroughBodies(app: FastifyInstance): void {
  * then request-count limits; sessions are resolved lazily by the routes that need them.
  */
 export function buildClientApp(deps: HttpDeps): { app: FastifyInstance; limiter: RateLimiter } {
-  const app = Fastify(baseFastifyOptions(deps));
+  const app = Fastify({
+    ...baseFastifyOptions(deps),
+    // URLs the router cannot decode (e.g. `%FF`) never reach the hooks: answer them here, with CORS.
+    frameworkErrors: (error, request, reply) => {
+      if (applyCors(request, reply)) return;
+      const { path, query } = splitUrl(request.raw.url ?? '/');
+      let answer: HttpError = badRequest('INVALID_URL', `Invalid URL: ${error.message}`);
+      try {
+        const target = resolveTarget(path, query, request.headers);
+        if (target.addressing === 'legacy') legacyStoragePath(path);
+      } catch (e) {
+        if (e instanceof HttpError) answer = e;
+      }
+      appendCorsVary(reply);
+      sendError(reply, answer);
+    },
+  });
   passThroughBodies(app);
   const limiter = new RateLimiter(deps.config.drive.rateLimits);
 

@@ -105,7 +105,7 @@ async function streamRequest(request: FastifyRequest, deps: HttpDeps, pairs: Que
     }
     const owner = PublicKey.parseZ32(users[0]!.user);
     // Delta §7: any `Bearer ` header switches cookie authentication off; the cookie is the owner's.
-    session = await resolveSession(deps.store, request.headers, owner, { bearerDisablesCookies: true });
+    session = await resolveSession(deps.store, request.headers, owner, { bearerDisablesCookies: true, nowSeconds: deps.nowSeconds() });
     for (const p of privatePaths) authorizePrivateRead(session, owner, p);
   }
   return { spec: { users, cursor: null, paths, reverse, live, limit }, session };

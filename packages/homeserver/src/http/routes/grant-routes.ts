@@ -54,7 +54,7 @@ function grantSessionJson(deps: HttpDeps, grant: GrantRecord, tokenExpiresAt: nu
 }
 
 async function requireRootSession(request: FastifyRequest, deps: HttpDeps): Promise<AuthSession> {
-  const session = await resolveSession(deps.store, request.headers, request.target?.tenant ?? null);
+  const session = await resolveSession(deps.store, request.headers, request.target?.tenant ?? null, { nowSeconds: deps.nowSeconds() });
   if (!session) throw noSession();
   if (!session.capabilities.hasRoot) throw new HttpError(403, 'ROOT_CAPABILITY_REQUIRED', 'Root capability required');
   return session;
@@ -135,7 +135,7 @@ export function registerGrantRoutes(app: FastifyInstance, deps: HttpDeps): void 
     method: ['GET', 'HEAD'],
     url: '/auth/grant/session',
     handler: async (request, reply) => {
-      const session = await resolveBearerSession(store, request.headers);
+      const session = await resolveBearerSession(store, request.headers, deps.nowSeconds());
       if (!session || session.kind !== 'grant') throw new HttpError(401, 'NO_SESSION', 'Unauthorized');
       const g = session.grant;
       reply.type('application/json').send(JSON.stringify(grantSessionJson(deps, g, session.bearer.expiresAt, Math.floor(g.createdAt / 1e6))));
@@ -143,7 +143,7 @@ export function registerGrantRoutes(app: FastifyInstance, deps: HttpDeps): void 
   });
 
   app.delete('/auth/grant/session', async (request, reply) => {
-    const session = await resolveBearerSession(store, request.headers);
+    const session = await resolveBearerSession(store, request.headers, deps.nowSeconds());
     if (session?.kind === 'grant') await store.grants.revoke(session.grant.id, deps.nowSeconds());
     reply.code(200).send();
   });

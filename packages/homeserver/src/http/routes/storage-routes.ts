@@ -13,7 +13,7 @@ import { queryGet } from '../url.ts';
 import { missingTenant } from './session-routes.ts';
 
 function session(request: FastifyRequest, deps: HttpDeps): Promise<AuthSession | null> {
-  request.sessionPromise ??= resolveSession(deps.store, request.headers, request.target.tenant);
+  request.sessionPromise ??= resolveSession(deps.store, request.headers, request.target.tenant, { nowSeconds: deps.nowSeconds() });
   return request.sessionPromise;
 }
 

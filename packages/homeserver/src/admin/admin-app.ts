@@ -161,12 +161,14 @@ export function buildAdminApp(deps: HttpDeps, publicInfo: () => { pubkyAddress: 
     if (!user) throw new HttpError(404, 'USER_NOT_FOUND', 'Not Found');
     // Counted by paging the listing; see NEEDS.md for a store-side count.
     let files = 0;
-    let cursor: string | null = null;
-    for (;;) {
-      const page: string[] | null = await store.files.list(z32, '/', { limit: 1000, cursor });
-      if (!page || page.length === 0) break;
-      files += page.length;
-      cursor = page[page.length - 1]!;
+    for (const root of ['/pub/', '/priv/']) {
+      let cursor: string | null = null;
+      for (;;) {
+        const page: string[] | null = await store.files.list(z32, root, { limit: 1000, cursor });
+        if (!page || page.length === 0) break;
+        files += page.length;
+        cursor = page[page.length - 1]!;
+      }
     }
     const quotaMb = user.storageQuotaMb ?? defaultQuotaMb;
     reply.type('application/json').send(

@@ -152,9 +152,9 @@ function close(server: Server): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const seconds = arg('seconds', 3);
+  const seconds = arg('seconds', 1.5);
   const connections = arg('connections', 32);
-  const rounds = arg('rounds', 3);
+  const rounds = arg('rounds', 5);
 
   // The cached packet the GET runs read.
   const kp = Keypair.random();
@@ -184,6 +184,7 @@ async function main(): Promise<void> {
   });
 
   const putsPerConnection = Math.ceil((12_000 * seconds) / connections);
+  // cpu = server-process CPU µs per request: steadier than req/s when other work shares the cores.
   type Row = { name: string; relay: number[]; bare: number[]; cpu: { relay: number[]; bare: number[] }; errors: string[] };
   const rows: Row[] = [
     { name: `GET cached packet (${payload.length} B payload)`, relay: [], bare: [], cpu: { relay: [], bare: [] }, errors: [] },
@@ -202,8 +203,7 @@ async function main(): Promise<void> {
       const r = await load(job);
       const cpu = process.cpuUsage(cpu0);
       rows[row][who].push(r.requests / r.seconds);
-      // Server process CPU over the run (≈100% ⇒ the server, not the load generator, is the limit).
-      rows[row].cpu[who].push((cpu.user + cpu.system) / 1e4 / r.seconds);
+      rows[row].cpu[who].push((cpu.user + cpu.system) / Math.max(1, r.requests));
       if (r.non2xx > 0) rows[row].errors.push(`${who}: ${JSON.stringify(r.statuses)}`);
     }
   }
@@ -213,16 +213,18 @@ async function main(): Promise<void> {
 
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-  console.log(`pkarr relay vs bare node:http, ${connections} keep-alive connections, ${seconds} s × ${rounds} rounds (median), load generator in a child process, Node ${process.version}\n`);
-  console.log('| case | relay req/s | bare node:http req/s | ratio | per-round ratios | server CPU relay / bare |');
-  console.log('| --- | ---: | ---: | ---: | --- | --- |');
+  console.log(`pkarr relay vs bare node:http, ${connections} keep-alive connections, ${rounds} paired rounds of ${seconds} s (relay and bare back to back, order alternating), load generator in a child process, Node ${process.version}\n`);
+  console.log('| case | relay req/s | bare node:http req/s | ratio (median of paired rounds) | per-round ratios | server CPU µs/req relay / bare | CPU-efficiency ratio |');
+  console.log('| --- | ---: | ---: | ---: | --- | --- | ---: |');
   for (const r of rows) {
-    const ratios = r.relay.map((x, i) => (x / r.bare[i]).toFixed(2)).join(', ');
-    const cpu = `${Math.round(median(r.cpu.relay))}% / ${Math.round(median(r.cpu.bare))}%`;
-    console.log(`| ${r.name} | ${fmt(median(r.relay))} | ${fmt(median(r.bare))} | ${(median(r.relay) / median(r.bare)).toFixed(2)} | ${ratios} | ${cpu} |`);
+    const paired = r.relay.map((x, i) => x / r.bare[i]);
+    const cpuRelay = median(r.cpu.relay);
+    const cpuBare = median(r.cpu.bare);
+    console.log(`| ${r.name} | ${fmt(median(r.relay))} | ${fmt(median(r.bare))} | ${median(paired).toFixed(2)} | ${paired.map((x) => x.toFixed(2)).join(', ')} | ${cpuRelay.toFixed(1)} / ${cpuBare.toFixed(1)} | ${(cpuBare / cpuRelay).toFixed(2)} |`);
   }
   for (const r of rows) if (r.errors.length) console.log(`\nnon-2xx answers in "${r.name}": ${r.errors.join('; ')}`);
-  console.log('\nGET target: ratio ≥ 0.80. The PUT baseline reads the body and answers 204; the relay also verifies');
+  console.log('\nGET target: ratio ≥ 0.80. The machine is shared: the CPU-efficiency ratio (bare CPU per request ÷ relay CPU');
+  console.log('per request, both measured in the server process) is the steadier figure when other processes compete. The PUT baseline reads the body and answers 204; the relay also verifies');
   console.log('the Ed25519 signature, parses the DNS packet and writes SQLite (WAL, synchronous=NORMAL); its DHT is');
   console.log('disabled by config (`dht: false`), so no network publish is included.');
 }

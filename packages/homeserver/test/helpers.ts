@@ -79,8 +79,9 @@ export function rawRequest(
   body?: Uint8Array | string,
 ): Promise<RawResponse> {
   const u = new URL(baseUrl);
+  const h = body === undefined ? headers : { 'content-length': String(Buffer.byteLength(body)), ...headers };
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: u.hostname, port: u.port, method, path, headers, agent: false }, (res) => {
+    const req = httpRequest({ host: u.hostname, port: u.port, method, path, headers: h, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));

@@ -1,7 +1,8 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Duplex } from 'node:stream';
 import type { HttpDeps } from './context.ts';
 import { appendCorsVary, applyCors } from './cors.ts';
-import { HttpError, badRequest } from './errors.ts';
+import { ERROR_CODE_HEADER, HttpError, badRequest } from './errors.ts';
 import { sendError, installErrorHandling } from './error-handler.ts';
 import { clientIp, RateLimiter } from './rate-limit.ts';
 import { isPrivateRawPath, legacyStoragePath, resolveTarget } from './tenant.ts';
@@ -14,6 +15,24 @@ import { registerEventRoutes } from './routes/event-routes.ts';
 const PRIVATE_VARY_LEGACY = 'pubky-host, Authorization, Cookie';
 const PRIVATE_VARY_PATH = 'Authorization, Cookie';
 
+/** Answers requests Node's HTTP parser rejects (bad request lines, header overflow) in plain text. */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, text] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout']
+        : [400, `Bad Request: malformed HTTP request (${err.code ?? 'parse error'})`];
+  const body = Buffer.from(text);
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : text}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\n${ERROR_CODE_HEADER}: MALFORMED_REQUEST\r\nconnection: close\r\n\r\n${text}`,
+  );
+}
+
 /** Fastify options shared by the client and admin apps. */
 export function baseFastifyOptions(deps: Pick<HttpDeps, 'log' | 'config'>) {
   return {
@@ -21,6 +40,7 @@ export function baseFastifyOptions(deps: Pick<HttpDeps, 'log' | 'config'>) {
     logController: new LogController({ disableRequestLogging: true }),
     exposeHeadRoutes: false,
     return503OnClosing: true,
+    clientErrorHandler,
     forceCloseConnections: 'idle' as const,
     // Our routes read bodies themselves; this only bounds what fastify would buffer.
     bodyLimit: deps.config.drive.maxBufferedBodyBytes,

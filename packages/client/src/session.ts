@@ -13,6 +13,7 @@ import {
 } from '@pubky-ts/common';
 import { ClientError } from './errors.ts';
 import { createPop, parseGrantSessionInfo, parseGrantSessionResponse, verifyGrant, type GrantSessionInfo, type VerifiedGrant } from './grant.ts';
+import { streamEvents, type EventsOptions, type PubkyEvent } from './events.ts';
 import { httpError, type PubkyHttp } from './http.ts';
 import { SessionStorage, type SessionCredential } from './storage.ts';
 
@@ -152,6 +153,14 @@ export class Session {
   }
   get capabilities(): string[] {
     return this.details.capabilities;
+  }
+
+  /**
+   * Streams events like `pubky.events()`, authenticated as this session: with exactly one user (this
+   * one) it can follow private paths (`paths: ['/priv/app/']`).
+   */
+  events(options: EventsOptions): AsyncGenerator<PubkyEvent, void, undefined> {
+    return streamEvents(this.http, options, this.credential);
   }
 
   /**

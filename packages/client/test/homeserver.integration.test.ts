@@ -2,7 +2,7 @@
 // sessions (cookie and grant), export/restore, events.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { base64Encode, blake3, Keypair, utf8Encode } from '@pubky-ts/common';
+import { base64Encode, base64urlDecode, base64urlEncode, blake3, Keypair, utf8Decode, utf8Encode } from '@pubky-ts/common';
 import { Pubky } from '../src/pubky.ts';
 import { MemoryPacketSource } from '../src/memory-source.ts';
 import { homeserverFromPacket } from '../src/pkdns.ts';
@@ -189,6 +189,23 @@ describe('sessions', () => {
     await session.signout();
     assert.equal(await restored.revalidate(), false);
   });
+
+  test('a grant bearer close to expiry is refreshed with a new PoP before use', async () => {
+    const keypair = Keypair.random();
+    const pubky = new Pubky({ packetSource: source });
+    await pubky.signer(keypair).signup(hs.publicKey, await hs.signupToken());
+    const session = await pubky.signer(keypair).signinWithGrant({ clientId: 'refresh.app', capabilities: '/pub/refresh.app/:rw' });
+    // Pretend the bearer expires in 10 s: restoring must refresh it before the first request.
+    const exported = session.export();
+    const data = JSON.parse(utf8Decode(base64urlDecode(exported.slice('pubky-session:'.length))));
+    const oldToken = data.token;
+    data.tokenExpiresAt = Math.floor(Date.now() / 1000) + 10;
+    const restored = await new Pubky({ packetSource: source }).restoreSession(`pubky-session:${base64urlEncode(utf8Encode(JSON.stringify(data)))}`);
+    const again = JSON.parse(utf8Decode(base64urlDecode(restored.export().slice('pubky-session:'.length))));
+    assert.notEqual(again.token, oldToken, 'a new bearer was minted');
+    assert.ok(again.tokenExpiresAt > Date.now() / 1000 + 3000);
+    await restored.storage.putText('/pub/refresh.app/x', 'ok');
+  });
 });
 
 describe('events', () => {
@@ -219,10 +236,53 @@ describe('events', () => {
     ac.abort();
     await assert.rejects(pending);
 
+    const feedPages = [];
+    for await (const p of pubky.eventsFeedPages(hs.publicKey, { limit: 2 })) feedPages.push(p);
+    assert.ok(feedPages.length >= 3 && feedPages.every((p) => p.events.length <= 2 && p.cursor));
     const page = await pubky.eventsFeed(hs.publicKey, { limit: 1000 });
     assert.ok(page.events.some((e) => e.user.equals(keypair.publicKey) && e.path === '/pub/ev/live.txt'));
     assert.ok(page.cursor);
     const empty = await pubky.eventsFeed(hs.publicKey, { cursor: page.cursor! });
     assert.deepEqual(empty, { events: [], cursor: null });
+  });
+});
+
+describe('events across homeservers and private paths', () => {
+  test('one iterator merges the streams of users on two homeservers', async () => {
+    const hs2 = await startTestHomeserver(source, { open: true });
+    try {
+      const pubky = new Pubky({ packetSource: source });
+      const a = Keypair.random();
+      const b = Keypair.random();
+      const sa = await pubky.signer(a).signup(hs.publicKey, await hs.signupToken());
+      const sb = await pubky.signer(b).signup(hs2.publicKey);
+      await sa.storage.putText('/pub/m/a1', '1');
+      await sb.storage.putText('/pub/m/b1', '1');
+      await sb.storage.putText('/pub/m/b2', '2');
+      const seen: string[] = [];
+      for await (const e of pubky.events({ users: [a.publicKey, b.publicKey.z32] })) seen.push(`${e.user.z32 === a.publicKey.z32 ? 'a' : 'b'}${e.path}`);
+      assert.deepEqual(seen.sort(), ['a/pub/m/a1', 'b/pub/m/b1', 'b/pub/m/b2']);
+      const limited: string[] = [];
+      for await (const e of pubky.events({ users: [a.publicKey, b.publicKey], limit: 2 })) limited.push(e.path);
+      assert.equal(limited.length, 2);
+    } finally {
+      await hs2.stop();
+    }
+  });
+
+  test('a session follows its own private paths; anonymous readers are refused', async () => {
+    const pubky = new Pubky({ packetSource: source });
+    const keypair = Keypair.random();
+    const session = await pubky.signer(keypair).signup(hs.publicKey, await hs.signupToken());
+    await session.storage.putText('/priv/notes/1', 'secret');
+    await session.storage.putText('/pub/notes/1', 'public');
+    const mine: string[] = [];
+    for await (const e of session.events({ users: [keypair.publicKey], paths: ['/priv/notes/'] })) mine.push(e.path);
+    assert.deepEqual(mine, ['/priv/notes/1']);
+    const anon = new Pubky({ packetSource: source }).events({ users: [keypair.publicKey], paths: ['/priv/notes/'] });
+    await assert.rejects(anon.next(), { status: 401 });
+    const pub: string[] = [];
+    for await (const e of new Pubky({ packetSource: source }).events({ users: [keypair.publicKey] })) pub.push(e.path);
+    assert.deepEqual(pub, ['/pub/notes/1'], 'default filter is /pub/');
   });
 });

@@ -14,6 +14,7 @@ import { SqliteGrantStore } from './sqlite/grant-store.ts';
 import { SqliteReplayGuard } from './sqlite/replay-guard.ts';
 import { SqliteCookieSessionStore } from './sqlite/session-store.ts';
 import { SqliteSignupTokenStore } from './sqlite/signup-token-store.ts';
+import { SqliteUserPacketStore } from './sqlite/user-packet-store.ts';
 import { SqliteUserStore } from './sqlite/user-store.ts';
 import type { HomeserverStore, HomeserverStoreOptions, Revocation, StoredEvent } from './types.ts';
 
@@ -42,6 +43,7 @@ export class SqliteHomeserverStore implements HomeserverStore {
   /** The bookkeeping layer without policy (tests, admin tools, benchmarks). */
   readonly rawFiles: SqliteFileStore;
   readonly events: SqliteEventStore;
+  readonly packets: SqliteUserPacketStore;
   readonly revocations: LocalBus<Revocation>;
   readonly db: Database;
   readonly committer: GroupCommitter;
@@ -74,6 +76,7 @@ export class SqliteHomeserverStore implements HomeserverStore {
     this.grants = new SqliteGrantStore(ctx);
     this.authTokenReplay = new SqliteReplayGuard(ctx);
     this.events = new SqliteEventStore(ctx);
+    this.packets = new SqliteUserPacketStore(ctx);
     this.rawFiles = new SqliteFileStore(ctx, refs);
     this.files = new PathPolicyFileStore(new QuotaFileStore(this.rawFiles, this.users, ctx.defaultQuotaMb), this.users);
   }

@@ -319,6 +319,41 @@ export interface EventStore {
 }
 
 // ---------------------------------------------------------------------------------------------
+// PKARR custody
+
+/** The newest signed PKARR packet known for a user, and how its last republish went. */
+export interface UserPacketRecord {
+  /** z32 */
+  user: string;
+  /** Canonical SignedPacket bytes (key ‖ signature ‖ timestamp ‖ DNS), at most 1104. */
+  packet: Uint8Array;
+  /** The packet's own timestamp, µs. */
+  timestamp: number;
+  /** µs of the last successful republish. */
+  lastPublishedAt: number | null;
+  /** DHT nodes that stored it at the last republish. */
+  lastStoredAt: number | null;
+  /** µs of the last visibility check. */
+  lastCheckedAt: number | null;
+  /** Whether the network served this packet (or a newer one) at the last check. */
+  visibleDht: boolean | null;
+  visibleRelays: number | null;
+  lastError: string | null;
+}
+
+export type UserPacketOutcome = Partial<Omit<UserPacketRecord, 'user' | 'packet' | 'timestamp'>>;
+
+export interface UserPacketStore {
+  /** Keeps `packet` when it is at least as new as the stored one; returns whether it was stored. False for unknown users. */
+  save(user: string, packet: Uint8Array, timestamp: number): Promise<boolean>;
+  get(user: string): Promise<UserPacketRecord | null>;
+  /** Records the outcome of a republish or a visibility check. */
+  report(user: string, outcome: UserPacketOutcome): Promise<void>;
+  /** Registered users in z32 order, `after` exclusive. */
+  listUsers(options: { limit: number; after?: string | null }): Promise<string[]>;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Composition
 
 export type Durability = 'normal' | 'fsync';
@@ -343,6 +378,8 @@ export interface HomeserverStore {
   readonly authTokenReplay: AuthTokenReplayGuard;
   readonly files: FileStore;
   readonly events: EventStore;
+  /** Users' signed PKARR packets (custody) and republish outcomes. */
+  readonly packets: UserPacketStore;
   /** Session / grant revocations (sign-out, grant revoke, account deletion), for private SSE. */
   readonly revocations: Bus<Revocation>;
   close(): Promise<void>;

@@ -1,5 +1,6 @@
 import type { Migration } from '../migrate.ts';
 import { migration0001 } from './0001-initial.ts';
+import { migration0002 } from './0002-user-packets.ts';
 
 /** Every migration in order. Append only; never edit one that has shipped. */
-export const migrations: Migration[] = [migration0001];
+export const migrations: Migration[] = [migration0001, migration0002];

@@ -116,6 +116,15 @@ describe('sessions in open mode', () => {
     assert.match(r.headers.get('set-cookie')!, /SameSite=None; Secure/);
   });
 
+  test('files above the inline threshold stream back whole (blob path)', async () => {
+    const { kp, cookie } = await signup(hs);
+    const body = new Uint8Array(300_000).map((_, i) => (i * 7) % 256);
+    assert.equal((await hs.req('/pub/big.bin', { method: 'PUT', body, headers: as(kp, cookie) })).status, 201);
+    const r = await hs.req('/pub/big.bin', { headers: as(kp) });
+    assert.equal(r.headers.get('content-length'), '300000');
+    assert.deepEqual(new Uint8Array(await r.arrayBuffer()), body);
+  });
+
   test('compat_session_404 answers 404 for 0.6.0 clients', async () => {
     const compat = await startTestServer({ drive: { compat_session_404: true } });
     try {

@@ -98,7 +98,8 @@ export function registerStorageRoutes(app: FastifyInstance, deps: HttpDeps): voi
       const b = content.inline;
       reply.send(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
     } else {
-      reply.send(Readable.from(content.body, { objectMode: false }));
+      const body = content.body as AsyncIterable<Uint8Array> & { pipe?: unknown };
+      reply.send(typeof body.pipe === 'function' ? body : Readable.from(body, { objectMode: false }));
     }
   }
 
@@ -117,7 +118,15 @@ export function registerStorageRoutes(app: FastifyInstance, deps: HttpDeps): voi
     return { tenant, path: sp.path };
   }
 
-  app.route({ method: ['GET', 'HEAD'], url: '/*', handler: read });
+  // Returning the reply tells fastify a (stream) response is under way even before it is flushed.
+  app.route({
+    method: ['GET', 'HEAD'],
+    url: '/*',
+    handler: async (request, reply) => {
+      await read(request, reply);
+      return reply;
+    },
+  });
 
   app.put('/*', async (request, reply) => {
     const { tenant, path } = await writeTarget(request);

@@ -1,6 +1,7 @@
 // The HTTP relay channel of the pubkyauth flow (spec pkarr-dht-relay §7.1, §7.3).
 import { base64urlEncode, blake3, decrypt, encrypt, randomBytes } from '@pubky-ts/common';
 import { abortedError, AuthFlowError, isAbortError } from './errors.ts';
+import { readBytesLimited, readTextPrefix } from './read-limited.ts';
 
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
@@ -106,7 +107,7 @@ export async function receiveFromChannel(url: string, options: ReceiveOptions = 
       }
       return body;
     }
-    const text = await res.text().catch(() => '');
+    const text = await readTextPrefix(res, 512).catch(() => '');
     lastError = new AuthFlowError('auth_flow_relay_error', `relay answered ${res.status}: ${text.slice(0, 200)}`);
     if (++failures >= maxFailures) throw relayFailure(url, lastError);
     await sleep(retryDelay * failures, options.signal).catch(() => {
@@ -134,21 +135,16 @@ export async function sendToChannel(
     if (options.signal?.aborted || isAbortError(e)) throw flowAborted(options.signal);
     throw new AuthFlowError('auth_flow_relay_error', `could not reach the relay at ${url}: ${(e as Error).message}`, { cause: e });
   }
-  const text = await res.text().catch(() => '');
+  const text = await readTextPrefix(res, 512).catch(() => '');
   if (!res.ok) {
     throw new AuthFlowError('auth_flow_relay_error', `the relay refused the message with ${res.status}: ${text.slice(0, 200)}`);
   }
 }
 
 async function readLimited(res: Response, maxBytes: number): Promise<Uint8Array> {
-  const declared = Number(res.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    await res.body?.cancel().catch(() => {});
-    throw new AuthFlowError('auth_flow_bad_payload', `the relay message is ${declared} bytes; at most ${maxBytes} are accepted`);
-  }
-  const bytes = new Uint8Array(await res.arrayBuffer());
-  if (bytes.length > maxBytes) {
-    throw new AuthFlowError('auth_flow_bad_payload', `the relay message is ${bytes.length} bytes; at most ${maxBytes} are accepted`);
+  const bytes = await readBytesLimited(res, maxBytes);
+  if (bytes === null) {
+    throw new AuthFlowError('auth_flow_bad_payload', `the relay message is larger than the ${maxBytes} bytes accepted`);
   }
   return bytes;
 }

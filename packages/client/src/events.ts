@@ -3,6 +3,7 @@
 import { base64Decode, PublicKey } from '@pubky-ts/common';
 import { ClientError } from './errors.ts';
 import { httpError, type PubkyHttp } from './http.ts';
+import { readTextLimited } from './read-limited.ts';
 import { parseSseStream, type SseMessage } from './sse.ts';
 import type { SessionCredential } from './storage.ts';
 
@@ -266,5 +267,5 @@ export async function fetchEventsFeed(http: PubkyHttp, homeserver: PublicKey, op
   const qs = q.toString();
   const res = await http.request({ homeserver, path: `/events/${qs ? `?${qs}` : ''}`, anonymous: true, signal: options.signal });
   if (!res.ok) throw await httpError(res, 'GET');
-  return parseEventsFeed(await res.text());
+  return parseEventsFeed(await readTextLimited(res, 8 * 1024 * 1024, () => new ClientError('invalid_events_feed', 'the feed page is larger than 8 MiB')));
 }

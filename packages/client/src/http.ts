@@ -6,6 +6,7 @@ import type { FetchLike } from './channel.ts';
 import { CookieJar } from './cookie-jar.ts';
 import { ClientError, isAbortError, PubkyHttpError, abortedError } from './errors.ts';
 import type { HomeserverEndpoint, Pkdns } from './pkdns.ts';
+import { readBytesLimited, readTextPrefix } from './read-limited.ts';
 import { encodePath } from './pubky-url.ts';
 
 export const PATH_ADDRESSED_STORAGE = 'path-addressed-storage';
@@ -98,9 +99,9 @@ export class PubkyHttp {
         await res.body?.cancel().catch(() => {});
         return new Set();
       }
-      const text = await res.text();
-      if (text.length > INFO_MAX_BYTES) return new Set();
-      const json = JSON.parse(text) as unknown;
+      const bytes = await readBytesLimited(res, INFO_MAX_BYTES);
+      if (bytes === null) return new Set();
+      const json = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
       const list = (json as { features?: unknown })?.features;
       return new Set(Array.isArray(list) ? list.filter((f): f is string => typeof f === 'string') : []);
     } catch {
@@ -194,11 +195,10 @@ function describe(e: unknown): string {
 export async function httpError(res: Response, method: string): Promise<PubkyHttpError> {
   let text = '';
   try {
-    text = await res.text();
+    text = await readTextPrefix(res, 4096);
   } catch {
     // A body that fails to arrive leaves the status to speak.
   }
-  if (text.length > 4096) text = `${text.slice(0, 4096)}…`;
   const retry = res.headers.get('retry-after');
   const retryAfter = retry !== null && /^\d+$/.test(retry) ? Number(retry) : undefined;
   return new PubkyHttpError({ status: res.status, serverMessage: text, method: method.toUpperCase(), url: res.url || '', retryAfter });

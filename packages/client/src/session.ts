@@ -15,6 +15,7 @@ import { ClientError } from './errors.ts';
 import { createPop, parseGrantSessionInfo, parseGrantSessionResponse, verifyGrant, type GrantSessionInfo, type VerifiedGrant } from './grant.ts';
 import { streamEvents, type EventsOptions, type PubkyEvent } from './events.ts';
 import { httpError, type PubkyHttp } from './http.ts';
+import { readTextLimited } from './read-limited.ts';
 import { SessionStorage, type SessionCredential } from './storage.ts';
 
 export type SessionKind = 'cookie' | 'grant';
@@ -28,6 +29,7 @@ export interface SessionDetails {
 }
 
 const EXPORT_PREFIX = 'pubky-session:';
+const tooLarge = () => new ClientError('invalid_response', 'the homeserver answer is larger than 64 KiB');
 /** Refresh a bearer this long before it expires (reference SDK: 300 s). */
 const REFRESH_MARGIN_S = 300;
 
@@ -101,7 +103,7 @@ export class GrantCredential implements SessionCredential {
       signal,
     });
     if (!res.ok) throw await httpError(res, 'POST');
-    const { token, session } = parseGrantSessionResponse(await res.text());
+    const { token, session } = parseGrantSessionResponse(await readTextLimited(res, 64 * 1024, tooLarge));
     this.token = token;
     this.expiresAt = session.token_expires_at;
     this.info = session;
@@ -326,7 +328,7 @@ export async function fetchSessionDetails(
     if (!res.ok) throw await httpError(res, 'GET');
     let info: GrantSessionInfo;
     try {
-      info = parseGrantSessionInfo(JSON.parse(await res.text()));
+      info = parseGrantSessionInfo(JSON.parse(await readTextLimited(res, 64 * 1024, tooLarge)));
     } catch (e) {
       throw e instanceof ClientError ? e : new ClientError('invalid_response', 'GET /auth/grant/session did not answer JSON');
     }

@@ -3,6 +3,7 @@
 import { PublicKey } from '@pubky-ts/common';
 import { ClientError } from './errors.ts';
 import { httpError, type HomeserverRequest, type PubkyHttp } from './http.ts';
+import { readTextLimited } from './read-limited.ts';
 import { normalizePath, parseResourceAddress, type ResourceAddress } from './pubky-url.ts';
 
 /** What `HEAD` says about a file. */
@@ -80,7 +81,7 @@ export function parseListing(text: string): string[] {
     const https = /^https?:\/\/_pubky\.([^/]+)(\/.*)$/.exec(line);
     if (https) url = `pubky://${https[1]}${https[2]}`;
     const m = /^pubky:\/\/([^/]{52})(\/.*)$/.exec(url);
-    if (!m || PublicKey.tryParse(m[1]) === null) {
+    if (!m || PublicKey.tryParse(m[1])?.z32 !== m[1]) {
       throw new ClientError('invalid_response', `the listing holds a line that is not a pubky URL: ${JSON.stringify(line.slice(0, 120))}`);
     }
     out.push(url);
@@ -203,7 +204,7 @@ abstract class StorageReader {
       signal: options.signal,
     });
     if (!res.ok) throw await httpError(res, 'GET');
-    return parseListing(await res.text());
+    return parseListing(await readTextLimited(res, 8 * 1024 * 1024, () => new ClientError('invalid_response', 'the listing is larger than 8 MiB')));
   }
 
   /** Every entry under a directory, page by page. */

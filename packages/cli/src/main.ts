@@ -3,6 +3,7 @@
 import { PubkyError } from '@pubky-ts/common';
 import { parseCommandArgs, type Command } from './args.ts';
 import { CliError } from './cli-error.ts';
+import { runHomeserver } from './commands/homeserver.ts';
 import { commands } from './commands/index.ts';
 
 function usage(): string {
@@ -28,6 +29,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
+    if (command.name === 'homeserver') return await runHomeserver(rest);
     const { values, positionals } = parseCommandArgs(command, rest);
     if (values.help) {
       console.log(command.usage);

@@ -20,3 +20,4 @@ export { loadOrCreateSecretKey } from './config/secret-key.ts';
 export { HttpError } from './http/errors.ts';
 export { signJws, verifyGrant, verifyPop, type GrantClaims, type PopClaims } from './auth/jws.ts';
 export * from './storage/index.ts';
+export { pkarrPublisher, signHomeserverPacket, homeserverRecords, UserRepublisher, HTTP_PORT_PARAM, type PkarrPublisherOptions, type PkarrPublisherHandle, type RepublishOutcome, type RepublishSummary } from './pkarr/index.ts';

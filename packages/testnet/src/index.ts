@@ -1,0 +1,8 @@
+export {
+  startTestnet,
+  TESTNET_ADMIN_PASSWORD,
+  TESTNET_HOMESERVER_SECRET,
+  TESTNET_PORTS,
+  type Testnet,
+  type TestnetOptions,
+} from './testnet.ts';

@@ -1,0 +1,155 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Keypair } from '@pubky-ts/common';
+import { DhtNode, startLocalSwarm, type LocalSwarm } from '@pubky-ts/dht';
+import { pkarrPublisher, resolveConfig, startHomeserver, type RunningHomeserver } from '@pubky-ts/homeserver';
+import { startHttpRelay, startPkarrRelay, type HttpRelayHandle, type PkarrRelayHandle } from '@pubky-ts/relay';
+
+/** The places official SDKs look for in testnet mode (spec README). */
+export const TESTNET_PORTS = {
+  dhtBootstrap: 6881,
+  pkarrRelay: 15411,
+  httpRelay: 15412,
+  homeserverHttp: 6286,
+  homeserverPubkyTls: 6287,
+  homeserverAdmin: 6288,
+} as const;
+
+/** The testnet homeserver's key: the Ed25519 key of the 32-zero-byte secret. */
+export const TESTNET_HOMESERVER_SECRET = new Uint8Array(32);
+export const TESTNET_ADMIN_PASSWORD = 'admin';
+
+export interface TestnetOptions {
+  /**
+   * true: the fixed layout of the spec (UDP 6881, HTTP 15411/15412/6286/6288), for official clients
+   * and `npm start`. false (default): random free ports, so tests can run in parallel.
+   */
+  fixedPorts?: boolean;
+  /** DHT nodes besides the bootstrap node (default 4). */
+  dhtNodes?: number;
+  /** Keep the homeserver's data here; default: a temporary directory removed on close. */
+  dataDir?: string;
+  /** Default: the zero-seed key when `fixedPorts`, a random key otherwise. */
+  homeserverKeypair?: Keypair;
+  /** Default `token_required`. */
+  signupMode?: 'open' | 'token_required';
+  /** Homeserver log level (default `warn`). */
+  logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** DHT request timeout (default 200 ms; testnets need no patience on loopback). */
+  requestTimeoutMs?: number;
+}
+
+export interface Testnet extends AsyncDisposable {
+  /** `127.0.0.1:<port>` of the bootstrap node first, then every other node. */
+  bootstrap: string[];
+  dhtBootstrapNode: DhtNode;
+  swarm: LocalSwarm;
+  pkarrRelay: PkarrRelayHandle;
+  httpRelay: HttpRelayHandle;
+  homeserver: RunningHomeserver;
+  adminPassword: string;
+  /** A fresh single-use signup token from the admin API. */
+  signupToken(): Promise<string>;
+  /** What runs where, one line per service. */
+  describe(): string;
+  close(): Promise<void>;
+}
+
+/** Starts a whole Pubky network in this process on loopback. */
+export async function startTestnet(options: TestnetOptions = {}): Promise<Testnet> {
+  const fixed = options.fixedPorts ?? false;
+  const requestTimeoutMs = options.requestTimeoutMs ?? 200;
+  const port = (p: number) => (fixed ? p : 0);
+  const tempDir = options.dataDir ? null : mkdtempSync(join(tmpdir(), 'pubky-testnet-'));
+  const dataDir = options.dataDir ?? tempDir!;
+  const closers: Array<() => Promise<void> | void> = [];
+  const close = async () => {
+    for (const c of closers.splice(0).reverse()) {
+      try {
+        await c();
+      } catch {
+        // keep closing the rest
+      }
+    }
+  };
+  try {
+    const swarm = await startLocalSwarm(options.dhtNodes ?? 4, { requestTimeoutMs });
+    closers.push(() => swarm.close());
+    const dhtBootstrapNode = await DhtNode.start({
+      host: '127.0.0.1',
+      port: port(TESTNET_PORTS.dhtBootstrap),
+      bootstrap: swarm.bootstrap,
+      serverMode: true,
+      requestTimeoutMs,
+    });
+    closers.push(() => dhtBootstrapNode.close());
+    for (const n of swarm.nodes) n.addNode({ id: dhtBootstrapNode.id, ...dhtBootstrapNode.address() });
+    const bootstrap = [dhtBootstrapNode.bootstrapEntry(), ...swarm.bootstrap];
+
+    const pkarrRelay = await startPkarrRelay({
+      host: '127.0.0.1',
+      port: port(TESTNET_PORTS.pkarrRelay),
+      dht: { bootstrap, requestTimeoutMs },
+      lookupTimeoutMs: 2000,
+    });
+    closers.push(() => pkarrRelay.close());
+    const httpRelay = await startHttpRelay({ host: '127.0.0.1', port: port(TESTNET_PORTS.httpRelay), corsAllowAll: true });
+    closers.push(() => httpRelay.close());
+
+    const config = resolveConfig(dataDir, {
+      general: { signup_mode: options.signupMode ?? 'token_required' },
+      drive: {
+        icann_listen_socket: `127.0.0.1:${port(TESTNET_PORTS.homeserverHttp)}`,
+        pubky_listen_socket: `127.0.0.1:${TESTNET_PORTS.homeserverPubkyTls}`,
+      },
+      admin: { listen_socket: `127.0.0.1:${port(TESTNET_PORTS.homeserverAdmin)}`, admin_password: TESTNET_ADMIN_PASSWORD },
+      pkdns: {
+        public_ip: '127.0.0.1',
+        icann_domain: 'localhost',
+        dht_bootstrap_nodes: bootstrap,
+        dht_relay_nodes: [pkarrRelay.url],
+        dht_request_timeout_ms: requestTimeoutMs,
+      },
+      logging: { level: options.logLevel ?? 'warn' },
+    });
+    const keypair =
+      options.homeserverKeypair ?? (fixed ? Keypair.fromSecretKey(TESTNET_HOMESERVER_SECRET) : Keypair.random());
+    const homeserver = await startHomeserver(config, { keypair, publisher: pkarrPublisher() });
+    closers.push(() => homeserver.close());
+    if (tempDir) closers.unshift(() => rmSync(tempDir, { recursive: true, force: true }));
+
+    const signupToken = async () => {
+      const res = await fetch(`${homeserver.adminUrl}/generate_signup_token`, {
+        headers: { 'X-Admin-Password': TESTNET_ADMIN_PASSWORD },
+      });
+      if (!res.ok) throw new Error(`the admin API answered ${res.status}: ${await res.text()}`);
+      return (await res.text()).trim();
+    };
+    const describe = () =>
+      [
+        `DHT bootstrap node   udp://${dhtBootstrapNode.bootstrapEntry()}  (+${swarm.nodes.length} more nodes)`,
+        `pkarr relay          ${pkarrRelay.url}`,
+        `HTTP relay           ${httpRelay.url}  (auth flow: ${httpRelay.url}/inbox)`,
+        `homeserver           ${homeserver.url}  key ${homeserver.publicKey.z32}`,
+        `homeserver admin     ${homeserver.adminUrl}  (X-Admin-Password: ${TESTNET_ADMIN_PASSWORD})`,
+        `data                 ${tempDir ? `${dataDir} (temporary)` : dataDir}`,
+      ].join('\n');
+    return {
+      bootstrap,
+      dhtBootstrapNode,
+      swarm,
+      pkarrRelay,
+      httpRelay,
+      homeserver,
+      adminPassword: TESTNET_ADMIN_PASSWORD,
+      signupToken,
+      describe,
+      close,
+      [Symbol.asyncDispose]: close,
+    };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}

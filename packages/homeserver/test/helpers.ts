@@ -9,7 +9,7 @@ import { startHomeserver, type RunningHomeserver, type StartHomeserverOptions } 
 export interface TestServer extends RunningHomeserver {
   dataDir: string;
   /** Fetch against the client API: `path` relative to url. */
-  req(path: string, init?: RequestInit & { headers?: Record<string, string> }): Promise<Response>;
+  req(path: string, init?: RequestInit): Promise<Response>;
   admin(path: string, init?: RequestInit & { headers?: Record<string, string> }): Promise<Response>;
   stop(): Promise<void>;
 }
@@ -45,8 +45,8 @@ export async function startTestServer(
   };
 }
 
-export function authToken(kp: Keypair, caps = '/:rw', ts?: number): Uint8Array {
-  return AuthToken.sign(kp, caps, ts).serialize();
+export function authToken(kp: Keypair, caps = '/:rw', ts?: number): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(AuthToken.sign(kp, caps, ts).serialize());
 }
 
 /** Signs up `kp` (open mode) and returns the `Cookie` header value for its session. */

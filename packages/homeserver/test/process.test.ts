@@ -89,7 +89,7 @@ describe('a real homeserver process', () => {
       while (!stop) {
         const path = `/pub/crash/w${w}/f${n++}`;
         // Mix of inline-sized and blob-sized contents.
-        const body = randomBytes(n % 5 === 0 ? 40_000 + (n % 7) * 1000 : 200 + (n % 900));
+        const body = new Uint8Array(randomBytes(n % 5 === 0 ? 40_000 + (n % 7) * 1000 : 200 + (n % 900)));
         intended.set(path, sha(body));
         try {
           const r = await fetch(`${p.url}/storage/${z}${path}`, { method: 'PUT', body, headers: { cookie } });
@@ -144,7 +144,7 @@ describe('a real homeserver process', () => {
     const su = await fetch(`${p.url}/signup`, { method: 'POST', body: authToken(kp) });
     const cookie = su.headers.get('set-cookie')!.split(';')[0]!;
     const u = new URL(p.url);
-    const body = randomBytes(100_000);
+    const body = new Uint8Array(randomBytes(100_000));
     const status = new Promise<number>((resolve, reject) => {
       const req = httpRequest(
         { host: u.hostname, port: u.port, method: 'PUT', path: `/storage/${kp.publicKey.z32}/pub/slow.bin`, headers: { cookie, 'content-length': body.length } },
@@ -154,10 +154,10 @@ describe('a real homeserver process', () => {
         },
       );
       req.on('error', reject);
-      req.write(body.subarray(0, 50_000));
+      req.write(Buffer.from(body.subarray(0, 50_000)));
       setTimeout(() => {
         p.child.kill('SIGTERM');
-        setTimeout(() => req.end(body.subarray(50_000)), 300);
+        setTimeout(() => req.end(Buffer.from(body.subarray(50_000))), 300);
       }, 200);
     });
     assert.equal(await status, 201);

@@ -12,11 +12,24 @@ export type RequestTarget =
 
 const KEY_LENGTH = 52;
 
+// Every request parses its tenant; the same few values repeat. Bounded memo of value → key.
+const tenantCache = new Map<string, PublicKey | null>();
+const pathCache = new Map<string, StoragePath>();
+const CACHE_MAX = 4096;
+
+function remember<V>(cache: Map<string, V>, key: string, value: V): V {
+  if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value as string);
+  cache.set(key, value);
+  return value;
+}
+
 /** A host-ish value as the reference reads it: lenient pkarr parse, `pubky<z32>` ignored. */
 export function parseTenantValue(value: string | undefined): PublicKey | null {
   if (value === undefined || value.length < KEY_LENGTH) return null;
   if (value.length === KEY_LENGTH + 5 && value.startsWith('pubky')) return null;
-  return PublicKey.tryParse(value);
+  const hit = tenantCache.get(value);
+  if (hit !== undefined) return hit;
+  return remember(tenantCache, value, PublicKey.tryParse(value));
 }
 
 function firstQueryPubkyHost(rawQuery: string): string | undefined {
@@ -78,13 +91,17 @@ export function resolveTarget(
  * `Invalid URL: <reason>` (the reference's path-extractor rejection).
  */
 export function legacyStoragePath(rawPath: string): StoragePath {
+  const hit = pathCache.get(rawPath);
+  if (hit) return hit;
   const decoded = percentDecode(rawPath);
   if (decoded === null) throw badRequest('INVALID_URL', 'Invalid URL: path is not valid UTF-8');
+  let sp: StoragePath;
   try {
-    return normalizeStoragePath(decoded);
+    sp = normalizeStoragePath(decoded);
   } catch (e) {
     throw badRequest('INVALID_URL', `Invalid URL: ${(e as Error).message}`);
   }
+  return remember(pathCache, rawPath, sp);
 }
 
 /**
@@ -94,6 +111,8 @@ export function legacyStoragePath(rawPath: string): StoragePath {
  */
 export function isPrivateRawPath(rawPath: string): boolean {
   if (rawPath.startsWith('/priv/')) return true;
+  // Without escapes or dot segments the raw path is its own normal form.
+  if (!rawPath.includes('%') && !rawPath.includes('/.') && !rawPath.includes('//') && rawPath.charCodeAt(0) === 47) return false;
   const decoded = percentDecode(rawPath);
   if (decoded === null) return rawPath.includes('priv');
   if (decoded.startsWith('/priv/')) return true;

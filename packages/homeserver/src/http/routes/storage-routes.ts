@@ -28,8 +28,11 @@ function tenantOf(request: FastifyRequest): PublicKey {
   return tenant;
 }
 
+let lastDate = { seconds: -1, text: '' };
 function httpDate(micros: number): string {
-  return new Date(Math.floor(micros / 1000)).toUTCString();
+  const seconds = Math.floor(micros / 1e6);
+  if (lastDate.seconds !== seconds) lastDate = { seconds, text: new Date(seconds * 1000).toUTCString() };
+  return lastDate.text;
 }
 
 /** If-None-Match alone decides when present (exact, comma-split); else If-Modified-Since (seconds). */
@@ -136,24 +139,18 @@ export function registerStorageRoutes(app: FastifyInstance, deps: HttpDeps): voi
     };
     const size = declaredLength(request.raw);
     if (maxFile !== null && size !== null && size > maxFile) throw tooLarge();
-    const abort = new AbortController();
-    const onClose = (): void => {
-      if (!request.raw.complete) abort.abort();
-    };
-    request.raw.once('close', onClose);
+    // A client that disconnects mid-upload makes the body iteration throw, which aborts the put.
     try {
       await files.put(
         tenant.z32,
         path,
         streamBody(request.raw, { maxBytes: maxFile, idleMs: deps.config.drive.bodyIdleTimeoutMs, tooLarge }),
-        { sizeHint: size ?? undefined, signal: abort.signal },
+        { sizeHint: size ?? undefined },
       );
     } catch (e) {
       // An error before the body was read (409, 507, 413…): close instead of draining the upload.
       if (!request.raw.complete) reply.header('connection', 'close');
       throw e;
-    } finally {
-      request.raw.off('close', onClose);
     }
     reply.code(201).send();
   });

@@ -1,0 +1,311 @@
+// Benchmark: the homeserver's HTTP side.
+//  1. PUT 1 KiB with a cookie session and GET 1 KiB: requests/s and p99 latency, each as a ratio to
+//     a bare node:http + better-sqlite3 server (WAL, synchronous=NORMAL) that stores each body as a
+//     row in its own transaction, measured in the same run (paired rounds, order alternating).
+//  2. Write-to-event latency on /events-stream with 1,000 connected live subscribers: time from
+//     sending a PUT to each subscriber receiving its event, p50/p99 over all deliveries.
+// The load generator is this file in a child process (`--load`), sharing the same 2 cores.
+//   npm run bench -- homeserver     or     node --import tsx benchmarks/homeserver.ts [--seconds 2] [--connections 32] [--rounds 3] [--subscribers 1000] [--writes 40]
+import { fork } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { AuthToken, Keypair } from '@pubky-ts/common';
+import { resolveConfig } from '../packages/homeserver/src/config/load-config.ts';
+import { startHomeserver } from '../packages/homeserver/src/server.ts';
+
+function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+}
+
+const BODY = Buffer.alloc(1024, 0x61);
+const BODY_INIT = new Uint8Array(BODY);
+
+// ------------------------------------------------------------------ load generator (child)
+interface LoadJob {
+  kind: 'http';
+  port: number;
+  connections: number;
+  seconds: number;
+  mode: 'get' | 'put';
+  headers: string;
+  /** GET path, or PUT path prefix. */
+  path: string;
+}
+interface EventJob {
+  kind: 'events';
+  port: number;
+  subscribers: number;
+  writes: number;
+  user: string;
+  headers: string;
+}
+interface LoadResult {
+  requests: number;
+  non2xx: Record<string, number>;
+  seconds: number;
+  p99Ms: number;
+}
+interface EventResult {
+  deliveries: number;
+  expected: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+const pct = (xs: number[], p: number): number => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+
+/** Parses HTTP/1.1 responses with Content-Length off a keep-alive socket. */
+function responses(onResponse: (status: string) => void): (chunk: Buffer) => void {
+  let buf: Buffer = Buffer.alloc(0);
+  return (chunk) => {
+    buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+    for (;;) {
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const head = buf.subarray(0, end).toString('latin1');
+      const m = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+      const len = m ? Number(m[1]) : 0;
+      if (buf.length < end + 4 + len) return;
+      buf = buf.subarray(end + 4 + len);
+      onResponse(head.slice(9, 12));
+    }
+  };
+}
+
+async function runLoad(job: LoadJob): Promise<LoadResult> {
+  let done = 0;
+  const non2xx: Record<string, number> = {};
+  const latencies: number[] = [];
+  let stop = false;
+  const start = process.hrtime.bigint();
+  const timer = setTimeout(() => (stop = true), job.seconds * 1000);
+  await Promise.all(
+    Array.from({ length: job.connections }, (_, c) =>
+      new Promise<void>((resolve) => {
+        const sock = connect(job.port, '127.0.0.1');
+        sock.setNoDelay(true);
+        let i = 0;
+        let sentAt = 0n;
+        const send = (): void => {
+          if (stop) {
+            sock.end();
+            resolve();
+            return;
+          }
+          sentAt = process.hrtime.bigint();
+          if (job.mode === 'get') {
+            sock.write(`GET ${job.path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${job.headers}\r\n`);
+          } else {
+            sock.write(`PUT ${job.path}c${c}/f${i++} HTTP/1.1\r\nHost: 127.0.0.1\r\n${job.headers}Content-Length: ${BODY.length}\r\n\r\n`);
+            sock.write(BODY);
+          }
+        };
+        sock.on('connect', send);
+        sock.on('error', () => resolve());
+        sock.on('close', () => resolve());
+        sock.on(
+          'data',
+          responses((status) => {
+            latencies.push(Number(process.hrtime.bigint() - sentAt) / 1e6);
+            if (status[0] !== '2') non2xx[status] = (non2xx[status] ?? 0) + 1;
+            done++;
+            send();
+          }),
+        );
+      }),
+    ),
+  );
+  clearTimeout(timer);
+  return { requests: done, non2xx, seconds: Number(process.hrtime.bigint() - start) / 1e9, p99Ms: pct(latencies, 99) };
+}
+
+async function runEvents(job: EventJob): Promise<EventResult> {
+  const sentAt = new Map<string, bigint>();
+  const latencies: number[] = [];
+  let connected = 0;
+  let ready!: () => void;
+  const allConnected = new Promise<void>((r) => (ready = r));
+  const sockets = Array.from({ length: job.subscribers }, () => {
+    const sock = connect(job.port, '127.0.0.1');
+    let buf = '';
+    let headersDone = false;
+    sock.on('connect', () => sock.write(`GET /events-stream?user=${job.user}&live=true&path=/pub/ev/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`));
+    sock.on('error', () => {});
+    sock.on('data', (d: Buffer) => {
+      const now = process.hrtime.bigint();
+      buf += d.toString('latin1');
+      if (!headersDone) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        headersDone = true;
+        buf = buf.slice(end + 4);
+        if (++connected === job.subscribers) ready();
+      }
+      let m: RegExpExecArray | null;
+      const re = /data: pubky:\/\/\w+(\/pub\/ev\/\d+)\n/g;
+      while ((m = re.exec(buf))) {
+        const t0 = sentAt.get(m[1]!);
+        if (t0 !== undefined) latencies.push(Number(now - t0) / 1e6);
+      }
+      const cut = buf.lastIndexOf('\n\n');
+      if (cut >= 0) buf = buf.slice(cut + 2);
+    });
+    return sock;
+  });
+  await allConnected;
+  const writer = connect(job.port, '127.0.0.1');
+  writer.setNoDelay(true);
+  await new Promise((r) => writer.once('connect', r));
+  let acked!: () => void;
+  writer.on('data', responses(() => acked()));
+  for (let i = 0; i < job.writes; i++) {
+    const path = `/pub/ev/${i}`;
+    const wait = new Promise<void>((r) => (acked = r));
+    sentAt.set(path, process.hrtime.bigint());
+    writer.write(`PUT ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${job.headers}Content-Length: ${BODY.length}\r\n\r\n`);
+    writer.write(BODY);
+    await wait;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  for (const s of sockets) s.destroy();
+  writer.destroy();
+  return { deliveries: latencies.length, expected: job.subscribers * job.writes, p50Ms: pct(latencies, 50), p99Ms: pct(latencies, 99), maxMs: Math.max(...latencies) };
+}
+
+function child<J, R>(job: J): Promise<R> {
+  return new Promise((resolve, reject) => {
+    const c = fork(fileURLToPath(import.meta.url), ['--load'], { execArgv: ['--import', 'tsx'] });
+    c.once('message', (r) => resolve(r as R));
+    c.once('error', reject);
+    c.once('exit', (code) => code !== 0 && reject(new Error(`load generator exited ${code}`)));
+    c.send(job as object);
+  });
+}
+
+// ------------------------------------------------------------------ baseline
+/** node:http + better-sqlite3, one autocommit INSERT per PUT, one SELECT per GET. */
+function startBaseline(dir: string): Promise<{ server: Server; port: number; db: Database.Database }> {
+  const db = new Database(join(dir, 'bare.sqlite'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec('CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, body BLOB NOT NULL)');
+  const put = db.prepare('INSERT OR REPLACE INTO files (path, body) VALUES (?, ?)');
+  const get = db.prepare<[string], { body: Buffer }>('SELECT body FROM files WHERE path = ?');
+  const server = createServer((req, res) => {
+    if (req.method === 'PUT') {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        put.run(req.url, Buffer.concat(chunks));
+        res.writeHead(201, { 'content-length': 0 });
+        res.end();
+      });
+      return;
+    }
+    const row = get.get(req.url ?? '');
+    if (!row) {
+      res.writeHead(404, { 'content-length': 0 });
+      res.end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': row.body.length });
+    res.end(row.body);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as AddressInfo).port, db })));
+}
+
+async function main(): Promise<void> {
+  const seconds = arg('seconds', 2);
+  const connections = arg('connections', 32);
+  const rounds = arg('rounds', 3);
+  const subscribers = arg('subscribers', 1000);
+  const writes = arg('writes', 40);
+  const dir = mkdtempSync(join(tmpdir(), 'hs-bench-'));
+  const cfg = resolveConfig(join(dir, 'hs'), {
+    general: { signup_mode: 'open' },
+    drive: { icann_listen_socket: '127.0.0.1:0', rate_limits: [] },
+    admin: { enabled: false },
+    logging: { level: 'error' },
+  });
+  const hs = await startHomeserver(cfg);
+  const hsPort = Number(new URL(hs.url).port);
+  const kp = Keypair.random();
+  const z = kp.publicKey.z32;
+  const su = await fetch(`${hs.url}/signup`, { method: 'POST', body: new Uint8Array(AuthToken.sign(kp, '/:rw').serialize()) });
+  const cookie = su.headers.get('set-cookie')!.split(';')[0]!;
+  const auth = `pubky-host: ${z}\r\nCookie: ${cookie}\r\n`;
+  await fetch(`${hs.url}/pub/bench/get.bin`, { method: "PUT", body: BODY_INIT, headers: { "pubky-host": z, cookie } });
+  const bare = await startBaseline(dir);
+  await fetch(`http://127.0.0.1:${bare.port}/pub/bench/get.bin`, { method: "PUT", body: BODY_INIT });
+
+  type Side = { rps: number[]; p99: number[]; errors: string[] };
+  const rows = [
+    { name: 'PUT 1 KiB (cookie session)', mode: 'put' as const, hs: { rps: [], p99: [], errors: [] } as Side, bare: { rps: [], p99: [], errors: [] } as Side },
+    { name: 'GET 1 KiB', mode: 'get' as const, hs: { rps: [], p99: [], errors: [] } as Side, bare: { rps: [], p99: [], errors: [] } as Side },
+  ];
+  for (let round = 0; round < rounds; round++) {
+    for (const row of rows) {
+      const order: Array<'hs' | 'bare'> = round % 2 === 0 ? ['bare', 'hs'] : ['hs', 'bare'];
+      for (const who of order) {
+        const job: LoadJob = {
+          kind: 'http',
+          port: who === 'hs' ? hsPort : bare.port,
+          connections,
+          seconds,
+          mode: row.mode,
+          headers: who === 'hs' ? auth : '',
+          path: row.mode === 'get' ? '/pub/bench/get.bin' : `/pub/bench/r${round}/`,
+        };
+        const r = await child<LoadJob, LoadResult>(job);
+        row[who].rps.push(r.requests / r.seconds);
+        row[who].p99.push(r.p99Ms);
+        if (Object.keys(r.non2xx).length) row[who].errors.push(JSON.stringify(r.non2xx));
+      }
+    }
+  }
+  const ev = await child<EventJob, EventResult>({ kind: 'events', port: hsPort, subscribers, writes, user: z, headers: auth });
+  await hs.close();
+  bare.server.close();
+  bare.server.closeAllConnections();
+  bare.db.close();
+  rmSync(dir, { recursive: true, force: true });
+
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+  console.log(`homeserver vs bare node:http + better-sqlite3 (one transaction per PUT), ${connections} keep-alive connections, ${rounds} paired rounds of ${seconds} s, load generator in a child process, Node ${process.version}\n`);
+  console.log('| case | homeserver req/s | bare req/s | req/s ratio (median of rounds) | per-round ratios | p99 ms homeserver / bare | p99 ratio (bare ÷ homeserver) | target |');
+  console.log('| --- | ---: | ---: | ---: | --- | --- | ---: | --- |');
+  for (const r of rows) {
+    const ratios = r.hs.rps.map((x, i) => x / r.bare.rps[i]!);
+    const p99h = median(r.hs.p99);
+    const p99b = median(r.bare.p99);
+    const target = r.mode === 'put' ? '≥ 1.0' : '≥ 0.85';
+    console.log(`| ${r.name} | ${fmt(median(r.hs.rps))} | ${fmt(median(r.bare.rps))} | ${median(ratios).toFixed(2)} | ${ratios.map((x) => x.toFixed(2)).join(', ')} | ${p99h.toFixed(1)} / ${p99b.toFixed(1)} | ${(p99b / p99h).toFixed(2)} | ${target} |`);
+  }
+  console.log('\n| event stream | subscribers | writes | deliveries | p50 ms | p99 ms | max ms | target |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+  console.log(`| PUT → /events-stream live event | ${subscribers} | ${writes} | ${ev.deliveries} / ${ev.expected} | ${ev.p50Ms.toFixed(1)} | ${ev.p99Ms.toFixed(1)} | ${ev.maxMs.toFixed(1)} | p99 < 50 ms |`);
+  for (const r of rows) for (const who of ['hs', 'bare'] as const) if (r[who].errors.length) console.log(`\nnon-2xx in "${r.name}" (${who}): ${r[who].errors.join('; ')}`);
+}
+
+if (process.argv.includes('--load')) {
+  process.once('message', (job: LoadJob | EventJob) => {
+    const run = job.kind === 'http' ? runLoad(job) : runEvents(job);
+    void run.then((r) => process.send!(r, () => process.exit(0)));
+  });
+} else {
+  await main();
+}

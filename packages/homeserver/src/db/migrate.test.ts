@@ -1,3 +1,4 @@
+import { migrations } from './migrations/index.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -36,7 +37,7 @@ test('openDatabase: WAL, durability pragmas, schema in place, reopen is a no-op'
     a.close();
     const b = openDatabase(file, { durability: 'fsync' });
     assert.equal(b.pragma('synchronous', { simple: true }), 2);
-    assert.equal((b.prepare('SELECT COUNT(*) AS n FROM migrations').get() as { n: number }).n, 1);
+    assert.equal((b.prepare('SELECT COUNT(*) AS n FROM migrations').get() as { n: number }).n, migrations.length);
     b.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

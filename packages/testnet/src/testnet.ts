@@ -36,6 +36,11 @@ export interface TestnetOptions {
   signupMode?: 'open' | 'token_required';
   /** Homeserver log level (default `warn`). */
   logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /**
+   * Answer `GET /session` without a session with 404 (what the official SDK 0.6.0 understands)
+   * instead of the newest protocol's 401. Default false.
+   */
+  compatSession404?: boolean;
   /** DHT request timeout (default 200 ms; testnets need no patience on loopback). */
   requestTimeoutMs?: number;
 }
@@ -102,6 +107,7 @@ export async function startTestnet(options: TestnetOptions = {}): Promise<Testne
       drive: {
         icann_listen_socket: `127.0.0.1:${port(TESTNET_PORTS.homeserverHttp)}`,
         pubky_listen_socket: `127.0.0.1:${TESTNET_PORTS.homeserverPubkyTls}`,
+        compat_session_404: options.compatSession404 ?? false,
       },
       admin: { listen_socket: `127.0.0.1:${port(TESTNET_PORTS.homeserverAdmin)}`, admin_password: TESTNET_ADMIN_PASSWORD },
       pkdns: {

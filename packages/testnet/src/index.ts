@@ -6,3 +6,4 @@ export {
   type Testnet,
   type TestnetOptions,
 } from './testnet.ts';
+export { startLoadBalancer, type LoadBalancer, type LoadBalancerOptions } from './load-balancer.ts';

@@ -1,0 +1,5 @@
+import type { PgMigration } from '../migrate.ts';
+import { pgMigration0001 } from './0001-initial.ts';
+
+/** Every PostgreSQL migration in order. Append only; never edit one that has shipped. */
+export const pgMigrations: PgMigration[] = [pgMigration0001];

@@ -1,0 +1,98 @@
+import type { LocalBus } from '../bus.ts';
+import { prefixEnd } from '../sqlite/event-store.ts';
+import type { EventQuery, EventStore, EventType, StoredEvent } from '../types.ts';
+import type { PgContext } from './context.ts';
+
+export interface PgEventRow {
+  id: number;
+  type: string;
+  public_key: string;
+  path: string;
+  content_hash: Buffer | null;
+  created_at: number;
+}
+
+export function eventFromPgRow(r: PgEventRow): StoredEvent {
+  return {
+    id: r.id,
+    type: r.type as EventType,
+    user: r.public_key,
+    path: r.path,
+    contentHash: r.content_hash ? new Uint8Array(r.content_hash) : null,
+    createdAt: r.created_at,
+  };
+}
+
+export const EVENT_SELECT =
+  'SELECT e.id, e.type, u.public_key, e.path, e.content_hash, e.created_at FROM events e JOIN users u ON u.id = e.user_id';
+const PUB_ONLY = "e.path >= '/pub/' AND e.path < '/pub0'";
+
+function clampLimit(limit: number | undefined): number {
+  if (limit === undefined || !Number.isFinite(limit)) return 100;
+  return Math.max(1, Math.min(1000, Math.floor(limit)));
+}
+
+export class PgEventStore implements EventStore {
+  readonly bus: LocalBus<StoredEvent>;
+
+  constructor(private readonly ctx: PgContext) {
+    this.bus = ctx.eventBus;
+  }
+
+  async read(q: EventQuery): Promise<StoredEvent[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const p = (v: unknown) => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    const cmp = q.reverse ? '<' : '>';
+    if (q.users) {
+      if (q.users.length === 0) return [];
+      const { rows } = await this.ctx.db.query<{ id: number; public_key: string }>(
+        'SELECT id, public_key FROM users WHERE public_key = ANY($1)', [q.users.map((u) => u.user)], { retry: true },
+      );
+      const ids = new Map(rows.map((r) => [r.public_key, r.id]));
+      const perUser: string[] = [];
+      for (const { user, cursor } of q.users) {
+        const id = ids.get(user);
+        if (id === undefined) continue;
+        if (cursor === undefined || cursor === null) perUser.push(`e.user_id = ${p(id)}`);
+        else perUser.push(`(e.user_id = ${p(id)} AND e.id ${cmp} ${p(cursor)})`);
+      }
+      if (perUser.length === 0) return [];
+      where.push(`(${perUser.join(' OR ')})`);
+    }
+    if (q.cursor !== undefined && q.cursor !== null) where.push(`e.id ${cmp} ${p(q.cursor)}`);
+    if (q.paths && q.paths.length > 0) {
+      // Ranges on the raw (COLLATE "C") string: no LIKE, so '%' and '_' are ordinary characters.
+      const alts = q.paths.map((path) =>
+        path.endsWith('/') ? `(e.path >= ${p(path)} AND e.path < ${p(prefixEnd(path))})` : `e.path = ${p(path)}`,
+      );
+      where.push(`(${alts.join(' OR ')})`);
+    }
+    if (q.publicOnly) where.push(PUB_ONLY);
+    const sql = `${EVENT_SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY e.id ${q.reverse ? 'DESC' : 'ASC'} LIMIT ${p(clampLimit(q.limit))}`;
+    const { rows } = await this.ctx.db.query<PgEventRow>(sql, params, { retry: true });
+    return rows.map(eventFromPgRow);
+  }
+
+  async feed(cursor: number, limit: number): Promise<StoredEvent[]> {
+    const { rows } = await this.ctx.db.query<PgEventRow>(
+      `${EVENT_SELECT} WHERE e.id > $1 AND ${PUB_ONLY} ORDER BY e.id LIMIT $2`, [cursor, clampLimit(limit)], { retry: true },
+    );
+    return rows.map(eventFromPgRow);
+  }
+
+  async latestId(): Promise<number> {
+    const { rows } = await this.ctx.db.query<{ id: number | null }>('SELECT max(id) AS id FROM events', [], { retry: true });
+    return rows[0].id ?? 0;
+  }
+
+  async idAtCreatedAt(createdAtMicros: number): Promise<number | null> {
+    const { rows } = await this.ctx.db.query<{ id: number }>(
+      'SELECT id FROM events WHERE created_at = $1 ORDER BY id LIMIT 1', [createdAtMicros], { retry: true },
+    );
+    return rows[0]?.id ?? null;
+  }
+}

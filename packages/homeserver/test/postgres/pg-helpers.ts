@@ -50,7 +50,7 @@ export function randomSchema(): string {
   return `t_${randomBytes(8).toString('hex')}`;
 }
 
-export type PgTestOptions = Partial<Omit<PostgresStoreOptions, 'databaseUrl' | 'schema'>>;
+export type PgTestOptions = Partial<Omit<PostgresStoreOptions, 'schema'>>;
 
 /**
  * A store on a fresh random schema. `open()` opens another instance on the same schema (as another

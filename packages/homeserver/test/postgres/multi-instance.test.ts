@@ -194,6 +194,9 @@ test('the same path written by A and B at once: one final state, one event per w
  */
 async function killIdleUnnoticed(store: PostgresHomeserverStore): Promise<() => void> {
   await Promise.all([1, 2, 3].map(() => store.db.query('SELECT 1')));
+  // Let the NOTIFY wake-ups of earlier writes finish their polls, so no background query takes a
+  // dead connection first (the store's fallback timer is off in this test).
+  await new Promise((r) => setTimeout(r, 100));
   const idle = ((store.db.pool as any)._idle as any[]).map((x) => x.client ?? x);
   assert.ok(idle.length >= 1, 'idle pooled connections');
   for (const c of idle) c.connection.stream.pause();
@@ -203,7 +206,7 @@ async function killIdleUnnoticed(store: PostgresHomeserverStore): Promise<() => 
 }
 
 test('a pooled connection killed while idle: the next operations reconnect and succeed', async () => {
-  const { store, cleanup } = await tempPgStore();
+  const { store, cleanup } = await tempPgStore({ pollIntervalMs: 600_000 });
   try {
     const u = randomUserKey();
     await store.users.create(u);
@@ -229,6 +232,18 @@ test('a pooled connection killed while idle: the next operations reconnect and s
     resume();
     await op;
     assert.deepEqual(await store.files.list(u, '/pub/'), ['/pub/b'], 'write transactions are retried before COMMIT');
+    // A statement the server refused (FATAL of the killed backend) provably did not run: retried.
+    resume = await killIdleUnnoticed(store);
+    op = store.db.query('SELECT 1 AS one', [], { retry: 'unexecuted' });
+    resume();
+    assert.equal(((await op) as { rows: { one: number }[] }).rows[0].one, 1);
+    // A transaction whose BEGIN meets the dead connection is retried from scratch.
+    const session = await store.sessions.create(u, '/:rw');
+    resume = await killIdleUnnoticed(store);
+    op = store.sessions.delete(session.secret);
+    resume();
+    assert.equal(await op, true);
+    assert.equal(await store.sessions.getBySecret(session.secret), null);
     assert.equal((await store.users.get(u))!.usedBytes, 257, 'exactly once');
     assert.deepEqual((await store.events.read({})).map((e) => `${e.type} ${e.path}`), ['PUT /pub/a', 'PUT /pub/b', 'DEL /pub/a']);
   } finally {

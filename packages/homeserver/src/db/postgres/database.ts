@@ -45,10 +45,20 @@ export function advisoryKey(text: string): number {
 
 export interface QueryOptions {
   /**
-   * Retry once on a fresh connection when the connection fails. Only for statements that are safe to
-   * run twice (reads, idempotent writes).
+   * Retry once on a fresh connection when the connection fails: `true` for statements that are safe
+   * to run twice (reads, idempotent writes); `'unexecuted'` only when the statement provably did not
+   * run (the connection could not be opened, or the server answered it with an error, e.g. the FATAL
+   * of a backend terminated while idle), never after a silent drop, whose outcome is unknown.
    */
-  retry?: boolean;
+  retry?: boolean | 'unexecuted';
+}
+
+/** The connection failed in a way that proves the statement did not commit. */
+function provablyUnexecuted(err: unknown): boolean {
+  const e = err as { code?: unknown; severity?: unknown };
+  if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return true;
+  // An ErrorResponse from the server (it has a severity) means the statement failed as a whole.
+  return typeof e.severity === 'string' && typeof e.code === 'string' && /^(57P0[123]|08...)$/.test(e.code);
 }
 
 /**
@@ -89,12 +99,12 @@ export class PgDatabase {
   }
 
   async query<R extends QueryResultRow = any>(sql: string, params: unknown[] = [], options: QueryOptions = {}): Promise<QueryResult<R>> {
-    const attempts = options.retry === false ? 1 : 2;
+    const retry = options.retry ?? false;
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.pool.query<R>(sql, params as any[]);
       } catch (err) {
-        if (attempt < attempts && isConnectionError(err)) continue;
+        if (attempt < 2 && isConnectionError(err) && (retry === true || (retry === 'unexecuted' && provablyUnexecuted(err)))) continue;
         throw mapDbError(err);
       }
     }

@@ -1,13 +1,12 @@
 import { blake3, createBlake3, nowMicros, type Blake3Hasher } from '@pubky-ts/common';
-import type { PoolClient } from 'pg';
 import { detectContentType } from '../content-type.ts';
 import { StorageError, storageErrors } from '../errors.ts';
-import { exceedsQuota, FILE_OVERHEAD_BYTES, storageLimitBytes, writeDelta } from '../quota.ts';
+import { FILE_OVERHEAD_BYTES, storageLimitBytes } from '../quota.ts';
 import { prefixEnd } from '../sqlite/event-store.ts';
 import { ancestorFiles, etagOf } from '../sqlite/file-store.ts';
 import type { FileContent, FileEntry, FileStore, ListOptions, WriteOptions } from '../types.ts';
 import { unpinBlob, type BlobWriter } from './blobs.ts';
-import { EVENTS_CHANNEL, type PgContext } from './context.ts';
+import type { PgContext } from './context.ts';
 
 interface EntryRow {
   path: string;
@@ -59,13 +58,22 @@ const CHILD = (p: string) =>
   `(CASE WHEN strpos(substr(${p}, char_length($2) + 1), '/') > 0
      THEN substr(${p}, 1, char_length($2) + strpos(substr(${p}, char_length($2) + 1), '/')) ELSE ${p} END) COLLATE "C"`;
 
-/**
- * Locks the user row for the rest of the transaction: every write of one user, in any process, is
- * serialised here (quota, collisions, the previous entry). Throws 404 if the user was deleted.
- */
-async function lockUser(c: PoolClient, userId: number): Promise<void> {
-  const r = await c.query('SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE', [userId]);
-  if (r.rows.length === 0) throw storageErrors.userNotFound();
+const RAISED: Record<string, () => StorageError> = {
+  user_not_found: storageErrors.userNotFound,
+  path_collision: storageErrors.pathCollision,
+  quota_exceeded: storageErrors.quotaExceeded,
+  not_found: storageErrors.notFound,
+  blob_missing: () => new StorageError(404, 'blob_missing', 'Not Found'),
+};
+
+/** Maps `RAISE EXCEPTION 'pubky:<code>'` of hs_put / hs_delete to the StorageError catalogue. */
+function raised(err: unknown): never {
+  const e = err as { code?: string; message?: string };
+  if (e.code === 'P0001' && typeof e.message === 'string' && e.message.startsWith('pubky:')) {
+    const make = RAISED[e.message.slice(6)];
+    if (make) throw make();
+  }
+  throw err;
 }
 
 /** Byte-order comparison, as PostgreSQL's COLLATE "C" (JS `<` compares UTF-16 units). */
@@ -77,19 +85,19 @@ function byteLess(a: string, b: string): boolean {
  * The bookkeeping + blob layer on PostgreSQL: streams the body (BLAKE3, type sniffing; small bodies in
  * memory, larger ones chunk by chunk into the blob backend), then commits entry + blob reference +
  * usage + PUT/DEL event in ONE transaction with the user row locked (FOR NO KEY UPDATE), so writers of
- * one user in any process are serialised for the final quota and collision checks. The event insert
- * takes the events advisory lock (ids visible in order) and NOTIFYs `events` at commit.
+ * one user in any process are serialised for the final quota and collision checks. The transaction is
+ * one statement (`hs_put` / `hs_delete`, migration 0001): one round trip, and the events advisory lock
+ * (ids visible in order) is held only for the COMMIT; `events` is NOTIFYed at commit.
  */
 export class PgFileStore implements FileStore {
   constructor(private readonly ctx: PgContext) {}
 
   async put(user: string, path: string, body: AsyncIterable<Uint8Array>, options: WriteOptions = {}): Promise<FileEntry> {
     if (path.endsWith('/') || !path.startsWith('/')) throw storageErrors.notAFile();
-    const collideParams = [`${path}/`, `${path}0`, ancestorFiles(path)];
     const { rows } = await this.ctx.db.query<{ id: number; used_bytes: number; quota_storage_mb: number | null; prev_length: number | null; collides: boolean }>(
       `SELECT u.id, u.used_bytes, u.quota_storage_mb, p.content_length AS prev_length, ${COLLIDES} AS collides
        FROM users u LEFT JOIN entries p ON p.user_id = u.id AND p.path = $2 WHERE u.public_key = $1`,
-      [user, path, ...collideParams],
+      [user, path, `${path}/`, `${path}0`, ancestorFiles(path)],
       { retry: true },
     );
     const u = rows[0];
@@ -102,7 +110,7 @@ export class PgFileStore implements FileStore {
     const staged = await this.stage(path, body, maxLength, options.signal);
     let committed = false;
     try {
-      const r = await this.ctx.db.tx((c) => this.finalizePut(c, u.id, user, path, staged, collideParams, options));
+      const r = await this.finalizePut(u.id, user, path, staged, options);
       committed = true;
       await this.ctx.blobs.collect(r.released);
       await this.ctx.eventFeed.waitFor(r.eventId);
@@ -164,83 +172,26 @@ export class PgFileStore implements FileStore {
     }
   }
 
-  private async finalizePut(
-    c: PoolClient, userId: number, user: string, path: string, s: StagedBody, collideParams: unknown[], options: WriteOptions,
-  ) {
-    await lockUser(c, userId);
-    // A separate statement: under READ COMMITTED it takes a snapshot after the lock was granted, so it
-    // sees every write the previous holder committed (a join in the locking statement would not).
-    const { rows } = await c.query<{ used_bytes: number; quota_storage_mb: number | null; prev_hash: Buffer | null; prev_length: number | null; prev_is_blob: boolean; collides: boolean }>(
-      `SELECT u.used_bytes, u.quota_storage_mb, p.content_hash AS prev_hash, p.content_length AS prev_length,
-         p.inline_data IS NULL AS prev_is_blob, ${COLLIDES} AS collides
-       FROM users u LEFT JOIN entries p ON p.user_id = u.id AND p.path = $2 WHERE u.id = $1`,
-      [userId, path, ...collideParams],
-    );
-    const u = rows[0];
-    if (!u) throw storageErrors.userNotFound();
-    if (!options.admin && u.collides) throw storageErrors.pathCollision();
-    const delta = writeDelta(s.length, u.prev_length);
-    if (exceedsQuota(u.used_bytes, delta, storageLimitBytes({ storageQuotaMb: u.quota_storage_mb }, this.ctx.defaultQuotaMb))) {
-      throw storageErrors.quotaExceeded();
-    }
-    const hashBuf = Buffer.from(s.hash);
-    const released: Buffer[] = [];
-    const prevBlob = u.prev_length !== null && u.prev_is_blob && u.prev_hash ? u.prev_hash : null;
-    // Blob rows are locked in hash order so two writers swapping contents cannot deadlock.
-    const ops: { hash: Buffer; run: () => Promise<void> }[] = [];
-    if (s.blobId !== null && prevBlob && prevBlob.equals(hashBuf)) {
-      ops.push({ hash: hashBuf, run: async () => void (await c.query('UPDATE blobs SET pins = GREATEST(pins - 1, 0) WHERE id = $1', [s.blobId])) });
-    } else {
-      if (s.blobId !== null) {
-        ops.push({
-          hash: hashBuf,
-          run: async () => {
-            const r = await c.query('UPDATE blobs SET refcount = refcount + 1, pins = GREATEST(pins - 1, 0) WHERE id = $1', [s.blobId]);
-            if (r.rowCount !== 1) throw new StorageError(404, 'blob_missing', 'Not Found');
-          },
-        });
-      }
-      if (prevBlob) {
-        ops.push({
-          hash: prevBlob,
-          run: async () => {
-            const r = await c.query<{ refcount: number }>('UPDATE blobs SET refcount = refcount - 1 WHERE hash = $1 RETURNING refcount', [prevBlob]);
-            if (r.rows.length > 0 && r.rows[0].refcount <= 0) released.push(prevBlob);
-          },
-        });
-      }
-    }
-    ops.sort((a, b) => Buffer.compare(a.hash, b.hash));
-    for (const op of ops) await op.run();
+  /** Commits entry + blob reference + usage + PUT event in one statement (`hs_put`, one transaction). */
+  private async finalizePut(userId: number, user: string, path: string, s: StagedBody, options: WriteOptions) {
     const now = nowMicros();
-    const up = await c.query<{ created_at: number }>(
-      `INSERT INTO entries (user_id, path, content_hash, content_length, content_type, inline_data, modified_at, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
-       ON CONFLICT (user_id, path) DO UPDATE SET content_hash = EXCLUDED.content_hash, content_length = EXCLUDED.content_length,
-         content_type = EXCLUDED.content_type, inline_data = EXCLUDED.inline_data, modified_at = EXCLUDED.modified_at
-       RETURNING created_at`,
-      [userId, path, hashBuf, s.length, s.contentType, s.inline, now],
-    );
-    if (delta !== 0) await c.query('UPDATE users SET used_bytes = used_bytes + $1 WHERE id = $2', [delta, userId]);
-    const eventId = await this.insertEvent(c, 'PUT', userId, path, hashBuf, now);
+    const hashBuf = Buffer.from(s.hash);
+    const { rows } = await this.ctx.db
+      .query<{ event_id: number; entry_created_at: number; released: Buffer | null }>(
+        'SELECT * FROM hs_put($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)',
+        [
+          userId, path, hashBuf, s.length, s.contentType, s.inline, s.blobId, now, options.admin ?? false,
+          this.ctx.defaultQuotaMb, this.ctx.eventLockKey, `${path}/`, `${path}0`, ancestorFiles(path),
+        ],
+        { retry: 'unexecuted' },
+      )
+      .catch(raised);
+    const r = rows[0];
     const entry: FileEntry = {
       user, path, contentHash: s.hash, contentLength: s.length, contentType: s.contentType,
-      modifiedAt: now, createdAt: up.rows[0].created_at, etag: etagOf(s.hash),
+      modifiedAt: now, createdAt: r.entry_created_at, etag: etagOf(s.hash),
     };
-    return { entry, eventId, released };
-  }
-
-  /**
-   * Appends an event as the transaction's last statement: the events advisory lock (held to COMMIT)
-   * makes ids visible in order; NOTIFY is delivered at COMMIT.
-   */
-  private async insertEvent(c: PoolClient, type: 'PUT' | 'DEL', userId: number, path: string, hash: Buffer | null, now: number): Promise<number> {
-    const { rows } = await c.query<{ id: number }>(
-      `WITH l AS (SELECT pg_advisory_xact_lock($1::bigint)), n AS (SELECT pg_notify('${EVENTS_CHANNEL}', '') FROM l)
-       INSERT INTO events (type, user_id, path, content_hash, created_at) SELECT $2, $3, $4, $5, $6 FROM l, n RETURNING id`,
-      [this.ctx.eventLockKey, type, userId, path, hash, now],
-    );
-    return rows[0].id;
+    return { entry, eventId: r.event_id, released: r.released ? [r.released] : [] };
   }
 
   async get(user: string, path: string): Promise<FileContent | null> {
@@ -270,29 +221,13 @@ export class PgFileStore implements FileStore {
   }
 
   async delete(user: string, path: string): Promise<void> {
-    const r = await this.ctx.db.tx(async (c) => {
-      const locked = await c.query<{ id: number }>('SELECT id FROM users WHERE public_key = $1 FOR NO KEY UPDATE', [user]);
-      if (locked.rows.length === 0) throw storageErrors.userNotFound();
-      const { rows } = await c.query<{ id: number; entry_id: number | null; content_hash: Buffer; content_length: number; is_blob: boolean }>(
-        `SELECT u.id, p.id AS entry_id, p.content_hash, p.content_length, p.inline_data IS NULL AS is_blob
-         FROM users u LEFT JOIN entries p ON p.user_id = u.id AND p.path = $2 WHERE u.id = $1`,
-        [locked.rows[0].id, path],
-      );
-      const u = rows[0];
-      if (!u) throw storageErrors.userNotFound();
-      if (u.entry_id === null) throw storageErrors.notFound();
-      await c.query('DELETE FROM entries WHERE id = $1', [u.entry_id]);
-      const released: Buffer[] = [];
-      if (u.is_blob) {
-        const b = await c.query<{ refcount: number }>('UPDATE blobs SET refcount = refcount - 1 WHERE hash = $1 RETURNING refcount', [u.content_hash]);
-        if (b.rows.length > 0 && b.rows[0].refcount <= 0) released.push(u.content_hash);
-      }
-      await c.query('UPDATE users SET used_bytes = used_bytes - $1 WHERE id = $2', [u.content_length + FILE_OVERHEAD_BYTES, u.id]);
-      const eventId = await this.insertEvent(c, 'DEL', u.id, path, null, nowMicros());
-      return { eventId, released };
-    });
-    await this.ctx.blobs.collect(r.released);
-    await this.ctx.eventFeed.waitFor(r.eventId);
+    const { rows } = await this.ctx.db
+      .query<{ event_id: number; released: Buffer | null }>(
+        'SELECT * FROM hs_delete($1, $2, $3, $4)', [user, path, nowMicros(), this.ctx.eventLockKey], { retry: 'unexecuted' },
+      )
+      .catch(raised);
+    await this.ctx.blobs.collect(rows[0].released ? [rows[0].released] : []);
+    await this.ctx.eventFeed.waitFor(rows[0].event_id);
   }
 
   async list(user: string, dir: string, options: ListOptions = {}): Promise<string[] | null> {

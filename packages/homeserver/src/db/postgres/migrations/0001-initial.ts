@@ -155,5 +155,96 @@ export const pgMigration0001: PgMigration = {
       );
       CREATE INDEX revocations_created ON revocations(created_at);
     `);
+    // The two write transactions as functions: one round trip each (called as a single autocommit
+    // statement), so the events advisory lock is held only for the COMMIT itself. Errors a caller
+    // can cause are raised as P0001 with the message 'pubky:<code>'. In a VOLATILE PL/pgSQL function
+    // each statement takes a fresh READ COMMITTED snapshot, so everything read after the user row
+    // lock includes what the previous lock holder committed.
+    await c.query(`
+      CREATE FUNCTION hs_put(
+        p_user_id integer, p_path text, p_hash bytea, p_length bigint, p_type text, p_inline bytea,
+        p_blob_id bigint, p_now bigint, p_admin boolean, p_default_quota_mb bigint, p_lock_key bigint,
+        p_dir_lo text, p_dir_hi text, p_ancestors text[]
+      ) RETURNS TABLE (event_id bigint, entry_created_at bigint, released bytea)
+      LANGUAGE plpgsql VOLATILE AS $fn$
+      DECLARE
+        v_used bigint; v_mb bigint; v_has_prev boolean;
+        v_prev_hash bytea; v_prev_len bigint; v_prev_blob boolean;
+        v_delta bigint; v_rc integer; v_released bytea := NULL; v_created bigint; v_event bigint;
+      BEGIN
+        PERFORM 1 FROM users WHERE id = p_user_id FOR NO KEY UPDATE;
+        IF NOT FOUND THEN RAISE EXCEPTION 'pubky:user_not_found'; END IF;
+        SELECT used_bytes, quota_storage_mb INTO v_used, v_mb FROM users WHERE id = p_user_id;
+        SELECT content_hash, content_length, inline_data IS NULL INTO v_prev_hash, v_prev_len, v_prev_blob
+          FROM entries WHERE user_id = p_user_id AND path = p_path;
+        v_has_prev := FOUND;
+        IF NOT p_admin AND (
+             EXISTS (SELECT 1 FROM entries WHERE user_id = p_user_id AND path >= p_dir_lo AND path < p_dir_hi)
+          OR EXISTS (SELECT 1 FROM entries WHERE user_id = p_user_id AND path = ANY (p_ancestors))) THEN
+          RAISE EXCEPTION 'pubky:path_collision';
+        END IF;
+        v_delta := CASE WHEN v_has_prev THEN p_length - v_prev_len ELSE p_length + 256 END;
+        v_mb := COALESCE(v_mb, p_default_quota_mb);
+        IF v_mb IS NOT NULL AND v_mb >= 0 AND v_delta > 0 AND v_used + v_delta > v_mb * 1048576 THEN
+          RAISE EXCEPTION 'pubky:quota_exceeded';
+        END IF;
+        IF NOT (v_has_prev AND v_prev_blob) THEN v_prev_hash := NULL; END IF;
+        IF p_blob_id IS NOT NULL AND v_prev_hash IS NOT NULL AND v_prev_hash = p_hash THEN
+          UPDATE blobs SET pins = GREATEST(pins - 1, 0) WHERE id = p_blob_id;
+        ELSE
+          -- Blob rows are locked in hash order so two writers swapping contents cannot deadlock.
+          IF v_prev_hash IS NOT NULL AND (p_blob_id IS NULL OR v_prev_hash < p_hash) THEN
+            UPDATE blobs SET refcount = refcount - 1 WHERE hash = v_prev_hash RETURNING refcount INTO v_rc;
+            IF v_rc <= 0 THEN v_released := v_prev_hash; END IF;
+            v_prev_hash := NULL;
+          END IF;
+          IF p_blob_id IS NOT NULL THEN
+            UPDATE blobs SET refcount = refcount + 1, pins = GREATEST(pins - 1, 0) WHERE id = p_blob_id;
+            IF NOT FOUND THEN RAISE EXCEPTION 'pubky:blob_missing'; END IF;
+          END IF;
+          IF v_prev_hash IS NOT NULL THEN
+            UPDATE blobs SET refcount = refcount - 1 WHERE hash = v_prev_hash RETURNING refcount INTO v_rc;
+            IF v_rc <= 0 THEN v_released := v_prev_hash; END IF;
+          END IF;
+        END IF;
+        INSERT INTO entries (user_id, path, content_hash, content_length, content_type, inline_data, modified_at, created_at)
+          VALUES (p_user_id, p_path, p_hash, p_length, p_type, p_inline, p_now, p_now)
+          ON CONFLICT (user_id, path) DO UPDATE SET content_hash = EXCLUDED.content_hash,
+            content_length = EXCLUDED.content_length, content_type = EXCLUDED.content_type,
+            inline_data = EXCLUDED.inline_data, modified_at = EXCLUDED.modified_at
+          RETURNING entries.created_at INTO v_created;
+        IF v_delta <> 0 THEN UPDATE users SET used_bytes = used_bytes + v_delta WHERE id = p_user_id; END IF;
+        -- Last: the events lock is held from here to COMMIT, so ids become visible in order.
+        PERFORM pg_advisory_xact_lock(p_lock_key);
+        INSERT INTO events (type, user_id, path, content_hash, created_at)
+          VALUES ('PUT', p_user_id, p_path, p_hash, p_now) RETURNING id INTO v_event;
+        PERFORM pg_notify('events', '');
+        RETURN QUERY SELECT v_event, v_created, v_released;
+      END $fn$;
+
+      CREATE FUNCTION hs_delete(p_public_key text, p_path text, p_now bigint, p_lock_key bigint)
+      RETURNS TABLE (event_id bigint, released bytea)
+      LANGUAGE plpgsql VOLATILE AS $fn$
+      DECLARE
+        v_uid integer; v_hash bytea; v_len bigint; v_blob boolean; v_rc integer;
+        v_released bytea := NULL; v_event bigint;
+      BEGIN
+        SELECT id INTO v_uid FROM users WHERE public_key = p_public_key FOR NO KEY UPDATE;
+        IF NOT FOUND THEN RAISE EXCEPTION 'pubky:user_not_found'; END IF;
+        DELETE FROM entries WHERE user_id = v_uid AND path = p_path
+          RETURNING content_hash, content_length, inline_data IS NULL INTO v_hash, v_len, v_blob;
+        IF NOT FOUND THEN RAISE EXCEPTION 'pubky:not_found'; END IF;
+        IF v_blob THEN
+          UPDATE blobs SET refcount = refcount - 1 WHERE hash = v_hash RETURNING refcount INTO v_rc;
+          IF v_rc <= 0 THEN v_released := v_hash; END IF;
+        END IF;
+        UPDATE users SET used_bytes = used_bytes - (v_len + 256) WHERE id = v_uid;
+        PERFORM pg_advisory_xact_lock(p_lock_key);
+        INSERT INTO events (type, user_id, path, content_hash, created_at)
+          VALUES ('DEL', v_uid, p_path, NULL, p_now) RETURNING id INTO v_event;
+        PERFORM pg_notify('events', '');
+        RETURN QUERY SELECT v_event, v_released;
+      END $fn$;
+    `);
   },
 };

@@ -6,21 +6,22 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { bytesToHex, Keypair } from '@pubky-ts/common';
 import { startTestnet, type Testnet } from '@pubky-ts/testnet';
+import { main } from '../src/main.ts';
 import { netArgs, runCli, scratch, show } from './helpers.ts';
 
-/** Runs the jobs with at most `n` at a time (the machine has few cores). */
-async function pool<T>(jobs: Array<() => Promise<T>>, n: number): Promise<T[]> {
-  const out: T[] = new Array(jobs.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: n }, async () => {
-      while (next < jobs.length) {
-        const i = next++;
-        out[i] = await jobs[i]();
-      }
-    }),
-  );
-  return out;
+/** Runs `pubky <args>` in this process, capturing console output. */
+async function runMain(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const { log, error } = console;
+  console.log = (...a: unknown[]) => out.push(a.join(' '));
+  console.error = (...a: unknown[]) => err.push(a.join(' '));
+  try {
+    return { code: await main(args), out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
 }
 
 let net: Testnet;
@@ -78,8 +79,8 @@ test('commands that need a session say so when there is none', async () => {
   assert.match(login.err, /^pubky login: .*\(user_packet_not_found\)/);
 });
 
-test('bad addresses and options are usage errors (exit 2)', async () => {
-  const env = { PUBKY_SESSION_FILE: join(tmp.dir, 'empty.json') };
+test('bad addresses and options are usage errors (exit 2), in-process and as a real process', async () => {
+  const sessionFile = join(tmp.dir, 'empty.json');
   const u = user.publicKey.z32;
   const cases: Array<[string[], RegExp]> = [
     [['get', 'pubky://nope/pub/x'], /"pubky:\/\/nope\/pub\/x" is not a valid address: .*not a valid pubky URL/],
@@ -100,13 +101,16 @@ test('bad addresses and options are usage errors (exit 2)', async () => {
     [['auth', 'request', '--caps', 'not caps'], /--caps "not caps"/],
     [['ls', `pubky://${u}/pub/`, '--http-relay', 'ftp://x'], /--http-relay must be an http\(s\) URL/],
   ];
-  const results = await pool(cases.map(([args]) => () => runCli([...args, ...netArgs(net), '--no-dht'], { env })), 3);
-  results.forEach((r, i) => {
-    const [args, re] = cases[i];
-    assert.equal(r.code, 2, `${args.join(' ')}\n${show(r)}`);
-    assert.match(r.err, re, `${args.join(' ')}\n${show(r)}`);
-    assert.doesNotMatch(r.err, /\n\s+at /, 'no stack trace');
-  });
+  for (const [args, re] of cases) {
+    const r = await runMain([...args, ...netArgs(net), '--no-dht', '--session-file', sessionFile]);
+    assert.equal(r.code, 2, `${args.join(' ')}\n${r.err}`);
+    assert.match(r.err, re, `${args.join(' ')}\n${r.err}`);
+  }
+  // the same path through a real process: message on stderr, no stack trace, exit status 2
+  const real = await runCli([...cases[0][0], '--session-file', sessionFile]);
+  assert.equal(real.code, 2, show(real));
+  assert.match(real.err, cases[0][1]);
+  assert.doesNotMatch(real.err, /\n\s+at /, 'no stack trace');
 });
 
 test('a damaged session file is reported, not a crash; every new command has --help', async () => {
@@ -124,12 +128,12 @@ test('a damaged session file is reported, not a crash; every new command has --h
   assert.match(g.err, /garbage\.json is not a pubky session file \(invalid JSON/);
 
   const names = ['signup', 'login', 'logout', 'put', 'get', 'ls', 'rm', 'events', 'auth'];
-  const helps = await pool(names.map((n) => () => runCli([n, '--help'])), 3);
-  helps.forEach((r, i) => {
-    assert.equal(r.code, 0, show(r));
-    assert.match(r.out, new RegExp(`^pubky ${names[i]} `), r.out);
+  for (const name of names) {
+    const r = await runMain([name, '--help']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, new RegExp(`^pubky ${name} `), r.out);
     assert.match(r.out, /Exit codes: 0 done, 1 failed/);
-  });
-  const top = await runCli(['--help']);
+  }
+  const top = await runMain(['--help']);
   for (const n of names) assert.match(top.out, new RegExp(`^  ${n} +\\S`, 'm'));
 });

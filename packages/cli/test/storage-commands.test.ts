@@ -50,12 +50,13 @@ test('keygen, signup with a token, put, get, ls, events, rm, logout, login', asy
   const data = randomBytes(300_000);
   const file = join(tmp.dir, 'data.bin');
   writeFileSync(file, data);
+  // (sequential: the events below are checked in order)
   const put = await runCli(['put', '/pub/cli.test/data.bin', file, '--progress', ...args]);
+  // without a TTY and without --progress: no progress output
+  const quiet = await runCli(['put', `pubky://${user}/pub/cli.test/dir/a.txt`, '-', ...args], { input: 'from stdin\n' });
   assert.equal(put.code, 0, show(put));
   assert.match(put.out, new RegExp(`pubky://${user}/pub/cli.test/data.bin  300000 bytes`));
   assert.match(put.err, /put .*data\.bin .*100% /, 'the progress line reaches 100%');
-  // without a TTY and without --progress: no progress output
-  const quiet = await runCli(['put', `pubky://${user}/pub/cli.test/dir/a.txt`, '-', ...args], { input: 'from stdin\n' });
   assert.equal(quiet.code, 0, show(quiet));
   assert.doesNotMatch(quiet.err, /B\/s/);
 
@@ -152,15 +153,17 @@ test('private files and events need the saved session; the session file can come
   assert.equal(statSync(sessionFile).mode & 0o777, 0o600);
   const put = await runCli(['put', '/priv/cli.test/secret.txt', '-', ...netArgs(net)], { env, input: 'secret' });
   assert.equal(put.code, 0, show(put));
-  const get = await runCli(['get', `pubky://${user}/priv/cli.test/secret.txt`, ...netArgs(net)], { env });
+  const [get, ls, ev, noSession] = await Promise.all([
+    runCli(['get', `pubky://${user}/priv/cli.test/secret.txt`, ...netArgs(net)], { env }),
+    runCli(['ls', '/priv/cli.test/', ...netArgs(net)], { env }),
+    runCli(['events', user, '--path', '/priv/cli.test/', ...netArgs(net)], { env }),
+    // Without the session (an empty session file) the private file is out of reach.
+    runCli(['get', `pubky://${user}/priv/cli.test/secret.txt`, ...netArgs(net)], { env: { PUBKY_SESSION_FILE: join(tmp.dir, 'none.json') } }),
+  ]);
   assert.equal(get.out, 'secret', show(get));
-  const ls = await runCli(['ls', '/priv/cli.test/', ...netArgs(net)], { env });
   assert.equal(ls.out.trim(), `pubky://${user}/priv/cli.test/secret.txt`, show(ls));
-  const ev = await runCli(['events', user, '--path', '/priv/cli.test/', ...netArgs(net)], { env });
   assert.equal(ev.code, 0, show(ev));
   assert.match(ev.out, /\tPUT\tpubky:\/\/.*\/priv\/cli\.test\/secret\.txt\t/);
-  // Without the session (an empty session file) the private file is out of reach.
-  const noSession = await runCli(['get', `pubky://${user}/priv/cli.test/secret.txt`, ...netArgs(net)], { env: { PUBKY_SESSION_FILE: join(tmp.dir, 'none.json') } });
   assert.equal(noSession.code, 1, show(noSession));
   assert.match(noSession.err, /no saved session for/);
 });

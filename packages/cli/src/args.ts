@@ -3,11 +3,12 @@ import { CliError } from './cli-error.ts';
 
 export interface Command {
   name: string;
-  summary: string;
   usage: string;
   options: NonNullable<ParseArgsConfig['options']>;
   allowPositionals?: boolean;
   run(values: Record<string, unknown>, positionals: string[]): Promise<number | void>;
+  /** For commands whose flags belong to another parser (the homeserver's config loader). */
+  runRaw?(argv: string[]): Promise<number>;
 }
 
 /** Parses a command's arguments; unknown flags become a CliError that names the command's help. */

@@ -3,7 +3,6 @@
 import { PubkyError } from '@pubky-ts/common';
 import { parseCommandArgs, type Command } from './args.ts';
 import { CliError } from './cli-error.ts';
-import { runHomeserver } from './commands/homeserver.ts';
 import { commands } from './commands/index.ts';
 
 function usage(): string {
@@ -23,13 +22,14 @@ export async function main(argv: string[]): Promise<number> {
     console.log(usage());
     return name ? 0 : 2;
   }
-  const command: Command | undefined = commands.find((c) => c.name === name);
-  if (!command) {
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
     console.error(`pubky: unknown command ${JSON.stringify(name)}\n\n${usage()}`);
     return 2;
   }
+  const command: Command = await entry.load();
   try {
-    if (command.name === 'homeserver') return await runHomeserver(rest);
+    if (command.runRaw) return await command.runRaw(rest);
     const { values, positionals } = parseCommandArgs(command, rest);
     if (values.help) {
       console.log(command.usage);

@@ -88,7 +88,6 @@ async function request(values: Record<string, unknown>, positionals: string[]): 
 
 export const auth: Command = {
   name: 'auth',
-  summary: 'the pubkyauth:// flow: approve an app’s request with your key, or ask for access',
   usage: `pubky auth approve <pubkyauth://… URL> (--key <file> | --recovery <file>)
 pubky auth request --caps <caps> [--homeserver <key> [--signup-token <t>]] [--wait <s>] [--save] [--export]
 

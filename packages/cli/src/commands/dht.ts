@@ -4,7 +4,6 @@ import { serveUntilSignal } from '../run-until-signal.ts';
 
 export const dht: Command = {
   name: 'dht',
-  summary: 'run a Mainline DHT node',
   usage: `pubky dht [--port 6881] [--host 0.0.0.0] [--bootstrap <h:p>]… [--first]
 
 Runs a Mainline DHT node (BEP5 + BEP44) in server mode until Ctrl-C.

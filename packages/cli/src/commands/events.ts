@@ -11,7 +11,6 @@ export function formatEvent(e: PubkyEvent): string {
 
 export const events: Command = {
   name: 'events',
-  summary: "follow a user's event stream (writes and deletes), one line per event",
   usage: `pubky events <user | pubky://<user>/<dir>/> [--path <dir>]… [--cursor <c>] [--live] [--limit <n>] [--reverse] [--json]
 
 Prints the user's stored events from their homeserver, oldest first, one per line:

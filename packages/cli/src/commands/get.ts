@@ -10,7 +10,6 @@ import { addressOf, clientOptions, clientUsage, exitCodesUsage, loadSession, ope
 
 export const get: Command = {
   name: 'get',
-  summary: 'download a file from anyone’s public storage (or your private storage)',
   usage: `pubky get <pubky://<user>/pub/… | /pub/… | /priv/…> [--out <file>]
 
 Reads a file and writes its bytes to stdout, or to --out (written to a temporary file and renamed

@@ -5,7 +5,6 @@ import { serveUntilSignal } from '../run-until-signal.ts';
 
 export const homeserver: Command = {
   name: 'homeserver',
-  summary: 'run a homeserver (config file, env and flags)',
   usage: `pubky homeserver [--data-dir <dir>] [--config <file>] [--set <table.key>=<value>]… [--no-publish]
 
 Runs a homeserver until Ctrl-C (in-flight writes finish first). Settings come from the built-in
@@ -18,13 +17,12 @@ Every setting and its default is in packages/homeserver/config.sample.toml.
   Any other flag is passed to the config loader; see packages/homeserver/README.md.`,
   options: {},
   allowPositionals: true,
-  async run() {
-    throw new CliError('unreachable');
-  },
+  run: (_values, positionals) => runHomeserver(positionals),
+  runRaw: (argv) => runHomeserver(argv),
 };
 
-/** The homeserver's flags belong to its config loader, so this command parses its own argv. */
-export async function runHomeserver(argv: string[]): Promise<number> {
+/** The homeserver's flags belong to its config loader, so this command passes its argv through. */
+async function runHomeserver(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(homeserver.usage);
     return 0;

@@ -1,20 +1,28 @@
 import type { Command } from '../args.ts';
-import { auth } from './auth.ts';
-import { events } from './events.ts';
-import { get } from './get.ts';
-import { login } from './login.ts';
-import { logout } from './logout.ts';
-import { ls } from './ls.ts';
-import { put } from './put.ts';
-import { rm } from './rm.ts';
-import { signup } from './signup.ts';
-import { dht } from './dht.ts';
-import { homeserver } from './homeserver.ts';
-import { keygen } from './keygen.ts';
-import { publish } from './publish.ts';
-import { httpRelay, relay } from './relay.ts';
-import { resolve } from './resolve.ts';
-import { testnet } from './testnet.ts';
 
-export const commands: Command[] = [keygen, publish, resolve, dht, relay, httpRelay, homeserver, testnet,
-  signup, login, logout, put, get, ls, rm, events, auth];
+/** Every command, loaded only when it runs: `pubky --help` and each command start fast. */
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  load(): Promise<Command>;
+}
+
+export const commands: CommandEntry[] = [
+  { name: 'keygen', summary: 'create a new key pair', load: async () => (await import('./keygen.ts')).keygen },
+  { name: 'publish', summary: 'sign DNS records with a key and publish them to the DHT and relays', load: async () => (await import('./publish.ts')).publish },
+  { name: 'resolve', summary: "look up a key's signed DNS records on the DHT and relays", load: async () => (await import('./resolve.ts')).resolve },
+  { name: 'dht', summary: 'run a Mainline DHT node', load: async () => (await import('./dht.ts')).dht },
+  { name: 'relay', summary: 'run a pkarr relay (HTTP ⇄ DHT, persistent cache)', load: async () => (await import('./relay.ts')).relay },
+  { name: 'http-relay', summary: 'run the HTTP relay of the auth flow (/inbox, /link)', load: async () => (await import('./relay.ts')).httpRelay },
+  { name: 'homeserver', summary: 'run a homeserver (config file, env and flags)', load: async () => (await import('./homeserver.ts')).homeserver },
+  { name: 'testnet', summary: 'run a whole local Pubky network (what `npm start` runs)', load: async () => (await import('./testnet.ts')).testnet },
+  { name: 'signup', summary: 'create an account on a homeserver and save the session', load: async () => (await import('./signup.ts')).signup },
+  { name: 'login', summary: "sign in on the key's homeserver and save the session", load: async () => (await import('./login.ts')).login },
+  { name: 'logout', summary: 'end a saved session on its homeserver and forget it', load: async () => (await import('./logout.ts')).logout },
+  { name: 'put', summary: 'upload a file (or stdin) to your storage', load: async () => (await import('./put.ts')).put },
+  { name: 'get', summary: 'download a file from anyone’s public storage (or your private storage)', load: async () => (await import('./get.ts')).get },
+  { name: 'ls', summary: 'list a directory of anyone’s public storage (or your private storage)', load: async () => (await import('./ls.ts')).ls },
+  { name: 'rm', summary: 'delete a file from your storage', load: async () => (await import('./rm.ts')).rm },
+  { name: 'events', summary: "follow a user's event stream (writes and deletes), one line per event", load: async () => (await import('./events.ts')).events },
+  { name: 'auth', summary: 'the pubkyauth:// flow: approve an app’s request with your key, or ask for access', load: async () => (await import('./auth.ts')).auth },
+];

@@ -17,7 +17,6 @@ async function refuseOverwrite(path: string, force: boolean): Promise<void> {
 
 export const keygen: Command = {
   name: 'keygen',
-  summary: 'create a new key pair',
   usage: `pubky keygen [--out <file>] [--recovery <file>] [--passphrase <text>] [--force]
 
 Creates an Ed25519 key pair and prints its public key (z-base-32). Writes the secret key as

@@ -4,7 +4,6 @@ import { clientOptions, clientUsage, exitCodesUsage, openClient, saveSession } f
 
 export const login: Command = {
   name: 'login',
-  summary: "sign in on the key's homeserver and save the session",
   usage: `pubky login (--key <file> | --recovery <file>)
 
 Finds the key's homeserver through its _pubky record, signs in there (POST /session with a signed

@@ -7,7 +7,6 @@ import { clientOptions, clientUsage, defaultUser, exitCodesUsage, forgetSession,
 
 export const logout: Command = {
   name: 'logout',
-  summary: 'end a saved session on its homeserver and forget it',
   usage: `pubky logout [--user <key> | --key <file>] [--forget-only]
 
 Signs the saved session out on its homeserver (DELETE /session) and removes it from the session

@@ -6,7 +6,6 @@ const SERVER_DEFAULT_LIMIT = 100;
 
 export const ls: Command = {
   name: 'ls',
-  summary: 'list a directory of anyone’s public storage (or your private storage)',
   usage: `pubky ls <pubky://<user>/pub/…/ | /pub/…/> [--shallow] [--reverse] [--limit <n>] [--cursor <c>] [--all]
 
 Prints the entries under a directory, one pubky:// URL per line, in byte order. One page (the

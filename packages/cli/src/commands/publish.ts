@@ -9,7 +9,6 @@ import { formatRecord, parseZone, parseZoneLine } from '../zone.ts';
 
 export const publish: Command = {
   name: 'publish',
-  summary: 'sign DNS records with a key and publish them to the DHT and relays',
   usage: `pubky publish (--key <file> | --recovery <file>) [--record "<line>"]… [--zone <file>] [--homeserver <key>]
 
 Builds a PKARR packet from records, signs it and publishes it to the Mainline DHT and the relays.

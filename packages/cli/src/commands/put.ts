@@ -11,7 +11,6 @@ const fstat = promisify(fstatCb);
 
 export const put: Command = {
   name: 'put',
-  summary: 'upload a file (or stdin) to your storage',
   usage: `pubky put <pubky://<user>/pub/… | /pub/…> [<file> | -] [--content-type <type>]
 
 Writes the file's bytes (or stdin's, with - or no file) to the address, through the owner's saved

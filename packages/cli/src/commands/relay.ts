@@ -5,7 +5,6 @@ import { serveUntilSignal } from '../run-until-signal.ts';
 
 export const relay: Command = {
   name: 'relay',
-  summary: 'run a pkarr relay (HTTP ⇄ DHT, persistent cache)',
   usage: `pubky relay [--port 15411] [--host 127.0.0.1] [--cache-dir <dir>] [--bootstrap <h:p>]… [--rate-limit]
 
 Serves GET/PUT /<key> for signed packets, backed by its own DHT node and a SQLite cache.
@@ -48,7 +47,6 @@ Serves GET/PUT /<key> for signed packets, backed by its own DHT node and a SQLit
 
 export const httpRelay: Command = {
   name: 'http-relay',
-  summary: 'run the HTTP relay of the auth flow (/inbox, /link)',
   usage: `pubky http-relay [--port 15412] [--host 127.0.0.1] [--cors]
 
       --port <n>            HTTP port (default 15412)

@@ -15,7 +15,6 @@ function age(timestampMicros: number): string {
 
 export const resolve: Command = {
   name: 'resolve',
-  summary: "look up a key's signed DNS records on the DHT and relays",
   usage: `pubky resolve <public key> [--testnet] [--relay <url>]… [--bootstrap <h:p>]… [--json]
 
 Asks the DHT and every relay at once and prints the newest packet like dig, with its age and

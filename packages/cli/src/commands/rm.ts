@@ -5,7 +5,6 @@ import { addressOf, clientOptions, clientUsage, exitCodesUsage, loadSession, ope
 
 export const rm: Command = {
   name: 'rm',
-  summary: 'delete a file from your storage',
   usage: `pubky rm <pubky://<user>/pub/… | /pub/…>
 
 Deletes one file through the owner's saved session. A missing file fails (not_found, exit 1).

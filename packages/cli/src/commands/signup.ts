@@ -6,7 +6,6 @@ import { clientOptions, clientUsage, exitCodesUsage, openClient, saveSession } f
 
 export const signup: Command = {
   name: 'signup',
-  summary: 'create an account on a homeserver and save the session',
   usage: `pubky signup (--key <file> | --recovery <file>) --homeserver <key> [--signup-token <token>]
 
 Creates the key's account on the homeserver (POST /signup with a signed AuthToken), publishes the

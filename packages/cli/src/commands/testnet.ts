@@ -6,7 +6,6 @@ import { serveUntilSignal } from '../run-until-signal.ts';
 
 export const testnet: Command = {
   name: 'testnet',
-  summary: 'run a whole local Pubky network (what `npm start` runs)',
   usage: `pubky testnet [--data-dir <dir>] [--random-ports] [--open-signup] [--dht-nodes <n>] [--log-level <l>]
 
 Starts, on loopback, the layout official clients expect in testnet mode: a DHT bootstrap node on

@@ -193,7 +193,9 @@ test('the same path written by A and B at once: one final state, one event per w
  * Returns `resume`, to call once the next operation has been started.
  */
 async function killIdleUnnoticed(store: PostgresHomeserverStore): Promise<() => void> {
-  await Promise.all([1, 2, 3].map(() => store.db.query('SELECT 1')));
+  // Let the dead connections of an earlier round be noticed, then make sure several are idle.
+  await new Promise((r) => setTimeout(r, 100));
+  await Promise.all([1, 2, 3].map(() => store.db.query('SELECT 1', [], { retry: true })));
   // Let the NOTIFY wake-ups of earlier writes finish their polls, so no background query takes a
   // dead connection first (the store's fallback timer is off in this test).
   await new Promise((r) => setTimeout(r, 100));
@@ -202,7 +204,15 @@ async function killIdleUnnoticed(store: PostgresHomeserverStore): Promise<() => 
   for (const c of idle) c.connection.stream.pause();
   for (const c of idle) await adminQuery('SELECT pg_terminate_backend($1)', [c.processID]);
   await new Promise((r) => setTimeout(r, 30));
-  return () => setTimeout(() => idle.forEach((c) => c.connection.stream.resume()), 20);
+  // Resume once the next statement has been sent on one of the dead connections (or after 1 s).
+  return () => {
+    const started = Date.now();
+    const poll = () => {
+      if (idle.some((c) => c._activeQuery) || Date.now() - started > 1000) idle.forEach((c) => c.connection.stream.resume());
+      else setTimeout(poll, 2);
+    };
+    setTimeout(poll, 2);
+  };
 }
 
 test('a pooled connection killed while idle: the next operations reconnect and succeed', async () => {

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { PubkyError, type Keypair, type PublicKey } from '@pubky-ts/common';
@@ -9,6 +10,7 @@ import { buildClientApp } from './http/client-app.ts';
 import { EventStreams } from './http/event-streams.ts';
 import type { HttpDeps } from './http/context.ts';
 import { openHomeserverStore } from './storage/open-store.ts';
+import { openPostgresStore } from './storage/postgres/index.ts';
 import type { HomeserverStore } from './storage/types.ts';
 
 /** A start-up failure with a stable code (`PORT_IN_USE`, `LISTEN_FAILED`, `PUBLISH_FAILED`, …). */
@@ -101,6 +103,24 @@ async function closeApp(app: FastifyInstance, timeoutMs: number): Promise<void> 
   }
 }
 
+/** The store the config names: PostgreSQL when `general.database_url` is set, else embedded SQLite. */
+async function openConfiguredStore(config: HomeserverConfig): Promise<HomeserverStore> {
+  const defaultQuotaMb =
+    config.storage.defaultQuotaMb ?? (config.general.userStorageQuotaMb > 0 ? config.general.userStorageQuotaMb : null);
+  if (config.general.databaseUrl) {
+    return openPostgresStore({
+      databaseUrl: config.general.databaseUrl,
+      blobs: config.storage.postgresBlobs === 'database' ? 'postgres' : { dir: join(config.dataDir, 'blobs') },
+      defaultQuotaMb,
+    });
+  }
+  return openHomeserverStore({
+    dataDir: config.dataDir,
+    durability: config.storage.fsync ? 'fsync' : 'normal',
+    defaultQuotaMb,
+  });
+}
+
 /**
  * The composition root: key, store, client and admin apps, listeners, publisher hook. Everything is
  * built by plain constructor injection from the validated config.
@@ -108,13 +128,7 @@ async function closeApp(app: FastifyInstance, timeoutMs: number): Promise<void> 
 export async function startHomeserver(config: HomeserverConfig, options: StartHomeserverOptions = {}): Promise<RunningHomeserver> {
   const log = options.logger ?? (pino({ level: config.logging.level, base: { name: 'homeserver' } }) as unknown as FastifyBaseLogger);
   const keypair = options.keypair ?? loadOrCreateSecretKey(config.dataDir);
-  const store =
-    options.store ??
-    (await openHomeserverStore({
-      dataDir: config.dataDir,
-      durability: config.storage.fsync ? 'fsync' : 'normal',
-      defaultQuotaMb: config.storage.defaultQuotaMb ?? (config.general.userStorageQuotaMb > 0 ? config.general.userStorageQuotaMb : null),
-    }));
+  const store = options.store ?? (await openConfiguredStore(config));
   const nowMs = options.nowMs ?? Date.now;
   const streams = new EventStreams();
   const deps: HttpDeps = {

@@ -20,7 +20,8 @@ export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' |
 /** The validated, typed configuration (stage 2; the raw TOML-shaped object is stage 1). */
 export interface HomeserverConfig {
   dataDir: string;
-  general: { signupMode: SignupMode; userStorageQuotaMb: number };
+  /** `databaseUrl` set: the PostgreSQL profile (several processes may share it); null: embedded SQLite. */
+  general: { signupMode: SignupMode; userStorageQuotaMb: number; databaseUrl: string | null };
   drive: {
     icannListen: SocketAddress;
     pubkyListen: SocketAddress;
@@ -34,7 +35,7 @@ export interface HomeserverConfig {
     eventsKeepAliveMs: number;
     shutdownTimeoutMs: number;
   };
-  storage: { type: 'file_system'; defaultQuotaMb: number | null; fsync: boolean };
+  storage: { type: 'file_system'; defaultQuotaMb: number | null; fsync: boolean; postgresBlobs: 'database' | 'data_dir' };
   admin: { enabled: boolean; listen: SocketAddress; password: string };
   metrics: { enabled: boolean; listen: SocketAddress };
   pkdns: {
@@ -59,7 +60,7 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
     'max_buffered_body_bytes', 'max_file_bytes', 'body_idle_timeout_ms', 'headers_timeout_ms',
     'events_keep_alive_s', 'shutdown_timeout_ms',
   ],
-  storage: ['type', 'default_quota_mb', 'fsync', 'bucket_name', 'credential'],
+  storage: ['type', 'default_quota_mb', 'fsync', 'postgres_blobs', 'bucket_name', 'credential'],
   admin: ['enabled', 'listen_socket', 'admin_password'],
   metrics: ['enabled', 'listen_socket'],
   pkdns: [
@@ -194,6 +195,14 @@ function parseRateLimits(value: unknown): PathLimit[] {
  * Stage 2: turns the merged raw TOML-shaped object into the typed config, naming the first bad key.
  * Unknown tables and keys are refused so a typo does not silently fall back to a default.
  */
+function databaseUrl(value: string): string | null {
+  if (value === '') return null;
+  if (!/^postgres(ql)?:\/\//.test(value)) {
+    throw new ConfigError(`general.database_url: expected a postgres:// or postgresql:// URL, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
 export function validateConfig(raw: Table, dataDir: string): HomeserverConfig {
   for (const [table, value] of Object.entries(raw)) {
     const known = KNOWN_KEYS[table];
@@ -210,6 +219,7 @@ export function validateConfig(raw: Table, dataDir: string): HomeserverConfig {
     general: {
       signupMode: r.oneOf('general.signup_mode', ['open', 'token_required'] as const),
       userStorageQuotaMb: r.int('general.user_storage_quota_mb', 0),
+      databaseUrl: databaseUrl(r.string('general.database_url')),
     },
     drive: {
       icannListen: r.socket('drive.icann_listen_socket'),
@@ -227,6 +237,7 @@ export function validateConfig(raw: Table, dataDir: string): HomeserverConfig {
       type: r.oneOf('storage.type', ['file_system'] as const),
       defaultQuotaMb: r.optionalInt('storage.default_quota_mb', 0),
       fsync: r.bool('storage.fsync'),
+      postgresBlobs: r.oneOf('storage.postgres_blobs', ['database', 'data_dir'] as const),
     },
     admin: {
       enabled: r.bool('admin.enabled'),

@@ -25,7 +25,11 @@ function fromFastify(err: FastifyError): HttpError | null {
 /** Turns any thrown value into the HttpError to answer with (500 for the unexpected). */
 export function toHttpError(err: unknown): HttpError | null {
   if (err instanceof HttpError) return err;
-  if (err instanceof StorageError) return new HttpError(err.status, err.code.toUpperCase(), err.message);
+  if (err instanceof StorageError) {
+    // A database outage (scale-out profile) carries a retry hint: 503 + Retry-After, never a wrong answer.
+    const retry = err.retryAfterSeconds;
+    return new HttpError(err.status, err.code.toUpperCase(), err.message, retry ? { 'retry-after': String(retry) } : {});
+  }
   if (err && typeof err === 'object' && 'code' in err && typeof (err as FastifyError).code === 'string' && String((err as FastifyError).code).startsWith('FST_')) {
     return fromFastify(err as FastifyError);
   }

@@ -1,7 +1,8 @@
 import { PubkyError } from '@pubky-ts/common';
 
 /** HTTP statuses the storage layer can cause. */
-export type StorageStatus = 400 | 401 | 403 | 404 | 409 | 507;
+/** 503: the database is unreachable (scale-out profile); `retryAfterSeconds` then says when to retry. */
+export type StorageStatus = 400 | 401 | 403 | 404 | 409 | 503 | 507;
 
 /**
  * An error a caller caused in the storage layer. `status` is the HTTP status to answer with,
@@ -9,10 +10,12 @@ export type StorageStatus = 400 | 401 | 403 | 404 | 409 | 507;
  */
 export class StorageError extends PubkyError {
   readonly status: StorageStatus;
-  constructor(status: StorageStatus, code: string, message: string, options?: { cause?: unknown }) {
+  readonly retryAfterSeconds?: number;
+  constructor(status: StorageStatus, code: string, message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
     super(code, message, options);
     this.name = 'StorageError';
     this.status = status;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 }
 

@@ -318,7 +318,7 @@ test('database down: 503 database_unavailable with a retry hint, no crash; back 
 
     await proxy.cut();
     const down = (e: unknown) =>
-      e instanceof DatabaseUnavailableError && (e.status as number) === 503 && e.code === 'database_unavailable' && e.retryAfterSeconds > 0;
+      e instanceof DatabaseUnavailableError && e.status === 503 && e.code === 'database_unavailable' && (e.retryAfterSeconds ?? 0) > 0;
     await assert.rejects(store.users.get(u), down);
     await assert.rejects(store.files.put(u, '/pub/b', chunks('b')), down);
     await assert.rejects(store.files.get(u, '/pub/a'), down);

@@ -1,4 +1,4 @@
-import { StorageError, type StorageStatus } from '../../storage/errors.ts';
+import { StorageError } from '../../storage/errors.ts';
 
 /** SQLSTATE classes / codes and socket errors that mean "the database cannot be reached right now". */
 const CONNECTION_CODES = new Set([
@@ -28,15 +28,12 @@ export function isRetryableConflict(err: unknown): boolean {
 
 /**
  * The database is down or unreachable: HTTP 503 with code `database_unavailable`. `retryAfterSeconds`
- * is a hint for a `Retry-After` header. (503 is outside `StorageStatus` today; the HTTP layer maps
- * any `StorageError.status` through unchanged.)
+ * is the hint the HTTP layer sends as `Retry-After`.
  */
 export class DatabaseUnavailableError extends StorageError {
-  readonly retryAfterSeconds: number;
   constructor(cause?: unknown, retryAfterSeconds = 1) {
-    super(503 as unknown as StorageStatus, 'database_unavailable', 'Service Unavailable: the database is unreachable', { cause });
+    super(503, 'database_unavailable', 'Service Unavailable: the database is unreachable', { cause, retryAfterSeconds });
     this.name = 'DatabaseUnavailableError';
-    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 

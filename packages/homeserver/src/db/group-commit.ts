@@ -16,6 +16,8 @@ export interface GroupCommitterOptions {
   /** 'group' (default) batches jobs queued in the same turn of the event loop; 'single' commits each
    *  job in its own transaction (the baseline the benchmark compares against). */
   mode?: 'group' | 'single';
+  /** Called after each successful COMMIT with the number of commits so far (must not throw). */
+  onCommit?: (commits: number) => void;
 }
 
 /**
@@ -31,6 +33,7 @@ export class GroupCommitter {
   private readonly db: Database;
   private readonly maxBatch: number;
   private readonly mode: 'group' | 'single';
+  private readonly onCommit: ((commits: number) => void) | undefined;
   private readonly sql: Record<'begin' | 'savepoint' | 'release' | 'rollbackTo' | 'commit', { run(): unknown }>;
   private queue: Pending<any>[] = [];
   private scheduled: NodeJS.Immediate | null = null;
@@ -42,6 +45,7 @@ export class GroupCommitter {
     this.db = db;
     this.maxBatch = Math.max(1, options.maxBatch ?? 128);
     this.mode = options.mode ?? 'group';
+    this.onCommit = options.onCommit;
     // Prepared once: db.exec() re-parses its SQL on every call.
     this.sql = {
       begin: db.prepare('BEGIN IMMEDIATE'),
@@ -119,6 +123,13 @@ export class GroupCommitter {
       return;
     }
     this.commits++;
+    if (this.onCommit) {
+      try {
+        this.onCommit(this.commits);
+      } catch {
+        // observers must not affect the outcome of a committed batch
+      }
+    }
     for (let i = 0; i < batch.length; i++) {
       const o = outcomes[i];
       const p = batch[i];

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
+import { BackgroundCheckpointer } from '../db/checkpointer.ts';
 import { GroupCommitter } from '../db/group-commit.ts';
 import { openDatabase } from '../db/sqlite.ts';
 import { BlobStore } from './blob-store.ts';
@@ -8,6 +9,7 @@ import { LocalBus } from './bus.ts';
 import { PathPolicyFileStore } from './path-policy.ts';
 import { QuotaFileStore } from './quota-file-store.ts';
 import { BlobRefs, type SqliteContext } from './sqlite/context.ts';
+import { RowCaches } from './sqlite/row-cache.ts';
 import { SqliteEventStore } from './sqlite/event-store.ts';
 import { SqliteFileStore } from './sqlite/file-store.ts';
 import { SqliteGrantStore } from './sqlite/grant-store.ts';
@@ -30,6 +32,11 @@ export const DEFAULT_INLINE_THRESHOLD = 64 * 1024;
 export interface SqliteStoreExtras {
   /** `group` (default) or `single` (one transaction per write; the benchmark's baseline). */
   commitMode?: 'group' | 'single';
+  /**
+   * Start WAL checkpointing in a worker thread (see BackgroundCheckpointer) after this many group
+   * commits (default 64, so short-lived stores in tests never start one); null = never.
+   */
+  backgroundCheckpointAfter?: number | null;
 }
 
 /** The embedded (SQLite + files) implementation of every store, built by plain constructor injection. */
@@ -48,15 +55,28 @@ export class SqliteHomeserverStore implements HomeserverStore {
   readonly db: Database;
   readonly committer: GroupCommitter;
   readonly blobs: BlobStore;
+  /** Cached users and cookie sessions (coherent with the database; see RowCaches). */
+  readonly caches: RowCaches;
   /** Orphan blob files removed at start-up (left by a crash between blob rename and commit). */
   readonly sweptBlobs: number;
+  /** The WAL checkpointing worker, once started. */
+  checkpointer: BackgroundCheckpointer | null = null;
   private closed = false;
 
   constructor(options: HomeserverStoreOptions & SqliteStoreExtras) {
     mkdirSync(options.dataDir, { recursive: true });
     const fsync = options.durability === 'fsync';
     this.db = openDatabase(join(options.dataDir, 'homeserver.sqlite'), { durability: options.durability });
-    this.committer = new GroupCommitter(this.db, { mode: options.commitMode });
+    const checkpointAfter = options.backgroundCheckpointAfter === undefined ? 64 : options.backgroundCheckpointAfter;
+    this.committer = new GroupCommitter(this.db, {
+      mode: options.commitMode,
+      onCommit:
+        checkpointAfter === null
+          ? undefined
+          : (n) => {
+              if (n >= checkpointAfter && !this.checkpointer && !this.closed) this.checkpointer = new BackgroundCheckpointer(this.db);
+            },
+    });
     this.blobs = new BlobStore(join(options.dataDir, 'blobs'), { fsync });
     this.revocations = new LocalBus<Revocation>();
     const ctx: SqliteContext = {
@@ -67,7 +87,9 @@ export class SqliteHomeserverStore implements HomeserverStore {
       revocations: this.revocations,
       inlineThreshold: options.inlineThreshold ?? DEFAULT_INLINE_THRESHOLD,
       defaultQuotaMb: options.defaultQuotaMb ?? null,
+      caches: new RowCaches(this.db),
     };
+    this.caches = ctx.caches;
     const refs = new BlobRefs(this.db);
     this.sweptBlobs = this.blobs.sweep(refs.isReferenced);
     this.users = new SqliteUserStore(ctx, refs);
@@ -85,6 +107,7 @@ export class SqliteHomeserverStore implements HomeserverStore {
     if (this.closed) return;
     this.closed = true;
     this.committer.close();
+    await this.checkpointer?.close();
     this.db.close();
   }
 

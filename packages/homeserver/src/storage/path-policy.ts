@@ -39,8 +39,8 @@ export class PathPolicyFileStore implements FileStore {
   }
 
   async put(user: string, path: string, body: AsyncIterable<Uint8Array>, options: WriteOptions = {}): Promise<FileEntry> {
-    await this.writableUser(user, path, options.admin ?? false, true);
-    return this.inner.put(user, path, body, options);
+    const resolvedUser = await this.writableUser(user, path, options.admin ?? false, true);
+    return this.inner.put(user, path, body, { ...options, resolvedUser });
   }
 
   async delete(user: string, path: string, options: { admin?: boolean } = {}): Promise<void> {

@@ -16,12 +16,14 @@ export class QuotaFileStore implements FileStore {
   async put(user: string, path: string, body: AsyncIterable<Uint8Array>, options: WriteOptions = {}): Promise<FileEntry> {
     const hint = options.sizeHint;
     if (hint !== undefined && Number.isFinite(hint) && hint >= 0) {
-      const u = await this.users.get(user);
+      const u = options.resolvedUser ?? (await this.users.get(user));
       if (u) {
         const limit = storageLimitBytes(u, this.defaultQuotaMb);
-        if (limit !== null) {
+        // As a new file first: an overwrite can only need less, so the old entry is looked up only
+        // when that check fails.
+        if (limit !== null && exceedsQuota(u.usedBytes, writeDelta(hint, null), limit)) {
           const prev = await this.inner.head(user, path, { admin: true });
-          if (exceedsQuota(u.usedBytes, writeDelta(hint, prev ? prev.contentLength : null), limit)) {
+          if (!prev || exceedsQuota(u.usedBytes, writeDelta(hint, prev.contentLength), limit)) {
             throw storageErrors.quotaExceeded();
           }
         }

@@ -232,6 +232,20 @@ export interface WriteOptions {
   sizeHint?: number;
   /** Aborts the streaming phase (client disconnect); nothing is committed. */
   signal?: AbortSignal;
+  /**
+   * The writer's record, read by an outer layer (PathPolicyFileStore) during this very call, so the
+   * layers below need not read it again. Never pass a record read earlier than the call.
+   */
+  resolvedUser?: UserRecord;
+}
+
+/**
+ * A body its producer can hand over in one piece (a small upload already on its way), as well as
+ * iterate. Stores may call `whole()` instead of iterating (one await instead of one per chunk); the
+ * bytes belong to the store afterwards. Either way the read starts only when asked for.
+ */
+export interface WholeBody extends AsyncIterable<Uint8Array> {
+  whole(): Promise<Uint8Array>;
 }
 
 export interface ListOptions {

@@ -5,7 +5,7 @@ import type { HttpDeps } from '../context.ts';
 import { authorizePrivateRead, authorizeWrite, readAccess } from '../../auth/authorize.ts';
 import { resolveSession, type AuthSession } from '../../auth/session.ts';
 import type { FileEntry } from '../../storage/types.ts';
-import { declaredLength, streamBody } from '../body.ts';
+import { declaredLength, streamBody, wholeBody, WHOLE_BODY_MAX_BYTES } from '../body.ts';
 import { HttpError, payloadTooLarge } from '../errors.ts';
 import { lenientLimit, listCursor, parseQueryOr400, strictBool } from '../query.ts';
 import { legacyStoragePath } from '../tenant.ts';
@@ -141,12 +141,9 @@ export function registerStorageRoutes(app: FastifyInstance, deps: HttpDeps): voi
     if (maxFile !== null && size !== null && size > maxFile) throw tooLarge();
     // A client that disconnects mid-upload makes the body iteration throw, which aborts the put.
     try {
-      await files.put(
-        tenant.z32,
-        path,
-        streamBody(request.raw, { maxBytes: maxFile, idleMs: deps.config.drive.bodyIdleTimeoutMs, tooLarge }),
-        { sizeHint: size ?? undefined },
-      );
+      const limits = { maxBytes: maxFile, idleMs: deps.config.drive.bodyIdleTimeoutMs, tooLarge };
+      const body = size !== null && size <= WHOLE_BODY_MAX_BYTES ? wholeBody(request.raw, size, limits) : streamBody(request.raw, limits);
+      await files.put(tenant.z32, path, body, { sizeHint: size ?? undefined });
     } catch (e) {
       // An error before the body was read (409, 507, 413…): close instead of draining the upload.
       if (!request.raw.complete) reply.header('connection', 'close');

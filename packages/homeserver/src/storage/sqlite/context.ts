@@ -2,6 +2,7 @@ import type { Database } from 'better-sqlite3';
 import type { GroupCommitter } from '../../db/group-commit.ts';
 import type { BlobStore } from '../blob-store.ts';
 import type { LocalBus } from '../bus.ts';
+import type { RowCaches } from './row-cache.ts';
 import type { Revocation, StoredEvent } from '../types.ts';
 
 /** What the SQLite-backed stores share (plain constructor injection, built by `openHomeserverStore`). */
@@ -13,6 +14,8 @@ export interface SqliteContext {
   revocations: LocalBus<Revocation>;
   inlineThreshold: number;
   defaultQuotaMb: number | null;
+  /** Users by key and cookie sessions by secret, kept coherent with the database. */
+  caches: RowCaches;
 }
 
 /** Shared blob reference counting (entries → blob_files), used by writes, deletes and account deletion. */

@@ -1,13 +1,13 @@
 import { blake3, bytesToHex, createBlake3, nowMicros, type Blake3Hasher } from '@pubky-ts/common';
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import type { TempBlob } from '../blob-store.ts';
 import { detectContentType } from '../content-type.ts';
 import { StorageError, storageErrors } from '../errors.ts';
 import { exceedsQuota, FILE_OVERHEAD_BYTES, storageLimitBytes, writeDelta } from '../quota.ts';
 import type { FileContent, FileEntry, FileStore, ListOptions, StoredEvent, WriteOptions } from '../types.ts';
-import { BlobRefs, type SqliteContext, type UserRow } from './context.ts';
+import { isWholeBody } from '../whole-body.ts';
+import { BlobRefs, type SqliteContext } from './context.ts';
 import { prefixEnd } from './event-store.ts';
-import { quotaFromRow } from './quota-columns.ts';
 
 interface EntryRow {
   path: string;
@@ -28,7 +28,7 @@ interface StagedBody {
   hashHex: string;
   length: number;
   contentType: string;
-  /** Set for inline bodies; otherwise the bytes are in the (promoted, pinned) blob `hashHex`. */
+  /** Set for inline bodies (then `hashHex` is ''); otherwise the bytes are in the (promoted, pinned) blob `hashHex`. */
   inline: Buffer | null;
 }
 
@@ -71,8 +71,6 @@ async function* once(b: Uint8Array): AsyncIterable<Uint8Array> {
 export class SqliteFileStore implements FileStore {
   private readonly ctx: SqliteContext;
   private readonly refs: BlobRefs;
-  private readonly userByKey;
-  private readonly userById;
   private readonly entryMeta;
   private readonly entryData;
   private readonly entryForWrite;
@@ -82,24 +80,24 @@ export class SqliteFileStore implements FileStore {
   private readonly deleteEntry;
   private readonly insertEvent;
   private readonly addUsage;
+  private readonly addUsageReturning;
   private readonly listAsc;
   private readonly listDesc;
   private readonly firstAfter;
   private readonly lastBefore;
   private readonly firstFrom;
+  private readonly collideStmts: Statement[] = [];
 
   constructor(ctx: SqliteContext, refs: BlobRefs) {
     this.ctx = ctx;
     this.refs = refs;
     const db = ctx.db;
-    this.userByKey = db.prepare<[string], UserRow>('SELECT * FROM users WHERE public_key = ?');
-    this.userById = db.prepare<[number], UserRow>('SELECT * FROM users WHERE id = ?');
     const meta = 'path, content_hash, content_length, content_type, modified_at, created_at';
-    this.entryMeta = db.prepare<[string, string], EntryRow>(
-      `SELECT ${meta} FROM entries WHERE user_id = (SELECT id FROM users WHERE public_key = ?) AND path = ?`,
+    this.entryMeta = db.prepare<[number, string], EntryRow>(
+      `SELECT ${meta} FROM entries WHERE user_id = ? AND path = ?`,
     );
-    this.entryData = db.prepare<[string, string], EntryDataRow>(
-      `SELECT ${meta}, inline_data FROM entries WHERE user_id = (SELECT id FROM users WHERE public_key = ?) AND path = ?`,
+    this.entryData = db.prepare<[number, string], EntryDataRow>(
+      `SELECT ${meta}, inline_data FROM entries WHERE user_id = ? AND path = ?`,
     );
     this.entryForWrite = db.prepare<[number, string], { id: number; content_hash: Buffer; content_length: number; is_inline: number; created_at: number }>(
       'SELECT id, content_hash, content_length, inline_data IS NOT NULL AS is_inline, created_at FROM entries WHERE user_id = ? AND path = ?',
@@ -110,18 +108,25 @@ export class SqliteFileStore implements FileStore {
     this.ancestorsExist = db.prepare<[number, string], { one: number }>(
       'SELECT 1 AS one FROM entries WHERE user_id = ? AND path IN (SELECT value FROM json_each(?)) LIMIT 1',
     );
-    this.upsertEntry = db.prepare(
-      `INSERT INTO entries (user_id, path, content_hash, content_length, content_type, inline_data, modified_at, created_at)
-       VALUES (@user_id, @path, @hash, @length, @type, @inline, @now, @now)
-       ON CONFLICT(user_id, path) DO UPDATE SET content_hash = @hash, content_length = @length,
-         content_type = @type, inline_data = @inline, modified_at = @now
-       RETURNING created_at`,
-    );
+    // Positional parameters: binding named ones costs a property lookup each.
+    this.upsertEntry = db
+      .prepare<[number, string, Buffer, number, string, Buffer | null, number, number]>(
+        `INSERT INTO entries (user_id, path, content_hash, content_length, content_type, inline_data, modified_at, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(user_id, path) DO UPDATE SET content_hash = excluded.content_hash,
+           content_length = excluded.content_length, content_type = excluded.content_type,
+           inline_data = excluded.inline_data, modified_at = excluded.modified_at
+         RETURNING created_at`,
+      )
+      .pluck();
     this.deleteEntry = db.prepare('DELETE FROM entries WHERE id = ?');
     this.insertEvent = db.prepare<[string, number, string, Buffer | null, number]>(
       'INSERT INTO events (type, user_id, path, content_hash, created_at) VALUES (?, ?, ?, ?, ?)',
     );
     this.addUsage = db.prepare<[number, number]>('UPDATE users SET used_bytes = used_bytes + ? WHERE id = ?');
+    this.addUsageReturning = db.prepare<[number, number], { used_bytes: number; quota_storage_mb: number | null }>(
+      'UPDATE users SET used_bytes = used_bytes + ? WHERE id = ? RETURNING used_bytes, quota_storage_mb',
+    );
     this.listAsc = db.prepare<[number, string, string, number], { path: string }>(
       'SELECT path FROM entries WHERE user_id = ? AND path > ? AND path < ? ORDER BY path LIMIT ?',
     );
@@ -141,26 +146,48 @@ export class SqliteFileStore implements FileStore {
 
   /** True if writing `path` would make a file and a directory share a name (spec §2.3). */
   collides(userId: number, path: string): boolean {
-    if (this.underDir.get(userId, `${path}/`, `${path}0`)) return true;
     const ancestors = ancestorFiles(path);
-    return ancestors.length > 0 && this.ancestorsExist.get(userId, JSON.stringify(ancestors)) !== undefined;
+    const n = ancestors.length;
+    if (n > 0 && n <= 32) {
+      // One statement per ancestor count: the sub-tree range and the ancestors in one step.
+      let stmt = this.collideStmts[n];
+      if (!stmt) {
+        stmt = this.collideStmts[n] = this.ctx.db
+          .prepare(
+            `SELECT EXISTS(SELECT 1 FROM entries WHERE user_id = ? AND path >= ? AND path < ?)
+               OR EXISTS(SELECT 1 FROM entries WHERE user_id = ? AND path IN (${ancestors.map(() => '?').join(', ')}))`,
+          )
+          .pluck();
+      }
+      return stmt.get(userId, `${path}/`, `${path}0`, userId, ...ancestors) === 1;
+    }
+    if (this.underDir.get(userId, `${path}/`, `${path}0`)) return true;
+    return n > 0 && this.ancestorsExist.get(userId, JSON.stringify(ancestors)) !== undefined;
   }
 
   async put(user: string, path: string, body: AsyncIterable<Uint8Array>, options: WriteOptions = {}): Promise<FileEntry> {
     if (path.endsWith('/') || !path.startsWith('/')) throw storageErrors.notAFile();
-    const u = this.userByKey.get(user);
+    const u = options.resolvedUser ?? this.ctx.caches.user(user);
     if (!u) throw storageErrors.userNotFound();
-    if (!options.admin && this.collides(u.id, path)) throw storageErrors.pathCollision();
+    // The early 409 spares a large upload; a small declared body is cheaper to read than to pre-check
+    // (the commit re-checks anyway, with the same outcome).
+    const small = options.sizeHint !== undefined && options.sizeHint <= this.ctx.inlineThreshold;
+    if (!options.admin && !small && this.collides(u.id, path)) throw storageErrors.pathCollision();
 
     // Bytes this write may still add without exceeding the quota (as of now; re-checked at commit).
-    const limit = storageLimitBytes(quotaFromRow(u), this.ctx.defaultQuotaMb);
-    let maxLength = Infinity;
-    if (limit !== null) {
-      const prev = this.entryForWrite.get(u.id, path);
-      maxLength = limit - u.used_bytes + (prev ? prev.content_length : -FILE_OVERHEAD_BYTES);
-    }
+    // First as if the file were new; an overwrite frees the old length, looked up only if needed.
+    const limit = storageLimitBytes(u, this.ctx.defaultQuotaMb);
+    let maxLength = limit === null ? Infinity : limit - u.usedBytes - FILE_OVERHEAD_BYTES;
+    const overwriteAllowance =
+      limit === null
+        ? null
+        : () => {
+            const prev = this.entryForWrite.get(u.id, path);
+            return prev ? limit - u.usedBytes + prev.content_length : maxLength;
+          };
+    if (options.sizeHint !== undefined && options.sizeHint > maxLength && overwriteAllowance) maxLength = overwriteAllowance();
 
-    const staged = await this.stage(path, body, maxLength, options.signal);
+    const staged = await this.stage(path, body, maxLength, options.signal, overwriteAllowance);
     try {
       return await this.ctx.committer.submit(
         (db) => this.finalizePut(db, u.id, user, path, staged, options),
@@ -171,7 +198,13 @@ export class SqliteFileStore implements FileStore {
     }
   }
 
-  private async stage(path: string, body: AsyncIterable<Uint8Array>, maxLength: number, signal?: AbortSignal): Promise<StagedBody> {
+  private async stage(
+    path: string,
+    body: AsyncIterable<Uint8Array>,
+    maxLength: number,
+    signal: AbortSignal | undefined,
+    widen: (() => number) | null,
+  ): Promise<StagedBody> {
     const threshold = this.ctx.inlineThreshold;
     let contentType: string | null = null;
     let length = 0;
@@ -180,14 +213,35 @@ export class SqliteFileStore implements FileStore {
     // ~140 µs, more than the whole write of a 1 KiB body); only a spilled body streams.
     let hasher: Blake3Hasher | null = null;
     let temp: TempBlob | null = null;
+    let chunks: AsyncIterable<Uint8Array> | Uint8Array[] = body;
+    if (isWholeBody(body)) {
+      // One piece, ours to keep: no per-chunk awaits and no copy.
+      const bytes = await body.whole();
+      signal?.throwIfAborted();
+      if (bytes.length <= threshold) {
+        const length = bytes.length;
+        if (length > maxLength && widen) maxLength = widen();
+        if (length > maxLength) throw storageErrors.quotaExceeded();
+        const inline = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        const hash = await blake3(inline);
+        return { hash, hashHex: '', length, contentType: detectContentType(path, inline), inline };
+      }
+      chunks = [bytes];
+    }
     try {
-      for await (const raw of body) {
+      for await (const raw of chunks) {
         signal?.throwIfAborted();
         const chunk = raw instanceof Uint8Array ? raw : new Uint8Array(raw as ArrayBuffer);
         if (chunk.length === 0) continue;
         if (contentType === null) contentType = detectContentType(path, chunk);
         length += chunk.length;
-        if (length > maxLength) throw storageErrors.quotaExceeded();
+        if (length > maxLength) {
+          if (widen) {
+            maxLength = widen();
+            widen = null;
+          }
+          if (length > maxLength) throw storageErrors.quotaExceeded();
+        }
         if (temp && hasher) {
           hasher.update(chunk);
           await temp.write(chunk);
@@ -217,7 +271,7 @@ export class SqliteFileStore implements FileStore {
       }
       const inline = Buffer.concat(buffered);
       const hash = await blake3(inline);
-      return { hash, hashHex: bytesToHex(hash), length, contentType: type, inline };
+      return { hash, hashHex: '', length, contentType: type, inline };
     } catch (err) {
       await temp?.discard();
       throw err;
@@ -225,27 +279,27 @@ export class SqliteFileStore implements FileStore {
   }
 
   private finalizePut(db: Database, userId: number, user: string, path: string, s: StagedBody, options: WriteOptions) {
-    const u = this.userById.get(userId);
-    if (!u) throw storageErrors.userNotFound();
-    if (!options.admin && this.collides(userId, path)) throw storageErrors.pathCollision();
+    // Checks first (user, collision, quota), in the reference's order; the usage update doubles as
+    // the user lookup and is undone with the job's savepoint if a later check throws.
     const prev = this.entryForWrite.get(userId, path);
     const delta = writeDelta(s.length, prev ? prev.content_length : null);
-    if (exceedsQuota(u.used_bytes, delta, storageLimitBytes(quotaFromRow(u), this.ctx.defaultQuotaMb))) {
+    const u = this.addUsageReturning.get(delta, userId);
+    if (!u) throw storageErrors.userNotFound();
+    if (!options.admin && this.collides(userId, path)) throw storageErrors.pathCollision();
+    const usedBefore = u.used_bytes - delta;
+    if (exceedsQuota(usedBefore, delta, storageLimitBytes({ storageQuotaMb: u.quota_storage_mb }, this.ctx.defaultQuotaMb))) {
       throw storageErrors.quotaExceeded();
     }
     const now = nowMicros();
-    const hashBuf = Buffer.from(s.hash);
+    const hashBuf = Buffer.from(s.hash.buffer, s.hash.byteOffset, s.hash.byteLength);
     if (!s.inline) this.refs.add(hashBuf, s.length);
     const released: string[] = [];
     if (prev && !prev.is_inline && this.refs.release(prev.content_hash)) released.push(prev.content_hash.toString('hex'));
-    const { created_at } = this.upsertEntry.get({
-      user_id: userId, path, hash: hashBuf, length: s.length, type: s.contentType, inline: s.inline, now,
-    }) as { created_at: number };
+    const createdAt = this.upsertEntry.get(userId, path, hashBuf, s.length, s.contentType, s.inline, now, now) as number;
     const eventId = Number(this.insertEvent.run('PUT', userId, path, hashBuf, now).lastInsertRowid);
-    if (delta !== 0) this.addUsage.run(delta, userId);
     const entry: FileEntry = {
       user, path, contentHash: s.hash, contentLength: s.length, contentType: s.contentType,
-      modifiedAt: now, createdAt: created_at, etag: etagOf(s.hash),
+      modifiedAt: now, createdAt, etag: etagOf(s.hash),
     };
     const event: StoredEvent = { id: eventId, type: 'PUT', user, path, contentHash: s.hash, createdAt: now };
     return { entry, event, released };
@@ -257,8 +311,10 @@ export class SqliteFileStore implements FileStore {
   }
 
   async get(user: string, path: string): Promise<FileContent | null> {
+    const u = this.ctx.caches.user(user);
+    if (!u) return null;
     for (let attempt = 0; attempt < 3; attempt++) {
-      const r = this.entryData.get(user, path);
+      const r = this.entryData.get(u.id, path);
       if (!r) return null;
       const entry = entryFromRow(user, r);
       if (r.inline_data) {
@@ -277,12 +333,13 @@ export class SqliteFileStore implements FileStore {
   }
 
   async head(user: string, path: string): Promise<FileEntry | null> {
-    const r = this.entryMeta.get(user, path);
+    const u = this.ctx.caches.user(user);
+    const r = u ? this.entryMeta.get(u.id, path) : undefined;
     return r ? entryFromRow(user, r) : null;
   }
 
   async delete(user: string, path: string): Promise<void> {
-    const u = this.userByKey.get(user);
+    const u = this.ctx.caches.user(user);
     if (!u) throw storageErrors.userNotFound();
     const r = await this.ctx.committer.submit(
       () => {
@@ -304,7 +361,7 @@ export class SqliteFileStore implements FileStore {
 
   async list(user: string, dir: string, options: ListOptions = {}): Promise<string[] | null> {
     if (!dir.endsWith('/')) dir = `${dir}/`;
-    const u = this.userByKey.get(user);
+    const u = this.ctx.caches.user(user);
     if (!u) return null;
     const limit = Math.max(0, Math.min(1000, Math.floor(options.limit ?? 100)));
     const hi = prefixEnd(dir);

@@ -3,14 +3,6 @@ import { storageErrors } from '../errors.ts';
 import type { CookieSessionRecord, CookieSessionStore } from '../types.ts';
 import type { SqliteContext } from './context.ts';
 
-interface Row {
-  id: number;
-  secret: string;
-  public_key: string;
-  capabilities: string;
-  created_at: number;
-}
-
 /** 16 random bytes → 26 uppercase Crockford chars (spec §3.3.1). */
 export function generateSessionSecret(): string {
   return crockfordEncode(randomBytes(16));
@@ -20,7 +12,6 @@ export class SqliteCookieSessionStore implements CookieSessionStore {
   private readonly ctx: SqliteContext;
   private readonly userId;
   private readonly insert;
-  private readonly bySecret;
   private readonly deleteStmt;
 
   constructor(ctx: SqliteContext) {
@@ -29,10 +20,6 @@ export class SqliteCookieSessionStore implements CookieSessionStore {
     this.userId = db.prepare<[string], { id: number }>('SELECT id FROM users WHERE public_key = ?');
     this.insert = db.prepare<[string, number, string, number]>(
       'INSERT INTO sessions (secret, user_id, capabilities, created_at) VALUES (?, ?, ?, ?)',
-    );
-    this.bySecret = db.prepare<[string], Row>(
-      `SELECT s.id, s.secret, u.public_key, s.capabilities, s.created_at
-       FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.secret = ?`,
     );
     this.deleteStmt = db.prepare<[string], { id: number }>('DELETE FROM sessions WHERE secret = ? RETURNING id');
   }
@@ -48,8 +35,7 @@ export class SqliteCookieSessionStore implements CookieSessionStore {
 
   async getBySecret(secret: string): Promise<CookieSessionRecord | null> {
     if (typeof secret !== 'string' || secret.length !== 26) return null;
-    const r = this.bySecret.get(secret);
-    return r ? { id: r.id, secret: r.secret, user: r.public_key, capabilities: r.capabilities, createdAt: r.created_at } : null;
+    return this.ctx.caches.session(secret);
   }
 
   async delete(secret: string): Promise<boolean> {

@@ -3,17 +3,9 @@ import { storageErrors } from '../errors.ts';
 import type { CreateUserOptions, UserQuota, UserRecord, UserStats, UserStore } from '../types.ts';
 import { BlobRefs, type SqliteContext, type UserRow } from './context.ts';
 import { fullQuotaRow, quotaFromRow, quotaToColumns, type QuotaRow } from './quota-columns.ts';
+import { userFromRow } from './row-cache.ts';
 
-export function userFromRow(row: UserRow): UserRecord {
-  return {
-    id: row.id,
-    publicKey: row.public_key,
-    disabled: row.disabled !== 0,
-    usedBytes: row.used_bytes,
-    createdAt: row.created_at,
-    ...quotaFromRow(row),
-  };
-}
+export { userFromRow };
 
 interface TokenRow extends QuotaRow {
   token: string;
@@ -78,9 +70,14 @@ export class SqliteUserStore implements UserStore {
     return userFromRow(run.immediate());
   }
 
+  /** The returned record is shared (frozen): see RowCaches. */
   async get(publicKey: string): Promise<UserRecord | null> {
-    const row = this.byKey.get(publicKey);
-    return row ? userFromRow(row) : null;
+    return this.ctx.caches.user(publicKey);
+  }
+
+  /** Synchronous lookup for the hot path (same cache). */
+  getSync(publicKey: string): UserRecord | null {
+    return this.ctx.caches.user(publicKey);
   }
 
   async setDisabled(publicKey: string, disabled: boolean): Promise<boolean> {

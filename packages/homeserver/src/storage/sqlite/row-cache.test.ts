@@ -1,0 +1,112 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { chunks, randomUserKey, tempStore } from '../test-helpers.ts';
+
+test('cached users follow every write: admin updates, usage, direct SQL, deletion', async () => {
+  const { store, cleanup } = await tempStore();
+  try {
+    const u = randomUserKey();
+    await store.users.create(u);
+    const first = await store.users.get(u);
+    assert.equal(first?.disabled, false);
+    assert.equal(store.caches.size.users, 1, 'cached after the first lookup');
+    assert.equal(await store.users.get(u), first, 'second lookup is served from the cache');
+    assert.throws(() => {
+      (first as { disabled: boolean }).disabled = true;
+    }, TypeError, 'shared records are frozen');
+
+    await store.users.setDisabled(u, true);
+    assert.equal((await store.users.get(u))?.disabled, true, 'setDisabled invalidates');
+    await store.users.setDisabled(u, false);
+    await store.users.setQuota(u, { storageQuotaMb: 1, allowedWritePaths: ['/pub/ok/'] });
+    const q = await store.users.get(u);
+    assert.equal(q?.storageQuotaMb, 1);
+    assert.deepEqual(q?.allowedWritePaths, ['/pub/ok/']);
+
+    await store.files.put(u, '/pub/ok/a', chunks(Buffer.alloc(1000)));
+    assert.equal((await store.users.get(u))?.usedBytes, 1256, 'a committed write updates used bytes');
+    await store.files.delete(u, '/pub/ok/a');
+    assert.equal((await store.users.get(u))?.usedBytes, 0, 'a delete refunds');
+
+    store.db.prepare('UPDATE users SET disabled = 1 WHERE public_key = ?').run(u);
+    assert.equal((await store.users.get(u))?.disabled, true, 'direct SQL on the same connection invalidates');
+
+    await store.users.delete(u);
+    assert.equal(await store.users.get(u), null, 'deleted user is gone');
+    await store.users.create(u);
+    assert.equal((await store.users.get(u))?.disabled, false, 're-created user is fresh');
+  } finally {
+    await cleanup();
+  }
+});
+
+test('cached users and sessions follow writes by another connection (data_version)', async () => {
+  const { store, dataDir, cleanup } = await tempStore();
+  const other = new Database(join(dataDir, 'homeserver.sqlite'));
+  try {
+    const u = randomUserKey();
+    await store.users.create(u);
+    const s = await store.sessions.create(u, '/:rw');
+    assert.equal((await store.sessions.getBySecret(s.secret))?.id, s.id);
+    assert.equal((await store.users.get(u))?.disabled, false);
+    assert.equal(store.caches.size.sessions, 1);
+
+    other.prepare('UPDATE users SET disabled = 1, quota_storage_mb = 7 WHERE public_key = ?').run(u);
+    const after = await store.users.get(u);
+    assert.equal(after?.disabled, true, 'disabled by another process');
+    assert.equal(after?.storageQuotaMb, 7);
+
+    other.prepare('DELETE FROM sessions WHERE secret = ?').run(s.secret);
+    assert.equal(await store.sessions.getBySecret(s.secret), null, 'session deleted by another process');
+  } finally {
+    other.close();
+    await cleanup();
+  }
+});
+
+test('a revoked or cascaded-away cookie session is never served from the cache', async () => {
+  const { store, cleanup } = await tempStore();
+  try {
+    const u = randomUserKey();
+    await store.users.create(u);
+    const a = await store.sessions.create(u, '/:rw');
+    const b = await store.sessions.create(u, '/pub/:r');
+    assert.equal((await store.sessions.getBySecret(a.secret))?.capabilities, '/:rw');
+    assert.equal((await store.sessions.getBySecret(b.secret))?.capabilities, '/pub/:r');
+    const revoked: number[] = [];
+    store.revocations.subscribe((r) => r.kind === 'cookie_session' && revoked.push(r.id));
+    assert.equal(await store.sessions.delete(a.secret), true);
+    assert.deepEqual(revoked, [a.id]);
+    assert.equal(await store.sessions.getBySecret(a.secret), null, 'signed-out session');
+    assert.ok(await store.sessions.getBySecret(b.secret), 'the other session stays');
+
+    store.db.prepare('DELETE FROM sessions WHERE secret = ?').run(b.secret);
+    assert.equal(await store.sessions.getBySecret(b.secret), null, 'direct SQL delete');
+
+    const c = await store.sessions.create(u, '/:rw');
+    assert.ok(await store.sessions.getBySecret(c.secret));
+    await store.users.delete(u);
+    assert.equal(await store.sessions.getBySecret(c.secret), null, 'account deletion');
+  } finally {
+    await cleanup();
+  }
+});
+
+test('nothing read inside an open transaction is cached (it could roll back)', async () => {
+  const { store, cleanup } = await tempStore();
+  try {
+    const u = randomUserKey();
+    await store.users.create(u);
+    const run = store.db.transaction(() => {
+      store.db.prepare('UPDATE users SET disabled = 1 WHERE public_key = ?').run(u);
+      assert.equal(store.caches.user(u)?.disabled, true);
+      throw new Error('roll back');
+    });
+    assert.throws(() => run(), /roll back/);
+    assert.equal((await store.users.get(u))?.disabled, false, 'the rolled-back value was not kept');
+  } finally {
+    await cleanup();
+  }
+});

@@ -29,13 +29,24 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
 export async function startLoadBalancer(options: LoadBalancerOptions): Promise<LoadBalancer> {
   let backends = options.backends.map((b) => new URL(b));
   let next = 0;
+  // A backend that failed is left out for a moment, so one dead process costs one retry, not one per request.
+  const downUntil = new Map<string, number>();
+  const pick = (): URL => {
+    const now = Date.now();
+    for (let i = 0; i < backends.length; i++) {
+      const b = backends[next++ % backends.length];
+      if ((downUntil.get(b.href) ?? 0) <= now) return b;
+    }
+    return backends[next++ % backends.length];
+  };
+  const idempotent = (method: string | undefined) => method === 'GET' || method === 'HEAD' || method === 'OPTIONS';
 
   const forward = (req: IncomingMessage, res: ServerResponse, attempt: number) => {
     if (backends.length === 0) {
       res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '1' }).end('No homeserver instance is available');
       return;
     }
-    const target = backends[next++ % backends.length];
+    const target = pick();
     const headers: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
     headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
@@ -52,7 +63,10 @@ export async function startLoadBalancer(options: LoadBalancerOptions): Promise<L
       },
     );
     upstream.on('error', (err: NodeJS.ErrnoException) => {
-      if (!connected && err.code === 'ECONNREFUSED' && attempt < backends.length && !res.headersSent) {
+      downUntil.set(target.href, Date.now() + 2000);
+      // Never retry a request that may have reached a backend, unless repeating it is harmless.
+      const retryable = (!connected && err.code === 'ECONNREFUSED') || idempotent(req.method);
+      if (retryable && attempt < backends.length && !res.headersSent) {
         forward(req, res, attempt + 1);
         return;
       }

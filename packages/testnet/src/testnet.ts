@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Keypair } from '@pubky-ts/common';
+import { Keypair, type PublicKey } from '@pubky-ts/common';
 import { DhtNode, startLocalSwarm, type LocalSwarm } from '@pubky-ts/dht';
-import { pkarrPublisher, resolveConfig, startHomeserver, type RunningHomeserver } from '@pubky-ts/homeserver';
+import { pkarrPublisher, resolveConfig, startHomeserver } from '@pubky-ts/homeserver';
+import { startHomeserverCluster, type HomeserverCluster } from './homeserver-cluster.ts';
 import { startHttpRelay, startPkarrRelay, type HttpRelayHandle, type PkarrRelayHandle } from '@pubky-ts/relay';
 
 /** The places official SDKs look for in testnet mode (spec README). */
@@ -41,8 +42,20 @@ export interface TestnetOptions {
    * instead of the newest protocol's 401. Default false.
    */
   compatSession404?: boolean;
+  /** PostgreSQL URL: the homeserver uses the scale-out profile on this database. */
+  postgres?: string;
+  /** Homeserver processes behind a load balancer (needs `postgres` when more than 1). Default 1, in-process. */
+  instances?: number;
   /** DHT request timeout (default 200 ms; testnets need no patience on loopback). */
   requestTimeoutMs?: number;
+}
+
+/** What a testnet's homeserver is to its users, one process or a cluster behind a load balancer. */
+export interface HomeserverHandle {
+  url: string;
+  adminUrl: string | null;
+  publicKey: PublicKey;
+  close(): Promise<void>;
 }
 
 export interface Testnet extends AsyncDisposable {
@@ -52,7 +65,9 @@ export interface Testnet extends AsyncDisposable {
   swarm: LocalSwarm;
   pkarrRelay: PkarrRelayHandle;
   httpRelay: HttpRelayHandle;
-  homeserver: RunningHomeserver;
+  homeserver: HomeserverHandle;
+  /** The processes and load balancer when `instances` > 1. */
+  cluster: HomeserverCluster | null;
   adminPassword: string;
   /** A fresh single-use signup token from the admin API. */
   signupToken(): Promise<string>;
@@ -102,8 +117,12 @@ export async function startTestnet(options: TestnetOptions = {}): Promise<Testne
     const httpRelay = await startHttpRelay({ host: '127.0.0.1', port: port(TESTNET_PORTS.httpRelay), corsAllowAll: true });
     closers.push(() => httpRelay.close());
 
-    const config = resolveConfig(dataDir, {
-      general: { signup_mode: options.signupMode ?? 'token_required' },
+    const instances = options.instances ?? 1;
+    if (instances > 1 && !options.postgres) {
+      throw new Error('several homeserver instances share their state through PostgreSQL: give a postgres URL too');
+    }
+    const table: Record<string, Record<string, unknown>> = {
+      general: { signup_mode: options.signupMode ?? 'token_required', database_url: options.postgres ?? '' },
       drive: {
         icann_listen_socket: `127.0.0.1:${port(TESTNET_PORTS.homeserverHttp)}`,
         pubky_listen_socket: `127.0.0.1:${TESTNET_PORTS.homeserverPubkyTls}`,
@@ -118,10 +137,24 @@ export async function startTestnet(options: TestnetOptions = {}): Promise<Testne
         dht_request_timeout_ms: requestTimeoutMs,
       },
       logging: { level: options.logLevel ?? 'warn' },
-    });
+    };
     const keypair =
       options.homeserverKeypair ?? (fixed ? Keypair.fromSecretKey(TESTNET_HOMESERVER_SECRET) : Keypair.random());
-    const homeserver = await startHomeserver(config, { keypair, publisher: pkarrPublisher() });
+    let cluster: HomeserverCluster | null = null;
+    let homeserver: HomeserverHandle;
+    if (instances > 1) {
+      cluster = await startHomeserverCluster({
+        instances,
+        dataDir,
+        keypair,
+        config: table,
+        port: port(TESTNET_PORTS.homeserverHttp),
+        adminPort: port(TESTNET_PORTS.homeserverAdmin),
+      });
+      homeserver = cluster;
+    } else {
+      homeserver = await startHomeserver(resolveConfig(dataDir, table), { keypair, publisher: pkarrPublisher() });
+    }
     closers.push(() => homeserver.close());
     if (tempDir) closers.unshift(() => rmSync(tempDir, { recursive: true, force: true }));
 
@@ -137,7 +170,9 @@ export async function startTestnet(options: TestnetOptions = {}): Promise<Testne
         `DHT bootstrap node   udp://${dhtBootstrapNode.bootstrapEntry()}  (+${swarm.nodes.length} more nodes)`,
         `pkarr relay          ${pkarrRelay.url}`,
         `HTTP relay           ${httpRelay.url}  (auth flow: ${httpRelay.url}/inbox)`,
-        `homeserver           ${homeserver.url}  key ${homeserver.publicKey.z32}`,
+        `homeserver           ${homeserver.url}  key ${homeserver.publicKey.z32}${
+          cluster ? `  (load balancer over ${cluster.instances.length} processes: ${cluster.instances.map((i) => i.url).join(', ')})` : ''
+        }`,
         `homeserver admin     ${homeserver.adminUrl}  (X-Admin-Password: ${TESTNET_ADMIN_PASSWORD})`,
         `data                 ${tempDir ? `${dataDir} (temporary)` : dataDir}`,
       ].join('\n');
@@ -148,6 +183,7 @@ export async function startTestnet(options: TestnetOptions = {}): Promise<Testne
       pkarrRelay,
       httpRelay,
       homeserver,
+      cluster,
       adminPassword: TESTNET_ADMIN_PASSWORD,
       signupToken,
       describe,

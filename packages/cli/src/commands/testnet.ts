@@ -17,18 +17,25 @@ published. Prints what runs where and a fresh signup token. Ctrl-C stops it.
       --random-ports        free random ports instead of the fixed layout
       --open-signup         no signup token needed
       --dht-nodes <n>       DHT nodes besides the bootstrap node (default 4)
-      --log-level <l>       homeserver log level (default warn)`,
+      --log-level <l>       homeserver log level (default warn)
+      --postgres <url>      the homeserver on PostgreSQL (scale-out profile) instead of SQLite
+      --instances <n>       homeserver processes behind a load balancer on the homeserver port (needs --postgres)`,
   options: {
     'data-dir': { type: 'string' },
     'random-ports': { type: 'boolean' },
     'open-signup': { type: 'boolean' },
     'dht-nodes': { type: 'string' },
     'log-level': { type: 'string' },
+    postgres: { type: 'string' },
+    instances: { type: 'string' },
   },
   async run(values) {
     const logLevel = (values['log-level'] as string | undefined) ?? 'warn';
     if (!['trace', 'debug', 'info', 'warn', 'error', 'silent'].includes(logLevel)) {
       throw new CliError(`--log-level must be one of trace, debug, info, warn, error, silent`);
+    }
+    if (values.instances !== undefined && Number(values.instances) > 1 && !values.postgres) {
+      throw new CliError('--instances needs --postgres <url>: the processes share their state through PostgreSQL');
     }
     let net;
     try {
@@ -38,6 +45,8 @@ published. Prints what runs where and a fresh signup token. Ctrl-C stops it.
         signupMode: values['open-signup'] ? 'open' : 'token_required',
         dhtNodes: intOption(values['dht-nodes'], 'dht-nodes', { min: 1, max: 200 }),
         logLevel: logLevel as 'warn',
+        postgres: values.postgres as string | undefined,
+        instances: intOption(values.instances, 'instances', { min: 1, max: 32 }),
       });
     } catch (e) {
       const err = e as NodeJS.ErrnoException & { code?: string };

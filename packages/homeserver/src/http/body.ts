@@ -72,53 +72,82 @@ export const WHOLE_BODY_MAX_BYTES = 64 * 1024;
  * 'data'/'end' listeners and a single idle timer (no async iterator, no per-chunk promise race).
  * Same protections as streamBody: idle → 408, more than `maxBytes` → `tooLarge()`, a client that
  * goes away → the promise rejects. Nothing is read until `whole()` (or iteration) is called.
+ * A class rather than closures: this runs once per upload, and every named closure costs a
+ * `__name` call under tsx.
  */
+class RequestWholeBody implements WholeBody {
+  private promise: Promise<Uint8Array> | undefined;
+  private resolve!: (b: Uint8Array) => void;
+  private reject!: (e: unknown) => void;
+  private first: Buffer | null = null;
+  private more: Buffer[] | null = null;
+  private total = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly onData = this.data.bind(this);
+  private readonly onEnd = this.finish.bind(this, null);
+  private readonly onError = this.finish.bind(this);
+  private readonly onClose = this.closed.bind(this);
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly declared: number,
+    private readonly limits: BodyLimits,
+  ) {}
+
+  whole(): Promise<Uint8Array> {
+    this.promise ??= new Promise<Uint8Array>(this.start.bind(this));
+    return this.promise;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    const bytes = await this.whole();
+    if (bytes.length > 0) yield bytes;
+  }
+
+  private start(resolve: (b: Uint8Array) => void, reject: (e: unknown) => void): void {
+    const { req, limits } = this;
+    if (limits.maxBytes !== null && this.declared > limits.maxBytes) return reject(limits.tooLarge());
+    if (this.declared === 0) return resolve(new Uint8Array(0));
+    this.resolve = resolve;
+    this.reject = reject;
+    this.timer = setTimeout(this.finish.bind(this, 'idle'), limits.idleMs);
+    req.on('data', this.onData);
+    req.on('end', this.onEnd);
+    req.on('error', this.onError);
+    req.on('close', this.onClose);
+  }
+
+  private data(chunk: Buffer): void {
+    this.total += chunk.length;
+    if (this.limits.maxBytes !== null && this.total > this.limits.maxBytes) return this.finish(this.limits.tooLarge());
+    if (this.first === null) this.first = chunk;
+    else (this.more ??= [this.first]).push(chunk);
+    this.timer?.refresh();
+  }
+
+  private closed(): void {
+    this.finish(new Error('aborted'));
+  }
+
+  private finish(err: unknown): void {
+    if (this.timer === undefined) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const req = this.req;
+    req.off('data', this.onData);
+    req.off('end', this.onEnd);
+    req.off('error', this.onError);
+    req.off('close', this.onClose);
+    if (err) {
+      // The rest is not read: the route answers with `Connection: close`.
+      req.pause();
+      this.reject(err === 'idle' ? bodyIdleTimeout(this.limits.idleMs) : err);
+    } else {
+      this.resolve(this.more ? Buffer.concat(this.more, this.total) : (this.first ?? new Uint8Array(0)));
+    }
+  }
+}
+
 export function wholeBody(req: IncomingMessage, declared: number, limits: BodyLimits): WholeBody {
-  let promise: Promise<Uint8Array> | undefined;
-  const whole = (): Promise<Uint8Array> => {
-    promise ??= new Promise<Uint8Array>((resolve, reject) => {
-      if (limits.maxBytes !== null && declared > limits.maxBytes) return reject(limits.tooLarge());
-      if (declared === 0) return resolve(new Uint8Array(0));
-      let first: Buffer | null = null;
-      let more: Buffer[] | null = null;
-      let total = 0;
-      const timer = setTimeout(() => finish(bodyIdleTimeout(limits.idleMs)), limits.idleMs);
-      const onData = (chunk: Buffer): void => {
-        total += chunk.length;
-        if (limits.maxBytes !== null && total > limits.maxBytes) return finish(limits.tooLarge());
-        if (first === null) first = chunk;
-        else (more ??= [first]).push(chunk);
-        timer.refresh();
-      };
-      const onEnd = (): void => finish(null);
-      const onError = (err: Error): void => finish(err);
-      const onClose = (): void => finish(new Error('aborted'));
-      function finish(err: unknown): void {
-        clearTimeout(timer);
-        req.off('data', onData);
-        req.off('end', onEnd);
-        req.off('error', onError);
-        req.off('close', onClose);
-        if (err) {
-          // The rest is not read: the route answers with `Connection: close`.
-          req.pause();
-          reject(err);
-        } else {
-          resolve(more ? Buffer.concat(more, total) : (first ?? new Uint8Array(0)));
-        }
-      }
-      req.on('data', onData);
-      req.on('end', onEnd);
-      req.on('error', onError);
-      req.on('close', onClose);
-    });
-    return promise;
-  };
-  return {
-    whole,
-    async *[Symbol.asyncIterator]() {
-      const bytes = await whole();
-      if (bytes.length > 0) yield bytes;
-    },
-  };
+  return new RequestWholeBody(req, declared, limits);
 }

@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Duplex } from 'node:stream';
 import type { HttpDeps } from './context.ts';
 import { appendCorsVary, applyCors } from './cors.ts';
@@ -38,6 +38,8 @@ export function baseFastifyOptions(deps: Pick<HttpDeps, 'log' | 'config'>) {
   return {
     loggerInstance: deps.log,
     logController: new LogController({ disableRequestLogging: true }),
+    // No per-request child logger (request logging is off; nothing logs through request.log).
+    childLoggerFactory: (logger: FastifyBaseLogger) => logger,
     exposeHeadRoutes: false,
     return503OnClosing: true,
     clientErrorHandler,

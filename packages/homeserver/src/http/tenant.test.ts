@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Keypair } from '@pubky-ts/common';
+import { Keypair, normalizeStoragePath } from '@pubky-ts/common';
 import { HttpError } from './errors.ts';
-import { isPrivateRawPath, legacyStoragePath, legacyTenant, resolveTarget } from './tenant.ts';
+import { isPrivateRawPath, legacyStoragePath, legacyTenant, plainStoragePath, resolveTarget } from './tenant.ts';
 import { percentDecode, splitUrl } from './url.ts';
 
 const a = Keypair.random().publicKey.z32;
@@ -68,4 +68,27 @@ test('percent decoding keeps stray % and refuses invalid UTF-8; url splitting', 
   assert.equal(percentDecode('%E2%82'), null);
   assert.deepEqual(splitUrl('http://h:1/x?y=1#f'), { path: '/x', query: 'y=1' });
   assert.deepEqual(splitUrl('/x'), { path: '/x', query: '' });
+});
+
+test('plainStoragePath agrees with normalizeStoragePath wherever it answers', () => {
+  const alphabet = ['a', 'b', '/', '/', '.', '..', '%2e', ' ', '\\', '\u00e9', 'x'.repeat(255), 'y'.repeat(256), '\u0000', '~'];
+  let answered = 0;
+  let seed = 7;
+  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  const cases = ['/', '/pub/', '/pub/a', '/pub/a/', '/pub/./a', '/pub/../a', '/pub//a', '/pub/a.', '/pub/.a', '/pub/..a', `/${'z'.repeat(971)}`, `/${'z'.repeat(972)}`];
+  for (let i = 0; i < 3000; i++) {
+    let p = '/';
+    for (let k = rnd(8); k > 0; k--) p += alphabet[rnd(alphabet.length)];
+    cases.push(p);
+  }
+  for (const p of cases) {
+    const fast = plainStoragePath(p);
+    if (fast === null) continue;
+    answered++;
+    assert.deepEqual(fast, normalizeStoragePath(p), p);
+  }
+  assert.ok(answered > 300, `the fast path answered ${answered} cases`);
+  for (const p of ['/pub/./a', '/pub/../a', '/pub//a', '/a b', '/a%2e', '/a\\b', '/\u00e9', `/${'y'.repeat(256)}`, `/${'z'.repeat(972)}`, 'pub/a']) {
+    assert.equal(plainStoragePath(p), null, p);
+  }
 });

@@ -1,4 +1,4 @@
-import { normalizeStoragePath, PublicKey, type StoragePath } from '@pubky-ts/common';
+import { MAX_PATH_BYTES, MAX_SEGMENT_BYTES, normalizeStoragePath, PublicKey, type StoragePath } from '@pubky-ts/common';
 import { badRequest } from './errors.ts';
 import { percentDecode } from './url.ts';
 
@@ -21,6 +21,35 @@ function remember<V>(cache: Map<string, V>, key: string, value: V): V {
   if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value as string);
   cache.set(key, value);
   return value;
+}
+
+/**
+ * The StoragePath of a path that is already canonical and plain (printable ASCII without `\\` or `%`, no
+ * empty, `.` or `..` segment, within the length limits), or null when it needs the full
+ * normaliser. For such paths normalizeStoragePath returns the input unchanged; this saves its
+ * split/join and UTF-8 encodings on every upload to a new path.
+ */
+export function plainStoragePath(path: string): StoragePath | null {
+  const n = path.length;
+  if (n === 0 || n > MAX_PATH_BYTES || path.charCodeAt(0) !== 47) return null;
+  let segStart = 1;
+  for (let i = 1; i <= n; i++) {
+    const c = i < n ? path.charCodeAt(i) : 47;
+    if (c === 47) {
+      const len = i - segStart;
+      if (len === 0) {
+        // Only a trailing slash (directory) or the root may end in an empty segment.
+        if (i !== n) return null;
+      } else {
+        if (len > MAX_SEGMENT_BYTES) return null;
+        if (path.charCodeAt(segStart) === 46 && (len === 1 || (len === 2 && path.charCodeAt(segStart + 1) === 46))) return null;
+      }
+      segStart = i + 1;
+    } else if (c < 0x21 || c > 0x7e || c === 92 || c === 37) {
+      return null;
+    }
+  }
+  return { path, isDirectory: path.charCodeAt(n - 1) === 47 };
 }
 
 /** A host-ish value as the reference reads it: lenient pkarr parse, `pubky<z32>` ignored. */
@@ -79,7 +108,7 @@ export function resolveTarget(
   if (decoded === null) throw badRequest('STORAGE_PATH_NOT_UTF8', 'Storage path is not valid UTF-8');
   let storagePath: StoragePath;
   try {
-    storagePath = normalizeStoragePath(`/${decoded}`);
+    storagePath = plainStoragePath(`/${decoded}`) ?? normalizeStoragePath(`/${decoded}`);
   } catch (e) {
     throw badRequest('INVALID_STORAGE_PATH', `Invalid storage path: ${(e as Error).message}`);
   }
@@ -93,6 +122,8 @@ export function resolveTarget(
 export function legacyStoragePath(rawPath: string): StoragePath {
   const hit = pathCache.get(rawPath);
   if (hit) return hit;
+  const plain = plainStoragePath(rawPath);
+  if (plain) return remember(pathCache, rawPath, plain);
   const decoded = percentDecode(rawPath);
   if (decoded === null) throw badRequest('INVALID_URL', 'Invalid URL: path is not valid UTF-8');
   let sp: StoragePath;

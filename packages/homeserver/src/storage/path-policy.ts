@@ -48,15 +48,16 @@ export class PathPolicyFileStore implements FileStore {
     return this.inner.delete(user, path, options);
   }
 
-  async get(user: string, path: string, options: { admin?: boolean } = {}): Promise<FileContent | null> {
-    if (!options.admin && !isUnderStorageRoot(path)) throw storageErrors.readForbiddenRoot();
-    if (path.endsWith('/')) return null;
+  // Reads pass straight through (no extra async frame); errors still arrive as rejections.
+  get(user: string, path: string, options: { admin?: boolean } = {}): Promise<FileContent | null> {
+    if (!options.admin && !isUnderStorageRoot(path)) return Promise.reject(storageErrors.readForbiddenRoot());
+    if (path.endsWith('/')) return Promise.resolve(null);
     return this.inner.get(user, path, options);
   }
 
-  async head(user: string, path: string, options: { admin?: boolean } = {}): Promise<FileEntry | null> {
-    if (!options.admin && !isUnderStorageRoot(path)) throw storageErrors.readForbiddenRoot();
-    if (path.endsWith('/')) return null;
+  head(user: string, path: string, options: { admin?: boolean } = {}): Promise<FileEntry | null> {
+    if (!options.admin && !isUnderStorageRoot(path)) return Promise.reject(storageErrors.readForbiddenRoot());
+    if (path.endsWith('/')) return Promise.resolve(null);
     return this.inner.head(user, path, options);
   }
 

@@ -6,7 +6,7 @@ import { authorizePrivateRead, authorizeWrite, readAccess } from '../../auth/aut
 import { resolveSession, type AuthSession } from '../../auth/session.ts';
 import type { FileEntry } from '../../storage/types.ts';
 import { declaredLength, streamBody, wholeBody, WHOLE_BODY_MAX_BYTES } from '../body.ts';
-import { HttpError, payloadTooLarge } from '../errors.ts';
+import { HttpError } from '../errors.ts';
 import { lenientLimit, listCursor, parseQueryOr400, strictBool } from '../query.ts';
 import { legacyStoragePath } from '../tenant.ts';
 import { queryGet } from '../url.ts';
@@ -131,17 +131,17 @@ export function registerStorageRoutes(app: FastifyInstance, deps: HttpDeps): voi
     },
   });
 
+  // Built once: closures created per request cost a `__name` call each under tsx.
+  const tooLarge = (): HttpError => new HttpError(413, 'BODY_TOO_LARGE', `File is too large (limit ${maxFile} bytes)`, { connection: 'close' });
+  const idleMs = deps.config.drive.bodyIdleTimeoutMs;
+
   app.put('/*', async (request, reply) => {
     const { tenant, path } = await writeTarget(request);
-    const tooLarge = () => {
-      reply.header('connection', 'close');
-      return payloadTooLarge(`File is too large (limit ${maxFile} bytes)`);
-    };
     const size = declaredLength(request.raw);
     if (maxFile !== null && size !== null && size > maxFile) throw tooLarge();
     // A client that disconnects mid-upload makes the body iteration throw, which aborts the put.
     try {
-      const limits = { maxBytes: maxFile, idleMs: deps.config.drive.bodyIdleTimeoutMs, tooLarge };
+      const limits = { maxBytes: maxFile, idleMs, tooLarge };
       const body = size !== null && size <= WHOLE_BODY_MAX_BYTES ? wholeBody(request.raw, size, limits) : streamBody(request.raw, limits);
       await files.put(tenant.z32, path, body, { sizeHint: size ?? undefined });
     } catch (e) {

@@ -93,11 +93,11 @@ export class SqliteFileStore implements FileStore {
     this.refs = refs;
     const db = ctx.db;
     const meta = 'path, content_hash, content_length, content_type, modified_at, created_at';
-    this.entryMeta = db.prepare<[number, string], EntryRow>(
-      `SELECT ${meta} FROM entries WHERE user_id = ? AND path = ?`,
+    this.entryMeta = db.prepare<[string, string], EntryRow>(
+      `SELECT ${meta} FROM entries WHERE user_id = (SELECT id FROM users WHERE public_key = ?) AND path = ?`,
     );
-    this.entryData = db.prepare<[number, string], EntryDataRow>(
-      `SELECT ${meta}, inline_data FROM entries WHERE user_id = ? AND path = ?`,
+    this.entryData = db.prepare<[string, string], EntryDataRow>(
+      `SELECT ${meta}, inline_data FROM entries WHERE user_id = (SELECT id FROM users WHERE public_key = ?) AND path = ?`,
     );
     this.entryForWrite = db.prepare<[number, string], { id: number; content_hash: Buffer; content_length: number; is_inline: number; created_at: number }>(
       'SELECT id, content_hash, content_length, inline_data IS NOT NULL AS is_inline, created_at FROM entries WHERE user_id = ? AND path = ?',
@@ -311,10 +311,9 @@ export class SqliteFileStore implements FileStore {
   }
 
   async get(user: string, path: string): Promise<FileContent | null> {
-    const u = this.ctx.caches.user(user);
-    if (!u) return null;
+    // The user is resolved inside the statement: one step, no cache check needed.
     for (let attempt = 0; attempt < 3; attempt++) {
-      const r = this.entryData.get(u.id, path);
+      const r = this.entryData.get(user, path);
       if (!r) return null;
       const entry = entryFromRow(user, r);
       if (r.inline_data) {
@@ -333,8 +332,7 @@ export class SqliteFileStore implements FileStore {
   }
 
   async head(user: string, path: string): Promise<FileEntry | null> {
-    const u = this.ctx.caches.user(user);
-    const r = u ? this.entryMeta.get(u.id, path) : undefined;
+    const r = this.entryMeta.get(user, path);
     return r ? entryFromRow(user, r) : null;
   }
 

@@ -46,3 +46,31 @@ test('single mode commits each job alone; maxBatch splits batches', async () => 
   await assert.rejects(small.submit(() => 1), /closed/);
   d.close();
 });
+
+test('a failing job makes the batch run again with savepoints; jobs that succeed commit once', async () => {
+  const d = db();
+  const gc = new GroupCommitter(d);
+  const ins = d.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
+  const runs: Record<string, number> = {};
+  const job = (k: string, fail = false) => () => {
+    runs[k] = (runs[k] ?? 0) + 1;
+    ins.run(k, 1);
+    if (fail) throw new Error(`${k} fails after writing`);
+    return k;
+  };
+  const ok = await Promise.all([gc.submit(job('x')), gc.submit(job('y'))]);
+  assert.deepEqual(ok, ['x', 'y']);
+  assert.deepEqual(runs, { x: 1, y: 1 }, 'no failure: one pass, no savepoints needed');
+  const after: string[] = [];
+  const results = await Promise.allSettled([
+    gc.submit(job('p'), (v) => after.push(v)),
+    gc.submit(job('q', true), (v) => after.push(v)),
+    gc.submit(job('r'), (v) => after.push(v)),
+  ]);
+  assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+  assert.deepEqual(after, ['p', 'r'], 'post-commit hooks run once, for the committed jobs only');
+  assert.deepEqual(d.prepare('SELECT k FROM t ORDER BY k').all().map((r: any) => r.k), ['p', 'r', 'x', 'y']);
+  assert.equal(gc.commits, 2, 'the rolled-back optimistic pass is not a commit');
+  gc.close();
+  d.close();
+});

@@ -1,7 +1,12 @@
 import type { Database } from 'better-sqlite3';
 
-/** One unit of work run inside the shared transaction. Throwing rolls back only this unit. */
+/**
+ * One unit of work run inside the shared transaction. Throwing rolls back only this unit. A job may
+ * run more than once (see GroupCommitter): it must not touch anything outside the database.
+ */
 export type CommitJob<T> = (db: Database) => T;
+
+const RETRY = Symbol('retry with savepoints');
 
 interface Pending<T> {
   job: CommitJob<T>;
@@ -34,7 +39,7 @@ export class GroupCommitter {
   private readonly maxBatch: number;
   private readonly mode: 'group' | 'single';
   private readonly onCommit: ((commits: number) => void) | undefined;
-  private readonly sql: Record<'begin' | 'savepoint' | 'release' | 'rollbackTo' | 'commit', { run(): unknown }>;
+  private readonly sql: Record<'begin' | 'savepoint' | 'release' | 'rollbackTo' | 'commit' | 'rollback', { run(): unknown }>;
   private queue: Pending<any>[] = [];
   private scheduled: NodeJS.Immediate | null = null;
   private closed = false;
@@ -53,6 +58,7 @@ export class GroupCommitter {
       release: db.prepare('RELEASE job'),
       rollbackTo: db.prepare('ROLLBACK TO job'),
       commit: db.prepare('COMMIT'),
+      rollback: db.prepare('ROLLBACK'),
     };
   }
 
@@ -87,6 +93,59 @@ export class GroupCommitter {
   }
 
   private runBatch(batch: Pending<any>[]): void {
+    // Optimistic pass: the whole batch in one transaction without per-job savepoints (each costs
+    // two statements). If any job throws, that transaction is rolled back and the batch runs again
+    // with a savepoint per job, so only the failing jobs fail.
+    if (batch.length > 1) {
+      const values = this.tryWithoutSavepoints(batch);
+      if (values === RETRY) {
+        this.runWithSavepoints(batch);
+      } else if (values) {
+        this.settle(batch, values.map((value) => ({ ok: true as const, value })));
+      }
+      return;
+    }
+    this.runWithSavepoints(batch);
+  }
+
+  /**
+   * The batch's values once committed; RETRY when a job threw (everything was rolled back); null
+   * when BEGIN or COMMIT failed (every job has been rejected, as without the optimistic pass).
+   */
+  private tryWithoutSavepoints(batch: Pending<any>[]): unknown[] | typeof RETRY | null {
+    const db = this.db;
+    try {
+      this.sql.begin.run();
+    } catch (error) {
+      for (const p of batch) p.reject(error);
+      return null;
+    }
+    const values: unknown[] = [];
+    try {
+      for (const p of batch) values.push(p.job(db));
+    } catch {
+      try {
+        if (db.inTransaction) this.sql.rollback.run();
+      } catch {
+        // nothing more to undo
+      }
+      return RETRY;
+    }
+    try {
+      this.sql.commit.run();
+    } catch (error) {
+      try {
+        if (db.inTransaction) this.sql.rollback.run();
+      } catch {
+        // nothing more to undo
+      }
+      for (const p of batch) p.reject(error);
+      return null;
+    }
+    return values;
+  }
+
+  private runWithSavepoints(batch: Pending<any>[]): void {
     const db = this.db;
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     try {
@@ -122,6 +181,11 @@ export class GroupCommitter {
       for (const p of batch) p.reject(error);
       return;
     }
+    this.settle(batch, outcomes);
+  }
+
+  /** After a COMMIT: counts it, runs the post-commit hooks in order and settles the promises. */
+  private settle(batch: Pending<any>[], outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[]): void {
     this.commits++;
     if (this.onCommit) {
       try {

@@ -1,4 +1,5 @@
-import { blake3, bytesToHex, createBlake3, nowMicros, type Blake3Hasher } from '@pubky-ts/common';
+import { bytesToHex, createBlake3, nowMicros, type Blake3Hasher } from '@pubky-ts/common';
+import { blake3Fast as blake3 } from '../blake3-fast.ts';
 import type { Database, Statement } from 'better-sqlite3';
 import type { TempBlob } from '../blob-store.ts';
 import { detectContentType } from '../content-type.ts';
@@ -115,10 +116,8 @@ export class SqliteFileStore implements FileStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(user_id, path) DO UPDATE SET content_hash = excluded.content_hash,
            content_length = excluded.content_length, content_type = excluded.content_type,
-           inline_data = excluded.inline_data, modified_at = excluded.modified_at
-         RETURNING created_at`,
-      )
-      .pluck();
+           inline_data = excluded.inline_data, modified_at = excluded.modified_at`,
+      );
     this.deleteEntry = db.prepare('DELETE FROM entries WHERE id = ?');
     this.insertEvent = db.prepare<[string, number, string, Buffer | null, number]>(
       'INSERT INTO events (type, user_id, path, content_hash, created_at) VALUES (?, ?, ?, ?, ?)',
@@ -149,17 +148,18 @@ export class SqliteFileStore implements FileStore {
     const ancestors = ancestorFiles(path);
     const n = ancestors.length;
     if (n > 0 && n <= 32) {
-      // One statement per ancestor count: the sub-tree range and the ancestors in one step.
+      // One statement per ancestor count: the sub-tree range and one indexed probe per ancestor
+      // (cheaper than an IN list, which builds a temporary index on every run).
       let stmt = this.collideStmts[n];
       if (!stmt) {
+        const probe = 'OR EXISTS(SELECT 1 FROM entries WHERE user_id = ? AND path = ?)';
         stmt = this.collideStmts[n] = this.ctx.db
-          .prepare(
-            `SELECT EXISTS(SELECT 1 FROM entries WHERE user_id = ? AND path >= ? AND path < ?)
-               OR EXISTS(SELECT 1 FROM entries WHERE user_id = ? AND path IN (${ancestors.map(() => '?').join(', ')}))`,
-          )
+          .prepare(`SELECT EXISTS(SELECT 1 FROM entries WHERE user_id = ? AND path >= ? AND path < ?) ${ancestors.map(() => probe).join(' ')}`)
           .pluck();
       }
-      return stmt.get(userId, `${path}/`, `${path}0`, userId, ...ancestors) === 1;
+      const args: unknown[] = [userId, `${path}/`, `${path}0`];
+      for (const a of ancestors) args.push(userId, a);
+      return stmt.get(args) === 1;
     }
     if (this.underDir.get(userId, `${path}/`, `${path}0`)) return true;
     return n > 0 && this.ancestorsExist.get(userId, JSON.stringify(ancestors)) !== undefined;
@@ -295,7 +295,9 @@ export class SqliteFileStore implements FileStore {
     if (!s.inline) this.refs.add(hashBuf, s.length);
     const released: string[] = [];
     if (prev && !prev.is_inline && this.refs.release(prev.content_hash)) released.push(prev.content_hash.toString('hex'));
-    const createdAt = this.upsertEntry.get(userId, path, hashBuf, s.length, s.contentType, s.inline, now, now) as number;
+    // An overwrite keeps the stored created_at, which `prev` (read in this transaction) holds.
+    this.upsertEntry.run(userId, path, hashBuf, s.length, s.contentType, s.inline, now, now);
+    const createdAt = prev ? prev.created_at : now;
     const eventId = Number(this.insertEvent.run('PUT', userId, path, hashBuf, now).lastInsertRowid);
     const entry: FileEntry = {
       user, path, contentHash: s.hash, contentLength: s.length, contentType: s.contentType,

@@ -74,6 +74,7 @@ export class SqliteFileStore implements FileStore {
   private readonly refs: BlobRefs;
   private readonly entryMeta;
   private readonly entryData;
+  private readonly entryDataById;
   private readonly entryForWrite;
   private readonly underDir;
   private readonly ancestorsExist;
@@ -97,6 +98,7 @@ export class SqliteFileStore implements FileStore {
     this.entryMeta = db.prepare<[string, string], EntryRow>(
       `SELECT ${meta} FROM entries WHERE user_id = (SELECT id FROM users WHERE public_key = ?) AND path = ?`,
     );
+    this.entryDataById = db.prepare<[number, string], EntryDataRow>(`SELECT ${meta}, inline_data FROM entries WHERE user_id = ? AND path = ?`);
     this.entryData = db.prepare<[string, string], EntryDataRow>(
       `SELECT ${meta}, inline_data FROM entries WHERE user_id = (SELECT id FROM users WHERE public_key = ?) AND path = ?`,
     );
@@ -313,9 +315,20 @@ export class SqliteFileStore implements FileStore {
   }
 
   async get(user: string, path: string): Promise<FileContent | null> {
-    // The user is resolved inside the statement: one step, no cache check needed.
+    // Small inline files come from the read cache (kept coherent by RowCaches); the row read on a
+    // miss is reused below for everything else.
+    let row: EntryDataRow | undefined;
+    const cached = this.ctx.caches.file(user, path, (userId) => {
+      row = this.entryDataById.get(userId, path);
+      if (!row || !row.inline_data) return null;
+      const d = row.inline_data;
+      return { entry: Object.freeze(entryFromRow(user, row)), inline: new Uint8Array(d.buffer, d.byteOffset, d.byteLength) };
+    });
+    if (cached === undefined) return null;
+    if (cached) return { entry: cached.entry, body: once(cached.inline), inline: cached.inline };
+    if (!row) return null;
     for (let attempt = 0; attempt < 3; attempt++) {
-      const r = this.entryData.get(user, path);
+      const r = attempt === 0 ? row : this.entryData.get(user, path);
       if (!r) return null;
       const entry = entryFromRow(user, r);
       if (r.inline_data) {

@@ -110,3 +110,46 @@ test('nothing read inside an open transaction is cached (it could roll back)', a
     await cleanup();
   }
 });
+
+test('cached small files follow overwrites, deletes, account deletion and other connections', async () => {
+  const { store, dataDir, cleanup } = await tempStore();
+  const other = new Database(join(dataDir, 'homeserver.sqlite'));
+  try {
+    const u = randomUserKey();
+    await store.users.create(u);
+    const text = async (p: string) => {
+      const g = await store.files.get(u, p);
+      return g ? Buffer.from(g.inline!).toString() : null;
+    };
+    await store.files.put(u, '/pub/a', chunks('one'));
+    assert.equal(await text('/pub/a'), 'one');
+    assert.equal(store.caches.size.files, 1, 'cached after the first read');
+    const first = await store.files.get(u, '/pub/a');
+    assert.equal(first?.entry, (await store.files.get(u, '/pub/a'))?.entry, 'served from the cache');
+
+    await store.files.put(u, '/pub/a', chunks('two'));
+    assert.equal(await text('/pub/a'), 'two', 'overwrite');
+    assert.equal((await store.files.get(u, '/pub/a'))?.entry.etag, (await store.files.head(u, '/pub/a'))?.etag);
+    await store.files.delete(u, '/pub/a');
+    assert.equal(await text('/pub/a'), null, 'delete');
+
+    await store.files.put(u, '/pub/b', chunks('bee'));
+    assert.equal(await text('/pub/b'), 'bee');
+    store.db.prepare("UPDATE entries SET inline_data = CAST('sql' AS BLOB) WHERE path = '/pub/b'").run();
+    assert.equal(await text('/pub/b'), 'sql', 'direct SQL on the same connection');
+    other.prepare("UPDATE entries SET inline_data = CAST('elsewhere' AS BLOB) WHERE path = '/pub/b'").run();
+    assert.equal(await text('/pub/b'), 'elsewhere', 'another connection');
+
+    assert.equal(await text('/pub/b'), 'elsewhere');
+    await store.users.delete(u);
+    assert.equal(await text('/pub/b'), null, 'account deleted');
+    await store.users.create(u);
+    assert.equal(await text('/pub/b'), null, 're-registered key starts empty');
+    await store.files.put(u, '/pub/b', chunks('new'));
+    assert.equal(await text('/pub/b'), 'new');
+    assert.equal(await store.files.get(randomUserKey(), '/pub/b'), null, 'unknown user');
+  } finally {
+    other.close();
+    await cleanup();
+  }
+});

@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import type { CookieSessionRecord, UserRecord } from '../types.ts';
+import type { CookieSessionRecord, FileEntry, UserRecord } from '../types.ts';
 import type { UserRow } from './context.ts';
 import { quotaFromRow } from './quota-columns.ts';
 
@@ -23,6 +23,16 @@ interface SessionRow {
 }
 
 const MAX_ENTRIES = 10_000;
+/** Small inline files kept for reads: at most this many, and this many bytes in all. */
+const MAX_FILES = 4096;
+const MAX_FILE_BYTES = 16 * 1024 * 1024;
+const MAX_CACHED_FILE = 16 * 1024;
+
+/** A small inline file as a read returns it (the entry is frozen; the bytes must not be written). */
+export interface CachedFile {
+  entry: FileEntry;
+  inline: Uint8Array;
+}
 
 function freezeUser(u: UserRecord): UserRecord {
   if (u.allowedWritePaths) Object.freeze(u.allowedWritePaths);
@@ -44,6 +54,12 @@ export class RowCaches {
   private readonly db: Database;
   private readonly users = new Map<string, UserRecord>();
   private readonly sessions = new Map<string, CookieSessionRecord>();
+  /** z32 → users.id (ids only change when a key is deleted and registered again). */
+  private readonly ids = new Map<string, number>();
+  /** `${users.id}/${path}` → small inline file. */
+  private readonly files = new Map<string, CachedFile>();
+  private fileBytes = 0;
+  private readonly idByKey;
   private readonly dataVersion;
   private readonly userByKey;
   private readonly sessionBySecret;
@@ -69,6 +85,15 @@ export class RowCaches {
       this.sessions.clear();
       return null;
     });
+    db.function('hs_forget_file', { deterministic: false }, (userId: unknown, path: unknown) => {
+      this.forgetFile(`${userId}${String(path)}`);
+      return null;
+    });
+    db.function('hs_forget_ids', { deterministic: false }, () => {
+      this.ids.clear();
+      this.clearFiles();
+      return null;
+    });
     // TEMP triggers belong to this connection only; other writers are caught by data_version.
     db.exec(`
       CREATE TEMP TRIGGER IF NOT EXISTS hs_cache_users_update AFTER UPDATE ON main.users
@@ -76,9 +101,15 @@ export class RowCaches {
       CREATE TEMP TRIGGER IF NOT EXISTS hs_cache_users_rekey AFTER UPDATE OF public_key ON main.users
         BEGIN SELECT hs_forget_user(NEW.public_key); END;
       CREATE TEMP TRIGGER IF NOT EXISTS hs_cache_users_delete AFTER DELETE ON main.users
-        BEGIN SELECT hs_forget_user(OLD.public_key); SELECT hs_forget_all_sessions(); END;
+        BEGIN SELECT hs_forget_user(OLD.public_key); SELECT hs_forget_all_sessions(); SELECT hs_forget_ids(); END;
       CREATE TEMP TRIGGER IF NOT EXISTS hs_cache_users_insert AFTER INSERT ON main.users
-        BEGIN SELECT hs_forget_user(NEW.public_key); END;
+        BEGIN SELECT hs_forget_user(NEW.public_key); SELECT hs_forget_ids(); END;
+      CREATE TEMP TRIGGER IF NOT EXISTS hs_cache_users_reid AFTER UPDATE OF id, public_key ON main.users
+        BEGIN SELECT hs_forget_ids(); END;
+      CREATE TEMP TRIGGER IF NOT EXISTS hs_cache_entries_update AFTER UPDATE ON main.entries
+        BEGIN SELECT hs_forget_file(OLD.user_id, OLD.path); END;
+      CREATE TEMP TRIGGER IF NOT EXISTS hs_cache_entries_delete AFTER DELETE ON main.entries
+        BEGIN SELECT hs_forget_file(OLD.user_id, OLD.path); END;
       CREATE TEMP TRIGGER IF NOT EXISTS hs_cache_sessions_update AFTER UPDATE ON main.sessions
         BEGIN SELECT hs_forget_session(OLD.secret); END;
       CREATE TEMP TRIGGER IF NOT EXISTS hs_cache_sessions_rekey AFTER UPDATE OF secret ON main.sessions
@@ -86,6 +117,7 @@ export class RowCaches {
       CREATE TEMP TRIGGER IF NOT EXISTS hs_cache_sessions_delete AFTER DELETE ON main.sessions
         BEGIN SELECT hs_forget_session(OLD.secret); END;
     `);
+    this.idByKey = db.prepare<[string], number>('SELECT id FROM users WHERE public_key = ?').pluck();
     this.version = this.dataVersion.get();
   }
 
@@ -101,6 +133,50 @@ export class RowCaches {
   clear(): void {
     this.users.clear();
     this.sessions.clear();
+    this.ids.clear();
+    this.clearFiles();
+  }
+
+  private clearFiles(): void {
+    this.files.clear();
+    this.fileBytes = 0;
+  }
+
+  private forgetFile(key: string): void {
+    const hit = this.files.get(key);
+    if (hit) {
+      this.files.delete(key);
+      this.fileBytes -= hit.inline.length;
+    }
+  }
+
+  /**
+   * A small inline file, from memory when it is there, else through `load` (which reads the
+   * database by user id and returns null for anything that must not be cached). Entries are
+   * dropped by the triggers on `entries` (overwrite, delete, cascades) and on data_version changes.
+   */
+  file(user: string, path: string, load: (userId: number) => CachedFile | null): CachedFile | null | undefined {
+    this.sync();
+    let id = this.ids.get(user);
+    if (id === undefined) {
+      const found = this.idByKey.get(user);
+      if (found === undefined) return undefined;
+      id = found;
+      this.remember(this.ids, user, id);
+    }
+    const key = `${id}${path}`;
+    const hit = this.files.get(key);
+    if (hit) return hit;
+    const loaded = load(id);
+    if (!loaded || loaded.inline.length > MAX_CACHED_FILE || this.db.inTransaction) return loaded;
+    while (this.files.size >= MAX_FILES || this.fileBytes + loaded.inline.length > MAX_FILE_BYTES) {
+      const oldest = this.files.keys().next();
+      if (oldest.done) break;
+      this.forgetFile(oldest.value);
+    }
+    this.files.set(key, loaded);
+    this.fileBytes += loaded.inline.length;
+    return loaded;
   }
 
   private remember<V>(map: Map<string, V>, key: string, value: V): V {
@@ -129,7 +205,7 @@ export class RowCaches {
   }
 
   /** For tests: how many records are cached. */
-  get size(): { users: number; sessions: number } {
-    return { users: this.users.size, sessions: this.sessions.size };
+  get size(): { users: number; sessions: number; files: number } {
+    return { users: this.users.size, sessions: this.sessions.size, files: this.files.size };
   }
 }

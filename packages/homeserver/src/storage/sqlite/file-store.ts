@@ -23,6 +23,15 @@ interface EntryDataRow extends EntryRow {
   inline_data: Buffer | null;
 }
 
+/** What a write needs to know about the entry it replaces. */
+interface WriteRow {
+  id: number;
+  content_hash: Buffer;
+  content_length: number;
+  is_inline: number;
+  created_at: number;
+}
+
 /** A fully received body, not yet committed. */
 interface StagedBody {
   hash: Uint8Array;
@@ -89,6 +98,7 @@ export class SqliteFileStore implements FileStore {
   private readonly lastBefore;
   private readonly firstFrom;
   private readonly collideStmts: Statement[] = [];
+  private readonly prevCollideStmts: Statement[] = [];
 
   constructor(ctx: SqliteContext, refs: BlobRefs) {
     this.ctx = ctx;
@@ -102,7 +112,7 @@ export class SqliteFileStore implements FileStore {
     this.entryData = db.prepare<[string, string], EntryDataRow>(
       `SELECT ${meta}, inline_data FROM entries WHERE user_id = (SELECT id FROM users WHERE public_key = ?) AND path = ?`,
     );
-    this.entryForWrite = db.prepare<[number, string], { id: number; content_hash: Buffer; content_length: number; is_inline: number; created_at: number }>(
+    this.entryForWrite = db.prepare<[number, string], WriteRow>(
       'SELECT id, content_hash, content_length, inline_data IS NOT NULL AS is_inline, created_at FROM entries WHERE user_id = ? AND path = ?',
     );
     this.underDir = db.prepare<[number, string, string], { one: number }>(
@@ -165,6 +175,32 @@ export class SqliteFileStore implements FileStore {
     }
     if (this.underDir.get(userId, `${path}/`, `${path}0`)) return true;
     return n > 0 && this.ancestorsExist.get(userId, JSON.stringify(ancestors)) !== undefined;
+  }
+
+  /**
+   * The entry at `path` (if any) and, when `checkCollision`, whether writing it would collide: one
+   * statement for the usual depths (the commit-time hot path), two otherwise.
+   */
+  private previousAndCollision(userId: number, path: string, checkCollision: boolean): { prev: WriteRow | undefined; collides: boolean } {
+    const ancestors = checkCollision ? ancestorFiles(path) : [];
+    const n = ancestors.length;
+    if (n === 0 || n > 32) {
+      return { prev: this.entryForWrite.get(userId, path), collides: checkCollision && this.collides(userId, path) };
+    }
+    let stmt = this.prevCollideStmts[n];
+    if (!stmt) {
+      const probe = 'OR EXISTS(SELECT 1 FROM entries WHERE user_id = ? AND path = ?)';
+      stmt = this.prevCollideStmts[n] = this.ctx.db.prepare(
+        `SELECT e.id, e.content_hash, e.content_length, e.inline_data IS NOT NULL AS is_inline, e.created_at,
+           (EXISTS(SELECT 1 FROM entries WHERE user_id = ? AND path >= ? AND path < ?) ${ancestors.map(() => probe).join(' ')}) AS collides
+         FROM (SELECT 1) LEFT JOIN entries e ON e.user_id = ? AND e.path = ?`,
+      );
+    }
+    const args: unknown[] = [userId, `${path}/`, `${path}0`];
+    for (const a of ancestors) args.push(userId, a);
+    args.push(userId, path);
+    const r = stmt.get(args) as WriteRow & { id: number | null; collides: number };
+    return { prev: r.id === null ? undefined : r, collides: r.collides === 1 };
   }
 
   async put(user: string, path: string, body: AsyncIterable<Uint8Array>, options: WriteOptions = {}): Promise<FileEntry> {
@@ -283,11 +319,11 @@ export class SqliteFileStore implements FileStore {
   private finalizePut(db: Database, userId: number, user: string, path: string, s: StagedBody, options: WriteOptions) {
     // Checks first (user, collision, quota), in the reference's order; the usage update doubles as
     // the user lookup and is undone with the job's savepoint if a later check throws.
-    const prev = this.entryForWrite.get(userId, path);
+    const { prev, collides } = this.previousAndCollision(userId, path, !options.admin);
     const delta = writeDelta(s.length, prev ? prev.content_length : null);
     const u = this.addUsageReturning.get(delta, userId);
     if (!u) throw storageErrors.userNotFound();
-    if (!options.admin && this.collides(userId, path)) throw storageErrors.pathCollision();
+    if (collides) throw storageErrors.pathCollision();
     const usedBefore = u.used_bytes - delta;
     if (exceedsQuota(usedBefore, delta, storageLimitBytes({ storageQuotaMb: u.quota_storage_mb }, this.ctx.defaultQuotaMb))) {
       throw storageErrors.quotaExceeded();

@@ -15,6 +15,11 @@ interface Pending<T> {
   reject: (err: unknown) => void;
 }
 
+export interface BatchHooks {
+  beforeCommit?: () => void;
+  afterRollback?: () => void;
+}
+
 export interface GroupCommitterOptions {
   /** Flush as soon as this many jobs are waiting (default 128). */
   maxBatch?: number;
@@ -41,6 +46,7 @@ export class GroupCommitter {
   private readonly onCommit: ((commits: number) => void) | undefined;
   private readonly sql: Record<'begin' | 'savepoint' | 'release' | 'rollbackTo' | 'commit' | 'rollback', { run(): unknown }>;
   private queue: Pending<any>[] = [];
+  private readonly hooks: BatchHooks[] = [];
   private scheduled: NodeJS.Immediate | null = null;
   private closed = false;
   /** Number of transactions committed (for tests and metrics). */
@@ -60,6 +66,31 @@ export class GroupCommitter {
       commit: db.prepare('COMMIT'),
       rollback: db.prepare('ROLLBACK'),
     };
+  }
+
+  /**
+   * Batch hooks: `beforeCommit` runs inside the transaction after the last job, right before
+   * COMMIT (a throw fails the batch like a failed COMMIT); `afterRollback` runs whenever a batch's
+   * transaction is rolled back. Jobs use them to defer per-batch work (e.g. one usage UPDATE per
+   * user instead of one per job): a job must record deferred work as its very last step, after
+   * every statement that could throw, so a job rolled back to its savepoint has recorded nothing.
+   */
+  addBatchHooks(hooks: BatchHooks): void {
+    this.hooks.push(hooks);
+  }
+
+  private beforeCommit(): void {
+    for (const h of this.hooks) h.beforeCommit?.();
+  }
+
+  private afterRollback(): void {
+    for (const h of this.hooks) {
+      try {
+        h.afterRollback?.();
+      } catch {
+        // must not throw; nothing else to undo
+      }
+    }
   }
 
   submit<T>(job: CommitJob<T>, afterCommit?: (result: T) => void): Promise<T> {
@@ -123,22 +154,15 @@ export class GroupCommitter {
     const values: unknown[] = [];
     try {
       for (const p of batch) values.push(p.job(db));
+      this.beforeCommit();
     } catch {
-      try {
-        if (db.inTransaction) this.sql.rollback.run();
-      } catch {
-        // nothing more to undo
-      }
+      this.rollback();
       return RETRY;
     }
     try {
       this.sql.commit.run();
     } catch (error) {
-      try {
-        if (db.inTransaction) this.sql.rollback.run();
-      } catch {
-        // nothing more to undo
-      }
+      this.rollback();
       for (const p of batch) p.reject(error);
       return null;
     }
@@ -171,17 +195,23 @@ export class GroupCommitter {
       }
     }
     try {
+      this.beforeCommit();
       this.sql.commit.run();
     } catch (error) {
-      try {
-        if (db.inTransaction) db.exec('ROLLBACK');
-      } catch {
-        // nothing more to undo
-      }
+      this.rollback();
       for (const p of batch) p.reject(error);
       return;
     }
     this.settle(batch, outcomes);
+  }
+
+  private rollback(): void {
+    try {
+      if (this.db.inTransaction) this.sql.rollback.run();
+    } catch {
+      // nothing more to undo
+    }
+    this.afterRollback();
   }
 
   /** After a COMMIT: counts it, runs the post-commit hooks in order and settles the promises. */

@@ -275,3 +275,30 @@ test('racing writes and deletes of shared contents never lose a referenced blob'
     await cleanup();
   }
 });
+
+test('usage summed per batch: mixed puts, overwrites, deletes and a failing job in one commit', async () => {
+  const { store, cleanup } = await tempStore({ defaultQuotaMb: 1 });
+  try {
+    const u = randomUserKey();
+    await store.users.create(u);
+    await putText(store, u, '/pub/keep', 'k'.repeat(100));
+    await putText(store, u, '/pub/gone', 'g'.repeat(50));
+    await putText(store, u, '/pub/dir/file', 'f');
+    const before = store.committer.commits;
+    const results = await Promise.allSettled([
+      putText(store, u, '/pub/new', 'n'.repeat(10)),
+      putText(store, u, '/pub/dir', 'collides'),
+      store.files.delete(u, '/pub/gone'),
+      putText(store, u, '/pub/keep', 'k'.repeat(30)),
+      store.files.put(u, '/pub/huge', chunks(Buffer.alloc(1_048_576 - 600))),
+    ]);
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'rejected']);
+    assert.ok(store.committer.commits - before <= 2, 'the small writes shared a commit');
+    const expected = (30 + 256) + (1 + 256) + (10 + 256);
+    assert.equal((await store.users.get(u))!.usedBytes, expected);
+    const row = store.db.prepare('SELECT used_bytes FROM users WHERE public_key = ?').pluck().get(u);
+    assert.equal(row, expected, 'stored value');
+  } finally {
+    await cleanup();
+  }
+});

@@ -91,7 +91,9 @@ export class SqliteFileStore implements FileStore {
   private readonly deleteEntry;
   private readonly insertEvent;
   private readonly addUsage;
-  private readonly addUsageReturning;
+  private readonly userUsage;
+  /** Usage of the users written in the open batch: stored value, quota, and the batch's change so far. */
+  private readonly pendingUsage = new Map<number, { used: number; quotaMb: number | null; delta: number }>();
   private readonly listAsc;
   private readonly listDesc;
   private readonly firstAfter;
@@ -135,9 +137,17 @@ export class SqliteFileStore implements FileStore {
       'INSERT INTO events (type, user_id, path, content_hash, created_at) VALUES (?, ?, ?, ?, ?)',
     );
     this.addUsage = db.prepare<[number, number]>('UPDATE users SET used_bytes = used_bytes + ? WHERE id = ?');
-    this.addUsageReturning = db.prepare<[number, number], { used_bytes: number; quota_storage_mb: number | null }>(
-      'UPDATE users SET used_bytes = used_bytes + ? WHERE id = ? RETURNING used_bytes, quota_storage_mb',
+    this.userUsage = db.prepare<[number], { used_bytes: number; quota_storage_mb: number | null }>(
+      'SELECT used_bytes, quota_storage_mb FROM users WHERE id = ?',
     );
+    // used_bytes changes are summed per user over a batch and written once, right before COMMIT.
+    ctx.committer.addBatchHooks({
+      beforeCommit: () => {
+        for (const [userId, u] of this.pendingUsage) if (u.delta !== 0) this.addUsage.run(u.delta, userId);
+        this.pendingUsage.clear();
+      },
+      afterRollback: () => this.pendingUsage.clear(),
+    });
     this.listAsc = db.prepare<[number, string, string, number], { path: string }>(
       'SELECT path FROM entries WHERE user_id = ? AND path > ? AND path < ? ORDER BY path LIMIT ?',
     );
@@ -321,11 +331,10 @@ export class SqliteFileStore implements FileStore {
     // the user lookup and is undone with the job's savepoint if a later check throws.
     const { prev, collides } = this.previousAndCollision(userId, path, !options.admin);
     const delta = writeDelta(s.length, prev ? prev.content_length : null);
-    const u = this.addUsageReturning.get(delta, userId);
-    if (!u) throw storageErrors.userNotFound();
+    const usage = this.usageInBatch(userId);
+    if (!usage) throw storageErrors.userNotFound();
     if (collides) throw storageErrors.pathCollision();
-    const usedBefore = u.used_bytes - delta;
-    if (exceedsQuota(usedBefore, delta, storageLimitBytes({ storageQuotaMb: u.quota_storage_mb }, this.ctx.defaultQuotaMb))) {
+    if (exceedsQuota(usage.used + usage.delta, delta, storageLimitBytes({ storageQuotaMb: usage.quotaMb }, this.ctx.defaultQuotaMb))) {
       throw storageErrors.quotaExceeded();
     }
     const now = nowMicros();
@@ -342,7 +351,21 @@ export class SqliteFileStore implements FileStore {
       modifiedAt: now, createdAt, etag: etagOf(s.hash),
     };
     const event: StoredEvent = { id: eventId, type: 'PUT', user, path, contentHash: s.hash, createdAt: now };
+    // Last, after every statement that could throw (see GroupCommitter.addBatchHooks).
+    usage.delta += delta;
     return { entry, event, released };
+  }
+
+  /** The user's usage as the open batch sees it; null for an unknown user. */
+  private usageInBatch(userId: number): { used: number; quotaMb: number | null; delta: number } | null {
+    let u = this.pendingUsage.get(userId);
+    if (!u) {
+      const r = this.userUsage.get(userId);
+      if (!r) return null;
+      u = { used: r.used_bytes, quotaMb: r.quota_storage_mb, delta: 0 };
+      this.pendingUsage.set(userId, u);
+    }
+    return u;
   }
 
   private afterCommit(event: StoredEvent, released: string[]): void {
@@ -399,7 +422,8 @@ export class SqliteFileStore implements FileStore {
         if (!prev.is_inline && this.refs.release(prev.content_hash)) released.push(prev.content_hash.toString('hex'));
         const now = nowMicros();
         const id = Number(this.insertEvent.run('DEL', u.id, path, null, now).lastInsertRowid);
-        this.addUsage.run(-(prev.content_length + FILE_OVERHEAD_BYTES), u.id);
+        const usage = this.usageInBatch(u.id);
+        if (usage) usage.delta -= prev.content_length + FILE_OVERHEAD_BYTES;
         const event: StoredEvent = { id, type: 'DEL', user, path, contentHash: null, createdAt: now };
         return { event, released };
       },

@@ -120,10 +120,11 @@ export function resolveTarget(
  * `Invalid URL: <reason>` (the reference's path-extractor rejection).
  */
 export function legacyStoragePath(rawPath: string): StoragePath {
+  // Plain paths are cheaper to check than to memoise (uploads to new paths would churn the memo).
+  const plain = plainStoragePath(rawPath);
+  if (plain) return plain;
   const hit = pathCache.get(rawPath);
   if (hit) return hit;
-  const plain = plainStoragePath(rawPath);
-  if (plain) return remember(pathCache, rawPath, plain);
   const decoded = percentDecode(rawPath);
   if (decoded === null) throw badRequest('INVALID_URL', 'Invalid URL: path is not valid UTF-8');
   let sp: StoragePath;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { chunks, collect, randomUserKey, tempStore } from '../storage/test-helpers.ts';
 import { openHomeserverStore } from '../storage/open-store.ts';
+import type { BackgroundCheckpointer } from './checkpointer.ts';
 
 test('background checkpointer: starts after N commits, backfills the WAL, stops on close', async () => {
   const { store, dataDir, cleanup } = await tempStore({ backgroundCheckpointAfter: 3 });
@@ -15,9 +16,10 @@ test('background checkpointer: starts after N commits, backfills the WAL, stops 
     await store.files.put(u, '/pub/0', chunks('a'));
     assert.equal(store.checkpointer, null, 'not before the threshold');
     for (let i = 1; i < 40; i++) await store.files.put(u, `/pub/${i}`, chunks(`v${i}`));
-    assert.ok(store.checkpointer, 'started');
+    const worker = store.checkpointer as BackgroundCheckpointer | null;
+    assert.ok(worker, 'started');
     assert.equal(store.db.pragma('wal_autocheckpoint', { simple: true }), 10_000, 'safety net kept on the writer');
-    assert.ok((await store.checkpointer.checkpointNow()) >= 1);
+    assert.ok((await worker.checkpointNow()) >= 1);
     // The main database file alone (without its WAL) already holds every committed write.
     const copy = join(dataDir, 'copy.sqlite');
     copyFileSync(join(dataDir, 'homeserver.sqlite'), copy);

@@ -302,3 +302,18 @@ test('usage summed per batch: mixed puts, overwrites, deletes and a failing job 
     await cleanup();
   }
 });
+
+test('listing cursors compare in byte order, also for characters above U+FFFF', async () => {
+  const { store, cleanup } = await tempStore();
+  try {
+    const u = randomUserKey();
+    await store.users.create(u);
+    for (const p of ['/pub/\uFF5E', '/pub/\u{1F600}', '/pub/\u{1F600}x/y']) await store.files.put(u, p, chunks('x'));
+    assert.deepEqual(await store.files.list(u, '/pub/', { shallow: true }), ['/pub/\uFF5E', '/pub/\u{1F600}', '/pub/\u{1F600}x/']);
+    assert.deepEqual(await store.files.list(u, '/pub/', { shallow: true, cursor: '/pub/\uFF5E' }), ['/pub/\u{1F600}', '/pub/\u{1F600}x/']);
+    assert.deepEqual(await store.files.list(u, '/pub/', { shallow: true, cursor: '/pub/\u{1F600}x/', reverse: true }), ['/pub/\u{1F600}', '/pub/\uFF5E']);
+    assert.deepEqual(await store.files.list(u, '/pub/', { cursor: '/pub/\uFF5E' }), ['/pub/\u{1F600}', '/pub/\u{1F600}x/y']);
+  } finally {
+    await cleanup();
+  }
+});

@@ -433,6 +433,8 @@ export class SqliteFileStore implements FileStore {
   }
 
   async list(user: string, dir: string, options: ListOptions = {}): Promise<string[] | null> {
+    // JS compares strings by UTF-16 code units, SQLite by UTF-8 bytes; they disagree above U+FFFF
+    // (😀 < ～ in UTF-16, > in UTF-8). Every comparison here uses byte order, like the database.
     if (!dir.endsWith('/')) dir = `${dir}/`;
     const u = this.ctx.caches.user(user);
     if (!u) return null;
@@ -443,10 +445,10 @@ export class SqliteFileStore implements FileStore {
     let out: string[];
     if (!options.shallow) {
       if (options.reverse) {
-        const upper = cursor !== null && cursor < hi ? cursor : hi;
+        const upper = cursor !== null && byteCompare(cursor, hi) < 0 ? cursor : hi;
         out = this.listDesc.all(u.id, dir, upper, limit).map((r) => r.path);
       } else {
-        const lower = cursor !== null && cursor > dir ? cursor : dir;
+        const lower = cursor !== null && byteCompare(cursor, dir) > 0 ? cursor : dir;
         out = this.listAsc.all(u.id, lower, hi, limit).map((r) => r.path);
       }
     } else {
@@ -467,15 +469,15 @@ export class SqliteFileStore implements FileStore {
       return slash < 0 ? p : p.slice(0, slash + 1);
     };
     if (!reverse) {
-      let row = cursor !== null && cursor > dir ? this.firstAfter.get(userId, cursor, hi) : this.firstFrom.get(userId, dir, hi);
+      let row = cursor !== null && byteCompare(cursor, dir) > 0 ? this.firstAfter.get(userId, cursor, hi) : this.firstFrom.get(userId, dir, hi);
       while (row && out.length < limit) {
         const child = childOf(row.path);
-        if (cursor === null || child > cursor) out.push(child);
+        if (cursor === null || byteCompare(child, cursor) > 0) out.push(child);
         // Next candidate: past this child's whole subtree, or just past the file itself.
         row = child.endsWith('/') ? this.firstFrom.get(userId, prefixEnd(child), hi) : this.firstAfter.get(userId, child, hi);
       }
     } else {
-      let upper = cursor !== null && cursor < hi ? cursor : hi;
+      let upper = cursor !== null && byteCompare(cursor, hi) < 0 ? cursor : hi;
       while (out.length < limit) {
         const row = this.lastBefore.get(userId, dir, upper);
         if (!row) break;
@@ -489,3 +491,7 @@ export class SqliteFileStore implements FileStore {
   }
 }
 
+/** Byte order of the UTF-8 encodings (= code point order), the order SQLite's BINARY collation uses. */
+function byteCompare(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}

@@ -47,6 +47,13 @@ test('the homeserver publishes its packet, republishes users pointing to it, and
   assert.deepEqual(summary, { published: 1, skipped: 1, missing: 0, failed: 0 });
   const custody = await hs.store.packets.get(alice.publicKey.z32);
   assert.ok(custody && custody.lastStoredAt! > 0 && custody.visibleDht === true);
+  // The admin API reports it.
+  const report = await (await hs.admin(`/users/${alice.publicKey.z32}/pkarr`)).json();
+  assert.equal(report.held, true);
+  assert.equal(report.visible_on_network, true);
+  assert.equal(report.last_stored_on_nodes, custody.lastStoredAt);
+  assert.equal(report.packet_timestamp, new Date(custody.timestamp / 1000).toISOString());
+  assert.equal((await hs.admin(`/users/${Keypair.random().publicKey.z32}/pkarr`)).status, 404);
 
   // A packet the network has never seen, held only in custody, is published from the copy.
   const carol = Keypair.random();

@@ -44,7 +44,7 @@ function passwordMatches(given: string, expected: string): boolean {
 
 /**
  * The operator API (spec §5.1) on its own port, behind `X-Admin-Password`, plus two routes beyond the
- * reference: `GET /users/{z32}/usage` and `DELETE /users/{z32}`.
+ * reference: `GET /users/{z32}/usage`, `GET /users/{z32}/pkarr` and `DELETE /users/{z32}`.
  */
 export function buildAdminApp(deps: HttpDeps, publicInfo: () => { pubkyAddress: string; icannDomain: string }): FastifyInstance {
   const { store, config } = deps;
@@ -179,6 +179,31 @@ export function buildAdminApp(deps: HttpDeps, publicInfo: () => { pubkyAddress: 
         quota_bytes: quotaMb === null || quotaMb === -1 ? null : quotaMb * 1048576,
         disabled: user.disabled,
       }),
+    );
+  });
+
+  // Beyond the reference: PKARR custody. The user's newest signed packet this server holds, and
+  // whether the network still served it at the last republish run.
+  app.get('/users/:z32/pkarr', async (request, reply) => {
+    const z32 = userParam(request);
+    if (!(await store.users.get(z32))) throw new HttpError(404, 'USER_NOT_FOUND', 'Not Found');
+    const rec = await store.packets.get(z32);
+    const micros = (v: number | null) => (v === null ? null : new Date(v / 1000).toISOString());
+    reply.type('application/json').send(
+      JSON.stringify(
+        rec
+          ? {
+              held: true,
+              packet_timestamp: micros(rec.timestamp),
+              packet_bytes: rec.packet.length,
+              last_checked_at: micros(rec.lastCheckedAt),
+              visible_on_network: rec.visibleDht,
+              last_published_at: micros(rec.lastPublishedAt),
+              last_stored_on_nodes: rec.lastStoredAt,
+              last_error: rec.lastError,
+            }
+          : { held: false },
+      ),
     );
   });
 

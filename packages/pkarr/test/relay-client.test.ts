@@ -49,8 +49,9 @@ test('publish then resolve through a relay', async () => {
   assert.equal(get.url, `/${p.publicKey.z32}?policy=NetworkOnly`);
   assert.equal(get.headers['cache-control'], 'no-cache, no-store, must-revalidate');
   assert.equal(get.headers['if-modified-since'], undefined);
-  // Memento-Datetime (whole seconds of the relay's lastSeen) becomes lastSeen
-  assert.equal(got.lastSeen, Math.floor(p.lastSeen / 1e6) * 1e6);
+  // Memento-Datetime (whole seconds of the relay's own lastSeen, set when it received the PUT) becomes lastSeen
+  const atRelay = relay.packets.get(p.publicKey.z32)!;
+  assert.equal(got.lastSeen, Math.floor(atRelay.lastSeen / 1e6) * 1e6);
 });
 
 test('the default policy is CacheFirst and a base path is kept without doubling slashes', async () => {

@@ -1,13 +1,12 @@
 // Grants (homeserver spec §3.6): the user key signs a long-lived JWS delegating capabilities to a
 // client key; the client proves possession with a short-lived PoP JWS and gets a 1 h bearer.
 import {
-  base64urlDecode,
   base64urlEncode,
   Capabilities,
+  decodeJws as decodeCommonJws,
   PublicKey,
   randomBytes,
-  utf8Decode,
-  utf8Encode,
+  signJws,
   type Keypair,
 } from '@pubky-ts/common';
 import { ClientError } from './errors.ts';
@@ -18,7 +17,6 @@ export const POP_TYP = 'pubky-pop';
 export const DEFAULT_GRANT_LIFETIME_SECONDS = 2 * 365 * 24 * 3600;
 /** Signup grants must live at most 5 minutes and use this client id (spec §3.6.5). */
 export const SIGNUP_CLIENT_ID = 'pubky.signup';
-const MAX_JWS_LENGTH = 16 * 1024;
 
 export interface GrantClaims {
   iss: string;
@@ -46,35 +44,13 @@ export function randomId(): string {
   return base64urlEncode(randomBytes(16));
 }
 
-/** JWS compact serialization signed with Ed25519 (`alg: EdDSA`). */
-export function signJws(keypair: Keypair, typ: string, claims: object): string {
-  const header = base64urlEncode(utf8Encode(JSON.stringify({ alg: 'EdDSA', typ })));
-  const payload = base64urlEncode(utf8Encode(JSON.stringify(claims)));
-  const signingInput = `${header}.${payload}`;
-  return `${signingInput}.${base64urlEncode(keypair.sign(utf8Encode(signingInput)))}`;
-}
+export { signJws };
 
-export interface DecodedJws<T> {
-  header: { alg?: unknown; typ?: unknown };
-  claims: T;
-  signingInput: Uint8Array;
-  signature: Uint8Array;
-}
-
-/** Splits and decodes a compact JWS without verifying it. */
-export function decodeJws<T>(jws: string): DecodedJws<T> {
-  if (typeof jws !== 'string' || jws.length > MAX_JWS_LENGTH) throw bad('a JWS is a string of at most 16 KiB');
-  const parts = jws.split('.');
-  if (parts.length !== 3) throw bad('a compact JWS has exactly three dot-separated parts');
+/** Decodes a compact JWS (common's codec) with the grant claims typed; ClientError `invalid_grant` otherwise. */
+export function decodeJws<T>(jws: string): { header: Record<string, unknown>; claims: T; signingInput: Uint8Array; signature: Uint8Array } {
   try {
-    const header = JSON.parse(utf8Decode(base64urlDecode(parts[0])));
-    const claims = JSON.parse(utf8Decode(base64urlDecode(parts[1])));
-    const signature = base64urlDecode(parts[2]);
-    if (typeof header !== 'object' || header === null || typeof claims !== 'object' || claims === null) {
-      throw new Error('header and payload must be JSON objects');
-    }
-    if (signature.length !== 64) throw new Error('an Ed25519 signature is 64 bytes');
-    return { header, claims: claims as T, signingInput: utf8Encode(`${parts[0]}.${parts[1]}`), signature };
+    const d = decodeCommonJws(jws);
+    return { header: d.header, claims: d.payload as T, signingInput: d.signingInput, signature: d.signature };
   } catch (e) {
     throw bad(`malformed JWS: ${(e as Error).message}`);
   }

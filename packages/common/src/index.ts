@@ -34,3 +34,4 @@ export {
 export { Capabilities, Capability, type Action } from './capabilities.ts';
 export { AuthToken, DEFAULT_AUTH_TOKEN_WINDOW_SECONDS } from './auth-token.ts';
 export { decodeSessionInfo, encodeSessionInfo, type SessionInfo } from './session-info.ts';
+export { decodeJws, signJws, MAX_JWS_LENGTH, type DecodedJws } from './jws.ts';

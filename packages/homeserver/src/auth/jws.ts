@@ -1,4 +1,4 @@
-import { base64urlDecode, base64urlEncode, Capabilities, PublicKey, utf8Decode, utf8Encode, type Keypair } from '@pubky-ts/common';
+import { Capabilities, decodeJws as decodeCommonJws, PublicKey, signJws, type DecodedJws } from '@pubky-ts/common';
 import { HttpError } from '../http/errors.ts';
 
 /**
@@ -24,56 +24,22 @@ export interface PopClaims {
   iat: number;
 }
 
-interface DecodedJws {
-  header: Record<string, unknown>;
-  payload: Record<string, unknown>;
-  signingInput: Uint8Array;
-  signature: Uint8Array;
-}
-
-const B64URL = /^[A-Za-z0-9_-]*$/;
 /** Grant ids and PoP nonces: 1..22 chars of base64url (delta §6). */
 export const GRANT_ID = /^[A-Za-z0-9_-]{1,22}$/;
 /** PoP `iat` tolerance and the nonce memory (twice that). */
 export const POP_WINDOW_S = 180;
 export const NONCE_MAX_AGE_S = 360;
 
-function decodeJsonPart(part: string): Record<string, unknown> | null {
-  if (!B64URL.test(part)) return null;
-  try {
-    const v: unknown = JSON.parse(utf8Decode(base64urlDecode(part)));
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
-}
-
 /** Splits and decodes a compact JWS without verifying it; null when it is not one. */
 export function decodeJws(token: string): DecodedJws | null {
-  if (typeof token !== 'string' || token.length > 16_384) return null;
-  const parts = token.split('.');
-  if (parts.length !== 3) return null;
-  const [h, p, s] = parts as [string, string, string];
-  const header = decodeJsonPart(h);
-  const payload = decodeJsonPart(p);
-  if (!header || !payload || !B64URL.test(s)) return null;
-  let signature: Uint8Array;
   try {
-    signature = base64urlDecode(s);
+    return decodeCommonJws(token);
   } catch {
     return null;
   }
-  if (signature.length !== 64) return null;
-  return { header, payload, signingInput: utf8Encode(`${h}.${p}`), signature };
 }
 
-/** Signs a compact JWS (tests, tools; the server only verifies). */
-export function signJws(keypair: Keypair, typ: string, payload: Record<string, unknown>): string {
-  const h = base64urlEncode(utf8Encode(JSON.stringify({ alg: 'EdDSA', typ })));
-  const p = base64urlEncode(utf8Encode(JSON.stringify(payload)));
-  const sig = keypair.sign(utf8Encode(`${h}.${p}`));
-  return `${h}.${p}.${base64urlEncode(sig)}`;
-}
+export { signJws };
 
 function isInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v);

@@ -1,26 +1,6 @@
 import type { UserPacketOutcome, UserPacketRecord, UserPacketStore } from '../types.ts';
+import { reportedFields, USER_PACKET_OUTCOME_COLUMNS as COLUMNS, userPacketFromRow, type UserPacketRow as Row } from '../user-packet-row.ts';
 import type { PgContext } from './context.ts';
-
-interface Row {
-  user: string;
-  packet: Buffer;
-  timestamp: number;
-  last_published_at: number | null;
-  last_stored_at: number | null;
-  last_checked_at: number | null;
-  visible_dht: boolean | null;
-  visible_relays: number | null;
-  last_error: string | null;
-}
-
-const COLUMNS: Record<keyof UserPacketOutcome, string> = {
-  lastPublishedAt: 'last_published_at',
-  lastStoredAt: 'last_stored_at',
-  lastCheckedAt: 'last_checked_at',
-  visibleDht: 'visible_dht',
-  visibleRelays: 'visible_relays',
-  lastError: 'last_error',
-};
 
 /** PKARR packet custody: one row per user, replaced only by a packet at least as new. */
 export class PgUserPacketStore implements UserPacketStore {
@@ -44,21 +24,11 @@ export class PgUserPacketStore implements UserPacketStore {
     );
     const r = rows[0];
     if (!r) return null;
-    return {
-      user: r.user,
-      packet: new Uint8Array(r.packet),
-      timestamp: r.timestamp,
-      lastPublishedAt: r.last_published_at,
-      lastStoredAt: r.last_stored_at,
-      lastCheckedAt: r.last_checked_at,
-      visibleDht: r.visible_dht,
-      visibleRelays: r.visible_relays,
-      lastError: r.last_error,
-    };
+    return userPacketFromRow(r);
   }
 
   async report(user: string, outcome: UserPacketOutcome): Promise<void> {
-    const keys = (Object.keys(outcome) as (keyof UserPacketOutcome)[]).filter((k) => COLUMNS[k] && outcome[k] !== undefined);
+    const keys = reportedFields(outcome);
     if (keys.length === 0) return;
     await this.ctx.db.query(
       `UPDATE user_packets SET ${keys.map((k, i) => `${COLUMNS[k]} = $${i + 1}`).join(', ')}

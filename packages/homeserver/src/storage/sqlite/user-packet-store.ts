@@ -1,26 +1,6 @@
 import type { UserPacketOutcome, UserPacketRecord, UserPacketStore } from '../types.ts';
+import { reportedFields, USER_PACKET_OUTCOME_COLUMNS as COLUMNS, userPacketFromRow, type UserPacketRow as Row } from '../user-packet-row.ts';
 import type { SqliteContext } from './context.ts';
-
-interface Row {
-  user: string;
-  packet: Buffer;
-  timestamp: number;
-  last_published_at: number | null;
-  last_stored_at: number | null;
-  last_checked_at: number | null;
-  visible_dht: number | null;
-  visible_relays: number | null;
-  last_error: string | null;
-}
-
-const COLUMNS: Record<keyof UserPacketOutcome, string> = {
-  lastPublishedAt: 'last_published_at',
-  lastStoredAt: 'last_stored_at',
-  lastCheckedAt: 'last_checked_at',
-  visibleDht: 'visible_dht',
-  visibleRelays: 'visible_relays',
-  lastError: 'last_error',
-};
 
 /** PKARR packet custody in SQLite: one row per user, replaced only by a packet at least as new. */
 export class SqliteUserPacketStore implements UserPacketStore {
@@ -50,21 +30,11 @@ export class SqliteUserPacketStore implements UserPacketStore {
   async get(user: string): Promise<UserPacketRecord | null> {
     const r = this.select.get(user);
     if (!r) return null;
-    return {
-      user: r.user,
-      packet: new Uint8Array(r.packet),
-      timestamp: r.timestamp,
-      lastPublishedAt: r.last_published_at,
-      lastStoredAt: r.last_stored_at,
-      lastCheckedAt: r.last_checked_at,
-      visibleDht: r.visible_dht === null ? null : r.visible_dht === 1,
-      visibleRelays: r.visible_relays,
-      lastError: r.last_error,
-    };
+    return userPacketFromRow(r);
   }
 
   async report(user: string, outcome: UserPacketOutcome): Promise<void> {
-    const keys = (Object.keys(outcome) as (keyof UserPacketOutcome)[]).filter((k) => COLUMNS[k] && outcome[k] !== undefined);
+    const keys = reportedFields(outcome);
     if (keys.length === 0) return;
     const values = keys.map((k) => {
       const v = outcome[k];

@@ -581,7 +581,7 @@ export function storeSuite(profile: string, factory: StoreFactory): void {
 
     const m1 = await store.grants.mintSession('g1', now + 3600);
     assert.match(m1.token, /^[A-Za-z0-9_-]{43}$/);
-    const { bearerHash } = await import('../../src/storage/sqlite/grant-store.ts');
+    const { bearerHash } = await import('../../src/storage/grant-row.ts');
     assert.deepEqual(await probe.grantSessionHashes(), [bearerHash(m1.token)], 'only the SHA-256 is stored');
     const r1 = await store.grants.resolveBearer(m1.token, now);
     assert.equal(r1?.grant.id, 'g1');

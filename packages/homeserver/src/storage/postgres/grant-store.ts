@@ -1,38 +1,10 @@
 import { base64urlEncode, nowMicros, randomBytes } from '@pubky-ts/common';
 import { storageErrors } from '../errors.ts';
-import { bearerHash } from '../sqlite/grant-store.ts';
+import { bearerHash, GRANT_COLUMNS, grantFromRow, type GrantRow } from '../grant-row.ts';
 import type { GrantRecord, GrantSessionRecord, GrantStore, NewGrant } from '../types.ts';
 import { appendRevocations, type PgContext } from './context.ts';
 
-interface GrantRow {
-  id: string;
-  public_key: string;
-  client_id: string;
-  client_cnf_key: string;
-  capabilities: string;
-  issued_at: number;
-  expires_at: number;
-  revoked_at: number | null;
-  created_at: number;
-}
-
-const GRANT_COLUMNS = `g.id, u.public_key, g.client_id, g.client_cnf_key, g.capabilities, g.issued_at,
-  g.expires_at, g.revoked_at, g.created_at`;
 const BY_ID = `SELECT ${GRANT_COLUMNS} FROM grants g JOIN users u ON u.id = g.user_id WHERE g.id = $1`;
-
-function grantFromRow(r: GrantRow): GrantRecord {
-  return {
-    id: r.id,
-    user: r.public_key,
-    clientId: r.client_id,
-    clientCnfKey: r.client_cnf_key,
-    capabilities: r.capabilities,
-    issuedAt: r.issued_at,
-    expiresAt: r.expires_at,
-    revokedAt: r.revoked_at,
-    createdAt: r.created_at,
-  };
-}
 
 const nowSec = () => Math.floor(Date.now() / 1000);
 const BEARER = /^[A-Za-z0-9_-]{43}$/;

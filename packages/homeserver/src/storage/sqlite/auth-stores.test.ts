@@ -4,7 +4,7 @@ import { StorageError } from '../errors.ts';
 import { randomUserKey, tempStore } from '../test-helpers.ts';
 import { openHomeserverStore } from '../open-store.ts';
 import type { Revocation } from '../types.ts';
-import { bearerHash } from './grant-store.ts';
+import { bearerHash } from '../grant-row.ts';
 
 const CROCKFORD = /^[0-9A-HJKMNP-TV-Z]+$/;
 

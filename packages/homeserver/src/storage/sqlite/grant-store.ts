@@ -1,20 +1,8 @@
-import { createHash } from 'node:crypto';
 import { base64urlEncode, nowMicros, randomBytes } from '@pubky-ts/common';
 import { storageErrors } from '../errors.ts';
+import { bearerHash, GRANT_COLUMNS, grantFromRow, type GrantRow } from '../grant-row.ts';
 import type { GrantRecord, GrantSessionRecord, GrantStore, NewGrant } from '../types.ts';
 import type { SqliteContext } from './context.ts';
-
-interface GrantRow {
-  id: string;
-  public_key: string;
-  client_id: string;
-  client_cnf_key: string;
-  capabilities: string;
-  issued_at: number;
-  expires_at: number;
-  revoked_at: number | null;
-  created_at: number;
-}
 
 interface SessionRow {
   id: number;
@@ -23,33 +11,12 @@ interface SessionRow {
   created_at: number;
 }
 
-const GRANT_COLUMNS = `g.id, u.public_key, g.client_id, g.client_cnf_key, g.capabilities, g.issued_at,
-  g.expires_at, g.revoked_at, g.created_at`;
-
-function grantFromRow(r: GrantRow): GrantRecord {
-  return {
-    id: r.id,
-    user: r.public_key,
-    clientId: r.client_id,
-    clientCnfKey: r.client_cnf_key,
-    capabilities: r.capabilities,
-    issuedAt: r.issued_at,
-    expiresAt: r.expires_at,
-    revokedAt: r.revoked_at,
-    createdAt: r.created_at,
-  };
-}
 
 function sessionFromRow(r: SessionRow): GrantSessionRecord {
   return { id: r.id, grantId: r.grant_id, expiresAt: r.expires_at, createdAt: r.created_at };
 }
 
 const nowSec = () => Math.floor(Date.now() / 1000);
-
-/** SHA-256 of the ASCII bearer string: all that is stored (spec §3.6.3 step 7). */
-export function bearerHash(token: string): Buffer {
-  return createHash('sha256').update(token, 'latin1').digest();
-}
 
 const BEARER = /^[A-Za-z0-9_-]{43}$/;
 

@@ -1,11 +1,11 @@
-import { blake3, createBlake3, nowMicros, type Blake3Hasher } from '@pubky-ts/common';
-import { detectContentType } from '../content-type.ts';
+import { nowMicros } from '@pubky-ts/common';
 import { StorageError, storageErrors } from '../errors.ts';
 import { FILE_OVERHEAD_BYTES, storageLimitBytes } from '../quota.ts';
 import { prefixEnd } from '../sqlite/event-store.ts';
 import { ancestorFiles, etagOf } from '../sqlite/file-store.ts';
+import { stageBody } from '../stage-body.ts';
 import type { FileContent, FileEntry, FileStore, ListOptions, WriteOptions } from '../types.ts';
-import { unpinBlob, type BlobWriter } from './blobs.ts';
+import { unpinBlob } from './blobs.ts';
 import type { PgContext } from './context.ts';
 
 interface EntryRow {
@@ -124,50 +124,18 @@ export class PgFileStore implements FileStore {
   }
 
   private async stage(path: string, body: AsyncIterable<Uint8Array>, maxLength: number, signal?: AbortSignal): Promise<StagedBody> {
-    const threshold = this.ctx.inlineThreshold;
-    let contentType: string | null = null;
-    let length = 0;
-    let buffered: Uint8Array[] = [];
-    // Small bodies are hashed in one shot at the end; only a spilled body streams through a hasher.
-    let hasher: Blake3Hasher | null = null;
-    let writer: BlobWriter | null = null;
+    const s = await stageBody(path, body, {
+      threshold: this.ctx.inlineThreshold,
+      maxLength,
+      signal,
+      openSpill: () => this.ctx.blobs.begin(),
+    });
+    if (!s.spilled) return { hash: s.hash, length: s.length, contentType: s.contentType, inline: s.inline, blobId: null };
     try {
-      for await (const raw of body) {
-        signal?.throwIfAborted();
-        const chunk = raw instanceof Uint8Array ? raw : new Uint8Array(raw as ArrayBuffer);
-        if (chunk.length === 0) continue;
-        if (contentType === null) contentType = detectContentType(path, chunk);
-        length += chunk.length;
-        if (length > maxLength) throw storageErrors.quotaExceeded();
-        if (writer && hasher) {
-          hasher.update(chunk);
-          await writer.write(chunk);
-        } else if (length <= threshold) {
-          buffered.push(Uint8Array.prototype.slice.call(chunk));
-        } else {
-          hasher = await createBlake3();
-          writer = await this.ctx.blobs.begin();
-          for (const b of buffered) {
-            hasher.update(b);
-            await writer.write(b);
-          }
-          buffered = [];
-          hasher.update(chunk);
-          await writer.write(chunk);
-        }
-      }
-      signal?.throwIfAborted();
-      const type = contentType ?? detectContentType(path, new Uint8Array(0));
-      if (writer && hasher) {
-        const hash = hasher.digest();
-        const blobId = await writer.finish(hash, length);
-        writer = null;
-        return { hash, length, contentType: type, inline: null, blobId };
-      }
-      const inline = Buffer.concat(buffered);
-      return { hash: await blake3(inline), length, contentType: type, inline, blobId: null };
+      const blobId = await s.spilled.finish(s.hash, s.length);
+      return { hash: s.hash, length: s.length, contentType: s.contentType, inline: null, blobId };
     } catch (err) {
-      await writer?.discard();
+      await s.spilled.discard();
       throw err;
     }
   }

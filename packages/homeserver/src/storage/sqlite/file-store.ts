@@ -1,12 +1,9 @@
-import { bytesToHex, createBlake3, nowMicros, type Blake3Hasher } from '@pubky-ts/common';
-import { blake3Fast as blake3 } from '../blake3-fast.ts';
+import { bytesToHex, nowMicros } from '@pubky-ts/common';
 import type { Database, Statement } from 'better-sqlite3';
-import type { TempBlob } from '../blob-store.ts';
-import { detectContentType } from '../content-type.ts';
 import { StorageError, storageErrors } from '../errors.ts';
 import { exceedsQuota, FILE_OVERHEAD_BYTES, storageLimitBytes, writeDelta } from '../quota.ts';
+import { stageBody } from '../stage-body.ts';
 import type { FileContent, FileEntry, FileStore, ListOptions, StoredEvent, WriteOptions } from '../types.ts';
-import { isWholeBody } from '../whole-body.ts';
 import { BlobRefs, type SqliteContext } from './context.ts';
 import { prefixEnd } from './event-store.ts';
 
@@ -253,77 +250,23 @@ export class SqliteFileStore implements FileStore {
     signal: AbortSignal | undefined,
     widen: (() => number) | null,
   ): Promise<StagedBody> {
-    const threshold = this.ctx.inlineThreshold;
-    let contentType: string | null = null;
-    let length = 0;
-    let buffered: Uint8Array[] = [];
-    // Small bodies are hashed in one shot at the end (a streaming hasher costs a WASM instance,
-    // ~140 µs, more than the whole write of a 1 KiB body); only a spilled body streams.
-    let hasher: Blake3Hasher | null = null;
-    let temp: TempBlob | null = null;
-    let chunks: AsyncIterable<Uint8Array> | Uint8Array[] = body;
-    if (isWholeBody(body)) {
-      // One piece, ours to keep: no per-chunk awaits and no copy.
-      const bytes = await body.whole();
-      signal?.throwIfAborted();
-      if (bytes.length <= threshold) {
-        const length = bytes.length;
-        if (length > maxLength && widen) maxLength = widen();
-        if (length > maxLength) throw storageErrors.quotaExceeded();
-        const inline = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-        const hash = await blake3(inline);
-        return { hash, hashHex: '', length, contentType: detectContentType(path, inline), inline };
-      }
-      chunks = [bytes];
-    }
+    const s = await stageBody(path, body, {
+      threshold: this.ctx.inlineThreshold,
+      maxLength,
+      widen,
+      signal,
+      openSpill: () => this.ctx.blobs.createTemp(),
+    });
+    if (!s.spilled) return { hash: s.hash, hashHex: '', length: s.length, contentType: s.contentType, inline: s.inline };
+    const hashHex = bytesToHex(s.hash);
     try {
-      for await (const raw of chunks) {
-        signal?.throwIfAborted();
-        const chunk = raw instanceof Uint8Array ? raw : new Uint8Array(raw as ArrayBuffer);
-        if (chunk.length === 0) continue;
-        if (contentType === null) contentType = detectContentType(path, chunk);
-        length += chunk.length;
-        if (length > maxLength) {
-          if (widen) {
-            maxLength = widen();
-            widen = null;
-          }
-          if (length > maxLength) throw storageErrors.quotaExceeded();
-        }
-        if (temp && hasher) {
-          hasher.update(chunk);
-          await temp.write(chunk);
-        } else if (length <= threshold) {
-          // Copy: callers (HTTP streams) may reuse their buffers.
-          buffered.push(Uint8Array.prototype.slice.call(chunk));
-        } else {
-          hasher = await createBlake3();
-          temp = await this.ctx.blobs.createTemp();
-          for (const b of buffered) {
-            hasher.update(b);
-            await temp.write(b);
-          }
-          buffered = [];
-          hasher.update(chunk);
-          await temp.write(chunk);
-        }
-      }
-      signal?.throwIfAborted();
-      const type = contentType ?? detectContentType(path, new Uint8Array(0));
-      if (temp && hasher) {
-        const hash = hasher.digest();
-        const hashHex = bytesToHex(hash);
-        await temp.finish();
-        await this.ctx.blobs.promote(temp, hashHex);
-        return { hash, hashHex, length, contentType: type, inline: null };
-      }
-      const inline = Buffer.concat(buffered);
-      const hash = await blake3(inline);
-      return { hash, hashHex: '', length, contentType: type, inline };
+      await s.spilled.finish();
+      await this.ctx.blobs.promote(s.spilled, hashHex);
     } catch (err) {
-      await temp?.discard();
+      await s.spilled.discard();
       throw err;
     }
+    return { hash: s.hash, hashHex, length: s.length, contentType: s.contentType, inline: null };
   }
 
   private finalizePut(db: Database, userId: number, user: string, path: string, s: StagedBody, options: WriteOptions) {

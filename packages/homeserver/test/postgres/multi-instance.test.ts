@@ -222,11 +222,18 @@ test('a pooled connection killed while idle: the next operations reconnect and s
     await store.users.create(u);
     await store.files.put(u, '/pub/a', chunks('a'));
 
-    // Without a retry the dead connection surfaces as 503 database_unavailable (and nothing crashes).
+    // Without a retry, a statement that meets a dead connection surfaces as 503 database_unavailable
+    // (and nothing crashes). Which pooled connection the statement gets is up to the pool: under load
+    // it may get a fresh one and succeed, so only those two outcomes are allowed. (The 503 mapping
+    // itself is pinned down by the 'database down' test below, which cuts every connection.)
     let resume = await killIdleUnnoticed(store);
-    let op: Promise<unknown> = store.db.query('SELECT 1', [], { retry: false });
+    let op: Promise<unknown> = store.db.query('SELECT 1 AS one', [], { retry: false });
     resume();
-    await assert.rejects(op, (e) => e instanceof StorageError && (e.status as number) === 503 && e.code === 'database_unavailable');
+    const outcome = await op.then(
+      (r) => ({ ok: (r as { rows: { one: number }[] }).rows[0]?.one === 1 }),
+      (e: unknown) => ({ ok: e instanceof StorageError && e.status === 503 && e.code === 'database_unavailable', e }),
+    );
+    assert.ok(outcome.ok, `a dead connection gives 503 database_unavailable or a fresh connection answers: ${String((outcome as { e?: unknown }).e)}`);
 
     resume = await killIdleUnnoticed(store);
     op = store.users.get(u);

@@ -7,3 +7,4 @@ export {
   type TestnetOptions,
 } from './testnet.ts';
 export { startLoadBalancer, type LoadBalancer, type LoadBalancerOptions } from './load-balancer.ts';
+export { startExtraHomeserver, type ExtraHomeserver, type ExtraHomeserverOptions } from './extra-homeserver.ts';

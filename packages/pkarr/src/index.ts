@@ -36,5 +36,5 @@ export {
   type Endpoint,
   type EndpointOptions,
 } from './endpoints.ts';
-export { homeserverOf, withHomeserver, PUBKY_RECORD_TTL } from './pubky-record.ts';
+export { homeserverOf, mirrorsOf, withHomeserver, withMirrors, PUBKY_RECORD_TTL, type PubkyRecordOptions } from './pubky-record.ts';
 export { Pkarr, DEFAULT_RELAYS, type PkarrOptions, type ResolveOptions, type PublishOptions } from './pkarr.ts';

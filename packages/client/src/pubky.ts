@@ -47,7 +47,8 @@ export interface PubkyOptions {
 export interface PubkyInternals extends AuthFlowHost {
   readonly http: PubkyHttp;
   readonly pkdns: Pkdns;
-  cookieSession(user: PublicKey, homeserver: PublicKey, res: Response): Promise<Session>;
+  cookieSession(user: PublicKey, homeserver: PublicKey, res: Response, options?: { remember?: boolean }): Promise<Session>;
+  sessionFromAuthToken(token: AuthToken, homeserver?: PublicKey, signal?: AbortSignal, options?: { remember?: boolean }): Promise<Session>;
 }
 
 export class Pubky implements PubkyInternals {
@@ -207,18 +208,18 @@ export class Pubky implements PubkyInternals {
   // ---- internals shared with Signer and AuthFlow ----
 
   /** Turns a sign-up/sign-in response into a cookie session. */
-  async cookieSession(user: PublicKey, homeserver: PublicKey, res: Response): Promise<Session> {
+  async cookieSession(user: PublicKey, homeserver: PublicKey, res: Response, options: { remember?: boolean } = {}): Promise<Session> {
     const details = detailsFromSessionInfo(new Uint8Array(await res.arrayBuffer()));
     if (!details.publicKey.equals(user)) {
       throw new ClientError('invalid_response', `the homeserver answered with a session of ${details.publicKey.z32}, not ${user.z32}`);
     }
     const { origin } = await this.http.endpoint(homeserver);
-    this.pkdns.rememberHomeserver(user, homeserver);
+    if (options.remember ?? true) this.pkdns.rememberHomeserver(user, homeserver);
     return new Session(this.http, new CookieCredential(user, homeserver, origin), details);
   }
 
   /** `POST /session` with a signed AuthToken on the user's homeserver. */
-  async sessionFromAuthToken(token: AuthToken, homeserver?: PublicKey, signal?: AbortSignal): Promise<Session> {
+  async sessionFromAuthToken(token: AuthToken, homeserver?: PublicKey, signal?: AbortSignal, options: { remember?: boolean } = {}): Promise<Session> {
     const user = token.publicKey;
     const hs = homeserver ?? (await this.pkdns.requireHomeserverOf(user, signal));
     const res = await this.http.request({
@@ -231,7 +232,7 @@ export class Pubky implements PubkyInternals {
       signal,
     });
     if (!res.ok) throw await httpError(res, 'POST');
-    return this.cookieSession(user, hs, res);
+    return this.cookieSession(user, hs, res, options);
   }
 
   /** Exchanges a grant (issued to `client`) for a bearer session at the issuer's homeserver. */

@@ -33,9 +33,11 @@ export class Signer {
 
   /**
    * Creates an account on `homeserver` (`POST /signup` with a root AuthToken), then publishes the
-   * user's `_pubky` record pointing there. Returns the new cookie session.
+   * user's `_pubky` record pointing there. Returns the new cookie session. With `publish: false` the
+   * record is left as it is (an account on a homeserver the user is moving to, or a mirror), and this
+   * client keeps resolving the user to the homeserver their record names.
    */
-  async signup(homeserver: PublicKey | string, signupToken?: string | null, options: { signal?: AbortSignal } = {}): Promise<Session> {
+  async signup(homeserver: PublicKey | string, signupToken?: string | null, options: { signal?: AbortSignal; publish?: boolean } = {}): Promise<Session> {
     const hs = typeof homeserver === 'string' ? PublicKey.parse(homeserver) : homeserver;
     const token = AuthToken.sign(this.keypair, ROOT_CAPS);
     const query = signupToken ? `?signup_token=${encodeURIComponent(signupToken)}` : '';
@@ -48,8 +50,9 @@ export class Signer {
       signal: options.signal,
     });
     if (!res.ok) throw await httpError(res, 'POST');
-    const session = await this.pubky.cookieSession(this.publicKey, hs, res);
-    await this.pubky.pkdns.publishHomeserver(this.keypair, hs, { signal: options.signal });
+    const publish = options.publish ?? true;
+    const session = await this.pubky.cookieSession(this.publicKey, hs, res, { remember: publish });
+    if (publish) await this.pubky.pkdns.publishHomeserver(this.keypair, hs, { signal: options.signal });
     return session;
   }
 
@@ -68,6 +71,16 @@ export class Signer {
     if (options.awaitRepublish) await republish;
     else republish.catch((e) => options.onRepublishError?.(e));
     return session;
+  }
+
+  /**
+   * A root session on a given homeserver, whatever the user's `_pubky` record says (no republish, and
+   * this client's idea of the user's homeserver is unchanged): for the homeserver they move to, or a
+   * mirror.
+   */
+  signinAt(homeserver: PublicKey | string, options: { signal?: AbortSignal } = {}): Promise<Session> {
+    const hs = typeof homeserver === 'string' ? PublicKey.parse(homeserver) : homeserver;
+    return this.pubky.sessionFromAuthToken(AuthToken.sign(this.keypair, ROOT_CAPS), hs, options.signal, { remember: false });
   }
 
   /** Publishes (or refreshes) the user's `_pubky` record. Answers whether a packet was published. */

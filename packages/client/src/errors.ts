@@ -44,7 +44,10 @@ export type ClientErrorCode =
   | 'invalid_event'
   | 'invalid_events_feed'
   // grants
-  | 'invalid_grant';
+  | 'invalid_grant'
+  // moving data between homeservers
+  | 'integrity_error'
+  | 'migration_incomplete';
 
 /** Base class of the SDK's own errors (still a `PubkyError`, so `err.code` works everywhere). */
 export class ClientError extends PubkyError {

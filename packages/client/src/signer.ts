@@ -6,6 +6,7 @@ import { PubkyHttpError } from './errors.ts';
 import { createGrant, createPop, decodeJws, SIGNUP_CLIENT_ID, type CreateGrantOptions } from './grant.ts';
 import { httpError } from './http.ts';
 import { STALE_AFTER_MS } from './pkdns.ts';
+import { migrateAccount, type MigrateOptions, type MigrationReport } from './migrate/migrate.ts';
 import type { PubkyInternals } from './pubky.ts';
 import type { Session } from './session.ts';
 
@@ -81,6 +82,15 @@ export class Signer {
   signinAt(homeserver: PublicKey | string, options: { signal?: AbortSignal } = {}): Promise<Session> {
     const hs = typeof homeserver === 'string' ? PublicKey.parse(homeserver) : homeserver;
     return this.pubky.sessionFromAuthToken(AuthToken.sign(this.keypair, ROOT_CAPS), hs, options.signal, { remember: false });
+  }
+
+  /**
+   * Moves the account to another homeserver: copies `/pub/` and `/priv/` there (each file checked by
+   * its BLAKE3 hash), compares both trees, then switches the `_pubky` record. Rerun it after an
+   * interruption: it continues where it stopped. See `migrate/migrate.ts`.
+   */
+  migrate(options: MigrateOptions): Promise<MigrationReport> {
+    return migrateAccount(this.pubky, this, options);
   }
 
   /** Publishes (or refreshes) the user's `_pubky` record. Answers whether a packet was published. */

@@ -1,0 +1,194 @@
+// Moving an account to another homeserver (issue "credible exit"): sign up on the new homeserver,
+// make its tree identical to the old one (every file checked by its BLAKE3 hash), compare both trees
+// in full, and only then switch the user's `_pubky` record. Nothing is kept between runs: a rerun
+// reads both trees again and copies only what is missing or different, so an interrupted migration
+// (process killed, a server down) continues where it stopped.
+import { PublicKey } from '@pubky-ts/common';
+import { ClientError, PubkyHttpError } from '../errors.ts';
+import { homeserverFromPacket } from '../pkdns.ts';
+import type { PubkyInternals } from '../pubky.ts';
+import type { Session } from '../session.ts';
+import type { Signer } from '../signer.ts';
+import { copyFile } from './copy.ts';
+import { diffTrees, forEachConcurrent, readTree, treeSummary, type Tree } from './tree.ts';
+
+export type MigrationPhase = 'connecting' | 'scanning' | 'copying' | 'verifying' | 'switching' | 'done';
+
+export interface MigrationProgress {
+  phase: MigrationPhase;
+  /** Files of the old tree, once scanned. */
+  filesTotal: number;
+  /** Files identical on the new homeserver (already there, or copied in this run). */
+  filesDone: number;
+  bytesTotal: number;
+  bytesDone: number;
+  /** Bytes copied in this run (the transfer rate is based on these). */
+  bytesCopied: number;
+  /** Estimated milliseconds left in the copy phase, or null before there is a rate. */
+  etaMs: number | null;
+}
+
+export interface MigrateOptions {
+  /** The homeserver to move to. */
+  to: PublicKey | string;
+  /** A signup token, when the new homeserver requires one. */
+  signupToken?: string | null;
+  /** Requests in flight (default 8). */
+  concurrency?: number;
+  /** Called on every phase change and, while copying, at most every `progressIntervalMs`. */
+  onProgress?: (p: MigrationProgress) => void;
+  progressIntervalMs?: number;
+  /** Rounds of copy-and-compare before giving up when the old tree keeps changing (default 3). */
+  maxRounds?: number;
+  signal?: AbortSignal;
+}
+
+export interface MigrationReport {
+  user: PublicKey;
+  from: PublicKey;
+  to: PublicKey;
+  files: number;
+  bytes: number;
+  /** Files copied in this run (the rest were already identical on the new homeserver). */
+  copied: number;
+  copiedBytes: number;
+  /** Files removed from the new homeserver because the old one does not have them. */
+  removed: number;
+  /** The record already pointed to `to` before this run: nothing was copied or switched. */
+  alreadyMoved: boolean;
+  durationMs: number;
+}
+
+/** Where the user's record points now, read past every cache (a previous run may have switched it). */
+async function currentHomeserver(pubky: Pick<PubkyInternals, 'pkdns'>, user: PublicKey, signal?: AbortSignal): Promise<PublicKey> {
+  const packet = await pubky.pkdns.source.resolve(user, { fresh: true, signal });
+  const hs = packet ? homeserverFromPacket(packet) : null;
+  if (!hs) {
+    throw new ClientError('homeserver_not_found', `${user.z32} has no _pubky record naming a homeserver: there is nothing to migrate from`);
+  }
+  return hs;
+}
+
+async function sessionOnTarget(signer: Signer, to: PublicKey, signupToken: string | null | undefined, signal?: AbortSignal): Promise<Session> {
+  try {
+    return await signer.signup(to, signupToken, { publish: false, signal });
+  } catch (e) {
+    // An earlier, interrupted run already created the account.
+    if (e instanceof PubkyHttpError && e.status === 409) return signer.signinAt(to, { signal });
+    throw e;
+  }
+}
+
+/** Moves the signer's account to `options.to`. See the module comment for the guarantees. */
+export async function migrateAccount(pubky: Pick<PubkyInternals, 'pkdns'>, signer: Signer, options: MigrateOptions): Promise<MigrationReport> {
+  const started = performance.now();
+  const to = typeof options.to === 'string' ? PublicKey.parse(options.to) : options.to;
+  const user = signer.publicKey;
+  const signal = options.signal;
+  const concurrency = options.concurrency ?? 8;
+  const progress: MigrationProgress = { phase: 'connecting', filesTotal: 0, filesDone: 0, bytesTotal: 0, bytesDone: 0, bytesCopied: 0, etaMs: null };
+  const interval = options.progressIntervalMs ?? 250;
+  let lastReport = -Infinity;
+  let copyStarted = performance.now();
+  const report = (force = false) => {
+    const now = performance.now();
+    if (!force && now - lastReport < interval) return;
+    lastReport = now;
+    if (progress.phase === 'copying' && progress.bytesCopied > 0) {
+      const rate = progress.bytesCopied / Math.max(1, now - copyStarted);
+      progress.etaMs = Math.round((progress.bytesTotal - progress.bytesDone) / rate);
+    }
+    options.onProgress?.({ ...progress });
+  };
+  const phase = (p: MigrationPhase) => {
+    progress.phase = p;
+    report(true);
+  };
+  phase('connecting');
+  const from = await currentHomeserver(pubky, user, signal);
+  const base = { user, from, to, files: 0, bytes: 0, copied: 0, copiedBytes: 0, removed: 0 };
+  if (from.equals(to)) {
+    phase('done');
+    return { ...base, alreadyMoved: true, durationMs: performance.now() - started };
+  }
+  const oldSession = await signer.signinAt(from, { signal });
+  const newSession = await sessionOnTarget(signer, to, options.signupToken, signal);
+
+  let copied = 0;
+  let copiedBytes = 0;
+  let removed = 0;
+  let source: Tree = new Map();
+  const maxRounds = options.maxRounds ?? 3;
+  for (let round = 1; ; round++) {
+    phase(round === 1 ? 'scanning' : 'verifying');
+    const [src, dst] = await Promise.all([
+      readTree(oldSession.storage, { concurrency, signal }),
+      readTree(newSession.storage, { concurrency, signal }),
+    ]);
+    source = src;
+    const diff = diffTrees(src, dst);
+    const totals = treeSummary(src);
+    progress.filesTotal = totals.files;
+    progress.bytesTotal = totals.bytes;
+    progress.filesDone = diff.same;
+    progress.bytesDone = totals.bytes - diff.copy.reduce((n, f) => n + f.size, 0);
+    if (diff.copy.length === 0 && diff.remove.length === 0) break;
+    if (round > maxRounds) {
+      throw new ClientError(
+        'migration_incomplete',
+        `the trees still differ after ${maxRounds} rounds (${diff.copy.length} files to copy, ${diff.remove.length} to remove): is something still writing to the old homeserver? Nothing was switched; run the migration again`,
+      );
+    }
+    phase('copying');
+    copyStarted = performance.now();
+    progress.bytesCopied = 0;
+    await forEachConcurrent(
+      diff.copy,
+      concurrency,
+      async (file) => {
+        await copyFile(oldSession.storage, newSession.storage, file, {
+          signal,
+          onBytes: (n) => {
+            progress.bytesCopied += n;
+            progress.bytesDone += n;
+            report();
+          },
+        });
+        copied++;
+        copiedBytes += file.size;
+        progress.filesDone++;
+        report();
+      },
+      signal,
+    );
+    await forEachConcurrent(
+      diff.remove,
+      concurrency,
+      async (path) => {
+        try {
+          await newSession.storage.delete(path, { signal });
+        } catch (e) {
+          if (!(e instanceof PubkyHttpError && e.status === 404)) throw e;
+        }
+        removed++;
+      },
+      signal,
+    );
+  }
+
+  // Both trees were just read in full and are identical: switch the record.
+  phase('switching');
+  await signer.publishHomeserver(to, { signal });
+  phase('done');
+  const totals = treeSummary(source);
+  return {
+    ...base,
+    files: totals.files,
+    bytes: totals.bytes,
+    copied,
+    copiedBytes,
+    removed,
+    alreadyMoved: false,
+    durationMs: performance.now() - started,
+  };
+}

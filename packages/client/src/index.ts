@@ -57,6 +57,15 @@ export {
 } from './grant.ts';
 export { Pkdns, PkarrPacketSource, selectEndpoint, homeserverFromPacket, type HomeserverEndpoint, type PacketSource } from './pkdns.ts';
 export { MemoryPacketSource } from './memory-source.ts';
+export {
+  DEFAULT_READ_TIMEOUT_MS,
+  MIRROR_CLIENT_ID,
+  parseMirrorStatus,
+  type AddMirrorOptions,
+  type MirrorSetup,
+  type MirrorState,
+  type MirrorStatus,
+} from './mirror.ts';
 export { PATH_ADDRESSED_STORAGE, type CookieMode } from './http.ts';
 export { parsePubkyTarget, parseResourceAddress, type PubkyTarget, type ResourceAddress } from './pubky-url.ts';
 export {

@@ -1,7 +1,7 @@
 // PKDNS as the SDK uses it: a user's `_pubky` pointer to their homeserver, and the homeserver's own
 // HTTPS records that say where to reach it over HTTP (spec pkarr-dht-relay §3, homeserver §6, §11).
 import { PublicKey, type Keypair } from '@pubky-ts/common';
-import { homeserverOf, pubkyHttpPort, withHomeserver, type DnsRecord, type Pkarr, type SignedPacket, type SVCBRecord } from '@pubky-ts/pkarr';
+import { homeserverOf, mirrorsOf, pubkyHttpPort, withHomeserver, type DnsRecord, type Pkarr, type SignedPacket, type SVCBRecord } from '@pubky-ts/pkarr';
 import { PkarrResolutionError } from './errors.ts';
 
 /** Where signed packets come from and go to (relays, the DHT, or both). */
@@ -101,6 +101,7 @@ export class Pkdns {
   private readonly ttl: number;
   private readonly now: () => number;
   private readonly homeservers = new Map<string, Cached<PublicKey>>();
+  private readonly mirrors = new Map<string, Cached<PublicKey[]>>();
   private readonly endpoints = new Map<string, Cached<HomeserverEndpoint>>();
 
   constructor(source: PacketSource, options: PkdnsOptions = {}) {
@@ -149,6 +150,23 @@ export class Pkdns {
     this.homeservers.set(user.z32, { value: homeserver, expires: this.now() + this.ttl });
   }
 
+  /**
+   * The user's mirror homeservers (`_pubky` records after the primary, by preference), cached like
+   * the homeserver pointer; empty when the user has no packet or no mirrors.
+   */
+  async getMirrorsOf(user: PublicKey, signal?: AbortSignal): Promise<PublicKey[]> {
+    const hit = this.mirrors.get(user.z32);
+    if (hit && hit.expires > this.now()) return hit.value;
+    const packet = await this.packet(user, signal);
+    const list = packet ? mirrorsOf(packet) : [];
+    this.rememberMirrors(user, list);
+    return list;
+  }
+
+  rememberMirrors(user: PublicKey, mirrors: PublicKey[]): void {
+    this.mirrors.set(user.z32, { value: [...mirrors], expires: this.now() + this.ttl });
+  }
+
   async getEndpoint(homeserver: PublicKey, signal?: AbortSignal): Promise<HomeserverEndpoint> {
     const hit = this.endpoints.get(homeserver.z32);
     if (hit && hit.expires > this.now()) return hit.value;
@@ -171,6 +189,7 @@ export class Pkdns {
   /** Forgets what was cached about a key (after a connection failure, the endpoint may have moved). */
   forget(key: PublicKey): void {
     this.homeservers.delete(key.z32);
+    this.mirrors.delete(key.z32);
     this.endpoints.delete(key.z32);
   }
 

@@ -12,6 +12,7 @@ import { Pkdns, PkarrPacketSource, type PacketSource } from './pkdns.ts';
 import { parsePubkyTarget } from './pubky-url.ts';
 import { CookieCredential, credentialFromExport, detailsFromSessionInfo, fetchSessionDetails, GrantCredential, parseSessionExport, Session } from './session.ts';
 import { Signer } from './signer.ts';
+import { setReadTimeout } from './mirror.ts';
 import { PublicStorage } from './storage.ts';
 
 export const DEFAULT_PKARR_RELAYS = ['https://pkarr.pubky.app', 'https://pkarr.pubky.org'];
@@ -41,6 +42,11 @@ export interface PubkyOptions {
   cookieMode?: CookieMode;
   /** Default relay channel base of auth flows. */
   httpRelay?: string;
+  /**
+   * How long a read of public data waits for the user's homeserver (for its answer, then for each
+   * chunk) before it is tried on the user's mirrors. Default 10 000 ms; 0 waits forever.
+   */
+  readTimeoutMs?: number;
 }
 
 /** What Signer and AuthFlow use inside the client. Not part of the public API. */
@@ -72,6 +78,7 @@ export class Pubky implements PubkyInternals {
     }
     this.pkdns = new Pkdns(source, { httpHosts: testnetHost ? [testnetHost] : [] });
     this.http = new PubkyHttp({ fetch: fetchFn, pkdns: this.pkdns, cookieMode: options.cookieMode ?? defaultCookieMode });
+    setReadTimeout(this.http, options.readTimeoutMs);
     this.publicStorage = new PublicStorage(this.http);
     this.httpRelay = options.httpRelay ?? (testnetHost ? `http://${testnetHost}:${TESTNET_HTTP_RELAY_PORT}/inbox` : 'https://httprelay.pubky.app/inbox');
   }
@@ -136,6 +143,11 @@ export class Pubky implements PubkyInternals {
    */
   getHomeserverOf(user: PublicKey | string, options: { signal?: AbortSignal } = {}): Promise<PublicKey | null> {
     return this.pkdns.getHomeserverOf(typeof user === 'string' ? PublicKey.parse(user) : user, options.signal);
+  }
+
+  /** The user's mirror homeservers from their `_pubky` records, by preference; empty when none. */
+  getMirrorsOf(user: PublicKey | string, options: { signal?: AbortSignal } = {}): Promise<PublicKey[]> {
+    return this.pkdns.getMirrorsOf(typeof user === 'string' ? PublicKey.parse(user) : user, options.signal);
   }
 
   /**

@@ -7,6 +7,7 @@ import { createGrant, createPop, decodeJws, SIGNUP_CLIENT_ID, type CreateGrantOp
 import { httpError } from './http.ts';
 import { STALE_AFTER_MS } from './pkdns.ts';
 import { migrateAccount, type MigrateOptions, type MigrationReport } from './migrate/migrate.ts';
+import { addMirror, mirrorStatus, removeMirror, type AddMirrorOptions, type MirrorSetup, type MirrorStatus } from './mirror.ts';
 import type { PubkyInternals } from './pubky.ts';
 import type { Session } from './session.ts';
 
@@ -91,6 +92,24 @@ export class Signer {
    */
   migrate(options: MigrateOptions): Promise<MigrationReport> {
     return migrateAccount(this.pubky, this, options);
+  }
+
+  /**
+   * Authorises `mirror` (another homeserver) to keep a verified copy of this user's tree and lists it
+   * in the user's PKARR packet after the primary, so readers fall back to it. See `mirror.ts`.
+   */
+  addMirror(mirror: PublicKey | string, options: AddMirrorOptions = {}): Promise<MirrorSetup> {
+    return addMirror(this.pubky, this, mirror, options);
+  }
+
+  /** Takes `mirror` out of the user's packet and tells it to stop following (`stopFollowing: false` keeps it following). */
+  removeMirror(mirror: PublicKey | string, options: { session?: Session; stopFollowing?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+    return removeMirror(this.pubky, this, mirror, options);
+  }
+
+  /** The mirror's `GET /mirror` status (signs in there unless `session` is given); null when it does not follow this user. */
+  mirrorStatus(mirror: PublicKey | string, options: { session?: Session; signal?: AbortSignal } = {}): Promise<MirrorStatus | null> {
+    return mirrorStatus(this.pubky, this, mirror, options);
   }
 
   /** Publishes (or refreshes) the user's `_pubky` record. Answers whether a packet was published. */

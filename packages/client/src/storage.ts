@@ -3,6 +3,7 @@
 import { PublicKey } from '@pubky-ts/common';
 import { ClientError } from './errors.ts';
 import { httpError, type HomeserverRequest, type PubkyHttp } from './http.ts';
+import { readWithFallback, type ReadMode } from './mirror.ts';
 import { readTextLimited } from './read-limited.ts';
 import { normalizePath, parseResourceAddress, type ResourceAddress } from './pubky-url.ts';
 
@@ -127,20 +128,23 @@ abstract class StorageReader {
   protected abstract target(address: string): ResourceAddress;
   protected abstract auth(owner: PublicKey): Promise<Partial<HomeserverRequest>>;
 
-  protected async send(address: string, req: Omit<HomeserverRequest, 'path' | 'owner'> & { file?: boolean }): Promise<{ res: Response; target: ResourceAddress }> {
+  /** With `read`, a read of public data that falls back to the owner's mirrors (mirror.ts). Writes never do. */
+  protected async send(address: string, req: Omit<HomeserverRequest, 'path' | 'owner'> & { file?: boolean; read?: ReadMode }): Promise<{ res: Response; target: ResourceAddress }> {
     const target = this.target(address);
     if (req.file && target.isDirectory) throw new ClientError('invalid_argument', `${target.path} is a directory; this needs a file path`);
-    const res = await this.http.request({
-      ...req,
+    const { file: _file, read, ...rest } = req;
+    const request: HomeserverRequest = {
+      ...rest,
       ...(await this.auth(target.owner)),
       owner: target.owner,
       path: target.path,
       storagePath: target.path,
-    });
+    };
+    const res = read ? await readWithFallback(this.http, request, read) : await this.http.request(request);
     return { res, target };
   }
 
-  protected async ok(address: string, req: Omit<HomeserverRequest, 'path' | 'owner'> & { file?: boolean }): Promise<Response> {
+  protected async ok(address: string, req: Omit<HomeserverRequest, 'path' | 'owner'> & { file?: boolean; read?: ReadMode }): Promise<Response> {
     const { res } = await this.send(address, req);
     if (!res.ok) throw await httpError(res, req.method ?? 'GET');
     return res;
@@ -148,17 +152,17 @@ abstract class StorageReader {
 
   /** The file's bytes. A missing file is a PubkyHttpError with status 404 (code `not_found`). */
   async getBytes(address: string, options: RequestOptions = {}): Promise<Uint8Array> {
-    const res = await this.ok(address, { file: true, signal: options.signal });
+    const res = await this.ok(address, { file: true, read: 'body', signal: options.signal });
     return new Uint8Array(await res.arrayBuffer());
   }
 
   async getText(address: string, options: RequestOptions = {}): Promise<string> {
-    const res = await this.ok(address, { file: true, signal: options.signal });
+    const res = await this.ok(address, { file: true, read: 'body', signal: options.signal });
     return res.text();
   }
 
   async getJson<T = unknown>(address: string, options: RequestOptions = {}): Promise<T> {
-    const res = await this.ok(address, { file: true, signal: options.signal, headers: { accept: 'application/json' } });
+    const res = await this.ok(address, { file: true, read: 'body', signal: options.signal, headers: { accept: 'application/json' } });
     const text = await res.text();
     try {
       return JSON.parse(text) as T;
@@ -169,13 +173,13 @@ abstract class StorageReader {
 
   /** The file as a stream, for large contents. */
   async getStream(address: string, options: RequestOptions = {}): Promise<ReadableStream<Uint8Array>> {
-    const res = await this.ok(address, { file: true, signal: options.signal });
+    const res = await this.ok(address, { file: true, read: 'stream', signal: options.signal });
     return res.body ?? new ReadableStream({ start: (c) => c.close() });
   }
 
   /** Size, type, ETag and modification time from `HEAD`; null when the file does not exist. */
   async stats(address: string, options: RequestOptions = {}): Promise<ResourceStats | null> {
-    const { res } = await this.send(address, { method: 'HEAD', file: true, signal: options.signal });
+    const { res } = await this.send(address, { method: 'HEAD', file: true, read: 'head', signal: options.signal });
     if (res.status === 404 || res.status === 410) {
       await res.body?.cancel().catch(() => {});
       return null;
@@ -195,14 +199,15 @@ abstract class StorageReader {
   async list(address: string, options: ListOptions = {}): Promise<string[]> {
     const target = this.target(address);
     if (!target.isDirectory) throw new ClientError('invalid_argument', `list needs a directory path ending in "/", got ${target.path}`);
-    const res = await this.http.request({
+    const request: HomeserverRequest = {
       ...(await this.auth(target.owner)),
       owner: target.owner,
       path: target.path,
       storagePath: target.path,
       query: listQuery(target.owner, options),
       signal: options.signal,
-    });
+    };
+    const res = await readWithFallback(this.http, request, 'list');
     if (!res.ok) throw await httpError(res, 'GET');
     return parseListing(await readTextLimited(res, 8 * 1024 * 1024, () => new ClientError('invalid_response', 'the listing is larger than 8 MiB')));
   }

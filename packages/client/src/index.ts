@@ -76,6 +76,24 @@ export {
   httpErrorCode,
   type ClientErrorCode,
 } from './errors.ts';
+export {
+  ArchiveError,
+  exportArchive,
+  importArchive,
+  readArchiveManifest,
+  verifyArchive,
+  type ArchiveErrorCode,
+  type ArchiveFile,
+  type ArchiveManifest,
+  type ArchiveProgress,
+  type ArchiveSource,
+  type ExportArchiveOptions,
+  type ExportArchiveResult,
+  type ImportArchiveOptions,
+  type ImportArchiveResult,
+  type VerifiedArchive,
+  type VerifyArchiveOptions,
+} from './archive/index.ts';
 // Keys, recovery files, capabilities and tokens come from the common package.
 export {
   AuthToken,

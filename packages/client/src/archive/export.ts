@@ -1,0 +1,285 @@
+// Export: a user's whole tree (/pub/ and /priv/) as one signed ustar archive, streamed to a
+// WritableStream. Files are listed, their size, hash (ETag) and type read with HEAD, the manifest is
+// signed and written first, then each distinct content once, hashed again as it streams through.
+import { blake3, bytesToHex, createBlake3, Keypair, PubkyError } from '@pubky-ts/common';
+import { abortedError, ClientError, PubkyHttpError } from '../errors.ts';
+import type { Session } from '../session.ts';
+import type { Signer } from '../signer.ts';
+import { toAsyncIterable } from '../sse.ts';
+import { ArchiveError } from './errors.ts';
+import {
+  ARCHIVE_FORMAT,
+  ARCHIVE_VERSION,
+  blobEntryName,
+  comparePaths,
+  encodeManifest,
+  hashToHex,
+  hexToHash,
+  MANIFEST_ENTRY,
+  MAX_MANIFEST_BYTES,
+  SIGNATURE_ENTRY,
+  signManifest,
+  type ArchiveFile,
+  type ArchiveManifest,
+} from './manifest.ts';
+import type { ArchiveProgress } from './progress.ts';
+import { END_OF_ARCHIVE, MAX_ENTRY_SIZE, padding, tarHeader } from './tar.ts';
+
+export interface ExportArchiveOptions {
+  signal?: AbortSignal;
+  onProgress?: (progress: ArchiveProgress) => void;
+  /** Requests in flight while scanning (HEAD) and fetching small files. Default 8. */
+  concurrency?: number;
+}
+
+export interface ExportArchiveResult {
+  manifest: ArchiveManifest;
+  /** Files in the archive. */
+  files: number;
+  /** Distinct contents stored. */
+  blobs: number;
+  /** Bytes of the distinct contents. */
+  bytes: number;
+  /** Bytes written to the output (the archive's length). */
+  archiveBytes: number;
+}
+
+/** Files up to this size are fetched whole, several at a time; larger ones stream one by one. */
+const SMALL_FILE = 1024 * 1024;
+const WRITE_BUFFER = 256 * 1024;
+const ETAG_RE = /^"([A-Za-z0-9+/]{43}=)"$/;
+
+/** Coalesces small writes (tar headers, small files) into larger chunks for the output. */
+class ArchiveSink {
+  written = 0;
+  private buffer = new Uint8Array(WRITE_BUFFER);
+  private length = 0;
+  constructor(private readonly writer: WritableStreamDefaultWriter<Uint8Array>) {}
+
+  async write(bytes: Uint8Array): Promise<void> {
+    this.written += bytes.length;
+    if (this.length + bytes.length <= WRITE_BUFFER) {
+      this.buffer.set(bytes, this.length);
+      this.length += bytes.length;
+      return;
+    }
+    await this.flush();
+    if (bytes.length >= WRITE_BUFFER / 2) {
+      await this.writer.ready;
+      await this.writer.write(bytes.slice());
+    } else {
+      this.buffer.set(bytes, 0);
+      this.length = bytes.length;
+    }
+  }
+
+  async flush(): Promise<void> {
+    if (this.length === 0) return;
+    const out = this.buffer.slice(0, this.length);
+    this.length = 0;
+    await this.writer.ready;
+    await this.writer.write(out);
+  }
+}
+
+/** Runs `fn` over `items` with at most `limit` at a time; the first failure rejects (the rest stop). */
+export async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < items.length) {
+      const i = next++;
+      try {
+        await fn(items[i], i);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}
+
+/** Every file path under `root` in the session's own tree (an empty directory is a 404: none). */
+export async function listTree(session: Session, root: string, signal?: AbortSignal): Promise<string[]> {
+  const prefix = `pubky://${session.publicKey.z32}`;
+  const out: string[] = [];
+  try {
+    for await (const url of session.storage.listAll(root, { limit: 1000, signal })) {
+      if (!url.startsWith(`${prefix}/`)) throw new ClientError('invalid_response', `the listing of ${root} holds ${url.slice(0, 120)}, outside the user's tree`);
+      const path = url.slice(prefix.length);
+      if (!path.endsWith('/')) out.push(path);
+    }
+  } catch (e) {
+    if (e instanceof PubkyHttpError && e.status === 404) return [];
+    throw e;
+  }
+  return out;
+}
+
+function keypairOf(key: Keypair | Signer): Keypair {
+  if (key instanceof Keypair) return key;
+  if (key && (key as Signer).keypair instanceof Keypair) return (key as Signer).keypair;
+  throw new ClientError('invalid_argument', 'exportArchive needs the user’s Keypair or Signer to sign the manifest');
+}
+
+function changed(path: string, why: string): ArchiveError {
+  return new ArchiveError('archive_source_changed', `${path} changed on the homeserver while it was being exported (${why}); run the export again`);
+}
+
+/**
+ * Writes the session user's whole tree (`/pub/` and `/priv/`) to `output` as a signed archive and
+ * closes it; on failure the output is aborted. `key` signs the manifest and must be the session's
+ * user. Memory stays bounded whatever the file sizes: large files are streamed through.
+ *
+ * In Node, write to a file with `Writable.toWeb(fs.createWriteStream(path))`.
+ */
+export async function exportArchive(
+  session: Session,
+  key: Keypair | Signer,
+  output: WritableStream<Uint8Array>,
+  options: ExportArchiveOptions = {},
+): Promise<ExportArchiveResult> {
+  const keypair = keypairOf(key);
+  if (!keypair.publicKey.equals(session.publicKey)) {
+    throw new ClientError('invalid_argument', `the archive of ${session.publicKey.z32} must be signed by that user's key, not ${keypair.publicKey.z32}`);
+  }
+  const internal = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, internal.signal]) : internal.signal;
+  const concurrency = Math.max(1, options.concurrency ?? 8);
+  const progress = options.onProgress ?? (() => {});
+  const writer = output.getWriter();
+  const sink = new ArchiveSink(writer);
+  try {
+    const createdAt = new Date();
+    // 1. What is there.
+    progress({ phase: 'listing', files: 0, totalFiles: 0, bytes: 0, totalBytes: 0 });
+    const paths = [...(await listTree(session, '/priv/', signal)), ...(await listTree(session, '/pub/', signal))].sort(comparePaths);
+    if (signal.aborted) throw abortedError(options.signal);
+
+    // 2. Size, hash and type of each (HEAD; a file without an ETag is hashed by reading it).
+    const found: Array<ArchiveFile | null> = new Array(paths.length).fill(null);
+    let scanned = 0;
+    progress({ phase: 'scanning', files: 0, totalFiles: paths.length, bytes: 0, totalBytes: 0 });
+    await forEachLimited(paths, concurrency, async (path, i) => {
+      const stats = await session.storage.stats(path, { signal });
+      scanned++;
+      if (stats) {
+        if (stats.size > MAX_ENTRY_SIZE) throw new ArchiveError('archive_too_large', `${path} is ${stats.size} bytes; an archive holds files up to ${MAX_ENTRY_SIZE} bytes`);
+        const etag = stats.etag ? ETAG_RE.exec(stats.etag) : null;
+        const hash = etag ? etag[1] : await hashRemote(session, path, signal);
+        found[i] = { path, size: stats.size, hash, contentType: stats.contentType };
+      }
+      // (a file deleted since the listing is not part of the snapshot)
+      progress({ phase: 'scanning', files: scanned, totalFiles: paths.length, bytes: 0, totalBytes: 0 });
+    });
+    const files = found.filter((f): f is ArchiveFile => f !== null);
+
+    // 3. The signed manifest, first in the archive.
+    const manifest: ArchiveManifest = {
+      format: ARCHIVE_FORMAT,
+      version: ARCHIVE_VERSION,
+      user: session.publicKey.z32,
+      createdAt: createdAt.toISOString(),
+      source: session.homeserver.z32,
+      files,
+    };
+    const manifestBytes = encodeManifest(manifest);
+    if (manifestBytes.length > MAX_MANIFEST_BYTES) throw new ArchiveError('archive_too_large', `the manifest would be ${manifestBytes.length} bytes; at most ${MAX_MANIFEST_BYTES} are supported`);
+    const mtime = createdAt.getTime() / 1000;
+    await sink.write(tarHeader(MANIFEST_ENTRY, manifestBytes.length, mtime));
+    await sink.write(manifestBytes);
+    await sink.write(padding(manifestBytes.length));
+    const signature = signManifest(manifestBytes, keypair);
+    await sink.write(tarHeader(SIGNATURE_ENTRY, signature.length, mtime));
+    await sink.write(signature);
+    await sink.write(padding(signature.length));
+
+    // 4. Each distinct content once, in manifest order, re-hashed as it passes.
+    const blobs: ArchiveFile[] = [];
+    const seen = new Set<string>();
+    let totalBytes = 0;
+    for (const f of files) {
+      if (seen.has(f.hash)) continue;
+      seen.add(f.hash);
+      blobs.push(f);
+      totalBytes += f.size;
+    }
+    let written = 0;
+    let done = 0;
+    progress({ phase: 'writing', files: 0, totalFiles: blobs.length, bytes: 0, totalBytes });
+    const prefetched = new Map<number, Promise<Uint8Array>>();
+    let prefetchedUpTo = 0;
+    const prefetch = (from: number) => {
+      // Keep up to `concurrency` small files (≤ 1 MiB each) in flight ahead of the writer.
+      prefetchedUpTo = Math.max(prefetchedUpTo, from);
+      while (prefetchedUpTo < blobs.length && prefetched.size < concurrency) {
+        const j = prefetchedUpTo;
+        if (blobs[j].size > SMALL_FILE) break;
+        const p = session.storage.getBytes(blobs[j].path, { signal });
+        p.catch(() => {});
+        prefetched.set(j, p);
+        prefetchedUpTo++;
+      }
+    };
+    for (const [i, blob] of blobs.entries()) {
+      prefetch(i);
+      await sink.write(tarHeader(blobEntryName(blob.hash), blob.size, mtime));
+      const small = prefetched.get(i);
+      if (small) {
+        prefetched.delete(i);
+        const bytes = await fetchOrChanged(small, blob.path);
+        if (bytes.length !== blob.size) throw changed(blob.path, `it is now ${bytes.length} bytes, not ${blob.size}`);
+        const hex = bytesToHex(await blake3(bytes));
+        if (hex !== hashToHex(blob.hash)) throw changed(blob.path, `its BLAKE3 is now ${hexToHash(hex)}`);
+        await sink.write(bytes);
+        written += bytes.length;
+      } else {
+        const stream = await fetchOrChanged(session.storage.getStream(blob.path, { signal }), blob.path);
+        const hasher = await createBlake3();
+        let n = 0;
+        for await (const chunk of toAsyncIterable(stream)) {
+          n += chunk.length;
+          if (n > blob.size) throw changed(blob.path, `it is now longer than ${blob.size} bytes`);
+          hasher.update(chunk);
+          await sink.write(chunk);
+          written += chunk.length;
+          progress({ phase: 'writing', files: done, totalFiles: blobs.length, bytes: written, totalBytes });
+        }
+        if (n !== blob.size) throw changed(blob.path, `it is now ${n} bytes, not ${blob.size}`);
+        const hex = bytesToHex(hasher.digest());
+        if (hex !== hashToHex(blob.hash)) throw changed(blob.path, `its BLAKE3 is now ${hexToHash(hex)}`);
+      }
+      await sink.write(padding(blob.size));
+      done++;
+      progress({ phase: 'writing', files: done, totalFiles: blobs.length, bytes: written, totalBytes });
+    }
+    await sink.write(END_OF_ARCHIVE);
+    await sink.flush();
+    await writer.close();
+    return { manifest, files: files.length, blobs: blobs.length, bytes: totalBytes, archiveBytes: sink.written };
+  } catch (e) {
+    internal.abort(e);
+    const err = signal.aborted && options.signal?.aborted && !(e instanceof PubkyError) ? abortedError(options.signal) : e;
+    await writer.abort(err).catch(() => {});
+    throw err;
+  } finally {
+    writer.releaseLock();
+  }
+}
+
+async function fetchOrChanged<T>(request: Promise<T>, path: string): Promise<T> {
+  try {
+    return await request;
+  } catch (e) {
+    if (e instanceof PubkyHttpError && e.status === 404) throw changed(path, 'it was deleted');
+    throw e;
+  }
+}
+
+/** The base64 BLAKE3 of a remote file, read through (when HEAD gave no usable ETag). */
+async function hashRemote(session: Session, path: string, signal: AbortSignal): Promise<string> {
+  const hasher = await createBlake3();
+  for await (const chunk of toAsyncIterable(await session.storage.getStream(path, { signal }))) hasher.update(chunk);
+  return hexToHash(bytesToHex(hasher.digest()));
+}

@@ -9,6 +9,7 @@ import { buildAdminApp } from './admin/admin-app.ts';
 import { buildClientApp } from './http/client-app.ts';
 import { EventStreams } from './http/event-streams.ts';
 import type { HttpDeps } from './http/context.ts';
+import { mirrorServiceFor } from './mirror/service.ts';
 import { openHomeserverStore } from './storage/open-store.ts';
 import { openPostgresStore } from './storage/postgres/index.ts';
 import type { HomeserverStore } from './storage/types.ts';
@@ -156,6 +157,7 @@ export async function startHomeserver(config: HomeserverConfig, options: StartHo
   const close = (): Promise<void> => {
     closing ??= (async () => {
       clearInterval(sweep);
+      await mirrorServiceFor(deps).close().catch((e) => log.warn({ err: e }, 'mirrors failed to stop'));
       try {
         if (publisher) await publisher.close();
       } catch (e) {
@@ -192,6 +194,7 @@ export async function startHomeserver(config: HomeserverConfig, options: StartHo
         throw new HomeserverStartError('PUBLISH_FAILED', `publishing the homeserver packet failed: ${(e as Error).message}`, { cause: e });
       }
     }
+    await mirrorServiceFor(deps).start(publisher);
     const running: RunningHomeserver = {
       url: urlOf(addr),
       adminUrl: adminAddr ? urlOf(adminAddr) : null,

@@ -13,6 +13,7 @@ import { isoMicros, readSmallBody } from '../http/routes/session-routes.ts';
 import { percentDecode, queryAll, queryGet, splitUrl } from '../http/url.ts';
 import type { SignupTokenState } from '../storage/types.ts';
 import { effectiveQuotaJson, parseUserQuotaJson, userQuotaToJson } from './user-quota-json.ts';
+import { registerMirrorAdminRoutes } from '../mirror/mirror-routes.ts';
 
 export const PACKAGE_VERSION = '0.1.0';
 const USAGE_OVERHEAD_BYTES = 256;
@@ -260,5 +261,6 @@ export function buildAdminApp(deps: HttpDeps, publicInfo: () => { pubkyAddress: 
     );
   });
 
+  registerMirrorAdminRoutes(app, deps);
   return app;
 }

@@ -11,6 +11,7 @@ import { registerSessionRoutes } from './routes/session-routes.ts';
 import { registerGrantRoutes } from './routes/grant-routes.ts';
 import { registerStorageRoutes } from './routes/storage-routes.ts';
 import { registerEventRoutes } from './routes/event-routes.ts';
+import { registerMirrorRoutes } from '../mirror/mirror-routes.ts';
 
 const PRIVATE_VARY_LEGACY = 'pubky-host, Authorization, Cookie';
 const PRIVATE_VARY_PATH = 'Authorization, Cookie';
@@ -172,6 +173,7 @@ export function buildClientApp(deps: HttpDeps): { app: FastifyInstance; limiter:
   registerSessionRoutes(app, deps);
   registerGrantRoutes(app, deps);
   registerEventRoutes(app, deps);
+  registerMirrorRoutes(app, deps);
   registerStorageRoutes(app, deps);
   return { app, limiter };
 }

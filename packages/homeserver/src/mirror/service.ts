@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto';
+import { Pkarr } from '@pubky-ts/pkarr';
+import type { HttpDeps } from '../http/context.ts';
+import { SqliteHomeserverStore } from '../storage/open-store.ts';
+import { MirrorFollower, statusOfRecord, type MirrorStatus } from './follower.ts';
+import { mirrorStoreFor, type MirrorRecord, type MirrorStore, type NewMirror } from './mirror-store.ts';
+import { PrimaryResolver } from './primary.ts';
+
+/** How long a process holds a mirror's lease without renewing it, and how often it renews (ms). */
+const LEASE_MS = 30_000;
+const RECONCILE_MS = 10_000;
+export const MIRROR_BACKOFF_MIN_MS = 200;
+export const MIRROR_BACKOFF_MAX_MS = 10_000;
+
+/**
+ * Runs the followers of every mirrored user. Each row of `mirrors` is followed by exactly one process:
+ * the one holding its lease (renewed every 10 s, 30 s long, given up on close). A SQLite database
+ * belongs to one process, which holds every lease under a fixed name (so a crash never delays the
+ * restart); PostgreSQL processes get a name each and share the rows.
+ */
+export class MirrorService {
+  readonly mirrors: MirrorStore | null;
+  private readonly owner: string;
+  private readonly followers = new Map<string, MirrorFollower>();
+  private resolver: PrimaryResolver | null = null;
+  private ownPkarr: Pkarr | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private reconciling: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(private readonly deps: HttpDeps) {
+    this.mirrors = mirrorStoreFor(deps.store);
+    this.owner = deps.store instanceof SqliteHomeserverStore ? 'local' : `${deps.keypair.publicKey.z32.slice(0, 8)}-${randomUUID()}`;
+  }
+
+  private nowMicros(): number {
+    return this.deps.nowMicros();
+  }
+
+  /**
+   * Resolves primaries through `pkarr` (the publisher's client, with its DHT node and relays) when
+   * given; otherwise through a relay-only client of `pkdns.dht_relay_nodes`, made on first use.
+   */
+  primaryResolver(pkarr?: Pkarr): PrimaryResolver {
+    if (!this.resolver) {
+      let client = pkarr;
+      if (!client) {
+        client = this.ownPkarr = new Pkarr({
+          relays: this.deps.config.pkdns.dhtRelayNodes,
+          requestTimeoutMs: this.deps.config.pkdns.dhtRequestTimeoutMs ?? undefined,
+        });
+      }
+      this.resolver = new PrimaryResolver(client, this.deps.keypair);
+    }
+    return this.resolver;
+  }
+
+  /** Starts the followers of every mirrored user and the lease loop. `publisher` may carry a pkarr client. */
+  async start(publisher?: unknown): Promise<void> {
+    if (!this.mirrors || this.closed) return;
+    const pkarr = (publisher as { pkarr?: unknown } | undefined)?.pkarr;
+    this.primaryResolver(pkarr instanceof Pkarr ? pkarr : undefined);
+    await this.reconcile();
+    this.timer = setInterval(() => {
+      this.reconcile().catch((err) => this.deps.log.warn({ err }, 'mirror reconcile failed'));
+    }, RECONCILE_MS);
+    this.timer.unref();
+  }
+
+  /** Claims, renews and starts followers as the table says; stops those whose row is gone or replaced. */
+  reconcile(): Promise<void> {
+    this.reconciling ??= this.reconcileOnce().finally(() => {
+      this.reconciling = null;
+    });
+    return this.reconciling;
+  }
+
+  private async reconcileOnce(): Promise<void> {
+    if (!this.mirrors || this.closed) return;
+    const rows = await this.mirrors.list();
+    const seen = new Set<string>();
+    for (const row of rows) {
+      seen.add(row.user);
+      await this.ensure(row);
+    }
+    for (const [user, f] of this.followers) {
+      if (!seen.has(user)) {
+        this.followers.delete(user);
+        await f.stop();
+      }
+    }
+  }
+
+  /** Runs (or stops) the follower of one row according to its lease. */
+  private async ensure(row: MirrorRecord): Promise<void> {
+    if (!this.mirrors || this.closed) return;
+    const now = this.nowMicros();
+    let f = this.followers.get(row.user);
+    if (f && (f.generation !== row.generation || !f.running)) {
+      this.followers.delete(row.user);
+      await f.stop();
+      f = undefined;
+    }
+    const held = await this.mirrors.claim(row.user, row.generation, this.owner, now + LEASE_MS * 1000, now);
+    if (!held) {
+      if (f) {
+        this.followers.delete(row.user);
+        await f.stop();
+      }
+      return;
+    }
+    if (!f && !this.closed) {
+      f = new MirrorFollower(
+        {
+          store: this.deps.store,
+          mirrors: this.mirrors,
+          resolver: this.primaryResolver(),
+          log: this.deps.log,
+          nowMicros: () => this.nowMicros(),
+          backoffMinMs: MIRROR_BACKOFF_MIN_MS,
+          backoffMaxMs: MIRROR_BACKOFF_MAX_MS,
+        },
+        row,
+      );
+      this.followers.set(row.user, f);
+      f.start();
+    }
+  }
+
+  /** Saves a (new or replaced) mirror and starts following it here. */
+  async put(m: NewMirror): Promise<MirrorRecord | null> {
+    if (!this.mirrors) return null;
+    const old = this.followers.get(m.user);
+    if (old) {
+      this.followers.delete(m.user);
+      await old.stop();
+    }
+    const rec = await this.mirrors.put(m, this.nowMicros());
+    if (rec) await this.ensure(rec);
+    return rec;
+  }
+
+  async delete(user: string): Promise<boolean> {
+    if (!this.mirrors) return false;
+    const f = this.followers.get(user);
+    if (f) {
+      this.followers.delete(user);
+      await f.stop();
+    }
+    return this.mirrors.delete(user);
+  }
+
+  async get(user: string): Promise<MirrorRecord | null> {
+    return this.mirrors ? this.mirrors.get(user) : null;
+  }
+
+  /** The status of a row: live figures from the follower when it runs here, else what the table holds. */
+  statusOf(row: MirrorRecord): MirrorStatus {
+    const f = this.followers.get(row.user);
+    if (f && f.generation === row.generation) return f.status();
+    return statusOfRecord(row, this.nowMicros());
+  }
+
+  async statuses(): Promise<MirrorStatus[]> {
+    if (!this.mirrors) return [];
+    return (await this.mirrors.list()).map((r) => this.statusOf(r));
+  }
+
+  /** Stops every follower and gives up the leases (another process may take over at once). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.reconciling?.catch(() => undefined);
+    const all = [...this.followers.values()];
+    this.followers.clear();
+    await Promise.allSettled(all.map((f) => f.stop()));
+    await this.mirrors?.release(this.owner).catch((err) => this.deps.log.warn({ err }, 'mirror leases not released'));
+    await this.ownPkarr?.close();
+  }
+}
+
+const services = new WeakMap<HttpDeps, MirrorService>();
+
+/** The one mirror service of a homeserver (its apps and the composition root share `deps`). */
+export function mirrorServiceFor(deps: HttpDeps): MirrorService {
+  let s = services.get(deps);
+  if (!s) services.set(deps, (s = new MirrorService(deps)));
+  return s;
+}

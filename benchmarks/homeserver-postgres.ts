@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { Keypair } from '@pubky-ts/common';
 import { openHomeserverStore } from '../packages/homeserver/src/storage/open-store.ts';
+import { pgMigrations } from '../packages/homeserver/src/db/postgres/migrations/index.ts';
 import { openPostgresStore } from '../packages/homeserver/src/storage/postgres/open-store.ts';
 import type { HomeserverStore } from '../packages/homeserver/src/storage/types.ts';
 
@@ -45,10 +46,14 @@ async function sqlite(): Promise<HomeserverStore> {
   return store;
 }
 
-async function postgres(blobs: 'postgres' | 'dir'): Promise<HomeserverStore> {
+/** `exclusiveLock`: migration 0001 only, whose writers hold the events lock exclusive through COMMIT (the "before"). */
+async function postgres(blobs: 'postgres' | 'dir', exclusiveLock = false): Promise<HomeserverStore> {
   const schema = `bench_${randomBytes(6).toString('hex')}`;
   const dir = blobs === 'dir' ? mkdtempSync(join(tmpdir(), 'hs-bench-pg-')) : null;
-  const store = await openPostgresStore({ databaseUrl: DATABASE_URL, schema, blobs: dir ? { dir } : 'postgres', maxConnections: 16 });
+  const store = await openPostgresStore({
+    databaseUrl: DATABASE_URL, schema, blobs: dir ? { dir } : 'postgres', maxConnections: 16,
+    migrations: exclusiveLock ? pgMigrations.slice(0, 1) : undefined,
+  });
   cleanups.push(async () => {
     await store.close();
     const c = new pg.Client({ connectionString: DATABASE_URL });
@@ -85,18 +90,22 @@ async function run(n: number, inFlight: number, op: (i: number) => Promise<void>
   return { opsPerSec: (n / total) * 1000, p50: pct(times, 50), p99: pct(times, 99) };
 }
 
+/** Operation i goes to user i % USERS: one user's writes are serialised on its row (quota), as in any profile. */
+const USERS = 16;
+
 async function putGet(store: HomeserverStore, size: number, n: number, inFlight: number) {
-  const user = Keypair.random().publicKey.z32;
-  await store.users.create(user);
+  const users = Array.from({ length: USERS }, () => Keypair.random().publicKey.z32);
+  for (const u of users) await store.users.create(u);
   const data = randomBytes(size);
   const path = (i: number) => `/pub/bench/${inFlight}/${String(i % 5000).padStart(5, '0')}`;
+  const user = (i: number) => users[i % USERS];
   // Warm-up (connections, statement plans, page cache).
-  for (let i = 0; i < 30; i++) await store.files.put(user, `/pub/warm/${i}`, body(data));
+  for (let i = 0; i < 30; i++) await store.files.put(user(i), `/pub/warm/${i}`, body(data));
   const put = await run(n, inFlight, async (i) => {
-    await store.files.put(user, path(i), body(data));
+    await store.files.put(user(i), path(i), body(data));
   });
   const get = await run(n, inFlight, async (i) => {
-    const got = await store.files.get(user, path(i));
+    const got = await store.files.get(user(i), path(i));
     if (!got || (await drain(got.body)) !== size) throw new Error('short read');
   });
   return { put, get };
@@ -110,11 +119,14 @@ try {
   const N = QUICK ? 300 : 2000;
   const lite = await sqlite();
   const pgStore = await postgres('postgres');
-  for (const inFlight of [1, 32]) {
-    // Alternate the order so neither profile always runs on a warmer machine.
+  const pgExclusive = await postgres('postgres', true);
+  for (const inFlight of [1, 8, 32]) {
     const base = await putGet(lite, 1024, N, inFlight);
+    // Before (exclusive events lock through COMMIT) and after (shared lock + read watermark), back to back.
+    const before = await putGet(pgExclusive, 1024, N, inFlight);
     const p = await putGet(pgStore, 1024, N, inFlight);
     row(`SQLite  PUT 1 KiB, ${inFlight} in flight`, base.put, base.put);
+    row(`Postgres PUT 1 KiB, ${inFlight} in flight, exclusive lock (0001)`, before.put, base.put);
     row(`Postgres PUT 1 KiB, ${inFlight} in flight`, p.put, base.put);
     row(`SQLite  GET 1 KiB, ${inFlight} in flight`, base.get, base.get);
     row(`Postgres GET 1 KiB, ${inFlight} in flight`, p.get, base.get);
@@ -134,8 +146,8 @@ try {
   console.log('| operation | ops/s | p50 ms | p99 ms | vs SQLite |');
   console.log('| --- | ---: | ---: | ---: | ---: |');
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);
-  console.log(`\n${N} ops per 1 KiB row, ${M} per 1 MiB row; full store stack (policy → quota → bookkeeping → blobs),`);
-  console.log('Postgres writes: entry + blob ref + usage + event (advisory lock) + NOTIFY in one transaction, fsync on commit.');
+  console.log(`\n${N} ops per 1 KiB row, ${M} per 1 MiB row, spread over ${USERS} users; full store stack (policy → quota → bookkeeping → blobs),`);
+  console.log('Postgres writes: entry + blob ref + usage + event (events lock shared; "exclusive lock (0001)" = the old schema) + NOTIFY in one transaction, fsync on commit.');
 } finally {
   for (const c of cleanups.reverse()) await c().catch((e) => console.error('cleanup failed', e));
 }

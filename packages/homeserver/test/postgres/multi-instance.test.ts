@@ -353,7 +353,7 @@ test('several processes starting together run each migration once', async () => 
   );
   try {
     const { rows } = await stores[0].db.query('SELECT name FROM migrations ORDER BY id');
-    assert.deepEqual(rows.map((r) => r.name), ['0001-initial']);
+    assert.deepEqual(rows.map((r) => r.name), ['0001-initial', '0002-concurrent-event-commits']);
     const u = randomUserKey();
     await stores[1].users.create(u);
     assert.ok(await stores[2].users.get(u));

@@ -20,7 +20,10 @@ export interface PgContext {
   revocationFeed: OrderedFeed<Revocation>;
   inlineThreshold: number;
   defaultQuotaMb: number | null;
-  /** pg_advisory_xact_lock keys serialising event / revocation inserts (ids visible in order). */
+  /**
+   * Advisory lock keys: writers take the events lock shared (the read watermark settles gaps by taking it
+   * exclusive); revocation inserts take theirs exclusive (ids visible in order).
+   */
   eventLockKey: string;
   revocationLockKey: number;
 }

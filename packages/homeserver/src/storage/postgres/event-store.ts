@@ -39,6 +39,18 @@ export class PgEventStore implements EventStore {
     this.bus = ctx.eventBus;
   }
 
+  /**
+   * The highest id below which the table is final (spec §4: a reader paging by `id > cursor` must never
+   * skip an event that commits later with a smaller id). Writers commit concurrently, so a visible id
+   * may still have an invisible, in-flight predecessor; reads stop at this process's feed watermark,
+   * refreshed by a poll that starts now (so a write acknowledged anywhere before the call is included
+   * unless an older write is still committing).
+   */
+  private async watermark(): Promise<number> {
+    await this.ctx.eventFeed.sync();
+    return this.ctx.eventFeed.last;
+  }
+
   async read(q: EventQuery): Promise<StoredEvent[]> {
     const where: string[] = [];
     const params: unknown[] = [];
@@ -47,6 +59,7 @@ export class PgEventStore implements EventStore {
       return `$${params.length}`;
     };
     const cmp = q.reverse ? '<' : '>';
+    where.push(`e.id <= ${p(await this.watermark())}`);
     if (q.users) {
       if (q.users.length === 0) return [];
       const { rows } = await this.ctx.db.query<{ id: number; public_key: string }>(
@@ -78,14 +91,15 @@ export class PgEventStore implements EventStore {
   }
 
   async feed(cursor: number, limit: number): Promise<StoredEvent[]> {
+    const upTo = await this.watermark();
     const { rows } = await this.ctx.db.query<PgEventRow>(
-      `${EVENT_SELECT} WHERE e.id > $1 AND ${PUB_ONLY} ORDER BY e.id LIMIT $2`, [cursor, clampLimit(limit)], { retry: true },
+      `${EVENT_SELECT} WHERE e.id > $1 AND e.id <= $3 AND ${PUB_ONLY} ORDER BY e.id LIMIT $2`, [cursor, clampLimit(limit), upTo], { retry: true },
     );
     return rows.map(eventFromPgRow);
   }
 
   async latestId(): Promise<number> {
-    const { rows } = await this.ctx.db.query<{ id: number | null }>('SELECT max(id) AS id FROM events', [], { retry: true });
+    const { rows } = await this.ctx.db.query<{ id: number | null }>('SELECT max(id) AS id FROM events WHERE id <= $1', [await this.watermark()], { retry: true });
     return rows[0].id ?? 0;
   }
 

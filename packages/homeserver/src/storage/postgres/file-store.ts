@@ -86,8 +86,9 @@ function byteLess(a: string, b: string): boolean {
  * memory, larger ones chunk by chunk into the blob backend), then commits entry + blob reference +
  * usage + PUT/DEL event in ONE transaction with the user row locked (FOR NO KEY UPDATE), so writers of
  * one user in any process are serialised for the final quota and collision checks. The transaction is
- * one statement (`hs_put` / `hs_delete`, migration 0001): one round trip, and the events advisory lock
- * (ids visible in order) is held only for the COMMIT; `events` is NOTIFYed at commit.
+ * one statement (`hs_put` / `hs_delete`, migrations 0001/0002): one round trip; the events lock is taken
+ * shared for the event insert and COMMIT (readers stop at the feed's watermark, see README); `events` is
+ * NOTIFYed at commit. A write is acknowledged once the watermark has passed its event.
  */
 export class PgFileStore implements FileStore {
   constructor(private readonly ctx: PgContext) {}

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { advisoryKey, PgDatabase, type PgDatabaseOptions } from '../../db/postgres/database.ts';
-import { runPgMigrations } from '../../db/postgres/migrate.ts';
+import { runPgMigrations, type PgMigration } from '../../db/postgres/migrate.ts';
 import { pgMigrations } from '../../db/postgres/migrations/index.ts';
 import { LocalBus } from '../bus.ts';
 import { DEFAULT_INLINE_THRESHOLD } from '../open-store.ts';
@@ -39,6 +39,33 @@ export interface PostgresStoreOptions extends Omit<PgDatabaseOptions, 'schema'> 
   listenerBackoffMs?: { min: number; max: number };
   /** Revocation rows older than this are purged (default 1 h). */
   revocationRetentionMs?: number;
+  /** How long an event id may stay invisible behind visible later ones before it is settled (default 250 ms). */
+  eventGapTimeoutMs?: number;
+  /** Benchmarks only: apply these migrations instead of all (e.g. 0001 alone, whose writers take the events lock exclusive). */
+  migrations?: PgMigration[];
+}
+
+/**
+ * The events watermark: waits until every writer that has taken an event id has finished (writers
+ * hold the events lock SHARED from before `nextval` to their COMMIT; this takes it EXCLUSIVE, and
+ * PostgreSQL queues new shared requests behind it), then reads the sequence. Every id ≤ the answer
+ * is final: committed or never going to exist. Costs about one commit of latency to the writers that
+ * arrive meanwhile, so the feed only calls it at start-up and for gaps that do not close by themselves.
+ */
+export async function settleEvents(db: PgDatabase, eventLockKey: string): Promise<number> {
+  return db.tx(async (c) => {
+    await c.query("SET LOCAL lock_timeout = '10s'");
+    await c.query('SELECT pg_advisory_xact_lock($1)', [eventLockKey]);
+    const { rows } = await c.query<{ s: number }>(
+      "SELECT COALESCE(pg_sequence_last_value(pg_get_serial_sequence('events', 'id')::regclass), 0)::bigint AS s",
+    );
+    return rows[0].s;
+  });
+}
+
+/** The events lock key: the reference's in the default schema, a per-schema one otherwise. */
+export function eventLockKeyFor(schema: string | null): string {
+  return schema ? String(advisoryKey(`pubky-homeserver:events:${schema}`)) : EVENTS_LOCK_KEY.toString();
 }
 
 /** The scale-out (PostgreSQL) implementation of every store; several processes may share one database. */
@@ -68,9 +95,12 @@ export class PostgresHomeserverStore implements HomeserverStore {
     const eventBus = new LocalBus<StoredEvent>();
     this.revocations = new LocalBus<Revocation>();
     this.blobs = options.blobs === 'postgres' ? new PgChunkBlobs(db) : new DirBlobs(db, options.blobs.dir, { fsync: options.blobs.fsync });
+    const eventLockKey = eventLockKeyFor(db.schema);
     const eventFeed = new OrderedFeed<StoredEvent>({
       bus: eventBus,
       start: start.events,
+      settle: () => settleEvents(db, eventLockKey),
+      gapTimeoutMs: options.eventGapTimeoutMs,
       fetch: async (after, limit) =>
         (await db.query<PgEventRow>(`${EVENT_SELECT} WHERE e.id > $1 ORDER BY e.id LIMIT $2`, [after, limit], { retry: true })).rows.map((r) => ({
           id: r.id,
@@ -95,7 +125,7 @@ export class PostgresHomeserverStore implements HomeserverStore {
       revocationFeed,
       inlineThreshold: options.inlineThreshold ?? DEFAULT_INLINE_THRESHOLD,
       defaultQuotaMb: options.defaultQuotaMb ?? null,
-      eventLockKey: schemaTag ? String(advisoryKey(`pubky-homeserver:events:${schemaTag}`)) : EVENTS_LOCK_KEY.toString(),
+      eventLockKey,
       revocationLockKey: advisoryKey(`pubky-homeserver:revocations:${schemaTag}`),
     };
     this.users = new PgUserStore(this.ctx);
@@ -154,11 +184,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   if (typeof options.blobs === 'object') mkdirSync(options.blobs.dir, { recursive: true });
   const db = new PgDatabase(options);
   try {
-    await runPgMigrations(db, pgMigrations);
-    const { rows } = await db.query<{ e: number | null; r: number | null }>(
-      'SELECT (SELECT max(id) FROM events) AS e, (SELECT max(id) FROM revocations) AS r',
-    );
-    const store = new PostgresHomeserverStore(db, options, { events: rows[0].e ?? 0, revocations: rows[0].r ?? 0 });
+    await runPgMigrations(db, options.migrations ?? pgMigrations);
+    const { rows } = await db.query<{ r: number | null }>('SELECT max(id) AS r FROM revocations');
+    const events = await settleEvents(db, eventLockKeyFor(db.schema));
+    const store = new PostgresHomeserverStore(db, options, { events, revocations: rows[0].r ?? 0 });
     try {
       await store.blobs.sweep();
       await store.listener.start();

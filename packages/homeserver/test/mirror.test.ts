@@ -206,3 +206,80 @@ describe('following the primary', () => {
     assert.equal((await mirrorGet(u.z32, '/priv/b.txt', u.cookie)).status, 404);
   });
 });
+
+describe('restarts, outages and a hostile primary', () => {
+  test('a restarted mirror resumes from its cursor without fetching again; bytes that do not match the hash are not stored', async () => {
+    const primaryKey = Keypair.random();
+    const primary = await startExtraHomeserver(testnet, { keypair: primaryKey });
+    cleanups.push(() => primary.close());
+    const proxy = await new PrimaryProxy(primary.url).start();
+    cleanups.push(() => proxy.close());
+    // The primary's record now names the proxy: the mirror (and the user) reach the primary through it.
+    const relay = new Pkarr({ relays: [testnet.pkarrRelay.url] });
+    cleanups.push(() => relay.close());
+    await relay.publish(signHomeserverPacket(primaryKey, { publicIp: '127.0.0.1', pubkyTlsPort: 1, icannDomain: 'localhost', icannHttpPort: proxy.port }));
+
+    const u = await newUser(primaryKey.publicKey);
+    for (let i = 0; i < 10; i++) await u.session.storage.putText(`/pub/r/${i}.txt`, `file ${i}`);
+    await u.session.storage.putText('/priv/r/p.txt', 'private');
+    const put = await mirrorCall(mirror.url, 'PUT', u.z32, u.cookie, JSON.stringify({ primary: primaryKey.publicKey.z32, grant: mirrorGrant(u.kp) }));
+    assert.equal(put.status, 200, put.text);
+    const first = await waitForMirror(mirror.url, u.z32, u.cookie, (s) => s.appliedEvents >= 11 && s.state === 'live');
+    assert.equal(proxy.fileGets().length, 11);
+
+    // Restart the mirror (same key, same data) while the primary takes more writes.
+    await mirror.close();
+    for (let i = 10; i < 15; i++) await u.session.storage.putText(`/pub/r/${i}.txt`, `file ${i}`);
+    await u.session.storage.putText('/pub/r/0.txt', 'file 0, again');
+    const streamsBefore = proxy.log.requests.filter((r) => r.includes('/events-stream') && r.includes('live=true')).length;
+    mirror = await startExtraHomeserver(testnet, { keypair: mirrorKey, dataDir: mirrorDir });
+    const resumed = await waitForMirror(mirror.url, u.z32, u.cookie, (s) => s.appliedEvents >= 17 && s.state === 'live' && s.pendingEvents === 0);
+    assert.equal(resumed.appliedEvents, 17);
+    assert.equal(proxy.fileGets().length, 17, 'only the 6 new writes were fetched after the restart');
+    const resumedStreams = proxy.log.requests.filter((r) => r.includes('/events-stream') && r.includes('live=true')).slice(streamsBefore);
+    assert.ok(resumedStreams.length >= 1);
+    assert.ok(resumedStreams[0].includes(`user=${u.z32}%3A${first.cursor}&`), `resumed from cursor ${first.cursor}: ${resumedStreams[0]}`);
+    assert.equal(await (await mirrorGet(u.z32, '/pub/r/0.txt')).text(), 'file 0, again');
+    assert.equal(await (await mirrorGet(u.z32, '/pub/r/14.txt')).text(), 'file 14');
+
+    // A primary serving bytes that do not hash to its own event (and ETag) is not believed.
+    proxy.flip = true;
+    await u.session.storage.putText('/pub/r/evil.txt', 'the real content');
+    const refused = await waitForMirror(mirror.url, u.z32, u.cookie, (s) => s.lastError !== null);
+    assert.match(refused.lastError!, /do not match its hash/);
+    assert.equal(refused.appliedEvents, 17);
+    assert.equal((await mirrorGet(u.z32, '/pub/r/evil.txt')).status, 404, 'nothing stored');
+    const admin = (await (await fetch(`${mirror.adminUrl}/mirrors`, { headers: ADMIN })).json()) as { items: Array<{ user: string; lastError: string | null; pendingEvents: number }> };
+    assert.match(admin.items.find((i) => i.user === u.z32)!.lastError ?? '', /do not match its hash/);
+    // Once the primary serves the right bytes again, the event is applied.
+    proxy.flip = false;
+    const healed = await waitForMirror(mirror.url, u.z32, u.cookie, (s) => s.appliedEvents >= 18 && s.lastError === null);
+    assert.equal(healed.state, 'live');
+    assert.equal(await (await mirrorGet(u.z32, '/pub/r/evil.txt')).text(), 'the real content');
+  });
+
+  test('a primary that goes down is retried with backoff and caught up with when it is back', async () => {
+    const primaryKey = Keypair.random();
+    const dir = mkdtempSync(join(tmpdir(), 'pubky-primary-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const port = await freePort();
+    const opts = { keypair: primaryKey, dataDir: dir, config: { drive: { icann_listen_socket: `127.0.0.1:${port}` } } };
+    let primary = await startExtraHomeserver(testnet, opts);
+    cleanups.push(() => primary.close());
+    const u = await newUser(primaryKey.publicKey);
+    for (let i = 0; i < 3; i++) await u.session.storage.putText(`/pub/d/${i}.txt`, `before ${i}`);
+    const put = await mirrorCall(mirror.url, 'PUT', u.z32, u.cookie, JSON.stringify({ primary: primaryKey.publicKey.z32 }));
+    assert.equal(put.status, 200, put.text);
+    await waitForMirror(mirror.url, u.z32, u.cookie, (s) => s.appliedEvents >= 3 && s.state === 'live');
+
+    await primary.close();
+    const down = await waitForMirror(mirror.url, u.z32, u.cookie, (s) => s.state === 'retrying');
+    assert.match(down.lastError ?? '', /did not answer|ECONNREFUSED/);
+
+    primary = await startExtraHomeserver(testnet, opts);
+    for (let i = 3; i < 6; i++) await u.session.storage.putText(`/pub/d/${i}.txt`, `after ${i}`);
+    const back = await waitForMirror(mirror.url, u.z32, u.cookie, (s) => s.appliedEvents >= 6 && s.state === 'live' && s.pendingEvents === 0);
+    assert.equal(back.lastError, null);
+    for (let i = 0; i < 6; i++) assert.equal(await (await mirrorGet(u.z32, `/pub/d/${i}.txt`)).text(), `${i < 3 ? 'before' : 'after'} ${i}`);
+  });
+});

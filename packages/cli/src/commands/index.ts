@@ -24,6 +24,8 @@ export const commands: CommandEntry[] = [
   { name: 'ls', summary: 'list a directory of anyone’s public storage (or your private storage)', load: async () => (await import('./ls.ts')).ls },
   { name: 'rm', summary: 'delete a file from your storage', load: async () => (await import('./rm.ts')).rm },
   { name: 'migrate', summary: 'move your account to another homeserver (verified, resumable), then switch your record', load: async () => (await import('./migrate.ts')).migrate },
+  { name: 'export', summary: 'write your whole tree to one signed archive file (restore it with import)', load: async () => (await import('./export.ts')).exportCommand },
+  { name: 'import', summary: 'restore a signed archive into your tree, on any homeserver (verified first)', load: async () => (await import('./import.ts')).importCommand },
   { name: 'events', summary: "follow a user's event stream (writes and deletes), one line per event", load: async () => (await import('./events.ts')).events },
   { name: 'auth', summary: 'the pubkyauth:// flow: approve an app’s request with your key, or ask for access', load: async () => (await import('./auth.ts')).auth },
 ];

@@ -40,6 +40,8 @@ export interface HomeserverClusterOptions {
   host?: string;
   /** Admin port of the first instance (0: random). */
   adminPort: number;
+  /** Whether the first instance publishes the PKARR packet (default true; false for offline tests). */
+  publish?: boolean;
 }
 
 /** Starts one homeserver process and waits for the addresses it prints. */
@@ -103,7 +105,8 @@ export async function startHomeserverCluster(options: HomeserverClusterOptions):
   };
   try {
     const base = ['--set', 'drive.icann_listen_socket="127.0.0.1:0"'];
-    instances.push(await startInstance(0, options.dataDir, [...base, '--set', `admin.listen_socket="127.0.0.1:${options.adminPort}"`], true));
+    const first = [...base, '--set', `admin.listen_socket="127.0.0.1:${options.adminPort}"`, ...(options.publish === false ? ['--no-publish'] : [])];
+    instances.push(await startInstance(0, options.dataDir, first, true));
     const rest = await Promise.all(
       Array.from({ length: options.instances - 1 }, (_, i) =>
         startInstance(i + 1, options.dataDir, [...base, '--set', 'admin.enabled=false', '--no-publish'], false),

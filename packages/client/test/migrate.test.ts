@@ -181,3 +181,32 @@ test('a source that serves bytes its ETag does not describe is not copied', asyn
     await new Promise((r) => proxy.close(r));
   }
 });
+
+test('mirrors follow the account to its new homeserver; a mirror that becomes the primary stops mirroring', async () => {
+  const mirrorHs = await startExtraHomeserver(testnet);
+  try {
+    const pubky = client();
+    const signer = pubky.signer(Keypair.random());
+    const session = await signer.signup(oldHs.publicKey);
+    await session.storage.putText('/pub/a.txt', 'a');
+    await signer.addMirror(mirrorHs.publicKey);
+    assert.equal((await signer.mirrorStatus(mirrorHs.publicKey))?.primary, oldHs.publicKey.z32);
+
+    const report = await signer.migrate({ to: newHs.publicKey, signupToken: await newHs.signupToken() });
+    assert.deepEqual(report.mirrors.map((m) => m.z32), [mirrorHs.publicKey.z32]);
+    assert.deepEqual(report.mirrorErrors, []);
+    assert.equal((await signer.mirrorStatus(mirrorHs.publicKey))?.primary, newHs.publicKey.z32, 'the mirror now follows the new homeserver');
+    assert.deepEqual((await client().getMirrorsOf(signer.publicKey)).map((m) => m.z32), [mirrorHs.publicKey.z32]);
+
+    // Moving onto the mirror itself: it becomes the primary and stops following anyone.
+    const second = await signer.migrate({ to: mirrorHs.publicKey });
+    assert.deepEqual(second.mirrors, []);
+    assert.equal(await signer.mirrorStatus(mirrorHs.publicKey), null);
+    const fresh = client();
+    assert.equal((await fresh.pkdns.requireHomeserverOf(signer.publicKey)).z32, mirrorHs.publicKey.z32);
+    assert.deepEqual(await fresh.getMirrorsOf(signer.publicKey), []);
+    assert.equal(await fresh.publicStorage.getText(`pubky://${signer.publicKey.z32}/pub/a.txt`), 'a');
+  } finally {
+    await mirrorHs.close();
+  }
+});

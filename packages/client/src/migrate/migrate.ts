@@ -4,7 +4,9 @@
 // reads both trees again and copies only what is missing or different, so an interrupted migration
 // (process killed, a server down) continues where it stopped.
 import { PublicKey } from '@pubky-ts/common';
+import { mirrorsOf } from '@pubky-ts/pkarr';
 import { ClientError, PubkyHttpError } from '../errors.ts';
+import { addMirror, removeMirror } from '../mirror.ts';
 import { homeserverFromPacket } from '../pkdns.ts';
 import type { PubkyInternals } from '../pubky.ts';
 import type { Session } from '../session.ts';
@@ -56,17 +58,21 @@ export interface MigrationReport {
   removed: number;
   /** The record already pointed to `to` before this run: nothing was copied or switched. */
   alreadyMoved: boolean;
+  /** Mirrors of the account, now following the new homeserver (`to` itself stops being one). */
+  mirrors: PublicKey[];
+  /** Mirrors that could not be re-pointed (they still follow the old homeserver): re-add them. */
+  mirrorErrors: Array<{ mirror: PublicKey; error: string }>;
   durationMs: number;
 }
 
-/** Where the user's record points now, read past every cache (a previous run may have switched it). */
-async function currentHomeserver(pubky: Pick<PubkyInternals, 'pkdns'>, user: PublicKey, signal?: AbortSignal): Promise<PublicKey> {
+/** Where the user's record points now, and their mirrors, read past every cache (a previous run may have switched it). */
+async function currentRecord(pubky: PubkyInternals, user: PublicKey, signal?: AbortSignal): Promise<{ homeserver: PublicKey; mirrors: PublicKey[] }> {
   const packet = await pubky.pkdns.source.resolve(user, { fresh: true, signal });
   const hs = packet ? homeserverFromPacket(packet) : null;
-  if (!hs) {
+  if (!packet || !hs) {
     throw new ClientError('homeserver_not_found', `${user.z32} has no _pubky record naming a homeserver: there is nothing to migrate from`);
   }
-  return hs;
+  return { homeserver: hs, mirrors: mirrorsOf(packet) };
 }
 
 async function sessionOnTarget(signer: Signer, to: PublicKey, signupToken: string | null | undefined, signal?: AbortSignal): Promise<Session> {
@@ -80,7 +86,7 @@ async function sessionOnTarget(signer: Signer, to: PublicKey, signupToken: strin
 }
 
 /** Moves the signer's account to `options.to`. See the module comment for the guarantees. */
-export async function migrateAccount(pubky: Pick<PubkyInternals, 'pkdns'>, signer: Signer, options: MigrateOptions): Promise<MigrationReport> {
+export async function migrateAccount(pubky: PubkyInternals, signer: Signer, options: MigrateOptions): Promise<MigrationReport> {
   const started = performance.now();
   const to = typeof options.to === 'string' ? PublicKey.parse(options.to) : options.to;
   const user = signer.publicKey;
@@ -105,8 +111,9 @@ export async function migrateAccount(pubky: Pick<PubkyInternals, 'pkdns'>, signe
     report(true);
   };
   phase('connecting');
-  const from = await currentHomeserver(pubky, user, signal);
-  const base = { user, from, to, files: 0, bytes: 0, copied: 0, copiedBytes: 0, removed: 0 };
+  const record = await currentRecord(pubky, user, signal);
+  const from = record.homeserver;
+  const base = { user, from, to, files: 0, bytes: 0, copied: 0, copiedBytes: 0, removed: 0, mirrors: record.mirrors, mirrorErrors: [] };
   if (from.equals(to)) {
     phase('done');
     return { ...base, alreadyMoved: true, durationMs: performance.now() - started };
@@ -179,6 +186,7 @@ export async function migrateAccount(pubky: Pick<PubkyInternals, 'pkdns'>, signe
   // Both trees were just read in full and are identical: switch the record.
   phase('switching');
   await signer.publishHomeserver(to, { signal });
+  const mirrorErrors = await repointMirrors(pubky, signer, record.mirrors, to, newSession, signal);
   phase('done');
   const totals = treeSummary(source);
   return {
@@ -189,6 +197,33 @@ export async function migrateAccount(pubky: Pick<PubkyInternals, 'pkdns'>, signe
     copiedBytes,
     removed,
     alreadyMoved: false,
+    mirrors: record.mirrors.filter((m) => !m.equals(to)),
+    mirrorErrors,
     durationMs: performance.now() - started,
   };
+}
+
+/**
+ * After the switch: the new homeserver stops mirroring the user (when it was a mirror), and every
+ * other mirror is told to follow the new homeserver (`PUT /mirror` with a fresh grant). Failures are
+ * reported, not thrown: the move itself is done.
+ */
+async function repointMirrors(
+  pubky: PubkyInternals,
+  signer: Signer,
+  mirrors: PublicKey[],
+  to: PublicKey,
+  newSession: Session,
+  signal?: AbortSignal,
+): Promise<Array<{ mirror: PublicKey; error: string }>> {
+  const errors: Array<{ mirror: PublicKey; error: string }> = [];
+  for (const mirror of mirrors) {
+    try {
+      if (mirror.equals(to)) await removeMirror(pubky, signer, mirror, { session: newSession, signal });
+      else await addMirror(pubky, signer, mirror, { signal });
+    } catch (e) {
+      errors.push({ mirror, error: (e as Error).message });
+    }
+  }
+  return errors;
 }

@@ -144,8 +144,8 @@ export async function exportArchive(
   if (!keypair.publicKey.equals(session.publicKey)) {
     throw new ClientError('invalid_argument', `the archive of ${session.publicKey.z32} must be signed by that user's key, not ${keypair.publicKey.z32}`);
   }
-  const internal = new AbortController();
-  const signal = options.signal ? AbortSignal.any([options.signal, internal.signal]) : internal.signal;
+  // The caller's signal only: a combined signal would gather one listener per request.
+  const { signal } = options;
   const concurrency = Math.max(1, options.concurrency ?? 8);
   const progress = options.onProgress ?? (() => {});
   const writer = output.getWriter();
@@ -155,7 +155,7 @@ export async function exportArchive(
     // 1. What is there.
     progress({ phase: 'listing', files: 0, totalFiles: 0, bytes: 0, totalBytes: 0 });
     const paths = [...(await listTree(session, '/priv/', signal)), ...(await listTree(session, '/pub/', signal))].sort(comparePaths);
-    if (signal.aborted) throw abortedError(options.signal);
+    if (signal?.aborted) throw abortedError(signal);
 
     // 2. Size, hash and type of each (HEAD; a file without an ETag is hashed by reading it).
     const found: Array<ArchiveFile | null> = new Array(paths.length).fill(null);
@@ -259,8 +259,7 @@ export async function exportArchive(
     await writer.close();
     return { manifest, files: files.length, blobs: blobs.length, bytes: totalBytes, archiveBytes: sink.written };
   } catch (e) {
-    internal.abort(e);
-    const err = signal.aborted && options.signal?.aborted && !(e instanceof PubkyError) ? abortedError(options.signal) : e;
+    const err = signal?.aborted && !(e instanceof PubkyError) ? abortedError(signal) : e;
     await writer.abort(err).catch(() => {});
     throw err;
   } finally {
@@ -278,7 +277,7 @@ async function fetchOrChanged<T>(request: Promise<T>, path: string): Promise<T> 
 }
 
 /** The base64 BLAKE3 of a remote file, read through (when HEAD gave no usable ETag). */
-async function hashRemote(session: Session, path: string, signal: AbortSignal): Promise<string> {
+async function hashRemote(session: Session, path: string, signal: AbortSignal | undefined): Promise<string> {
   const hasher = await createBlake3();
   for await (const chunk of toAsyncIterable(await session.storage.getStream(path, { signal }))) hasher.update(chunk);
   return hexToHash(bytesToHex(hasher.digest()));

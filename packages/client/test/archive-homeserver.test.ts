@@ -248,3 +248,22 @@ function overwrite(bytes: Uint8Array, at: number, part: Uint8Array): Uint8Array 
   out.set(part, at);
   return out;
 }
+
+test('a large file is streamed through the export in pieces, never held whole', async () => {
+  const pubky = client();
+  const dave = Keypair.random();
+  const session = await pubky.signer(dave).signup(testnet.homeserver.publicKey);
+  const big = pseudoRandom(6 * 1024 * 1024, 11);
+  await session.storage.put('/pub/app/six.bin', big);
+  const sizes: number[] = [];
+  const output = new WritableStream<Uint8Array>({
+    write: (c) => {
+      sizes.push(c.length);
+    },
+  });
+  const result = await exportArchive(session, dave, output);
+  assert.equal(sizes.reduce((a, b) => a + b, 0), result.archiveBytes);
+  assert.ok(result.archiveBytes > big.length);
+  assert.ok(Math.max(...sizes) <= 1024 * 1024, `the largest chunk written was ${Math.max(...sizes)} bytes`);
+  assert.ok(sizes.length >= 6, `${sizes.length} writes`);
+});

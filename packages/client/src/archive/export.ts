@@ -12,6 +12,7 @@ import {
   ARCHIVE_VERSION,
   blobEntryName,
   comparePaths,
+  CONTENT_TYPE_RE,
   encodeManifest,
   hashToHex,
   hexToHash,
@@ -19,6 +20,7 @@ import {
   MAX_MANIFEST_BYTES,
   SIGNATURE_ENTRY,
   signManifest,
+  validateManifest,
   type ArchiveFile,
   type ArchiveManifest,
 } from './manifest.ts';
@@ -168,7 +170,9 @@ export async function exportArchive(
         if (stats.size > MAX_ENTRY_SIZE) throw new ArchiveError('archive_too_large', `${path} is ${stats.size} bytes; an archive holds files up to ${MAX_ENTRY_SIZE} bytes`);
         const etag = stats.etag ? ETAG_RE.exec(stats.etag) : null;
         const hash = etag ? etag[1] : await hashRemote(session, path, signal);
-        found[i] = { path, size: stats.size, hash, contentType: stats.contentType };
+        // A type the manifest cannot carry (not printable ASCII, over 255 characters) is left out.
+        const contentType = stats.contentType !== null && CONTENT_TYPE_RE.test(stats.contentType) ? stats.contentType : null;
+        found[i] = { path, size: stats.size, hash, contentType };
       }
       // (a file deleted since the listing is not part of the snapshot)
       progress({ phase: 'scanning', files: scanned, totalFiles: paths.length, bytes: 0, totalBytes: 0 });
@@ -184,6 +188,8 @@ export async function exportArchive(
       source: session.homeserver.z32,
       files,
     };
+    // What import will demand of it (canonical paths under /pub/ and /priv/, order, sizes…).
+    validateManifest(manifest as unknown as Record<string, unknown>);
     const manifestBytes = encodeManifest(manifest);
     if (manifestBytes.length > MAX_MANIFEST_BYTES) throw new ArchiveError('archive_too_large', `the manifest would be ${manifestBytes.length} bytes; at most ${MAX_MANIFEST_BYTES} are supported`);
     const mtime = createdAt.getTime() / 1000;

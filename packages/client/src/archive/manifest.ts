@@ -88,7 +88,7 @@ function invalid(why: string): ArchiveError {
 }
 
 const HASH_RE = /^[A-Za-z0-9+/]{43}=$/;
-const CONTENT_TYPE_RE = /^[\x20-\x7e]{1,255}$/;
+export const CONTENT_TYPE_RE = /^[\x20-\x7e]{1,255}$/;
 const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 const TOP_KEYS = ['format', 'version', 'user', 'createdAt', 'source', 'files'];
 const FILE_KEYS = ['path', 'size', 'hash', 'contentType'];

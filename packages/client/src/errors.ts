@@ -1,4 +1,5 @@
 import { PubkyError } from '@pubky-ts/common';
+import type { ArchiveErrorCode } from './archive/errors.ts';
 
 /**
  * Stable codes of the errors the SDK raises itself. Errors of `@pubky-ts/common` (keys, AuthToken,
@@ -47,7 +48,9 @@ export type ClientErrorCode =
   | 'invalid_grant'
   // moving data between homeservers
   | 'integrity_error'
-  | 'migration_incomplete';
+  | 'migration_incomplete'
+  // account archives (ArchiveError)
+  | ArchiveErrorCode;
 
 /** Base class of the SDK's own errors (still a `PubkyError`, so `err.code` works everywhere). */
 export class ClientError extends PubkyError {

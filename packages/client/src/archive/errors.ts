@@ -30,15 +30,7 @@ export type ArchiveErrorCode =
   /** A file or manifest is beyond what the format holds. */
   | 'archive_too_large';
 
-// ClientErrorCode (errors.ts) does not list these codes yet; the archive module keeps its own union
-// and passes it through ClientError's constructor.
-const ClientErrorBase = ClientError as unknown as abstract new (
-  code: string,
-  message: string,
-  options?: { cause?: unknown },
-) => Omit<ClientError, 'code'>;
-
-export class ArchiveError extends ClientErrorBase {
+export class ArchiveError extends ClientError {
   declare readonly code: ArchiveErrorCode;
   constructor(code: ArchiveErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options);

@@ -360,33 +360,31 @@ async function verifyingStream(body: ReadableStream<Uint8Array>, etag: string, m
   );
 }
 
-/**
- * Sends a read to the owner's homeserver; for public paths (`/pub/…`), when the primary does not
- * answer (network error, `readTimeoutMs` without an answer or a chunk, 502/503/504), the owner's
- * mirrors are tried in order, anonymously. A body from a mirror is believed only when its BLAKE3
- * equals the mirror's ETag (buffered reads: checked before returning, and a bad mirror is skipped;
- * streams: checked at the end, erroring the stream). Returns the response to use (status as sent).
- */
-export async function readWithFallback(http: PubkyHttp, req: HomeserverRequest, mode: ReadMode): Promise<Response> {
-  const method = (req.method ?? 'GET').toUpperCase();
-  const path = req.storagePath ?? req.path;
-  const owner = req.owner;
-  if (!owner || !path.startsWith('/pub/') || (method !== 'GET' && method !== 'HEAD')) return http.request(req);
-  const ms = readTimeoutOf(http);
-  const what = `pubky://${owner.z32}${path}`;
+/** After the primary failed to answer, its users' public reads ask the mirrors first for this long. */
+export const PRIMARY_DOWN_MS = 30_000;
+const primaryDown = new WeakMap<PubkyHttp, Map<string, number>>();
 
-  // 1. the primary
-  let primaryFailure: unknown;
+function downMap(http: PubkyHttp): Map<string, number> {
+  let m = primaryDown.get(http);
+  if (!m) primaryDown.set(http, (m = new Map()));
+  return m;
+}
+
+type Outcome = { res: Response } | { failure: unknown };
+
+/** One attempt at the primary: a response to use, or why it counts as not answering (other errors throw). */
+async function tryPrimary(http: PubkyHttp, req: HomeserverRequest, mode: ReadMode, ms: number, what: string): Promise<Outcome> {
+  const method = (req.method ?? 'GET').toUpperCase();
   const timer = new IdleTimer(ms);
   try {
     const res = await http.request({ ...req, signal: timer.signal(req.signal) });
     if (!FALLBACK_STATUSES.has(res.status)) {
       if (mode === 'stream' || mode === 'head' || !res.ok) {
         timer.clear();
-        return res;
+        return { res };
       }
       try {
-        return rebuilt(res, await readAll(res, timer, mode === 'list' ? LIST_MAX_BYTES + 1 : Infinity));
+        return { res: rebuilt(res, await readAll(res, timer, mode === 'list' ? LIST_MAX_BYTES + 1 : Infinity)) };
       } catch (e) {
         // the primary went silent or dropped the connection in the middle of the body
         if (req.signal?.aborted) throw e;
@@ -394,31 +392,39 @@ export async function readWithFallback(http: PubkyHttp, req: HomeserverRequest, 
       }
     }
     timer.clear();
-    primaryFailure = await httpError(res, method);
+    return { failure: await httpError(res, method) };
   } catch (e) {
     timer.clear();
     if (req.signal?.aborted || !primaryUnreachable(e, timer)) throw e;
-    primaryFailure = timer.fired ? new ClientError('network_error', `${method} ${what}: the homeserver sent nothing for ${ms} ms`, { cause: e }) : e;
+    return { failure: timer.fired ? new ClientError('network_error', `${method} ${what}: the homeserver sent nothing for ${ms} ms`, { cause: e }) : e };
   }
+}
 
-  // 2. the mirrors, in the order of the user's record
-  let mirrors: PublicKey[];
-  try {
-    mirrors = await http.pkdns.getMirrorsOf(owner, req.signal);
-  } catch {
-    throw primaryFailure;
-  }
-  const primary = req.homeserver;
-  const untrusted: string[] = [];
-  const failures: string[] = [];
-  let definitive: Response | null = null;
+interface MirrorsOutcome {
+  res?: Response;
+  /** Mirrors whose bytes did not match their ETag (or that sent none), with why. */
+  untrusted: string[];
+  /** Mirrors that did not answer. */
+  failures: string[];
+  /** The first 4xx a mirror answered (e.g. 404: it has no such file). */
+  definitive: Response | null;
+}
+
+/** The owner's mirrors in the order of their record, anonymously; the first believable 2xx wins. */
+async function tryMirrors(http: PubkyHttp, req: HomeserverRequest, mode: ReadMode, ms: number, what: string, mirrors: PublicKey[]): Promise<MirrorsOutcome> {
+  const method = (req.method ?? 'GET').toUpperCase();
+  const out: MirrorsOutcome = { untrusted: [], failures: [], definitive: null };
+  const win = async (res: Response): Promise<MirrorsOutcome> => {
+    await out.definitive?.body?.cancel().catch(() => {});
+    return { ...out, res, definitive: null };
+  };
   for (const mirror of mirrors) {
-    if (primary && mirror.equals(primary)) continue;
+    if (req.homeserver && mirror.equals(req.homeserver)) continue;
     const t = new IdleTimer(ms);
     try {
       const res = await http.request({
         method,
-        owner,
+        owner: req.owner,
         homeserver: mirror,
         path: req.path,
         storagePath: req.storagePath,
@@ -430,10 +436,10 @@ export async function readWithFallback(http: PubkyHttp, req: HomeserverRequest, 
       if (!res.ok) {
         t.clear();
         if (res.status >= 500) {
-          failures.push(`${mirror.z32}: HTTP ${res.status}`);
+          out.failures.push(`${mirror.z32}: HTTP ${res.status}`);
           await res.body?.cancel().catch(() => {});
-        } else if (definitive === null) {
-          definitive = res;
+        } else if (out.definitive === null) {
+          out.definitive = res;
         } else {
           await res.body?.cancel().catch(() => {});
         }
@@ -441,53 +447,99 @@ export async function readWithFallback(http: PubkyHttp, req: HomeserverRequest, 
       }
       if (mode === 'head') {
         t.clear();
-        await definitive?.body?.cancel().catch(() => {});
-        return res;
+        return win(res);
       }
-      if (mode === 'list') {
-        const bytes = await readAll(res, t, LIST_MAX_BYTES + 1);
-        await definitive?.body?.cancel().catch(() => {});
-        return rebuilt(res, bytes);
-      }
+      if (mode === 'list') return win(rebuilt(res, await readAll(res, t, LIST_MAX_BYTES + 1)));
       const etag = res.headers.get('etag');
       const cleanEtag = etag?.startsWith('W/') ? etag.slice(2) : etag;
       if (!cleanEtag) {
         t.clear();
         await res.body?.cancel().catch(() => {});
-        untrusted.push(`${mirror.z32} (no ETag to check the body against)`);
+        out.untrusted.push(`${mirror.z32} (no ETag to check the body against)`);
         continue;
       }
       if (mode === 'stream') {
         t.clear();
-        await definitive?.body?.cancel().catch(() => {});
         const body = res.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
-        return rebuilt(res, await verifyingStream(body, cleanEtag, mirror, what));
+        return win(rebuilt(res, await verifyingStream(body, cleanEtag, mirror, what)));
       }
       const bytes = await readAll(res, t);
       const hasher = await createBlake3();
       hasher.update(bytes);
       const got = etagOf(hasher.digest());
       if (got !== cleanEtag) {
-        untrusted.push(`${mirror.z32} (BLAKE3 of the body ${got} is not its ETag ${cleanEtag})`);
+        out.untrusted.push(`${mirror.z32} (BLAKE3 of the body ${got} is not its ETag ${cleanEtag})`);
         continue;
       }
-      await definitive?.body?.cancel().catch(() => {});
-      return rebuilt(res, bytes);
+      return win(rebuilt(res, bytes));
     } catch (e) {
       t.clear();
       if (req.signal?.aborted) throw e;
-      failures.push(`${mirror.z32}: ${t.fired ? `nothing for ${ms} ms` : describeError(e)}`);
+      out.failures.push(`${mirror.z32}: ${t.fired ? `nothing for ${ms} ms` : describeError(e)}`);
     }
   }
-  if (untrusted.length > 0) {
-    await definitive?.body?.cancel().catch(() => {});
-    const others = failures.length > 0 ? `; other mirrors failed: ${failures.join('; ')}` : '';
+  return out;
+}
+
+/**
+ * Sends a read to the owner's homeserver; for public paths (`/pub/…`), when the primary does not
+ * answer (network error, `readTimeoutMs` without an answer or a chunk, 502/503/504, its PKARR record
+ * gone), the owner's mirrors are tried in order, anonymously. A body from a mirror is believed only
+ * when its BLAKE3 equals the mirror's ETag (buffered reads: checked before returning, and a bad
+ * mirror is skipped; streams: checked at the end, erroring the stream). For `PRIMARY_DOWN_MS` after
+ * the primary failed, the owner's reads ask the mirrors first and the primary only when no mirror has
+ * the file. Returns the response to use (any status).
+ */
+export async function readWithFallback(http: PubkyHttp, req: HomeserverRequest, mode: ReadMode): Promise<Response> {
+  const method = (req.method ?? 'GET').toUpperCase();
+  const path = req.storagePath ?? req.path;
+  const owner = req.owner;
+  if (!owner || !path.startsWith('/pub/') || (method !== 'GET' && method !== 'HEAD')) return http.request(req);
+  const ms = readTimeoutOf(http);
+  const what = `pubky://${owner.z32}${path}`;
+  const down = downMap(http);
+  const downUntil = down.get(owner.z32);
+  const primaryKnownDown = downUntil !== undefined && downUntil > Date.now();
+  if (downUntil !== undefined && !primaryKnownDown) down.delete(owner.z32);
+
+  let primary: Outcome | null = null;
+  if (!primaryKnownDown) {
+    primary = await tryPrimary(http, req, mode, ms, what);
+    if ('res' in primary) return primary.res;
+  }
+  let mirrors: PublicKey[] = [];
+  try {
+    mirrors = await http.pkdns.getMirrorsOf(owner, req.signal);
+  } catch (e) {
+    if (primary) throw (primary as { failure: unknown }).failure;
+    if (req.signal?.aborted) throw e;
+  }
+  if (primary && mirrors.length > 0) {
+    if (down.size >= 1024) down.delete(down.keys().next().value as string);
+    down.set(owner.z32, Date.now() + PRIMARY_DOWN_MS);
+  }
+  const m = await tryMirrors(http, req, mode, ms, what, mirrors);
+  if (m.res) return m.res;
+  if (!primary) {
+    // the primary was down a moment ago: ask it again before saying no mirror has the file
+    primary = await tryPrimary(http, req, mode, ms, what);
+    if ('res' in primary) {
+      down.delete(owner.z32);
+      await m.definitive?.body?.cancel().catch(() => {});
+      return primary.res;
+    }
+    down.set(owner.z32, Date.now() + PRIMARY_DOWN_MS);
+  }
+  const primaryFailure = (primary as { failure: unknown }).failure;
+  if (m.untrusted.length > 0) {
+    await m.definitive?.body?.cancel().catch(() => {});
+    const others = m.failures.length > 0 ? `; other mirrors failed: ${m.failures.join('; ')}` : '';
     throw new ClientError(
       'integrity_error',
-      `${what}: the primary homeserver did not answer (${describeError(primaryFailure)}) and no mirror served bytes matching their hash; not believed: ${untrusted.join(', ')}${others}`,
+      `${what}: the primary homeserver did not answer (${describeError(primaryFailure)}) and no mirror served bytes matching their hash; not believed: ${m.untrusted.join(', ')}${others}`,
       { cause: primaryFailure },
     );
   }
-  if (definitive) return definitive;
+  if (m.definitive) return m.definitive;
   throw primaryFailure;
 }

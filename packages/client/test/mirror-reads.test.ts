@@ -105,7 +105,7 @@ test('a primary answering 503: every kind of public read comes from the mirror; 
   assert.equal(await pubky.publicStorage.exists(`${base}/pub/app/missing.txt`), false, 'a 404 from the mirror is an answer');
   assert.deepEqual(await pubky.publicStorage.list(`${base}/pub/app/`), [`${base}/pub/app/a.txt`, `${base}/pub/app/b.json`, `${base}/pub/app/dir/c.txt`]);
   assert.deepEqual(await pubky.publicStorage.list(`${base}/pub/app/`, { shallow: true }), [`${base}/pub/app/a.txt`, `${base}/pub/app/b.json`, `${base}/pub/app/dir/`]);
-  assert.ok(down.requests.filter((r) => r.startsWith('GET /pub/app/a.txt')).length >= 2, 'the primary was asked first');
+  assert.equal(down.requests.filter((r) => r.startsWith('GET /pub/app/a.txt')).length, 1, 'the primary was asked first, then the mirror while it is known down');
   // /priv/ is not public: the primary's 503 stands
   await assert.rejects(pubky.publicStorage.getText(`${base}/priv/app/a.txt`), (e: unknown) => e instanceof PubkyError && (e as { status?: number }).status === 503);
 });
@@ -159,6 +159,11 @@ test('a primary that hangs (before answering, or in the middle of a body) falls 
   }
   assert.equal(silent.requests.filter((r) => r.startsWith('GET /pub/app/h.txt')).length, 1);
   assert.equal(stalls.requests.filter((r) => r.startsWith('GET /pub/app/h.txt')).length, 1);
+  // for a while after, the mirrors are asked first: no second wait for a primary that hangs
+  const started = Date.now();
+  assert.equal(await pubky.publicStorage.getText(`pubky://${a.publicKey.z32}/pub/app/h.txt`), 'from the mirror');
+  assert.ok(Date.now() - started < 650, `the second read took ${Date.now() - started} ms`);
+  assert.equal(silent.requests.filter((r) => r.startsWith('GET /pub/app/h.txt')).length, 1);
   // without mirrors the timeout is an error, not a hang
   const lonely = Keypair.random();
   await pubky.pkdns.source.publish(withHomeserver(lonely, silent.key, null));
@@ -203,4 +208,22 @@ test('hostile mirrors: bytes that do not hash to the ETag are not believed; the 
   await assert.rejects(new Response(stream).arrayBuffer(), isCode('integrity_error', new RegExp(`${flipper.key.z32}.*not believed`)));
   // HEAD has no body to check: the mirror's headers are the answer
   assert.equal((await pubky.publicStorage.stats(`pubky://${onlyFlipper.publicKey.z32}${path}`))?.etag, goodEtag);
+});
+
+test('after a fallback the mirrors are asked first, but the primary still answers what no mirror has, and is used again once it answers', async () => {
+  let up = false;
+  const flaky = await fakeHomeserver((_req, res) => {
+    if (!up) res.writeHead(503).end('down for a moment');
+    else res.writeHead(200, { 'content-type': 'text/plain' }).end('fresh from the primary');
+  });
+  const user = await mirroredUser(flaky.key, [mirror.publicKey], { '/pub/app/old.txt': 'copied to the mirror' });
+  const pubky = client();
+  const base = `pubky://${user.publicKey.z32}`;
+  assert.equal(await pubky.publicStorage.getText(`${base}/pub/app/old.txt`), 'copied to the mirror');
+  up = true;
+  // the mirror has no new.txt (404): the primary is asked again and answers
+  assert.equal(await pubky.publicStorage.getText(`${base}/pub/app/new.txt`), 'fresh from the primary');
+  // it answered, so it is the first one asked again
+  assert.equal(await pubky.publicStorage.getText(`${base}/pub/app/old.txt`), 'fresh from the primary');
+  assert.equal(flaky.requests.filter((r) => r.startsWith('GET /pub/app/old.txt')).length, 2);
 });

@@ -1,10 +1,17 @@
 import { Capabilities, type PublicKey } from '@pubky-ts/common';
-import type { CookieSessionRecord, GrantRecord, GrantSessionRecord, HomeserverStore } from '../storage/types.ts';
+import type { CookieSessionRecord, GrantRecord, GrantSessionRecord, HomeserverStore, UserRecord } from '../storage/types.ts';
 import { readCookie } from '../http/cookies.ts';
 
 /** An authenticated session, whichever mechanism produced it (spec §3.4). */
 export type AuthSession =
-  | { kind: 'cookie'; user: string; capabilities: Capabilities; cookie: CookieSessionRecord }
+  | {
+      kind: 'cookie';
+      user: string;
+      capabilities: Capabilities;
+      cookie: CookieSessionRecord;
+      /** The user's record, read with the session at one moment (when the store offers that). */
+      account?: UserRecord;
+    }
   | { kind: 'grant'; user: string; capabilities: Capabilities; grant: GrantRecord; bearer: GrantSessionRecord };
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -61,11 +68,19 @@ export async function resolveCookieSession(store: HomeserverStore, headers: Head
   if (!tenant) return null;
   const secret = readCookie(headers, tenant.z32);
   if (!secret || secret.length !== COOKIE_SECRET_LENGTH) return null;
-  const cookie = await store.sessions.getBySecret(secret);
+  let cookie: CookieSessionRecord | null;
+  let account: UserRecord | undefined;
+  if (store.sessions.getBySecretWithUser) {
+    const found = await store.sessions.getBySecretWithUser(secret);
+    cookie = found?.session ?? null;
+    account = found?.user;
+  } else {
+    cookie = await store.sessions.getBySecret(secret);
+  }
   if (!cookie || cookie.user !== tenant.z32) return null;
   const capabilities = parseStoredCapabilities(cookie.capabilities);
   if (!capabilities) return null;
-  return { kind: 'cookie', user: cookie.user, capabilities, cookie };
+  return account ? { kind: 'cookie', user: cookie.user, capabilities, cookie, account } : { kind: 'cookie', user: cookie.user, capabilities, cookie };
 }
 
 /**

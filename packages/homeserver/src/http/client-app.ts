@@ -4,17 +4,16 @@ import type { HttpDeps } from './context.ts';
 import { appendCorsVary, applyCors } from './cors.ts';
 import { ERROR_CODE_HEADER, HttpError, badRequest } from './errors.ts';
 import { sendError, installErrorHandling } from './error-handler.ts';
-import { clientIp, RateLimiter } from './rate-limit.ts';
-import { isPrivateRawPath, legacyStoragePath, resolveTarget } from './tenant.ts';
+import { applyResponsePolicy, prepareClientRequest } from './client-hooks.ts';
+import { installFastStorage, type FastStorageStats } from './fast-storage.ts';
+import { RateLimiter } from './rate-limit.ts';
+import { legacyStoragePath, resolveTarget } from './tenant.ts';
 import { splitUrl } from './url.ts';
 import { registerSessionRoutes } from './routes/session-routes.ts';
 import { registerGrantRoutes } from './routes/grant-routes.ts';
-import { registerStorageRoutes } from './routes/storage-routes.ts';
+import { createStorageHandlers, registerStorageRoutes } from './routes/storage-routes.ts';
 import { registerEventRoutes } from './routes/event-routes.ts';
 import { registerMirrorRoutes } from '../mirror/mirror-routes.ts';
-
-const PRIVATE_VARY_LEGACY = 'pubky-host, Authorization, Cookie';
-const PRIVATE_VARY_PATH = 'Authorization, Cookie';
 
 /** Answers requests Node's HTTP parser rejects (bad request lines, header overflow) in plain text. */
 export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
@@ -67,7 +66,10 @@ export function passThroughBodies(app: FastifyInstance): void {
  * outermost (preflights never reach tenant parsing or rate limits), then request-tenant resolution,
  * then request-count limits; sessions are resolved lazily by the routes that need them.
  */
-export function buildClientApp(deps: HttpDeps): { app: FastifyInstance; limiter: RateLimiter } {
+export function buildClientApp(
+  deps: HttpDeps,
+  options: { fastStorage?: boolean } = {},
+): { app: FastifyInstance; limiter: RateLimiter; fastStorage: FastStorageStats | null } {
   const app = Fastify({
     ...baseFastifyOptions(deps),
     // URLs the router cannot decode (e.g. `%FF`) never reach the hooks: answer them here, with CORS.
@@ -87,6 +89,10 @@ export function buildClientApp(deps: HttpDeps): { app: FastifyInstance; limiter:
   });
   passThroughBodies(app);
   const limiter = new RateLimiter(deps.config.drive.rateLimits);
+  const storage = createStorageHandlers(deps);
+  // Storage GET/HEAD/PUT/DELETE skip fastify's routing and reply machinery (same hooks, handlers
+  // and bytes on the wire); installed first so it sees every route added later.
+  const fastStorage = options.fastStorage === false ? null : installFastStorage(app, deps, limiter, storage);
 
   app.decorateRequest('target', null as never);
   app.decorateRequest('rawPath', '');
@@ -95,59 +101,11 @@ export function buildClientApp(deps: HttpDeps): { app: FastifyInstance; limiter:
   app.decorateRequest('sessionPromise', undefined);
 
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done) => {
-    if (applyCors(request, reply)) return;
-    const { path, query } = splitUrl(request.raw.url ?? '/');
-    request.rawPath = path;
-    request.rawQuery = query;
-    if (path === '/info') return done();
-    try {
-      request.target = resolveTarget(path, query, request.headers);
-    } catch (e) {
-      return sendError(reply, e as HttpError);
-    }
-    const target = request.target;
-    if (target.addressing === 'path') {
-      if (target.storagePath.path.startsWith('/priv/')) request.privacy = 'path-private';
-    } else if (path === '/events-stream') {
-      request.privacy = 'events-stream';
-    } else if (isPrivateRawPath(path)) {
-      request.privacy = 'legacy-private';
-    }
-    if (limiter.enabled) {
-      const outcome = limiter.check({
-        method: request.method,
-        path: target.addressing === 'path' ? target.storagePath.path : path,
-        ip: clientIp(request.headers, request.socket.remoteAddress),
-        user: target.tenant?.z32 ?? null,
-      });
-      if (outcome.kind === 'limited') {
-        return sendError(reply, new HttpError(429, 'RATE_LIMITED', 'Rate limit exceeded', { 'retry-after': String(outcome.retryAfterSeconds) }));
-      }
-      if (outcome.kind === 'no_key') {
-        return sendError(reply, badRequest('RATE_LIMIT_NO_KEY', 'Failed to extract key for rate limiting'));
-      }
-    }
-    done();
+    if (prepareClientRequest(request, reply, limiter)) done();
   });
 
   app.addHook('onSend', (request, reply, payload, done) => {
-    switch (request.privacy) {
-      case 'legacy-private':
-      case 'path-private':
-        reply.header('cache-control', 'no-store');
-        reply.header('vary', request.privacy === 'legacy-private' ? PRIVATE_VARY_LEGACY : PRIVATE_VARY_PATH);
-        if (reply.statusCode >= 400) {
-          reply.removeHeader('etag');
-          reply.removeHeader('last-modified');
-        }
-        break;
-      case 'events-stream':
-        reply.header('cache-control', 'no-store');
-        reply.header('vary', PRIVATE_VARY_LEGACY);
-        break;
-      default:
-    }
-    appendCorsVary(reply);
+    applyResponsePolicy(request, reply);
     done(null, payload);
   });
 
@@ -174,6 +132,6 @@ export function buildClientApp(deps: HttpDeps): { app: FastifyInstance; limiter:
   registerGrantRoutes(app, deps);
   registerEventRoutes(app, deps);
   registerMirrorRoutes(app, deps);
-  registerStorageRoutes(app, deps);
-  return { app, limiter };
+  registerStorageRoutes(app, deps, storage);
+  return { app, limiter, fastStorage };
 }

@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ReplyLike, RequestLike } from './exchange.ts';
 import { ERROR_CODE_HEADER } from './errors.ts';
 
 /**
@@ -18,7 +18,7 @@ export const EXPOSED_HEADERS = [
 ].join(', ');
 
 /** Adds CORS headers; returns true when the request was a preflight and has been answered. */
-export function applyCors(request: FastifyRequest, reply: FastifyReply): boolean {
+export function applyCors(request: Pick<RequestLike, 'headers' | 'method'>, reply: ReplyLike): boolean {
   const origin = request.headers.origin;
   if (origin !== undefined) {
     reply.header('access-control-allow-origin', origin);
@@ -37,7 +37,7 @@ export function applyCors(request: FastifyRequest, reply: FastifyReply): boolean
 }
 
 /** Appends `Origin` to whatever Vary a response already has (CORS responses differ per Origin). */
-export function appendCorsVary(reply: FastifyReply): void {
+export function appendCorsVary(reply: ReplyLike): void {
   const v = reply.getHeader('vary');
   reply.header('vary', v === undefined || v === '' ? 'Origin' : `${String(v)}, Origin`);
 }

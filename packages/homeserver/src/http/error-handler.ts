@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { ERROR_CODE_HEADER, HttpError } from './errors.ts';
 import { StorageError } from '../storage/errors.ts';
+import type { ReplyLike } from './exchange.ts';
 
 /** Maps fastify's own errors (framework rejections) to plain-text answers with stable codes. */
 function fromFastify(err: FastifyError): HttpError | null {
@@ -36,22 +37,31 @@ export function toHttpError(err: unknown): HttpError | null {
   return null;
 }
 
-export function sendError(reply: FastifyReply, err: HttpError): FastifyReply {
+export function sendError<R extends ReplyLike>(reply: R, err: HttpError): R {
   for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
   return reply
     .code(err.status)
     .header(ERROR_CODE_HEADER, err.code)
     .type('text/plain; charset=utf-8')
-    .send(err.message);
+    .send(err.message) as R;
+}
+
+/** The answer to a failed request (the client and admin apps' error handler; also the raw fast path's). */
+export function answerError(err: unknown, request: { method: string; url?: string; raw?: { url?: string } }, reply: ReplyLike, log: FastifyBaseLogger): void {
+  const http = toHttpError(err);
+  if (http) {
+    sendError(reply, http);
+    return;
+  }
+  log.error({ err, method: request.method, url: request.url ?? request.raw?.url }, 'unhandled error');
+  sendError(reply, new HttpError(500, 'INTERNAL', 'Internal server error'));
 }
 
 /** Error and not-found handlers: every failure is `text/plain` with its message, never a crash. */
 export function installErrorHandling(app: FastifyInstance, log: FastifyBaseLogger): void {
   app.setErrorHandler((err, request, reply) => {
-    const http = toHttpError(err);
-    if (http) return sendError(reply, http);
-    log.error({ err, method: request.method, url: request.url }, 'unhandled error');
-    return sendError(reply, new HttpError(500, 'INTERNAL', 'Internal server error'));
+    answerError(err, request, reply, log);
+    return reply;
   });
   app.setNotFoundHandler((_request, reply) => sendError(reply, new HttpError(404, 'NOT_FOUND', 'Not Found')));
 }

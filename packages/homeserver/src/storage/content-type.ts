@@ -5,51 +5,62 @@
 
 const OCTET = 'application/octet-stream';
 
-function startsWith(b: Uint8Array, sig: number[], offset = 0): boolean {
-  if (b.length < offset + sig.length) return false;
-  for (let i = 0; i < sig.length; i++) if (b[offset + i] !== sig[i]) return false;
+/** One way a type can match: every (offset, bytes) pair present. */
+type Signature = Array<[offset: number, bytes: number[]]>;
+
+const ascii = (s: string): number[] => [...s].map((c) => c.charCodeAt(0));
+
+/**
+ * Ordered like the `infer` crate's matchers for the types that overlap (e.g. webp/wav are RIFF).
+ * Each type matches if any of its signatures does and the chunk has at least `min` bytes.
+ */
+const MAGIC: Array<{ type: string; any: Signature[]; min?: number }> = [
+  { type: 'image/png', any: [[[0, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]]]] },
+  { type: 'image/jpeg', any: [[[0, [0xff, 0xd8, 0xff]]]] },
+  { type: 'image/gif', any: [[[0, ascii('GIF87a')]], [[0, ascii('GIF89a')]]] },
+  { type: 'image/webp', any: [[[0, ascii('RIFF')], [8, ascii('WEBP')]]] },
+  { type: 'audio/x-wav', any: [[[0, ascii('RIFF')], [8, ascii('WAVE')]]] },
+  { type: 'video/x-msvideo', any: [[[0, ascii('RIFF')], [8, ascii('AVI ')]]] },
+  { type: 'image/bmp', any: [[[0, [0x42, 0x4d]]]], min: 14 },
+  { type: 'image/x-icon', any: [[[0, [0x00, 0x00, 0x01, 0x00]]]] },
+  { type: 'image/tiff', any: [[[0, [0x49, 0x49, 0x2a, 0x00]]], [[0, [0x4d, 0x4d, 0x00, 0x2a]]]] },
+  { type: 'image/avif', any: [[[4, ascii('ftypavif')]]] },
+  { type: 'image/heif', any: [[[4, ascii('ftypheic')]], [[4, ascii('ftypmif1')]]] },
+  { type: 'video/quicktime', any: [[[4, ascii('ftypqt')]]] },
+  { type: 'audio/m4a', any: [[[4, ascii('ftypM4A')]]] },
+  { type: 'video/mp4', any: [[[4, ascii('ftyp')]]], min: 12 },
+  { type: 'video/webm', any: [[[0, [0x1a, 0x45, 0xdf, 0xa3]]]] },
+  { type: 'audio/mpeg', any: [[[0, ascii('ID3')]], [[0, [0xff, 0xfb]]], [[0, [0xff, 0xf3]]], [[0, [0xff, 0xf2]]]] },
+  { type: 'audio/ogg', any: [[[0, ascii('OggS')]]] },
+  { type: 'audio/x-flac', any: [[[0, ascii('fLaC')]]] },
+  { type: 'application/pdf', any: [[[0, [0x25, 0x50, 0x44, 0x46]]]] },
+  { type: 'application/zip', any: [[[0, [0x50, 0x4b, 0x03, 0x04]]], [[0, [0x50, 0x4b, 0x05, 0x06]]]] },
+  { type: 'application/gzip', any: [[[0, [0x1f, 0x8b, 0x08]]]] },
+  { type: 'application/x-bzip2', any: [[[0, ascii('BZh')]]] },
+  { type: 'application/x-xz', any: [[[0, [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]]]] },
+  { type: 'application/zstd', any: [[[0, [0x28, 0xb5, 0x2f, 0xfd]]]] },
+  { type: 'application/x-7z-compressed', any: [[[0, [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]]]] },
+  { type: 'application/wasm', any: [[[0, [0x00, 0x61, 0x73, 0x6d]]]] },
+  { type: 'application/x-sqlite3', any: [[[0, ascii('SQLite format 3\0')]]] },
+  { type: 'font/woff', any: [[[0, ascii('wOFF')]]] },
+  { type: 'font/woff2', any: [[[0, ascii('wOF2')]]] },
+];
+
+function matches(b: Uint8Array, sig: Signature): boolean {
+  for (const [offset, bytes] of sig) {
+    if (b.length < offset + bytes.length) return false;
+    for (let i = 0; i < bytes.length; i++) if (b[offset + i] !== bytes[i]) return false;
+  }
   return true;
 }
 
-const asciiCache = new Map<string, number[]>();
-function ascii(s: string): number[] {
-  let v = asciiCache.get(s);
-  if (!v) asciiCache.set(s, (v = [...s].map((c) => c.charCodeAt(0))));
-  return v;
-}
-
-/** Ordered like the `infer` crate's matchers for the types that overlap (e.g. webp/wav are RIFF). */
-const MAGIC: [string, (b: Uint8Array) => boolean][] = [
-  ['image/png', (b) => startsWith(b, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])],
-  ['image/jpeg', (b) => startsWith(b, [0xff, 0xd8, 0xff])],
-  ['image/gif', (b) => startsWith(b, ascii('GIF87a')) || startsWith(b, ascii('GIF89a'))],
-  ['image/webp', (b) => startsWith(b, ascii('RIFF')) && startsWith(b, ascii('WEBP'), 8)],
-  ['audio/x-wav', (b) => startsWith(b, ascii('RIFF')) && startsWith(b, ascii('WAVE'), 8)],
-  ['video/x-msvideo', (b) => startsWith(b, ascii('RIFF')) && startsWith(b, ascii('AVI '), 8)],
-  ['image/bmp', (b) => startsWith(b, [0x42, 0x4d]) && b.length >= 14],
-  ['image/x-icon', (b) => startsWith(b, [0x00, 0x00, 0x01, 0x00])],
-  ['image/tiff', (b) => startsWith(b, [0x49, 0x49, 0x2a, 0x00]) || startsWith(b, [0x4d, 0x4d, 0x00, 0x2a])],
-  ['image/avif', (b) => startsWith(b, ascii('ftypavif'), 4)],
-  ['image/heif', (b) => startsWith(b, ascii('ftypheic'), 4) || startsWith(b, ascii('ftypmif1'), 4)],
-  ['video/quicktime', (b) => startsWith(b, ascii('ftypqt'), 4)],
-  ['audio/m4a', (b) => startsWith(b, ascii('ftypM4A'), 4)],
-  ['video/mp4', (b) => startsWith(b, ascii('ftyp'), 4) && b.length >= 12],
-  ['video/webm', (b) => startsWith(b, [0x1a, 0x45, 0xdf, 0xa3])],
-  ['audio/mpeg', (b) => startsWith(b, ascii('ID3')) || startsWith(b, [0xff, 0xfb]) || startsWith(b, [0xff, 0xf3]) || startsWith(b, [0xff, 0xf2])],
-  ['audio/ogg', (b) => startsWith(b, ascii('OggS'))],
-  ['audio/x-flac', (b) => startsWith(b, ascii('fLaC'))],
-  ['application/pdf', (b) => startsWith(b, [0x25, 0x50, 0x44, 0x46])],
-  ['application/zip', (b) => startsWith(b, [0x50, 0x4b, 0x03, 0x04]) || startsWith(b, [0x50, 0x4b, 0x05, 0x06])],
-  ['application/gzip', (b) => startsWith(b, [0x1f, 0x8b, 0x08])],
-  ['application/x-bzip2', (b) => startsWith(b, ascii('BZh'))],
-  ['application/x-xz', (b) => startsWith(b, [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])],
-  ['application/zstd', (b) => startsWith(b, [0x28, 0xb5, 0x2f, 0xfd])],
-  ['application/x-7z-compressed', (b) => startsWith(b, [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c])],
-  ['application/wasm', (b) => startsWith(b, [0x00, 0x61, 0x73, 0x6d])],
-  ['application/x-sqlite3', (b) => startsWith(b, ascii('SQLite format 3\0'))],
-  ['font/woff', (b) => startsWith(b, ascii('wOFF'))],
-  ['font/woff2', (b) => startsWith(b, ascii('wOF2'))],
-];
+/**
+ * Per first byte, the types (in MAGIC order) whose signatures that byte does not rule out: most
+ * bodies are tested against a handful of signatures instead of all of them.
+ */
+const CANDIDATES: Array<typeof MAGIC> = Array.from({ length: 256 }, (_, first) =>
+  MAGIC.filter((m) => m.any.some((sig) => sig.every(([offset, bytes]) => offset !== 0 || bytes[0] === first))),
+);
 
 /** Extension table (mime_guess first match for the common cases). */
 const EXTENSIONS: Record<string, string> = {
@@ -97,7 +108,10 @@ const EXTENSIONS: Record<string, string> = {
 /** Type from magic bytes, or null. */
 export function sniffContentType(firstChunk: Uint8Array): string | null {
   if (firstChunk.length === 0) return null;
-  for (const [type, test] of MAGIC) if (test(firstChunk)) return type;
+  for (const m of CANDIDATES[firstChunk[0]!]!) {
+    if (m.min !== undefined && firstChunk.length < m.min) continue;
+    for (const sig of m.any) if (matches(firstChunk, sig)) return m.type;
+  }
   return null;
 }
 

@@ -26,10 +26,10 @@ export class PathPolicyFileStore implements FileStore {
     private readonly users: Pick<UserStore, 'get'>,
   ) {}
 
-  private async writableUser(user: string, path: string, admin: boolean, isPut: boolean): Promise<UserRecord> {
+  private async writableUser(user: string, path: string, admin: boolean, isPut: boolean, requestUser: UserRecord | undefined): Promise<UserRecord> {
     if (isPut && path.endsWith('/')) throw storageErrors.notAFile();
     if (!isUnderStorageRoot(path)) throw storageErrors.writeForbiddenRoot();
-    const u = await this.users.get(user);
+    const u = requestUser !== undefined && requestUser.publicKey === user ? requestUser : await this.users.get(user);
     if (!u) throw storageErrors.userNotFound();
     if (!admin) {
       if (isPut && u.disabled) throw storageErrors.userDisabled();
@@ -39,13 +39,13 @@ export class PathPolicyFileStore implements FileStore {
   }
 
   async put(user: string, path: string, body: AsyncIterable<Uint8Array>, options: WriteOptions = {}): Promise<FileEntry> {
-    const resolvedUser = await this.writableUser(user, path, options.admin ?? false, true);
+    const resolvedUser = await this.writableUser(user, path, options.admin ?? false, true, options.requestUser);
     return this.inner.put(user, path, body, { ...options, resolvedUser });
   }
 
-  async delete(user: string, path: string, options: { admin?: boolean } = {}): Promise<void> {
-    await this.writableUser(user, path, options.admin ?? false, false);
-    return this.inner.delete(user, path, options);
+  async delete(user: string, path: string, options: { admin?: boolean; requestUser?: UserRecord } = {}): Promise<void> {
+    const resolvedUser = await this.writableUser(user, path, options.admin ?? false, false, options.requestUser);
+    return this.inner.delete(user, path, { ...options, resolvedUser });
   }
 
   // Reads pass straight through (no extra async frame); errors still arrive as rejections.

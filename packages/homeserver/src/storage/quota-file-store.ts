@@ -40,7 +40,7 @@ export class QuotaFileStore implements FileStore {
     return this.inner.head(user, path, options);
   }
 
-  delete(user: string, path: string, options?: { admin?: boolean }): Promise<void> {
+  delete(user: string, path: string, options?: Parameters<FileStore['delete']>[2]): Promise<void> {
     return this.inner.delete(user, path, options);
   }
 

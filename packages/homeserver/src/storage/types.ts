@@ -113,6 +113,11 @@ export interface CookieSessionStore {
   create(user: string, capabilities: string): Promise<CookieSessionRecord>;
   /** null if unknown (also for malformed secrets). */
   getBySecret(secret: string): Promise<CookieSessionRecord | null>;
+  /**
+   * Optional: the session and its user's record read together, as of one moment (the SQLite store
+   * checks the database for other writers once for both). null if either is unknown.
+   */
+  getBySecretWithUser?(secret: string): Promise<{ session: CookieSessionRecord; user: UserRecord } | null>;
   /** Deletes by secret; publishes a `cookie_session` revocation. False if it did not exist. */
   delete(secret: string): Promise<boolean>;
 }
@@ -237,6 +242,12 @@ export interface WriteOptions {
    * layers below need not read it again. Never pass a record read earlier than the call.
    */
   resolvedUser?: UserRecord;
+  /**
+   * The writer's record as read together with the request's session (`getBySecretWithUser`, one
+   * moment of the database during this request): the policy layer checks it instead of reading the
+   * user again. Ignored unless its key is the writer's.
+   */
+  requestUser?: UserRecord;
 }
 
 /**
@@ -275,7 +286,7 @@ export interface FileStore {
   get(user: string, path: string, options?: { admin?: boolean }): Promise<FileContent | null>;
   head(user: string, path: string, options?: { admin?: boolean }): Promise<FileEntry | null>;
   /** Removes entry + DEL event + usage refund atomically. 404 `not_found` if missing. */
-  delete(user: string, path: string, options?: { admin?: boolean }): Promise<void>;
+  delete(user: string, path: string, options?: { admin?: boolean; requestUser?: UserRecord; resolvedUser?: UserRecord }): Promise<void>;
   /**
    * Lists `dir` (ending in `/`) in byte order. Returns full paths (`/pub/a/b`, shallow directories
    * as `/pub/a/`), or null when the user has no entry at all under `dir` (→ 404). An empty array

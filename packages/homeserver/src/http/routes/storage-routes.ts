@@ -1,10 +1,11 @@
 import { Readable } from 'node:stream';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { PublicKey, StoragePath } from '@pubky-ts/common';
 import type { HttpDeps } from '../context.ts';
+import type { ReplyLike, RequestLike } from '../exchange.ts';
 import { authorizePrivateRead, authorizeWrite, readAccess } from '../../auth/authorize.ts';
 import { resolveSession, type AuthSession } from '../../auth/session.ts';
-import type { FileEntry } from '../../storage/types.ts';
+import type { FileEntry, UserRecord } from '../../storage/types.ts';
 import { declaredLength, streamBody, wholeBody, WHOLE_BODY_MAX_BYTES } from '../body.ts';
 import { HttpError } from '../errors.ts';
 import { lenientLimit, listCursor, parseQueryOr400, strictBool } from '../query.ts';
@@ -12,17 +13,17 @@ import { legacyStoragePath } from '../tenant.ts';
 import { queryGet } from '../url.ts';
 import { missingTenant } from './session-routes.ts';
 
-function session(request: FastifyRequest, deps: HttpDeps): Promise<AuthSession | null> {
+function session(request: RequestLike, deps: HttpDeps): Promise<AuthSession | null> {
   request.sessionPromise ??= resolveSession(deps.store, request.headers, request.target.tenant, { nowSeconds: deps.nowSeconds() });
   return request.sessionPromise;
 }
 
-function storagePath(request: FastifyRequest): StoragePath {
+function storagePath(request: RequestLike): StoragePath {
   const t = request.target;
   return t.addressing === 'path' ? t.storagePath : legacyStoragePath(request.rawPath);
 }
 
-function tenantOf(request: FastifyRequest): PublicKey {
+function tenantOf(request: RequestLike): PublicKey {
   const tenant = request.target.tenant;
   if (!tenant) throw missingTenant();
   return tenant;
@@ -36,7 +37,7 @@ function httpDate(micros: number): string {
 }
 
 /** If-None-Match alone decides when present (exact, comma-split); else If-Modified-Since (seconds). */
-export function notModified(request: FastifyRequest, entry: FileEntry): boolean {
+export function notModified(request: Pick<RequestLike, 'headers'>, entry: FileEntry): boolean {
   const inm = request.headers['if-none-match'];
   if (inm !== undefined) return inm.split(',').some((t) => t.trim() === entry.etag);
   const ims = request.headers['if-modified-since'];
@@ -46,19 +47,33 @@ export function notModified(request: FastifyRequest, entry: FileEntry): boolean 
   return Math.floor(t / 1000) >= Math.floor(entry.modifiedAt / 1e6);
 }
 
-function fileHeaders(reply: FastifyReply, request: FastifyRequest, entry: FileEntry): void {
+function fileHeaders(reply: ReplyLike, request: RequestLike, entry: FileEntry): void {
   reply.header('etag', entry.etag);
   reply.header('last-modified', httpDate(entry.modifiedAt));
   reply.header('cache-control', 'private, must-revalidate');
   if (request.target.addressing === 'legacy') reply.header('vary', 'pubky-host');
 }
 
-/** Storage routes for both addressings (spec §1.7, §2; delta §2): GET, HEAD, PUT, DELETE. */
-export function registerStorageRoutes(app: FastifyInstance, deps: HttpDeps): void {
+/** A storage handler: answers through `reply` (or throws for the error handler). */
+export type StorageHandler = (request: RequestLike, reply: ReplyLike) => Promise<void>;
+
+export interface StorageHandlers {
+  /** GET and HEAD of files and directories. */
+  read: StorageHandler;
+  put: StorageHandler;
+  delete: StorageHandler;
+}
+
+/**
+ * The storage handlers for both addressings (spec §1.7, §2; delta §2), written against
+ * RequestLike/ReplyLike so that fastify's routes and the raw fast path (`fast-storage.ts`) run
+ * the very same code.
+ */
+export function createStorageHandlers(deps: HttpDeps): StorageHandlers {
   const { files } = deps.store;
   const maxFile = deps.config.drive.maxFileBytes;
 
-  async function read(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  async function read(request: RequestLike, reply: ReplyLike): Promise<void> {
     const tenant = tenantOf(request);
     const sp = storagePath(request);
     if (readAccess(sp.path) === 'private') authorizePrivateRead(await session(request, deps), tenant, sp.path);
@@ -107,7 +122,7 @@ export function registerStorageRoutes(app: FastifyInstance, deps: HttpDeps): voi
   }
 
   /** Session (401) → tenant (400) → path (400) → permission (403), the reference's extractor order. */
-  async function writeTarget(request: FastifyRequest): Promise<{ tenant: PublicKey; path: string }> {
+  async function writeTarget(request: RequestLike): Promise<{ tenant: PublicKey; path: string; requestUser: UserRecord | undefined }> {
     const s = await session(request, deps);
     if (!s) throw new HttpError(401, 'NO_SESSION', 'No authenticated session found');
     const tenant = tenantOf(request);
@@ -118,44 +133,57 @@ export function registerStorageRoutes(app: FastifyInstance, deps: HttpDeps): voi
         : new HttpError(400, 'INVALID_URL', 'Invalid URL: target path must be a file');
     }
     authorizeWrite(s, tenant, sp.path);
-    return { tenant, path: sp.path };
+    return { tenant, path: sp.path, requestUser: s.kind === 'cookie' ? s.account : undefined };
   }
-
-  // Returning the reply tells fastify a (stream) response is under way even before it is flushed.
-  app.route({
-    method: ['GET', 'HEAD'],
-    url: '/*',
-    handler: async (request, reply) => {
-      await read(request, reply);
-      return reply;
-    },
-  });
 
   // Built once: closures created per request cost a `__name` call each under tsx.
   const tooLarge = (): HttpError => new HttpError(413, 'BODY_TOO_LARGE', `File is too large (limit ${maxFile} bytes)`, { connection: 'close' });
   const idleMs = deps.config.drive.bodyIdleTimeoutMs;
 
-  app.put('/*', async (request, reply) => {
-    const { tenant, path } = await writeTarget(request);
+  async function put(request: RequestLike, reply: ReplyLike): Promise<void> {
+    const { tenant, path, requestUser } = await writeTarget(request);
     const size = declaredLength(request.raw);
     if (maxFile !== null && size !== null && size > maxFile) throw tooLarge();
     // A client that disconnects mid-upload makes the body iteration throw, which aborts the put.
     try {
       const limits = { maxBytes: maxFile, idleMs, tooLarge };
       const body = size !== null && size <= WHOLE_BODY_MAX_BYTES ? wholeBody(request.raw, size, limits) : streamBody(request.raw, limits);
-      await files.put(tenant.z32, path, body, { sizeHint: size ?? undefined });
+      await files.put(tenant.z32, path, body, { sizeHint: size ?? undefined, requestUser });
     } catch (e) {
       // An error before the body was read (409, 507, 413…): close instead of draining the upload.
       if (!request.raw.complete) reply.header('connection', 'close');
       throw e;
     }
     reply.code(201).send();
+  }
+
+  async function del(request: RequestLike, reply: ReplyLike): Promise<void> {
+    const { tenant, path, requestUser } = await writeTarget(request);
+    await files.delete(tenant.z32, path, { requestUser });
+    reply.code(204).send();
+  }
+
+  return { read, put, delete: del };
+}
+
+/** Storage routes (GET, HEAD, PUT, DELETE and the 405s) on fastify, with the shared handlers. */
+export function registerStorageRoutes(app: FastifyInstance, deps: HttpDeps, handlers: StorageHandlers = createStorageHandlers(deps)): void {
+  // Returning the reply tells fastify a (stream) response is under way even before it is flushed.
+  app.route({
+    method: ['GET', 'HEAD'],
+    url: '/*',
+    handler: async (request, reply) => {
+      await handlers.read(request, reply);
+      return reply;
+    },
+  });
+
+  app.put('/*', async (request, reply) => {
+    await handlers.put(request, reply);
   });
 
   app.delete('/*', async (request, reply) => {
-    const { tenant, path } = await writeTarget(request);
-    await files.delete(tenant.z32, path);
-    reply.code(204).send();
+    await handlers.delete(request, reply);
   });
 
   app.route({

@@ -3,7 +3,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import { StorageError, storageErrors } from '../errors.ts';
 import { exceedsQuota, FILE_OVERHEAD_BYTES, storageLimitBytes, writeDelta } from '../quota.ts';
 import { stageBody } from '../stage-body.ts';
-import type { FileContent, FileEntry, FileStore, ListOptions, StoredEvent, WriteOptions } from '../types.ts';
+import type { FileContent, FileEntry, FileStore, ListOptions, StoredEvent, UserRecord, WriteOptions } from '../types.ts';
 import { BlobRefs, type SqliteContext } from './context.ts';
 import { prefixEnd } from './event-store.ts';
 
@@ -353,8 +353,8 @@ export class SqliteFileStore implements FileStore {
     return r ? entryFromRow(user, r) : null;
   }
 
-  async delete(user: string, path: string): Promise<void> {
-    const u = this.ctx.caches.user(user);
+  async delete(user: string, path: string, options: { resolvedUser?: UserRecord } = {}): Promise<void> {
+    const u = options.resolvedUser ?? this.ctx.caches.user(user);
     if (!u) throw storageErrors.userNotFound();
     const r = await this.ctx.committer.submit(
       () => {

@@ -188,10 +188,25 @@ export class RowCaches {
 
   user(publicKey: string): UserRecord | null {
     this.sync();
+    return this.userSynced(publicKey);
+  }
+
+  private userSynced(publicKey: string): UserRecord | null {
     const hit = this.users.get(publicKey);
     if (hit) return hit;
     const row = this.userByKey.get(publicKey);
     return row ? this.remember(this.users, publicKey, freezeUser(userFromRow(row))) : null;
+  }
+
+  /**
+   * A cookie session and its user's record with one data_version check for both: the pair is what
+   * the database held at one moment (a write needs both; the check is a read transaction).
+   */
+  sessionWithUser(secret: string): { session: CookieSessionRecord; user: UserRecord } | null {
+    const session = this.session(secret);
+    if (!session) return null;
+    const user = this.userSynced(session.user);
+    return user ? { session, user } : null;
   }
 
   session(secret: string): CookieSessionRecord | null {

@@ -1,6 +1,6 @@
 import { crockfordEncode, nowMicros, randomBytes } from '@pubky-ts/common';
 import { storageErrors } from '../errors.ts';
-import type { CookieSessionRecord, CookieSessionStore } from '../types.ts';
+import type { CookieSessionRecord, CookieSessionStore, UserRecord } from '../types.ts';
 import type { SqliteContext } from './context.ts';
 
 /** 16 random bytes → 26 uppercase Crockford chars (spec §3.3.1). */
@@ -36,6 +36,11 @@ export class SqliteCookieSessionStore implements CookieSessionStore {
   async getBySecret(secret: string): Promise<CookieSessionRecord | null> {
     if (typeof secret !== 'string' || secret.length !== 26) return null;
     return this.ctx.caches.session(secret);
+  }
+
+  async getBySecretWithUser(secret: string): Promise<{ session: CookieSessionRecord; user: UserRecord } | null> {
+    if (typeof secret !== 'string' || secret.length !== 26) return null;
+    return this.ctx.caches.sessionWithUser(secret);
   }
 
   async delete(secret: string): Promise<boolean> {

@@ -123,9 +123,8 @@ try {
     const b = median(row.baselineMs) / 1000;
     const m = median(row.migrateMs) / 1000;
     const ratios = row.migrateMs.map((ms, i) => (row.baselineMs[i] / ms).toFixed(2)).join(', ');
-    console.log(
-      `| ${row.name} | ${Math.round(row.files / b).toLocaleString('en')} | ${(row.bytes / 1e6 / b).toFixed(1)} | ${Math.round(row.files / m).toLocaleString('en')} | ${(row.bytes / 1e6 / m).toFixed(1)} | ${(b / m).toFixed(2)} (${ratios}) |`,
-    );
+    const rate = (x: number) => (x >= 100 ? Math.round(x).toLocaleString('en') : x.toFixed(2));
+    console.log(`| ${row.name} | ${rate(row.files / b)} | ${(row.bytes / 1e6 / b).toFixed(1)} | ${rate(row.files / m)} | ${(row.bytes / 1e6 / m).toFixed(1)} | ${(b / m).toFixed(2)} (${ratios}) |`);
   }
 } finally {
   await newHs.close();

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { bytesToHex } from '@pubky-ts/common';
 import { StorageError } from '../errors.ts';
 import { chunks, collect, putText, randomUserKey, tempStore } from '../test-helpers.ts';
@@ -158,6 +159,79 @@ test('file/folder collisions (spec §2.3) and admin bypass', async () => {
     await store.files.put(u, '/pub/a/admin', chunks('x'), { admin: true });
     assert.ok(await store.files.head(u, '/pub/a/admin'));
   } finally {
+    await cleanup();
+  }
+});
+
+test('collisions stay exact while ancestors are remembered as directories: own writes, direct SQL, other connections, rollbacks', async () => {
+  const { store, dataDir, cleanup } = await tempStore();
+  const other = new Database(join(dataDir, 'homeserver.sqlite'));
+  try {
+    const u = randomUserKey();
+    await store.users.create(u);
+    const id = (await store.users.get(u))!.id;
+    // /pub, /pub/m and /pub/m/a are learnt as holding no entry…
+    await putText(store, u, '/pub/m/a/f1', 'x');
+    assert.ok(store.caches.isKnownNonFile(id, '/pub/m/a'));
+    // …until one of them becomes a file: through the store,
+    await store.files.delete(u, '/pub/m/a/f1');
+    await putText(store, u, '/pub/m/a', 'now a file');
+    assert.equal(store.caches.isKnownNonFile(id, '/pub/m/a'), false);
+    await assert.rejects(putText(store, u, '/pub/m/a/f2', 'x'), isCode('path_collision', 409));
+    // through direct SQL on the store's connection,
+    await putText(store, u, '/pub/s/t/f', 'x');
+    store.db.prepare('DELETE FROM entries WHERE user_id = ? AND path = ?').run(id, '/pub/s/t/f');
+    store.db
+      .prepare("INSERT INTO entries (user_id, path, content_hash, content_length, content_type, inline_data, modified_at, created_at) VALUES (?, '/pub/s/t', zeroblob(32), 0, 'text/plain', x'', 0, 0)")
+      .run(id);
+    await assert.rejects(putText(store, u, '/pub/s/t/g', 'x'), isCode('path_collision', 409));
+    // and through another connection (another process), seen through data_version.
+    await putText(store, u, '/pub/o/p/f', 'x');
+    other.prepare('DELETE FROM entries WHERE user_id = ? AND path = ?').run(id, '/pub/o/p/f');
+    other
+      .prepare("INSERT INTO entries (user_id, path, content_hash, content_length, content_type, inline_data, modified_at, created_at) VALUES (?, '/pub/o/p', zeroblob(32), 0, 'text/plain', x'', 0, 0)")
+      .run(id);
+    await assert.rejects(putText(store, u, '/pub/o/p/g', 'x'), isCode('path_collision', 409));
+    // The same, with the writer's record passed in (no lookup, hence no data_version check, before
+    // the commit): the commit-time check itself sees the other connection's write.
+    await putText(store, u, '/pub/v/w/f', 'x');
+    const record = (await store.users.get(u))!;
+    other.prepare('DELETE FROM entries WHERE user_id = ? AND path = ?').run(id, '/pub/v/w/f');
+    other
+      .prepare("INSERT INTO entries (user_id, path, content_hash, content_length, content_type, inline_data, modified_at, created_at) VALUES (?, '/pub/v/w', zeroblob(32), 0, 'text/plain', x'', 0, 0)")
+      .run(id);
+    await assert.rejects(store.rawFiles.put(u, '/pub/v/w/g', chunks('x'), { resolvedUser: record, sizeHint: 1 }), isCode('path_collision', 409));
+    // A batch rolled back after a job learnt an ancestor as empty forgets it: here the first pass
+    // deletes /pub/r, a PUT under it learns /pub/r as empty, a third job fails; on the second pass
+    // (savepoints) nothing deletes /pub/r, so the PUT collides, and so must a later one.
+    await putText(store, u, '/pub/r', 'file');
+    const deleteR = store.db.prepare('DELETE FROM entries WHERE user_id = ? AND path = ?');
+    let pass = 0;
+    const queued = (): number => (store.committer as unknown as { queue: unknown[] }).queue.length;
+    const first = store.committer.submit(() => {
+      if (++pass === 1) deleteR.run(id, '/pub/r');
+    });
+    // A declared small size: no early collision check, only the one at commit time.
+    const put = store.files.put(u, '/pub/r/x', chunks('x'), { sizeHint: 1 });
+    // The PUT stages its body over a few microtasks; its job must be queued before the failing one.
+    for (let i = 0; i < 1000 && queued() < 2; i++) await Promise.resolve();
+    assert.equal(queued(), 2, 'the PUT is in the same batch');
+    const third = store.committer.submit(() => {
+      if (pass === 1) throw new Error('fails on the first pass only');
+    });
+    const [firstR, putR, thirdR] = await Promise.allSettled([first, put, third]);
+    assert.equal(pass, 2, 'the batch ran twice');
+    assert.equal(firstR.status, 'fulfilled');
+    assert.equal(thirdR.status, 'fulfilled');
+    assert.equal(putR.status, 'rejected');
+    assert.ok(isCode('path_collision', 409)((putR as PromiseRejectedResult).reason));
+    assert.equal(store.caches.isKnownNonFile(id, '/pub/r'), false);
+    await assert.rejects(putText(store, u, '/pub/r/y', 'x'), isCode('path_collision', 409));
+    // Plain writes under known directories still succeed and are found.
+    await putText(store, u, '/pub/m/b/c', 'y');
+    assert.ok(await store.files.head(u, '/pub/m/b/c'));
+  } finally {
+    other.close();
     await cleanup();
   }
 });

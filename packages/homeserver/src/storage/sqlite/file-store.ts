@@ -98,6 +98,9 @@ export class SqliteFileStore implements FileStore {
   private readonly firstFrom;
   private readonly collideStmts: Statement[] = [];
   private readonly prevCollideStmts: Statement[] = [];
+  private readonly prevUnder;
+  /** Whether the open write transaction has checked the non-file memo for other writers. */
+  private nonFilesChecked = false;
 
   constructor(ctx: SqliteContext, refs: BlobRefs) {
     this.ctx = ctx;
@@ -142,9 +145,19 @@ export class SqliteFileStore implements FileStore {
       beforeCommit: () => {
         for (const [userId, u] of this.pendingUsage) if (u.delta !== 0) this.addUsage.run(u.delta, userId);
         this.pendingUsage.clear();
+        this.nonFilesChecked = false;
       },
-      afterRollback: () => this.pendingUsage.clear(),
+      afterRollback: () => {
+        this.pendingUsage.clear();
+        this.nonFilesChecked = false;
+        ctx.caches.forgetNonFiles();
+      },
     });
+    this.prevUnder = db.prepare<[number, string, string, number, string], WriteRow & { id: number | null; under: number }>(
+      `SELECT e.id, e.content_hash, e.content_length, e.inline_data IS NOT NULL AS is_inline, e.created_at,
+         EXISTS(SELECT 1 FROM entries WHERE user_id = ? AND path >= ? AND path < ?) AS under
+       FROM (SELECT 1) LEFT JOIN entries e ON e.user_id = ? AND e.path = ?`,
+    );
     this.listAsc = db.prepare<[number, string, string, number], { path: string }>(
       'SELECT path FROM entries WHERE user_id = ? AND path > ? AND path < ? ORDER BY path LIMIT ?',
     );
@@ -186,7 +199,10 @@ export class SqliteFileStore implements FileStore {
 
   /**
    * The entry at `path` (if any) and, when `checkCollision`, whether writing it would collide: one
-   * statement for the usual depths (the commit-time hot path), two otherwise.
+   * statement for the usual depths (the commit-time hot path), two otherwise. Runs inside the write
+   * transaction. Ancestors known to hold no entry (RowCaches' non-file memo, checked against other
+   * writers once per transaction) are not probed again; the others are, one result bit each, and
+   * the ones without an entry are remembered.
    */
   private previousAndCollision(userId: number, path: string, checkCollision: boolean): { prev: WriteRow | undefined; collides: boolean } {
     const ancestors = checkCollision ? ancestorFiles(path) : [];
@@ -194,20 +210,32 @@ export class SqliteFileStore implements FileStore {
     if (n === 0 || n > 32) {
       return { prev: this.entryForWrite.get(userId, path), collides: checkCollision && this.collides(userId, path) };
     }
+    const caches = this.ctx.caches;
+    if (!this.nonFilesChecked) {
+      caches.revalidate();
+      this.nonFilesChecked = true;
+    }
+    let known = true;
+    for (let i = 0; i < n && known; i++) known = caches.isKnownNonFile(userId, ancestors[i]!);
+    if (known) {
+      const r = this.prevUnder.get(userId, `${path}/`, `${path}0`, userId, path)!;
+      return { prev: r.id === null ? undefined : r, collides: r.under === 1 };
+    }
     let stmt = this.prevCollideStmts[n];
     if (!stmt) {
-      const probe = 'OR EXISTS(SELECT 1 FROM entries WHERE user_id = ? AND path = ?)';
+      const probes = ancestors.map((_, i) => `(EXISTS(SELECT 1 FROM entries WHERE user_id = ? AND path = ?) << ${i})`).join(' | ');
       stmt = this.prevCollideStmts[n] = this.ctx.db.prepare(
         `SELECT e.id, e.content_hash, e.content_length, e.inline_data IS NOT NULL AS is_inline, e.created_at,
-           (EXISTS(SELECT 1 FROM entries WHERE user_id = ? AND path >= ? AND path < ?) ${ancestors.map(() => probe).join(' ')}) AS collides
+           EXISTS(SELECT 1 FROM entries WHERE user_id = ? AND path >= ? AND path < ?) AS under, (${probes}) AS files
          FROM (SELECT 1) LEFT JOIN entries e ON e.user_id = ? AND e.path = ?`,
       );
     }
     const args: unknown[] = [userId, `${path}/`, `${path}0`];
     for (const a of ancestors) args.push(userId, a);
     args.push(userId, path);
-    const r = stmt.get(args) as WriteRow & { id: number | null; collides: number };
-    return { prev: r.id === null ? undefined : r, collides: r.collides === 1 };
+    const r = stmt.get(args) as WriteRow & { id: number | null; under: number; files: number };
+    for (let i = 0; i < n; i++) if (((r.files >>> i) & 1) === 0) caches.learnNonFile(userId, ancestors[i]!);
+    return { prev: r.id === null ? undefined : r, collides: r.under === 1 || r.files !== 0 };
   }
 
   async put(user: string, path: string, body: AsyncIterable<Uint8Array>, options: WriteOptions = {}): Promise<FileEntry> {

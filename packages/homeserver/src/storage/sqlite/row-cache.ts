@@ -27,6 +27,8 @@ const MAX_ENTRIES = 10_000;
 const MAX_FILES = 4096;
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
 const MAX_CACHED_FILE = 16 * 1024;
+/** Ancestor paths known to hold no entry, at most this many. */
+const MAX_NON_FILES = 50_000;
 
 /** A small inline file as a read returns it (the entry is frozen; the bytes must not be written). */
 export interface CachedFile {
@@ -59,6 +61,14 @@ export class RowCaches {
   /** `${users.id}/${path}` → small inline file. */
   private readonly files = new Map<string, CachedFile>();
   private fileBytes = 0;
+  /**
+   * `${users.id}${path}` of paths known to hold no entry (a write's ancestors: directories, not
+   * files), so the commit-time collision check need not probe them again. Unlike the maps above it
+   * is filled inside write transactions: a path without an entry still has none after COMMIT; the
+   * entries INSERT trigger drops a path that gets one, and the group committer's rollback hook
+   * drops everything (see forgetNonFiles).
+   */
+  private readonly nonFiles = new Set<string>();
   private readonly idByKey;
   private readonly dataVersion;
   private readonly userByKey;
@@ -89,6 +99,10 @@ export class RowCaches {
       this.forgetFile(`${userId}${String(path)}`);
       return null;
     });
+    db.function('hs_entry_added', { deterministic: false }, (userId: unknown, path: unknown) => {
+      this.nonFiles.delete(`${userId}${String(path)}`);
+      return null;
+    });
     db.function('hs_forget_ids', { deterministic: false }, () => {
       this.ids.clear();
       this.clearFiles();
@@ -110,6 +124,10 @@ export class RowCaches {
         BEGIN SELECT hs_forget_file(OLD.user_id, OLD.path); END;
       CREATE TEMP TRIGGER IF NOT EXISTS hs_cache_entries_delete AFTER DELETE ON main.entries
         BEGIN SELECT hs_forget_file(OLD.user_id, OLD.path); END;
+      CREATE TEMP TRIGGER IF NOT EXISTS hs_cache_entries_insert AFTER INSERT ON main.entries
+        BEGIN SELECT hs_entry_added(NEW.user_id, NEW.path); END;
+      CREATE TEMP TRIGGER IF NOT EXISTS hs_cache_entries_repath AFTER UPDATE OF user_id, path ON main.entries
+        BEGIN SELECT hs_entry_added(NEW.user_id, NEW.path); END;
       CREATE TEMP TRIGGER IF NOT EXISTS hs_cache_sessions_update AFTER UPDATE ON main.sessions
         BEGIN SELECT hs_forget_session(OLD.secret); END;
       CREATE TEMP TRIGGER IF NOT EXISTS hs_cache_sessions_rekey AFTER UPDATE OF secret ON main.sessions
@@ -135,6 +153,31 @@ export class RowCaches {
     this.sessions.clear();
     this.ids.clear();
     this.clearFiles();
+    this.nonFiles.clear();
+  }
+
+  /**
+   * The data_version check on its own. Inside a write transaction it reads the state the
+   * transaction sees (nobody else can commit until it ends), so memos checked after it are current.
+   */
+  revalidate(): void {
+    this.sync();
+  }
+
+  /** Whether `path` of user `userId` is known to hold no entry (valid after revalidate()). */
+  isKnownNonFile(userId: number, path: string): boolean {
+    return this.nonFiles.has(`${userId}${path}`);
+  }
+
+  /** Records that `path` held no entry, as read in the open write transaction. */
+  learnNonFile(userId: number, path: string): void {
+    if (this.nonFiles.size >= MAX_NON_FILES) this.nonFiles.clear();
+    this.nonFiles.add(`${userId}${path}`);
+  }
+
+  /** After a rollback: what was learnt inside the transaction may have been undone with it. */
+  forgetNonFiles(): void {
+    this.nonFiles.clear();
   }
 
   private clearFiles(): void {

@@ -11,6 +11,11 @@ export type AuthSession =
       cookie: CookieSessionRecord;
       /** The user's record, read with the session at one moment (when the store offers that). */
       account?: UserRecord;
+      /**
+       * Set when session and account came from memory unconfirmed (`optimistic`): a write passes it
+       * as WriteOptions.authStamp and its commit confirms them, or fails so it can be redone checked.
+       */
+      stamp?: unknown;
     }
   | { kind: 'grant'; user: string; capabilities: Capabilities; grant: GrantRecord; bearer: GrantSessionRecord };
 
@@ -63,11 +68,27 @@ export async function resolveBearerSession(store: HomeserverStore, headers: Head
   return { kind: 'grant', user: found.grant.user, capabilities, grant: found.grant, bearer: found.session };
 }
 
-/** The cookie session named after `tenant`, if it exists and belongs to that tenant. */
-export async function resolveCookieSession(store: HomeserverStore, headers: Headers, tenant: PublicKey | null): Promise<AuthSession | null> {
+/**
+ * The cookie session named after `tenant`, if it exists and belongs to that tenant. `optimistic`:
+ * take session and user from memory when the store holds both, unconfirmed (the session then
+ * carries a `stamp`; only a write that has its commit confirm it may rely on it).
+ */
+export async function resolveCookieSession(
+  store: HomeserverStore,
+  headers: Headers,
+  tenant: PublicKey | null,
+  optimistic = false,
+): Promise<AuthSession | null> {
   if (!tenant) return null;
   const secret = readCookie(headers, tenant.z32);
   if (!secret || secret.length !== COOKIE_SECRET_LENGTH) return null;
+  if (optimistic && store.sessions.peekBySecretWithUser) {
+    const peeked = store.sessions.peekBySecretWithUser(secret);
+    if (peeked && peeked.session.user === tenant.z32) {
+      const capabilities = parseStoredCapabilities(peeked.session.capabilities);
+      if (capabilities) return { kind: 'cookie', user: peeked.session.user, capabilities, cookie: peeked.session, account: peeked.user, stamp: peeked.stamp };
+    }
+  }
   let cookie: CookieSessionRecord | null;
   let account: UserRecord | undefined;
   if (store.sessions.getBySecretWithUser) {
@@ -92,7 +113,7 @@ export async function resolveSession(
   store: HomeserverStore,
   headers: Headers,
   tenant: PublicKey | null,
-  options: { bearerDisablesCookies?: boolean; nowSeconds?: number } = {},
+  options: { bearerDisablesCookies?: boolean; nowSeconds?: number; optimistic?: boolean } = {},
 ): Promise<AuthSession | null> {
   // Most requests carry no Authorization at all: go straight to the cookie (one await less).
   if (headers.authorization !== undefined) {
@@ -100,5 +121,5 @@ export async function resolveSession(
     if (bearer) return bearer;
     if (options.bearerDisablesCookies && hasBearerHeader(headers)) return null;
   }
-  return resolveCookieSession(store, headers, tenant);
+  return resolveCookieSession(store, headers, tenant, options.optimistic);
 }

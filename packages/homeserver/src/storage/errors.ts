@@ -30,6 +30,8 @@ export const storageErrors = {
   userDisabled: () => new StorageError(403, 'user_disabled', 'User is disabled'),
   writePathNotAllowed: () => new StorageError(403, 'write_path_not_allowed', 'Write to this path is not allowed'),
   userNotFound: () => new StorageError(404, 'user_not_found', 'Not Found'),
+  /** A write made with unconfirmed session and user records (WriteOptions.authStamp) that changed: retried by the caller. */
+  staleAuth: () => new StorageError(503, 'stale_auth', 'Service Unavailable'),
   notFound: () => new StorageError(404, 'not_found', 'Not Found'),
   grantNotFound: () => new StorageError(404, 'grant_not_found', 'Not Found'),
   userExists: () => new StorageError(409, 'user_exists', 'User already exists'),

@@ -118,6 +118,12 @@ export interface CookieSessionStore {
    * checks the database for other writers once for both). null if either is unknown.
    */
   getBySecretWithUser?(secret: string): Promise<{ session: CookieSessionRecord; user: UserRecord } | null>;
+  /**
+   * Optional: the same from memory only, without asking the database whether another process changed
+   * them (null unless both are held). `stamp` goes into WriteOptions.authStamp: the write's commit
+   * then confirms that neither changed since, or fails with 503 `stale_auth`.
+   */
+  peekBySecretWithUser?(secret: string): { session: CookieSessionRecord; user: UserRecord; stamp: unknown } | null;
   /** Deletes by secret; publishes a `cookie_session` revocation. False if it did not exist. */
   delete(secret: string): Promise<boolean>;
 }
@@ -248,6 +254,12 @@ export interface WriteOptions {
    * user again. Ignored unless its key is the writer's.
    */
   requestUser?: UserRecord;
+  /**
+   * From `peekBySecretWithUser`: the commit first confirms that no user or session changed since
+   * the records were read, else fails with 503 `stale_auth` (nothing written) and the caller
+   * retries with checked records.
+   */
+  authStamp?: unknown;
 }
 
 /**

@@ -5,7 +5,7 @@ import type { HttpDeps } from '../context.ts';
 import type { ReplyLike, RequestLike } from '../exchange.ts';
 import { authorizePrivateRead, authorizeWrite, readAccess } from '../../auth/authorize.ts';
 import { resolveSession, type AuthSession } from '../../auth/session.ts';
-import type { FileEntry, UserRecord } from '../../storage/types.ts';
+import type { FileEntry, UserRecord, WholeBody } from '../../storage/types.ts';
 import { declaredLength, streamBody, wholeBody, WHOLE_BODY_MAX_BYTES } from '../body.ts';
 import { HttpError } from '../errors.ts';
 import { lenientLimit, listCursor, parseQueryOr400, strictBool } from '../query.ts';
@@ -13,8 +13,8 @@ import { legacyStoragePath } from '../tenant.ts';
 import { queryGet } from '../url.ts';
 import { missingTenant } from './session-routes.ts';
 
-function session(request: RequestLike, deps: HttpDeps): Promise<AuthSession | null> {
-  request.sessionPromise ??= resolveSession(deps.store, request.headers, request.target.tenant, { nowSeconds: deps.nowSeconds() });
+function session(request: RequestLike, deps: HttpDeps, optimistic = false): Promise<AuthSession | null> {
+  request.sessionPromise ??= resolveSession(deps.store, request.headers, request.target.tenant, { nowSeconds: deps.nowSeconds(), optimistic });
   return request.sessionPromise;
 }
 
@@ -123,7 +123,10 @@ export function createStorageHandlers(deps: HttpDeps): StorageHandlers {
 
   /** Session (401) → tenant (400) → path (400) → permission (403), the reference's extractor order. */
   async function writeTarget(request: RequestLike): Promise<{ tenant: PublicKey; path: string; requestUser: UserRecord | undefined }> {
-    const s = await session(request, deps);
+    return checkWrite(request, await session(request, deps));
+  }
+
+  function checkWrite(request: RequestLike, s: AuthSession | null): { tenant: PublicKey; path: string; requestUser: UserRecord | undefined } {
     if (!s) throw new HttpError(401, 'NO_SESSION', 'No authenticated session found');
     const tenant = tenantOf(request);
     const sp = storagePath(request);
@@ -140,21 +143,43 @@ export function createStorageHandlers(deps: HttpDeps): StorageHandlers {
   const tooLarge = (): HttpError => new HttpError(413, 'BODY_TOO_LARGE', `File is too large (limit ${maxFile} bytes)`, { connection: 'close' });
   const idleMs = deps.config.drive.bodyIdleTimeoutMs;
 
+  /**
+   * PUT. A small declared body is read once and can be offered again, so its first attempt may be
+   * optimistic: session and user taken from memory without asking the database about other
+   * writers (a read transaction), confirmed instead by the commit (`authStamp`). Any failure of an
+   * optimistic attempt — a check that failed on records that may be stale, or a commit that found
+   * them changed — is forgotten and the request is answered by a checked attempt, exactly as if
+   * it had been the only one. An acknowledged write was always authorised by current records.
+   */
   async function put(request: RequestLike, reply: ReplyLike): Promise<void> {
-    const { tenant, path, requestUser } = await writeTarget(request);
     const size = declaredLength(request.raw);
-    if (maxFile !== null && size !== null && size > maxFile) throw tooLarge();
-    // A client that disconnects mid-upload makes the body iteration throw, which aborts the put.
-    try {
-      const limits = { maxBytes: maxFile, idleMs, tooLarge };
-      const body = size !== null && size <= WHOLE_BODY_MAX_BYTES ? wholeBody(request.raw, size, limits) : streamBody(request.raw, limits);
-      await files.put(tenant.z32, path, body, { sizeHint: size ?? undefined, requestUser });
-    } catch (e) {
-      // An error before the body was read (409, 507, 413…): close instead of draining the upload.
-      if (!request.raw.complete) reply.header('connection', 'close');
-      throw e;
+    const limits = { maxBytes: maxFile, idleMs, tooLarge };
+    const small = size !== null && size <= WHOLE_BODY_MAX_BYTES;
+    let whole: WholeBody | undefined;
+    let optimistic = small;
+    for (;;) {
+      const s = await session(request, deps, optimistic);
+      const authStamp = s?.kind === 'cookie' ? s.stamp : undefined;
+      try {
+        const { tenant, path, requestUser } = checkWrite(request, s);
+        if (maxFile !== null && size !== null && size > maxFile) throw tooLarge();
+        // A client that disconnects mid-upload makes the body iteration throw, which aborts the put.
+        try {
+          const body = small ? (whole ??= wholeBody(request.raw, size, limits)) : streamBody(request.raw, limits);
+          await files.put(tenant.z32, path, body, { sizeHint: size ?? undefined, requestUser, authStamp });
+        } catch (e) {
+          // An error before the body was read (409, 507, 413…): close instead of draining the upload.
+          if (authStamp === undefined && !request.raw.complete) reply.header('connection', 'close');
+          throw e;
+        }
+        reply.code(201).send();
+        return;
+      } catch (e) {
+        if (authStamp === undefined) throw e;
+        request.sessionPromise = undefined;
+        optimistic = false;
+      }
     }
-    reply.code(201).send();
   }
 
   async function del(request: RequestLike, reply: ReplyLike): Promise<void> {

@@ -143,7 +143,9 @@ export class SqliteFileStore implements FileStore {
     // used_bytes changes are summed per user over a batch and written once, right before COMMIT.
     ctx.committer.addBatchHooks({
       beforeCommit: () => {
-        for (const [userId, u] of this.pendingUsage) if (u.delta !== 0) this.addUsage.run(u.delta, userId);
+        ctx.caches.usageUpdate(() => {
+          for (const [userId, u] of this.pendingUsage) if (u.delta !== 0) this.addUsage.run(u.delta, userId);
+        });
         this.pendingUsage.clear();
         this.nonFilesChecked = false;
       },
@@ -211,10 +213,7 @@ export class SqliteFileStore implements FileStore {
       return { prev: this.entryForWrite.get(userId, path), collides: checkCollision && this.collides(userId, path) };
     }
     const caches = this.ctx.caches;
-    if (!this.nonFilesChecked) {
-      caches.revalidate();
-      this.nonFilesChecked = true;
-    }
+    this.revalidateOnce();
     let known = true;
     for (let i = 0; i < n && known; i++) known = caches.isKnownNonFile(userId, ancestors[i]!);
     if (known) {
@@ -297,7 +296,20 @@ export class SqliteFileStore implements FileStore {
     return { hash: s.hash, hashHex, length: s.length, contentType: s.contentType, inline: null };
   }
 
+  /** The data_version check, once per write transaction (memos read inside it are then current). */
+  private revalidateOnce(): void {
+    if (!this.nonFilesChecked) {
+      this.ctx.caches.revalidate();
+      this.nonFilesChecked = true;
+    }
+  }
+
   private finalizePut(db: Database, userId: number, user: string, path: string, s: StagedBody, options: WriteOptions) {
+    // Authorised with records read from memory: they must still be current now, at commit.
+    if (options.authStamp !== undefined) {
+      this.revalidateOnce();
+      if (!this.ctx.caches.stampCurrent(options.authStamp)) throw storageErrors.staleAuth();
+    }
     // Checks first (user, collision, quota), in the reference's order; the usage update doubles as
     // the user lookup and is undone with the job's savepoint if a later check throws.
     const { prev, collides } = this.previousAndCollision(userId, path, !options.admin);

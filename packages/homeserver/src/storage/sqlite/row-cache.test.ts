@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { chunks, randomUserKey, tempStore } from '../test-helpers.ts';
+import type { UserRecord } from '../types.ts';
 
 test('cached users follow every write: admin updates, usage, direct SQL, deletion', async () => {
   const { store, cleanup } = await tempStore();
@@ -148,6 +149,52 @@ test('cached small files follow overwrites, deletes, account deletion and other 
     await store.files.put(u, '/pub/b', chunks('new'));
     assert.equal(await text('/pub/b'), 'new');
     assert.equal(await store.files.get(randomUserKey(), '/pub/b'), null, 'unknown user');
+  } finally {
+    other.close();
+    await cleanup();
+  }
+});
+
+test('writes authorised from memory (authStamp) commit only while no user or session changed since', async () => {
+  const { store, dataDir, cleanup } = await tempStore();
+  const other = new Database(join(dataDir, 'homeserver.sqlite'));
+  try {
+    const u = randomUserKey();
+    await store.users.create(u);
+    const s = await store.sessions.create(u, '/:rw');
+    const peek = async () => {
+      assert.ok(await store.sessions.getBySecretWithUser!(s.secret), 'checked lookup fills the caches');
+      const p = store.sessions.peekBySecretWithUser!(s.secret);
+      assert.ok(p, 'both held in memory');
+      return p;
+    };
+    const put = (path: string, p: { user: UserRecord; stamp: unknown }) =>
+      store.files.put(u, path, chunks('x'), { sizeHint: 1, requestUser: p.user, authStamp: p.stamp });
+    const stale = (e: unknown) => e instanceof Error && (e as { code?: string }).code === 'stale_auth' && (e as { status?: number }).status === 503;
+
+    const p1 = await peek();
+    await put('/pub/a', p1);
+    // Other writes' usage updates drop the cached user but change nothing the stamp vouches for.
+    await put('/pub/b', p1);
+    assert.equal(store.sessions.peekBySecretWithUser!(s.secret), null, 'the usage update dropped the cached user');
+
+    // Another process disables the user: a stamp from before is refused at commit, nothing written.
+    const p2 = await peek();
+    other.prepare('UPDATE users SET disabled = 1 WHERE public_key = ?').run(u);
+    await assert.rejects(put('/pub/c', p2), stale);
+    assert.equal(await store.files.head(u, '/pub/c'), null);
+    other.prepare('UPDATE users SET disabled = 0 WHERE public_key = ?').run(u);
+
+    // The same through this connection: a user change, a session change.
+    const p3 = await peek();
+    assert.equal(await store.users.setDisabled(u, false), true);
+    await assert.rejects(put('/pub/d', p3), stale);
+    const p4 = await peek();
+    assert.equal(await store.sessions.delete(s.secret), true);
+    await assert.rejects(put('/pub/e', p4), stale);
+    assert.equal(await store.files.head(u, '/pub/d'), null);
+    assert.equal(await store.files.head(u, '/pub/e'), null);
+    assert.ok(await store.files.head(u, '/pub/b'));
   } finally {
     other.close();
     await cleanup();

@@ -30,6 +30,12 @@ const MAX_CACHED_FILE = 16 * 1024;
 /** Ancestor paths known to hold no entry, at most this many. */
 const MAX_NON_FILES = 50_000;
 
+/** What peekSessionWithUser's records were current as of. */
+interface AuthStamp {
+  version: unknown;
+  epoch: number;
+}
+
 /** A small inline file as a read returns it (the entry is frozen; the bytes must not be written). */
 export interface CachedFile {
   entry: FileEntry;
@@ -69,6 +75,13 @@ export class RowCaches {
    * drops everything (see forgetNonFiles).
    */
   private readonly nonFiles = new Set<string>();
+  /**
+   * Counts changes to users and sessions through this connection (every trigger that drops a
+   * cached user, session or id; except usage updates, see usageUpdate): with data_version it
+   * tells a write whether the records it was authorised with are still current (stampCurrent).
+   */
+  private authEpoch = 0;
+  private usageOnly = false;
   private readonly idByKey;
   private readonly dataVersion;
   private readonly userByKey;
@@ -85,14 +98,17 @@ export class RowCaches {
     );
     db.function('hs_forget_user', { deterministic: false }, (key: unknown) => {
       this.users.delete(String(key));
+      if (!this.usageOnly) this.authEpoch++;
       return null;
     });
     db.function('hs_forget_session', { deterministic: false }, (secret: unknown) => {
       this.sessions.delete(String(secret));
+      this.authEpoch++;
       return null;
     });
     db.function('hs_forget_all_sessions', { deterministic: false }, () => {
       this.sessions.clear();
+      this.authEpoch++;
       return null;
     });
     db.function('hs_forget_file', { deterministic: false }, (userId: unknown, path: unknown) => {
@@ -106,6 +122,7 @@ export class RowCaches {
     db.function('hs_forget_ids', { deterministic: false }, () => {
       this.ids.clear();
       this.clearFiles();
+      this.authEpoch++;
       return null;
     });
     // TEMP triggers belong to this connection only; other writers are caught by data_version.
@@ -250,6 +267,38 @@ export class RowCaches {
     if (!session) return null;
     const user = this.userSynced(session.user);
     return user ? { session, user } : null;
+  }
+
+  /**
+   * A cookie session and its user from memory alone (no data_version check: no read transaction),
+   * or null unless both are held. The stamp lets the write transaction that uses them confirm, at
+   * its commit, that they were still current (stampCurrent after revalidate).
+   */
+  peekSessionWithUser(secret: string): { session: CookieSessionRecord; user: UserRecord; stamp: AuthStamp } | null {
+    const session = this.sessions.get(secret);
+    if (!session) return null;
+    const user = this.users.get(session.user);
+    if (!user) return null;
+    return { session, user, stamp: { version: this.version, epoch: this.authEpoch } };
+  }
+
+  /**
+   * Inside a write transaction, after revalidate(): whether no other connection committed and no
+   * user or session changed through this one since `stamp` was taken.
+   */
+  stampCurrent(stamp: unknown): boolean {
+    const s = stamp as AuthStamp;
+    return s.version === this.version && s.epoch === this.authEpoch;
+  }
+
+  /** Runs a used_bytes-only update of users: it drops the cached user but is no auth change. */
+  usageUpdate(run: () => void): void {
+    this.usageOnly = true;
+    try {
+      run();
+    } finally {
+      this.usageOnly = false;
+    }
   }
 
   session(secret: string): CookieSessionRecord | null {

@@ -38,6 +38,11 @@ export class SqliteCookieSessionStore implements CookieSessionStore {
     return this.ctx.caches.session(secret);
   }
 
+  peekBySecretWithUser(secret: string): { session: CookieSessionRecord; user: UserRecord; stamp: unknown } | null {
+    if (typeof secret !== 'string' || secret.length !== 26) return null;
+    return this.ctx.caches.peekSessionWithUser(secret);
+  }
+
   async getBySecretWithUser(secret: string): Promise<{ session: CookieSessionRecord; user: UserRecord } | null> {
     if (typeof secret !== 'string' || secret.length !== 26) return null;
     return this.ctx.caches.sessionWithUser(secret);

@@ -62,7 +62,7 @@ async function seed(files: Array<[string, number]>): Promise<{ keypair: Keypair;
 
 async function naiveCopy(keypair: Keypair, from: Session): Promise<void> {
   const to = await pubky.signer(keypair).signup(newHs.publicKey, null, { publish: false });
-  const tree = await readTree(from.storage, { concurrency: CONCURRENCY }); // the listing the copy needs
+  const tree = await readTree(from, { concurrency: CONCURRENCY }); // the listing the copy needs
   await pool([...tree.keys()], async (path) => {
     await to.storage.put(path, await from.storage.getStream(path), { contentType: 'application/octet-stream' });
   });

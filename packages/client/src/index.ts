@@ -3,7 +3,7 @@ export { Pubky, DEFAULT_PKARR_RELAYS, TESTNET_HTTP_RELAY_PORT, TESTNET_PKARR_REL
 export { Signer, type SigninOptions } from './signer.ts';
 export { Session, type SessionDetails, type SessionKind } from './session.ts';
 export { migrateAccount, type MigrateOptions, type MigrationPhase, type MigrationProgress, type MigrationReport } from './migrate/migrate.ts';
-export { diffTrees, readTree, hashFromEtag, type Tree, type TreeDiff, type TreeFile } from './migrate/tree.ts';
+export { diffTrees, listFiles, readTree, hashFromEtag, type Tree, type TreeDiff, type TreeFile } from './tree.ts';
 export {
   PublicStorage,
   SessionStorage,

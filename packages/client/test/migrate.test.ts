@@ -57,7 +57,7 @@ test('an interrupted migration resumes, ends with identical trees, switches the 
   const big = new Uint8Array(3 * 1024 * 1024).map((_, i) => (i * 13) & 0xff);
   await session.storage.put('/pub/app/big.bin', big, { contentType: 'application/octet-stream' });
   await session.storage.putText('/pub/app/ünïcødé and spaces.txt', 'hello');
-  const before = await readTree(session.storage);
+  const before = await readTree(session);
   assert.equal(before.size, 302);
 
   // An app reading the user's public data throughout, through its own client.
@@ -93,13 +93,13 @@ test('an interrupted migration resumes, ends with identical trees, switches the 
   );
   assert.deepEqual(phases, ['connecting', 'scanning', 'copying']);
   assert.equal((await client().pkdns.requireHomeserverOf(signer.publicKey)).z32, oldHs.publicKey.z32, 'nothing is switched before the end');
-  const partial = await readTree((await signer.signinAt(newHs.publicKey)).storage);
+  const partial = await readTree(await signer.signinAt(newHs.publicKey));
   assert.ok(partial.size >= 100 && partial.size < 302, `a partial copy (${partial.size} files)`);
 
   // The old tree changes between the runs: the rerun must follow.
   await session.storage.delete('/pub/app/f-0002.bin');
   await session.storage.putText('/pub/app/f-0004.bin', 'changed');
-  const expected = await readTree(session.storage);
+  const expected = await readTree(session);
 
   // Second run: the signup token was used up; the account exists, so it signs in.
   const progress: MigrationProgress[] = [];
@@ -113,7 +113,7 @@ test('an interrupted migration resumes, ends with identical trees, switches the 
 
   // Identical trees: paths, hashes, sizes, content types; and the big file byte for byte.
   const moved = await signer.signinAt(newHs.publicKey);
-  assert.deepEqual(plain(await readTree(moved.storage)), plain(expected));
+  assert.deepEqual(plain(await readTree(moved)), plain(expected));
   assert.deepEqual(await moved.storage.getBytes('/pub/app/big.bin'), big);
   assert.equal(await moved.storage.getText('/priv/app/f-0003.bin').then((t) => t.length), contentOf(3).length);
 

@@ -6,6 +6,7 @@ import { abortedError, ClientError, PubkyHttpError } from '../errors.ts';
 import type { Session } from '../session.ts';
 import type { Signer } from '../signer.ts';
 import { toAsyncIterable } from '../sse.ts';
+import { forEachConcurrent, listFiles } from '../tree.ts';
 import { ArchiveError } from './errors.ts';
 import {
   ARCHIVE_FORMAT,
@@ -84,41 +85,6 @@ class ArchiveSink {
   }
 }
 
-/** Runs `fn` over `items` with at most `limit` at a time; the first failure rejects (the rest stop). */
-export async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed = false;
-  const worker = async () => {
-    while (!failed && next < items.length) {
-      const i = next++;
-      try {
-        await fn(items[i], i);
-      } catch (e) {
-        failed = true;
-        throw e;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-}
-
-/** Every file path under `root` in the session's own tree (an empty directory is a 404: none). */
-export async function listTree(session: Session, root: string, signal?: AbortSignal): Promise<string[]> {
-  const prefix = `pubky://${session.publicKey.z32}`;
-  const out: string[] = [];
-  try {
-    for await (const url of session.storage.listAll(root, { limit: 1000, signal })) {
-      if (!url.startsWith(`${prefix}/`)) throw new ClientError('invalid_response', `the listing of ${root} holds ${url.slice(0, 120)}, outside the user's tree`);
-      const path = url.slice(prefix.length);
-      if (!path.endsWith('/')) out.push(path);
-    }
-  } catch (e) {
-    if (e instanceof PubkyHttpError && e.status === 404) return [];
-    throw e;
-  }
-  return out;
-}
-
 function keypairOf(key: Keypair | Signer): Keypair {
   if (key instanceof Keypair) return key;
   if (key && (key as Signer).keypair instanceof Keypair) return (key as Signer).keypair;
@@ -156,14 +122,14 @@ export async function exportArchive(
     const createdAt = new Date();
     // 1. What is there.
     progress({ phase: 'listing', files: 0, totalFiles: 0, bytes: 0, totalBytes: 0 });
-    const paths = [...(await listTree(session, '/priv/', signal)), ...(await listTree(session, '/pub/', signal))].sort(comparePaths);
+    const paths = (await listFiles(session, signal)).sort(comparePaths);
     if (signal?.aborted) throw abortedError(signal);
 
     // 2. Size, hash and type of each (HEAD; a file without an ETag is hashed by reading it).
     const found: Array<ArchiveFile | null> = new Array(paths.length).fill(null);
     let scanned = 0;
     progress({ phase: 'scanning', files: 0, totalFiles: paths.length, bytes: 0, totalBytes: 0 });
-    await forEachLimited(paths, concurrency, async (path, i) => {
+    await forEachConcurrent(paths, concurrency, async (path, i) => {
       const stats = await session.storage.stats(path, { signal });
       scanned++;
       if (stats) {

@@ -4,7 +4,7 @@ import { PubkyError } from '@pubky-ts/common';
 import { abortedError } from '../errors.ts';
 import type { Session } from '../session.ts';
 import { ArchiveError } from './errors.ts';
-import { forEachLimited, listTree } from './export.ts';
+import { forEachConcurrent, listFiles } from '../tree.ts';
 import { hashToHex, type ArchiveFile, type ArchiveManifest } from './manifest.ts';
 import type { ArchiveProgress } from './progress.ts';
 import { toBlob, verifyArchive, type ArchiveSource } from './verify.ts';
@@ -60,11 +60,11 @@ export async function importArchive(session: Session, source: ArchiveSource, opt
   if (signal?.aborted) throw abortedError(signal);
 
   // What the homeserver holds already: identical files are skipped, others (with prune) deleted.
-  const existing = new Set([...(await listTree(session, '/priv/', signal)), ...(await listTree(session, '/pub/', signal))]);
+  const existing = new Set(await listFiles(session, signal));
   const wanted = new Set(manifest.files.map((f) => f.path));
   const todo: ArchiveFile[] = [];
   let unchanged = 0;
-  await forEachLimited(
+  await forEachConcurrent(
     manifest.files.filter((f) => existing.has(f.path)),
     concurrency,
     async (f) => {
@@ -79,7 +79,7 @@ export async function importArchive(session: Session, source: ArchiveSource, opt
   let bytes = 0;
   let written = 0;
   progress({ phase: 'uploading', files: 0, totalFiles: todo.length, bytes: 0, totalBytes });
-  await forEachLimited(todo, concurrency, async (f) => {
+  await forEachConcurrent(todo, concurrency, async (f) => {
     const where = verified.blobs.get(hashToHex(f.hash))!;
     const body = blob.slice(where.offset, where.offset + where.size);
     try {
@@ -97,7 +97,7 @@ export async function importArchive(session: Session, source: ArchiveSource, opt
   const contentTypeDifferences: ImportArchiveResult['contentTypeDifferences'] = [];
   let checked = 0;
   progress({ phase: 'checking', files: 0, totalFiles: todo.length, bytes: 0, totalBytes: 0 });
-  await forEachLimited(todo, concurrency, async (f) => {
+  await forEachConcurrent(todo, concurrency, async (f) => {
     const stats = await session.storage.stats(f.path, { signal });
     if (!stats) throw new ArchiveError('archive_import_mismatch', `${f.path} is missing on the homeserver right after it was written`);
     if (stats.size !== f.size) throw new ArchiveError('archive_import_mismatch', `${f.path} is ${stats.size} bytes on the homeserver, but ${f.size} in the archive`);
@@ -115,7 +115,7 @@ export async function importArchive(session: Session, source: ArchiveSource, opt
   if (options.prune) {
     const extra = [...existing].filter((p) => !wanted.has(p));
     progress({ phase: 'pruning', files: 0, totalFiles: extra.length, bytes: 0, totalBytes: 0 });
-    await forEachLimited(extra, concurrency, async (path) => {
+    await forEachConcurrent(extra, concurrency, async (path) => {
       try {
         await session.storage.delete(path, { signal });
       } catch (e) {

@@ -5,7 +5,7 @@
 import { base64Encode, createBlake3 } from '@pubky-ts/common';
 import { ClientError } from '../errors.ts';
 import type { SessionStorage } from '../storage.ts';
-import { statFile, type TreeFile } from './tree.ts';
+import { statFile, type TreeFile } from '../tree.ts';
 
 export interface CopyOptions {
   signal?: AbortSignal;

@@ -12,7 +12,7 @@ import type { PubkyInternals } from '../pubky.ts';
 import type { Session } from '../session.ts';
 import type { Signer } from '../signer.ts';
 import { copyFile } from './copy.ts';
-import { diffTrees, forEachConcurrent, readTree, treeSummary, type Tree } from './tree.ts';
+import { diffTrees, forEachConcurrent, readTree, treeSummary, type Tree } from '../tree.ts';
 
 export type MigrationPhase = 'connecting' | 'scanning' | 'copying' | 'verifying' | 'switching' | 'done';
 
@@ -129,8 +129,8 @@ export async function migrateAccount(pubky: PubkyInternals, signer: Signer, opti
   for (let round = 1; ; round++) {
     phase(round === 1 ? 'scanning' : 'verifying');
     const [src, dst] = await Promise.all([
-      readTree(oldSession.storage, { concurrency, signal }),
-      readTree(newSession.storage, { concurrency, signal }),
+      readTree(oldSession, { concurrency, signal }),
+      readTree(newSession, { concurrency, signal }),
     ]);
     source = src;
     const diff = diffTrees(src, dst);

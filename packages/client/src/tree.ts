@@ -1,9 +1,11 @@
 // A user's whole tree on one homeserver, as the owner's session sees it: every file under `/pub/` and
 // `/priv/` with its size, BLAKE3 hash (from the ETag) and content type. Built from the plain storage
-// API (deep listings + HEAD), so it works against any homeserver, the reference included.
+// API (deep listings + HEAD), so it works against any homeserver, the reference included. Used by
+// migration (`migrate/`) and account archives (`archive/`).
 import { base64Decode } from '@pubky-ts/common';
-import { ClientError, PubkyHttpError } from '../errors.ts';
-import type { SessionStorage } from '../storage.ts';
+import { ClientError, PubkyHttpError } from './errors.ts';
+import type { Session } from './session.ts';
+import type { SessionStorage } from './storage.ts';
 
 export const TREE_ROOTS = ['/pub/', '/priv/'] as const;
 
@@ -31,22 +33,31 @@ export function hashFromEtag(etag: string | null): string | null {
   }
 }
 
-/** Every file path under `root` (deep listing, page by page). A missing directory is empty. */
-export async function* listFiles(storage: SessionStorage, root: string, signal?: AbortSignal): AsyncGenerator<string, void, undefined> {
-  try {
-    for await (const url of storage.listAll(root, { limit: 1000, signal })) {
-      const path = url.slice(url.indexOf('/', 'pubky://'.length));
-      if (!path.endsWith('/')) yield path;
+/**
+ * Every file path of the session's user, under `/pub/` then `/priv/` (deep listings, page by page).
+ * A missing directory is empty; a listing line outside the user's tree is an error.
+ */
+export async function listFiles(session: Session, signal?: AbortSignal): Promise<string[]> {
+  const prefix = `pubky://${session.publicKey.z32}/`;
+  const out: string[] = [];
+  for (const root of TREE_ROOTS) {
+    try {
+      for await (const url of session.storage.listAll(root, { limit: 1000, signal })) {
+        if (!url.startsWith(prefix)) throw new ClientError('invalid_response', `the listing of ${root} holds ${url.slice(0, 120)}, outside the user's tree`);
+        const path = url.slice(prefix.length - 1);
+        if (!path.endsWith('/')) out.push(path);
+      }
+    } catch (e) {
+      if (!(e instanceof PubkyHttpError && e.status === 404)) throw e;
     }
-  } catch (e) {
-    if (e instanceof PubkyHttpError && e.status === 404) return;
-    throw e;
   }
+  return out;
 }
 
 /** Runs `work` over `items` with at most `concurrency` in flight; the first failure stops the rest. */
-export async function forEachConcurrent<T>(items: Iterable<T>, concurrency: number, work: (item: T) => Promise<void>, signal?: AbortSignal): Promise<void> {
+export async function forEachConcurrent<T>(items: Iterable<T>, concurrency: number, work: (item: T, index: number) => Promise<void>, signal?: AbortSignal): Promise<void> {
   const it = items[Symbol.iterator]();
+  let index = 0;
   let failed: unknown = null;
   const worker = async () => {
     for (;;) {
@@ -54,7 +65,7 @@ export async function forEachConcurrent<T>(items: Iterable<T>, concurrency: numb
       const next = it.next();
       if (next.done) return;
       try {
-        await work(next.value);
+        await work(next.value, index++);
       } catch (e) {
         failed ??= e;
         return;
@@ -82,11 +93,11 @@ export async function statFile(storage: SessionStorage, path: string, signal?: A
  * disappear between the listing and their HEAD are left out.
  */
 export async function readTree(
-  storage: SessionStorage,
+  session: Session,
   options: { concurrency?: number; signal?: AbortSignal; onFile?: (file: TreeFile) => void } = {},
 ): Promise<Tree> {
-  const paths: string[] = [];
-  for (const root of TREE_ROOTS) for await (const p of listFiles(storage, root, options.signal)) paths.push(p);
+  const storage = session.storage;
+  const paths = await listFiles(session, options.signal);
   const found = new Map<string, TreeFile>();
   await forEachConcurrent(
     paths,

@@ -160,15 +160,6 @@ async function publishMirrorList(
 }
 
 /** A root session on the mirror without touching `_pubky`: sign in, or sign up when there is no account. */
-async function sessionOnMirror(signer: Signer, mirror: PublicKey, signupToken: string | null | undefined, signal?: AbortSignal): Promise<Session> {
-  try {
-    return await signer.signinAt(mirror, { signal });
-  } catch (e) {
-    if (!(e instanceof PubkyHttpError && e.status === 404)) throw e;
-  }
-  return signer.signup(mirror, signupToken ?? null, { signal, publish: false });
-}
-
 function mirrorRequest(session: Session, mirror: PublicKey, bearer: string | undefined): Pick<HomeserverRequest, 'homeserver' | 'owner' | 'path' | 'bearer'> {
   return { homeserver: mirror, owner: session.publicKey, path: '/mirror', ...(bearer ? { bearer } : {}) };
 }
@@ -183,7 +174,7 @@ export async function addMirror(pubky: PubkyInternals, signer: Signer, mirrorKey
   const user = signer.publicKey;
   const primary = primaryOf(await currentPacket(pubky, user, options.signal), user);
   if (primary.equals(mirror)) throw new ClientError('invalid_argument', `${mirror.z32} is the user's primary homeserver; a mirror is another one`);
-  const session = await sessionOnMirror(signer, mirror, options.signupToken, options.signal);
+  const session = await signer.sessionAt(mirror, { signupToken: options.signupToken, signal: options.signal });
   const body: { primary: string; grant?: string } = { primary: primary.z32 };
   if (options.private ?? true) {
     body.grant = createGrant(signer.keypair, { clientId: MIRROR_CLIENT_ID, clientKey: mirror, capabilities: '/:r', lifetimeSeconds: options.lifetimeSeconds });

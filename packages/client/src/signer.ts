@@ -112,6 +112,20 @@ export class Signer {
     return mirrorStatus(this.pubky, this, mirror, options);
   }
 
+  /**
+   * A root session on `homeserver` whatever the record says: signs in there, or, when the homeserver
+   * does not know the user (404), creates the account without publishing. For a migration target or
+   * a mirror; rerunning either finds the account an earlier run created.
+   */
+  async sessionAt(homeserver: PublicKey | string, options: { signupToken?: string | null; signal?: AbortSignal } = {}): Promise<Session> {
+    try {
+      return await this.signinAt(homeserver, { signal: options.signal });
+    } catch (e) {
+      if (!(e instanceof PubkyHttpError && e.status === 404)) throw e;
+    }
+    return this.signup(homeserver, options.signupToken ?? null, { signal: options.signal, publish: false });
+  }
+
   /** Publishes (or refreshes) the user's `_pubky` record. Answers whether a packet was published. */
   publishHomeserver(homeserver: PublicKey, options: { ifOlderThanMs?: number; signal?: AbortSignal } = {}): Promise<boolean> {
     return this.pubky.pkdns.publishHomeserver(this.keypair, homeserver, options);

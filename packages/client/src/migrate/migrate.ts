@@ -75,16 +75,6 @@ async function currentRecord(pubky: PubkyInternals, user: PublicKey, signal?: Ab
   return { homeserver: hs, mirrors: mirrorsOf(packet) };
 }
 
-async function sessionOnTarget(signer: Signer, to: PublicKey, signupToken: string | null | undefined, signal?: AbortSignal): Promise<Session> {
-  try {
-    return await signer.signup(to, signupToken, { publish: false, signal });
-  } catch (e) {
-    // An earlier, interrupted run already created the account.
-    if (e instanceof PubkyHttpError && e.status === 409) return signer.signinAt(to, { signal });
-    throw e;
-  }
-}
-
 /** Moves the signer's account to `options.to`. See the module comment for the guarantees. */
 export async function migrateAccount(pubky: PubkyInternals, signer: Signer, options: MigrateOptions): Promise<MigrationReport> {
   const started = performance.now();
@@ -119,7 +109,7 @@ export async function migrateAccount(pubky: PubkyInternals, signer: Signer, opti
     return { ...base, alreadyMoved: true, durationMs: performance.now() - started };
   }
   const oldSession = await signer.signinAt(from, { signal });
-  const newSession = await sessionOnTarget(signer, to, options.signupToken, signal);
+  const newSession = await signer.sessionAt(to, { signupToken: options.signupToken, signal });
 
   let copied = 0;
   let copiedBytes = 0;

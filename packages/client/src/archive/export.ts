@@ -6,7 +6,7 @@ import { abortedError, ClientError, PubkyHttpError } from '../errors.ts';
 import type { Session } from '../session.ts';
 import type { Signer } from '../signer.ts';
 import { toAsyncIterable } from '../sse.ts';
-import { forEachConcurrent, listFiles } from '../tree.ts';
+import { forEachConcurrent, hashFromEtag, listFiles } from '../tree.ts';
 import { ArchiveError } from './errors.ts';
 import {
   ARCHIVE_FORMAT,
@@ -50,7 +50,6 @@ export interface ExportArchiveResult {
 /** Files up to this size are fetched whole, several at a time; larger ones stream one by one. */
 const SMALL_FILE = 1024 * 1024;
 const WRITE_BUFFER = 256 * 1024;
-const ETAG_RE = /^"([A-Za-z0-9+/]{43}=)"$/;
 
 /** Coalesces small writes (tar headers, small files) into larger chunks for the output. */
 class ArchiveSink {
@@ -134,8 +133,7 @@ export async function exportArchive(
       scanned++;
       if (stats) {
         if (stats.size > MAX_ENTRY_SIZE) throw new ArchiveError('archive_too_large', `${path} is ${stats.size} bytes; an archive holds files up to ${MAX_ENTRY_SIZE} bytes`);
-        const etag = stats.etag ? ETAG_RE.exec(stats.etag) : null;
-        const hash = etag ? etag[1] : await hashRemote(session, path, signal);
+        const hash = hashFromEtag(stats.etag) ?? (await hashRemote(session, path, signal));
         // A type the manifest cannot carry (not printable ASCII, over 255 characters) is left out.
         const contentType = stats.contentType !== null && CONTENT_TYPE_RE.test(stats.contentType) ? stats.contentType : null;
         found[i] = { path, size: stats.size, hash, contentType };

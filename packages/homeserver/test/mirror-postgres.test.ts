@@ -5,12 +5,10 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, test } from 'node:test';
 import { Keypair } from '@pubky-ts/common';
-import { Pkarr } from '@pubky-ts/pkarr';
 import { createGrant, Pubky } from '@pubky-ts/client';
 import { startExtraHomeserver, startTestnet, type Testnet } from '@pubky-ts/testnet';
 import { resolveConfig } from '../src/config/load-config.ts';
 import { pkarrPublisher } from '../src/pkarr/publisher.ts';
-import { signHomeserverPacket } from '../src/pkarr/homeserver-packet.ts';
 import { startHomeserver, type RunningHomeserver } from '../src/server.ts';
 import { openPostgresStore } from '../src/storage/postgres/open-store.ts';
 import { cookieSession, mirrorCall, PrimaryProxy, waitForMirror } from '../src/mirror/test-helpers.ts';
@@ -44,13 +42,13 @@ test('two mirror processes on one PostgreSQL database: one follows, both report,
   const schema = randomSchema();
   cleanups.push(() => adminQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).then(() => undefined));
   const primaryKey = Keypair.random();
-  const primary = await startExtraHomeserver(testnet, { keypair: primaryKey });
-  cleanups.push(() => primary.close());
-  const proxy = await new PrimaryProxy(primary.url).start();
+  // The primary is reached only through a proxy: it publishes the proxy's port itself, so no
+  // second packet competes with its own on the DHT.
+  const proxy = await new PrimaryProxy('http://127.0.0.1:1').start();
   cleanups.push(() => proxy.close());
-  const relay = new Pkarr({ relays: [testnet.pkarrRelay.url] });
-  cleanups.push(() => relay.close());
-  await relay.publish(signHomeserverPacket(primaryKey, { publicIp: '127.0.0.1', pubkyTlsPort: 1, icannDomain: 'localhost', icannHttpPort: proxy.port }));
+  const primary = await startExtraHomeserver(testnet, { keypair: primaryKey, config: { pkdns: { public_icann_http_port: proxy.port } } });
+  cleanups.push(() => primary.close());
+  proxy.target = primary.url;
 
   const mirrorKey = Keypair.random();
   const a = await mirrorInstance(testnet, mirrorKey, schema);

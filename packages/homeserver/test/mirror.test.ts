@@ -7,10 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Keypair } from '@pubky-ts/common';
-import { Pkarr } from '@pubky-ts/pkarr';
 import { createGrant, Pubky, type Session } from '@pubky-ts/client';
 import { startExtraHomeserver, startTestnet, type ExtraHomeserver, type Testnet } from '@pubky-ts/testnet';
-import { signHomeserverPacket } from '../src/pkarr/homeserver-packet.ts';
 import { cookieSession, mirrorCall, PrimaryProxy, waitForMirror } from '../src/mirror/test-helpers.ts';
 
 const ADMIN = { 'x-admin-password': 'admin' };
@@ -210,14 +208,13 @@ describe('following the primary', () => {
 describe('restarts, outages and a hostile primary', () => {
   test('a restarted mirror resumes from its cursor without fetching again; bytes that do not match the hash are not stored', async () => {
     const primaryKey = Keypair.random();
-    const primary = await startExtraHomeserver(testnet, { keypair: primaryKey });
-    cleanups.push(() => primary.close());
-    const proxy = await new PrimaryProxy(primary.url).start();
+    // The primary is reached only through a proxy: it publishes the proxy's port itself, so no
+    // second packet competes with its own on the DHT.
+    const proxy = await new PrimaryProxy('http://127.0.0.1:1').start();
     cleanups.push(() => proxy.close());
-    // The primary's record now names the proxy: the mirror (and the user) reach the primary through it.
-    const relay = new Pkarr({ relays: [testnet.pkarrRelay.url] });
-    cleanups.push(() => relay.close());
-    await relay.publish(signHomeserverPacket(primaryKey, { publicIp: '127.0.0.1', pubkyTlsPort: 1, icannDomain: 'localhost', icannHttpPort: proxy.port }));
+    const primary = await startExtraHomeserver(testnet, { keypair: primaryKey, config: { pkdns: { public_icann_http_port: proxy.port } } });
+    cleanups.push(() => primary.close());
+    proxy.target = primary.url;
 
     const u = await newUser(primaryKey.publicKey);
     for (let i = 0; i < 10; i++) await u.session.storage.putText(`/pub/r/${i}.txt`, `file ${i}`);

@@ -75,15 +75,16 @@ export class PrimaryProxy {
   flip = false;
   private server: Server | null = null;
 
-  constructor(private readonly target: string) {}
+  /** The upstream origin; may be set after start (when the primary starts after its proxy). */
+  constructor(public target: string) {}
 
   get port(): number {
     return (this.server!.address() as AddressInfo).port;
   }
 
   async start(): Promise<this> {
-    const target = new URL(this.target);
     this.server = createServer((req, res) => {
+      const target = new URL(this.target);
       this.log.requests.push(`${req.method} ${req.url}`);
       const flip = this.flip && req.method === 'GET' && /^\/(pub|priv)\//.test(req.url ?? '');
       const up = httpRequest(

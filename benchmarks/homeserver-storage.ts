@@ -144,7 +144,7 @@ async function putBench() {
       await store.users.create(user);
       await putRun(store, user, 200, 64, 1024, 'warm');
       results[mode] = await putRun(store, user, n, 64, 1024, 'run');
-      const commits = store.committer.commits;
+      const commits = store.writer.commits;
       await store.close();
       rows.push([durability, mode === 'single' ? 'one transaction per write (baseline)' : 'group commit', f0(results[mode]), f2(results[mode] / results.single), f0((n + 200) / commits)]);
     }

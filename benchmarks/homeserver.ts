@@ -51,6 +51,8 @@ interface LoadResult {
   non2xx: Record<string, number>;
   seconds: number;
   p99Ms: number;
+  /** CPU time of the load generator itself (µs). */
+  cpuMicros: number;
 }
 interface EventResult {
   deliveries: number;
@@ -89,6 +91,7 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
   const non2xx: Record<string, number> = {};
   const latencies: number[] = [];
   let stop = false;
+  const cpu0 = process.cpuUsage();
   const start = process.hrtime.bigint();
   const timer = setTimeout(() => (stop = true), job.seconds * 1000);
   await Promise.all(
@@ -128,7 +131,8 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
     ),
   );
   clearTimeout(timer);
-  return { requests: done, non2xx, seconds: Number(process.hrtime.bigint() - start) / 1e9, p99Ms: pct(latencies, 99) };
+  const cpu = process.cpuUsage(cpu0);
+  return { requests: done, non2xx, seconds: Number(process.hrtime.bigint() - start) / 1e9, p99Ms: pct(latencies, 99), cpuMicros: cpu.user + cpu.system };
 }
 
 async function runEvents(job: EventJob): Promise<EventResult> {

@@ -2,13 +2,13 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import { BackgroundCheckpointer } from '../db/checkpointer.ts';
-import { GroupCommitter } from '../db/group-commit.ts';
 import { openDatabase } from '../db/sqlite.ts';
 import { BlobStore } from './blob-store.ts';
 import { LocalBus } from './bus.ts';
 import { PathPolicyFileStore } from './path-policy.ts';
 import { QuotaFileStore } from './quota-file-store.ts';
 import { BlobRefs, type SqliteContext } from './sqlite/context.ts';
+import { FileWriter } from './sqlite/file-writer.ts';
 import { RowCaches } from './sqlite/row-cache.ts';
 import { SqliteEventStore } from './sqlite/event-store.ts';
 import { SqliteFileStore } from './sqlite/file-store.ts';
@@ -53,7 +53,8 @@ export class SqliteHomeserverStore implements HomeserverStore {
   readonly packets: SqliteUserPacketStore;
   readonly revocations: LocalBus<Revocation>;
   readonly db: Database;
-  readonly committer: GroupCommitter;
+  /** Commits entry and event writes. */
+  readonly writer: FileWriter;
   readonly blobs: BlobStore;
   /** Cached users and cookie sessions (coherent with the database; see RowCaches). */
   readonly caches: RowCaches;
@@ -68,29 +69,29 @@ export class SqliteHomeserverStore implements HomeserverStore {
     const fsync = options.durability === 'fsync';
     this.db = openDatabase(join(options.dataDir, 'homeserver.sqlite'), { durability: options.durability });
     const checkpointAfter = options.backgroundCheckpointAfter === undefined ? 64 : options.backgroundCheckpointAfter;
-    this.committer = new GroupCommitter(this.db, {
-      mode: options.commitMode,
-      onCommit:
-        checkpointAfter === null
-          ? undefined
-          : (n) => {
-              if (n >= checkpointAfter && !this.checkpointer && !this.closed) this.checkpointer = new BackgroundCheckpointer(this.db);
-            },
-    });
+    const onCommit =
+      checkpointAfter === null
+        ? undefined
+        : (n: number) => {
+            if (n >= checkpointAfter && !this.checkpointer && !this.closed) this.checkpointer = new BackgroundCheckpointer(this.db);
+          };
+    const defaultQuotaMb = options.defaultQuotaMb ?? null;
+    this.writer = new FileWriter(this.db, { defaultQuotaMb, commitMode: options.commitMode, onCommit });
     this.blobs = new BlobStore(join(options.dataDir, 'blobs'), { fsync });
     this.revocations = new LocalBus<Revocation>();
+    const refs = new BlobRefs(this.db);
     const ctx: SqliteContext = {
       db: this.db,
-      committer: this.committer,
+      writer: this.writer,
+      refs,
       blobs: this.blobs,
       eventBus: new LocalBus<StoredEvent>(),
       revocations: this.revocations,
       inlineThreshold: options.inlineThreshold ?? DEFAULT_INLINE_THRESHOLD,
-      defaultQuotaMb: options.defaultQuotaMb ?? null,
+      defaultQuotaMb,
       caches: new RowCaches(this.db),
     };
     this.caches = ctx.caches;
-    const refs = new BlobRefs(this.db);
     this.sweptBlobs = this.blobs.sweep(refs.isReferenced);
     this.users = new SqliteUserStore(ctx, refs);
     this.signupTokens = new SqliteSignupTokenStore(ctx);
@@ -99,14 +100,14 @@ export class SqliteHomeserverStore implements HomeserverStore {
     this.authTokenReplay = new SqliteReplayGuard(ctx);
     this.events = new SqliteEventStore(ctx);
     this.packets = new SqliteUserPacketStore(ctx);
-    this.rawFiles = new SqliteFileStore(ctx, refs);
+    this.rawFiles = new SqliteFileStore(ctx);
     this.files = new PathPolicyFileStore(new QuotaFileStore(this.rawFiles, this.users, ctx.defaultQuotaMb), this.users);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.committer.close();
+    this.writer.close();
     await this.checkpointer?.close();
     this.db.close();
   }

@@ -165,6 +165,7 @@ test('file/folder collisions (spec §2.3) and admin bypass', async () => {
 
 test('collisions stay exact while ancestors are remembered as directories: own writes, direct SQL, other connections, rollbacks', async () => {
   const { store, dataDir, cleanup } = await tempStore();
+  const writer = store.writer;
   const other = new Database(join(dataDir, 'homeserver.sqlite'));
   try {
     const u = randomUserKey();
@@ -172,11 +173,11 @@ test('collisions stay exact while ancestors are remembered as directories: own w
     const id = (await store.users.get(u))!.id;
     // /pub, /pub/m and /pub/m/a are learnt as holding no entry…
     await putText(store, u, '/pub/m/a/f1', 'x');
-    assert.ok(store.caches.isKnownNonFile(id, '/pub/m/a'));
+    assert.ok(writer.isKnownNonFile(id, '/pub/m/a'));
     // …until one of them becomes a file: through the store,
     await store.files.delete(u, '/pub/m/a/f1');
     await putText(store, u, '/pub/m/a', 'now a file');
-    assert.equal(store.caches.isKnownNonFile(id, '/pub/m/a'), false);
+    assert.equal(writer.isKnownNonFile(id, '/pub/m/a'), false);
     await assert.rejects(putText(store, u, '/pub/m/a/f2', 'x'), isCode('path_collision', 409));
     // through direct SQL on the store's connection,
     await putText(store, u, '/pub/s/t/f', 'x');
@@ -207,8 +208,8 @@ test('collisions stay exact while ancestors are remembered as directories: own w
     await putText(store, u, '/pub/r', 'file');
     const deleteR = store.db.prepare('DELETE FROM entries WHERE user_id = ? AND path = ?');
     let pass = 0;
-    const queued = (): number => (store.committer as unknown as { queue: unknown[] }).queue.length;
-    const first = store.committer.submit(() => {
+    const queued = (): number => (writer.committer as unknown as { queue: unknown[] }).queue.length;
+    const first = writer.committer.submit(() => {
       if (++pass === 1) deleteR.run(id, '/pub/r');
     });
     // A declared small size: no early collision check, only the one at commit time.
@@ -216,7 +217,7 @@ test('collisions stay exact while ancestors are remembered as directories: own w
     // The PUT stages its body over a few microtasks; its job must be queued before the failing one.
     for (let i = 0; i < 1000 && queued() < 2; i++) await Promise.resolve();
     assert.equal(queued(), 2, 'the PUT is in the same batch');
-    const third = store.committer.submit(() => {
+    const third = writer.committer.submit(() => {
       if (pass === 1) throw new Error('fails on the first pass only');
     });
     const [firstR, putR, thirdR] = await Promise.allSettled([first, put, third]);
@@ -225,7 +226,7 @@ test('collisions stay exact while ancestors are remembered as directories: own w
     assert.equal(thirdR.status, 'fulfilled');
     assert.equal(putR.status, 'rejected');
     assert.ok(isCode('path_collision', 409)((putR as PromiseRejectedResult).reason));
-    assert.equal(store.caches.isKnownNonFile(id, '/pub/r'), false);
+    assert.equal(writer.isKnownNonFile(id, '/pub/r'), false);
     await assert.rejects(putText(store, u, '/pub/r/y', 'x'), isCode('path_collision', 409));
     // Plain writes under known directories still succeed and are found.
     await putText(store, u, '/pub/m/b/c', 'y');
@@ -358,7 +359,7 @@ test('usage summed per batch: mixed puts, overwrites, deletes and a failing job 
     await putText(store, u, '/pub/keep', 'k'.repeat(100));
     await putText(store, u, '/pub/gone', 'g'.repeat(50));
     await putText(store, u, '/pub/dir/file', 'f');
-    const before = store.committer.commits;
+    const before = store.writer.commits;
     const results = await Promise.allSettled([
       putText(store, u, '/pub/new', 'n'.repeat(10)),
       putText(store, u, '/pub/dir', 'collides'),
@@ -367,7 +368,7 @@ test('usage summed per batch: mixed puts, overwrites, deletes and a failing job 
       store.files.put(u, '/pub/huge', chunks(Buffer.alloc(1_048_576 - 600))),
     ]);
     assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'rejected']);
-    assert.ok(store.committer.commits - before <= 2, 'the small writes shared a commit');
+    assert.ok(store.writer.commits - before <= 2, 'the small writes shared a commit');
     const expected = (30 + 256) + (1 + 256) + (10 + 256);
     assert.equal((await store.users.get(u))!.usedBytes, expected);
     const row = store.db.prepare('SELECT used_bytes FROM users WHERE public_key = ?').pluck().get(u);

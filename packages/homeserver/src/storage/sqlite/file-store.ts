@@ -1,11 +1,13 @@
-import { bytesToHex, nowMicros } from '@pubky-ts/common';
-import type { Database, Statement } from 'better-sqlite3';
+import { bytesToHex } from '@pubky-ts/common';
+import type { Statement } from 'better-sqlite3';
 import { StorageError, storageErrors } from '../errors.ts';
-import { exceedsQuota, FILE_OVERHEAD_BYTES, storageLimitBytes, writeDelta } from '../quota.ts';
+import { FILE_OVERHEAD_BYTES, storageLimitBytes } from '../quota.ts';
 import { stageBody } from '../stage-body.ts';
-import type { FileContent, FileEntry, FileStore, ListOptions, StoredEvent, UserRecord, WriteOptions } from '../types.ts';
-import { BlobRefs, type SqliteContext } from './context.ts';
+import type { FileContent, FileEntry, FileStore, ListOptions, UserRecord, WriteOptions } from '../types.ts';
+import type { SqliteContext } from './context.ts';
 import { prefixEnd } from './event-store.ts';
+import type { AuthCheck, PutJob, WriteDone } from './file-writer.ts';
+import { ancestorFiles } from '../ancestors.ts';
 
 interface EntryRow {
   path: string;
@@ -57,13 +59,6 @@ function entryFromRow(user: string, r: EntryRow): FileEntry {
   };
 }
 
-/** Paths of the ancestors of a file path: `/pub/a/b` → `/pub`, `/pub/a`. */
-export function ancestorFiles(path: string): string[] {
-  const out: string[] = [];
-  for (let i = path.indexOf('/', 1); i > 0; i = path.indexOf('/', i + 1)) out.push(path.slice(0, i));
-  return out;
-}
-
 async function* once(b: Uint8Array): AsyncIterable<Uint8Array> {
   yield b;
 }
@@ -71,40 +66,27 @@ async function* once(b: Uint8Array): AsyncIterable<Uint8Array> {
 /**
  * The bookkeeping + blob layer: streams the body (hashing with BLAKE3 and sniffing the type as it
  * goes), keeps small bodies in memory for inline storage and spills larger ones to a temp blob, then
- * hands the finalisation (entry upsert, blob reference, PUT/DEL event, `used_bytes`) to the group
- * committer as one unit. Enforces the checks that must hold at commit time: user exists, collisions
- * (unless admin), quota. Root/permission policy is the job of the layers above.
+ * hands the finalisation (entry upsert, blob reference, PUT/DEL event, `used_bytes`) to the
+ * FileWriter (`ctx.writer`), which also enforces the checks that must hold at commit time: session
+ * still current, user exists, collisions (unless admin), quota. Root/permission policy is the job of the layers above.
  */
 export class SqliteFileStore implements FileStore {
   private readonly ctx: SqliteContext;
-  private readonly refs: BlobRefs;
   private readonly entryMeta;
   private readonly entryData;
   private readonly entryDataById;
   private readonly entryForWrite;
   private readonly underDir;
   private readonly ancestorsExist;
-  private readonly upsertEntry;
-  private readonly deleteEntry;
-  private readonly insertEvent;
-  private readonly addUsage;
-  private readonly userUsage;
-  /** Usage of the users written in the open batch: stored value, quota, and the batch's change so far. */
-  private readonly pendingUsage = new Map<number, { used: number; quotaMb: number | null; delta: number }>();
   private readonly listAsc;
   private readonly listDesc;
   private readonly firstAfter;
   private readonly lastBefore;
   private readonly firstFrom;
   private readonly collideStmts: Statement[] = [];
-  private readonly prevCollideStmts: Statement[] = [];
-  private readonly prevUnder;
-  /** Whether the open write transaction has checked the non-file memo for other writers. */
-  private nonFilesChecked = false;
 
-  constructor(ctx: SqliteContext, refs: BlobRefs) {
+  constructor(ctx: SqliteContext) {
     this.ctx = ctx;
-    this.refs = refs;
     const db = ctx.db;
     const meta = 'path, content_hash, content_length, content_type, modified_at, created_at';
     this.entryMeta = db.prepare<[string, string], EntryRow>(
@@ -122,43 +104,6 @@ export class SqliteFileStore implements FileStore {
     );
     this.ancestorsExist = db.prepare<[number, string], { one: number }>(
       'SELECT 1 AS one FROM entries WHERE user_id = ? AND path IN (SELECT value FROM json_each(?)) LIMIT 1',
-    );
-    // Positional parameters: binding named ones costs a property lookup each.
-    this.upsertEntry = db
-      .prepare<[number, string, Buffer, number, string, Buffer | null, number, number]>(
-        `INSERT INTO entries (user_id, path, content_hash, content_length, content_type, inline_data, modified_at, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT(user_id, path) DO UPDATE SET content_hash = excluded.content_hash,
-           content_length = excluded.content_length, content_type = excluded.content_type,
-           inline_data = excluded.inline_data, modified_at = excluded.modified_at`,
-      );
-    this.deleteEntry = db.prepare('DELETE FROM entries WHERE id = ?');
-    this.insertEvent = db.prepare<[string, number, string, Buffer | null, number]>(
-      'INSERT INTO events (type, user_id, path, content_hash, created_at) VALUES (?, ?, ?, ?, ?)',
-    );
-    this.addUsage = db.prepare<[number, number]>('UPDATE users SET used_bytes = used_bytes + ? WHERE id = ?');
-    this.userUsage = db.prepare<[number], { used_bytes: number; quota_storage_mb: number | null }>(
-      'SELECT used_bytes, quota_storage_mb FROM users WHERE id = ?',
-    );
-    // used_bytes changes are summed per user over a batch and written once, right before COMMIT.
-    ctx.committer.addBatchHooks({
-      beforeCommit: () => {
-        ctx.caches.usageUpdate(() => {
-          for (const [userId, u] of this.pendingUsage) if (u.delta !== 0) this.addUsage.run(u.delta, userId);
-        });
-        this.pendingUsage.clear();
-        this.nonFilesChecked = false;
-      },
-      afterRollback: () => {
-        this.pendingUsage.clear();
-        this.nonFilesChecked = false;
-        ctx.caches.forgetNonFiles();
-      },
-    });
-    this.prevUnder = db.prepare<[number, string, string, number, string], WriteRow & { id: number | null; under: number }>(
-      `SELECT e.id, e.content_hash, e.content_length, e.inline_data IS NOT NULL AS is_inline, e.created_at,
-         EXISTS(SELECT 1 FROM entries WHERE user_id = ? AND path >= ? AND path < ?) AS under
-       FROM (SELECT 1) LEFT JOIN entries e ON e.user_id = ? AND e.path = ?`,
     );
     this.listAsc = db.prepare<[number, string, string, number], { path: string }>(
       'SELECT path FROM entries WHERE user_id = ? AND path > ? AND path < ? ORDER BY path LIMIT ?',
@@ -199,44 +144,6 @@ export class SqliteFileStore implements FileStore {
     return n > 0 && this.ancestorsExist.get(userId, JSON.stringify(ancestors)) !== undefined;
   }
 
-  /**
-   * The entry at `path` (if any) and, when `checkCollision`, whether writing it would collide: one
-   * statement for the usual depths (the commit-time hot path), two otherwise. Runs inside the write
-   * transaction. Ancestors known to hold no entry (RowCaches' non-file memo, checked against other
-   * writers once per transaction) are not probed again; the others are, one result bit each, and
-   * the ones without an entry are remembered.
-   */
-  private previousAndCollision(userId: number, path: string, checkCollision: boolean): { prev: WriteRow | undefined; collides: boolean } {
-    const ancestors = checkCollision ? ancestorFiles(path) : [];
-    const n = ancestors.length;
-    if (n === 0 || n > 32) {
-      return { prev: this.entryForWrite.get(userId, path), collides: checkCollision && this.collides(userId, path) };
-    }
-    const caches = this.ctx.caches;
-    this.revalidateOnce();
-    let known = true;
-    for (let i = 0; i < n && known; i++) known = caches.isKnownNonFile(userId, ancestors[i]!);
-    if (known) {
-      const r = this.prevUnder.get(userId, `${path}/`, `${path}0`, userId, path)!;
-      return { prev: r.id === null ? undefined : r, collides: r.under === 1 };
-    }
-    let stmt = this.prevCollideStmts[n];
-    if (!stmt) {
-      const probes = ancestors.map((_, i) => `(EXISTS(SELECT 1 FROM entries WHERE user_id = ? AND path = ?) << ${i})`).join(' | ');
-      stmt = this.prevCollideStmts[n] = this.ctx.db.prepare(
-        `SELECT e.id, e.content_hash, e.content_length, e.inline_data IS NOT NULL AS is_inline, e.created_at,
-           EXISTS(SELECT 1 FROM entries WHERE user_id = ? AND path >= ? AND path < ?) AS under, (${probes}) AS files
-         FROM (SELECT 1) LEFT JOIN entries e ON e.user_id = ? AND e.path = ?`,
-      );
-    }
-    const args: unknown[] = [userId, `${path}/`, `${path}0`];
-    for (const a of ancestors) args.push(userId, a);
-    args.push(userId, path);
-    const r = stmt.get(args) as WriteRow & { id: number | null; under: number; files: number };
-    for (let i = 0; i < n; i++) if (((r.files >>> i) & 1) === 0) caches.learnNonFile(userId, ancestors[i]!);
-    return { prev: r.id === null ? undefined : r, collides: r.under === 1 || r.files !== 0 };
-  }
-
   async put(user: string, path: string, body: AsyncIterable<Uint8Array>, options: WriteOptions = {}): Promise<FileEntry> {
     if (path.endsWith('/') || !path.startsWith('/')) throw storageErrors.notAFile();
     const u = options.resolvedUser ?? this.ctx.caches.user(user);
@@ -260,11 +167,23 @@ export class SqliteFileStore implements FileStore {
     if (options.sizeHint !== undefined && options.sizeHint > maxLength && overwriteAllowance) maxLength = overwriteAllowance();
 
     const staged = await this.stage(path, body, maxLength, options.signal, overwriteAllowance);
+    const job: PutJob = {
+      kind: 'put',
+      userId: u.id,
+      path,
+      hash: staged.hash,
+      length: staged.length,
+      contentType: staged.contentType,
+      inline: staged.inline,
+      admin: options.admin === true,
+      auth: (options.authStamp as AuthCheck | undefined) ?? null,
+    };
     try {
-      return await this.ctx.committer.submit(
-        (db) => this.finalizePut(db, u.id, user, path, staged, options),
-        (r) => this.afterCommit(r.event, r.released),
-      ).then((r) => r.entry);
+      const done = await this.ctx.writer.write(job, (d) => this.afterCommit('PUT', user, path, staged.hash, d));
+      return {
+        user, path, contentHash: staged.hash, contentLength: staged.length, contentType: staged.contentType,
+        modifiedAt: done.at, createdAt: done.createdAt, etag: etagOf(staged.hash),
+      };
     } finally {
       if (!staged.inline) this.ctx.blobs.unpin(staged.hashHex);
     }
@@ -296,64 +215,10 @@ export class SqliteFileStore implements FileStore {
     return { hash: s.hash, hashHex, length: s.length, contentType: s.contentType, inline: null };
   }
 
-  /** The data_version check, once per write transaction (memos read inside it are then current). */
-  private revalidateOnce(): void {
-    if (!this.nonFilesChecked) {
-      this.ctx.caches.revalidate();
-      this.nonFilesChecked = true;
-    }
-  }
-
-  private finalizePut(db: Database, userId: number, user: string, path: string, s: StagedBody, options: WriteOptions) {
-    // Authorised with records read from memory: they must still be current now, at commit.
-    if (options.authStamp !== undefined) {
-      this.revalidateOnce();
-      if (!this.ctx.caches.stampCurrent(options.authStamp)) throw storageErrors.staleAuth();
-    }
-    // Checks first (user, collision, quota), in the reference's order; the usage update doubles as
-    // the user lookup and is undone with the job's savepoint if a later check throws.
-    const { prev, collides } = this.previousAndCollision(userId, path, !options.admin);
-    const delta = writeDelta(s.length, prev ? prev.content_length : null);
-    const usage = this.usageInBatch(userId);
-    if (!usage) throw storageErrors.userNotFound();
-    if (collides) throw storageErrors.pathCollision();
-    if (exceedsQuota(usage.used + usage.delta, delta, storageLimitBytes({ storageQuotaMb: usage.quotaMb }, this.ctx.defaultQuotaMb))) {
-      throw storageErrors.quotaExceeded();
-    }
-    const now = nowMicros();
-    const hashBuf = Buffer.from(s.hash.buffer, s.hash.byteOffset, s.hash.byteLength);
-    if (!s.inline) this.refs.add(hashBuf, s.length);
-    const released: string[] = [];
-    if (prev && !prev.is_inline && this.refs.release(prev.content_hash)) released.push(prev.content_hash.toString('hex'));
-    // An overwrite keeps the stored created_at, which `prev` (read in this transaction) holds.
-    this.upsertEntry.run(userId, path, hashBuf, s.length, s.contentType, s.inline, now, now);
-    const createdAt = prev ? prev.created_at : now;
-    const eventId = Number(this.insertEvent.run('PUT', userId, path, hashBuf, now).lastInsertRowid);
-    const entry: FileEntry = {
-      user, path, contentHash: s.hash, contentLength: s.length, contentType: s.contentType,
-      modifiedAt: now, createdAt, etag: etagOf(s.hash),
-    };
-    const event: StoredEvent = { id: eventId, type: 'PUT', user, path, contentHash: s.hash, createdAt: now };
-    // Last, after every statement that could throw (see GroupCommitter.addBatchHooks).
-    usage.delta += delta;
-    return { entry, event, released };
-  }
-
-  /** The user's usage as the open batch sees it; null for an unknown user. */
-  private usageInBatch(userId: number): { used: number; quotaMb: number | null; delta: number } | null {
-    let u = this.pendingUsage.get(userId);
-    if (!u) {
-      const r = this.userUsage.get(userId);
-      if (!r) return null;
-      u = { used: r.used_bytes, quotaMb: r.quota_storage_mb, delta: 0 };
-      this.pendingUsage.set(userId, u);
-    }
-    return u;
-  }
-
-  private afterCommit(event: StoredEvent, released: string[]): void {
-    for (const hex of released) this.ctx.blobs.unlinkUnreferenced(hex, this.refs.isReferenced);
-    this.ctx.eventBus.publish(event);
+  /** Right after the commit, in commit order: unlinks blob files nothing references any more, publishes the event. */
+  private afterCommit(type: 'PUT' | 'DEL', user: string, path: string, contentHash: Uint8Array | null, done: WriteDone): void {
+    for (const hex of done.released) this.ctx.blobs.unlinkUnreferenced(hex, this.ctx.refs.isReferenced);
+    this.ctx.eventBus.publish({ id: done.eventId, type, user, path, contentHash, createdAt: done.at });
   }
 
   async get(user: string, path: string): Promise<FileContent | null> {
@@ -396,23 +261,7 @@ export class SqliteFileStore implements FileStore {
   async delete(user: string, path: string, options: { resolvedUser?: UserRecord } = {}): Promise<void> {
     const u = options.resolvedUser ?? this.ctx.caches.user(user);
     if (!u) throw storageErrors.userNotFound();
-    const r = await this.ctx.committer.submit(
-      () => {
-        const prev = this.entryForWrite.get(u.id, path);
-        if (!prev) throw storageErrors.notFound();
-        this.deleteEntry.run(prev.id);
-        const released: string[] = [];
-        if (!prev.is_inline && this.refs.release(prev.content_hash)) released.push(prev.content_hash.toString('hex'));
-        const now = nowMicros();
-        const id = Number(this.insertEvent.run('DEL', u.id, path, null, now).lastInsertRowid);
-        const usage = this.usageInBatch(u.id);
-        if (usage) usage.delta -= prev.content_length + FILE_OVERHEAD_BYTES;
-        const event: StoredEvent = { id, type: 'DEL', user, path, contentHash: null, createdAt: now };
-        return { event, released };
-      },
-      (r) => this.afterCommit(r.event, r.released),
-    );
-    void r;
+    await this.ctx.writer.write({ kind: 'del', userId: u.id, path }, (d) => this.afterCommit('DEL', user, path, null, d));
   }
 
   async list(user: string, dir: string, options: ListOptions = {}): Promise<string[] | null> {

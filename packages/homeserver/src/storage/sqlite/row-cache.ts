@@ -1,6 +1,8 @@
 import type { Database } from 'better-sqlite3';
 import type { CookieSessionRecord, FileEntry, UserRecord } from '../types.ts';
 import type { UserRow } from './context.ts';
+import type { AuthCheck } from './file-writer.ts';
+import { authFingerprint } from './auth-fingerprint.ts';
 import { quotaFromRow } from './quota-columns.ts';
 
 export function userFromRow(row: UserRow): UserRecord {
@@ -27,15 +29,6 @@ const MAX_ENTRIES = 10_000;
 const MAX_FILES = 4096;
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
 const MAX_CACHED_FILE = 16 * 1024;
-/** Ancestor paths known to hold no entry, at most this many. */
-const MAX_NON_FILES = 50_000;
-
-/** What peekSessionWithUser's records were current as of. */
-interface AuthStamp {
-  version: unknown;
-  epoch: number;
-}
-
 /** A small inline file as a read returns it (the entry is frozen; the bytes must not be written). */
 export interface CachedFile {
   entry: FileEntry;
@@ -67,21 +60,7 @@ export class RowCaches {
   /** `${users.id}/${path}` → small inline file. */
   private readonly files = new Map<string, CachedFile>();
   private fileBytes = 0;
-  /**
-   * `${users.id}${path}` of paths known to hold no entry (a write's ancestors: directories, not
-   * files), so the commit-time collision check need not probe them again. Unlike the maps above it
-   * is filled inside write transactions: a path without an entry still has none after COMMIT; the
-   * entries INSERT trigger drops a path that gets one, and the group committer's rollback hook
-   * drops everything (see forgetNonFiles).
-   */
-  private readonly nonFiles = new Set<string>();
-  /**
-   * Counts changes to users and sessions through this connection (every trigger that drops a
-   * cached user, session or id; except usage updates, see usageUpdate): with data_version it
-   * tells a write whether the records it was authorised with are still current (stampCurrent).
-   */
-  private authEpoch = 0;
-  private usageOnly = false;
+  private readonly fingerprints = new WeakMap<CookieSessionRecord, { user: UserRecord; fingerprint: string }>();
   private readonly idByKey;
   private readonly dataVersion;
   private readonly userByKey;
@@ -98,31 +77,23 @@ export class RowCaches {
     );
     db.function('hs_forget_user', { deterministic: false }, (key: unknown) => {
       this.users.delete(String(key));
-      if (!this.usageOnly) this.authEpoch++;
       return null;
     });
     db.function('hs_forget_session', { deterministic: false }, (secret: unknown) => {
       this.sessions.delete(String(secret));
-      this.authEpoch++;
       return null;
     });
     db.function('hs_forget_all_sessions', { deterministic: false }, () => {
       this.sessions.clear();
-      this.authEpoch++;
       return null;
     });
     db.function('hs_forget_file', { deterministic: false }, (userId: unknown, path: unknown) => {
       this.forgetFile(`${userId}${String(path)}`);
       return null;
     });
-    db.function('hs_entry_added', { deterministic: false }, (userId: unknown, path: unknown) => {
-      this.nonFiles.delete(`${userId}${String(path)}`);
-      return null;
-    });
     db.function('hs_forget_ids', { deterministic: false }, () => {
       this.ids.clear();
       this.clearFiles();
-      this.authEpoch++;
       return null;
     });
     // TEMP triggers belong to this connection only; other writers are caught by data_version.
@@ -141,10 +112,6 @@ export class RowCaches {
         BEGIN SELECT hs_forget_file(OLD.user_id, OLD.path); END;
       CREATE TEMP TRIGGER IF NOT EXISTS hs_cache_entries_delete AFTER DELETE ON main.entries
         BEGIN SELECT hs_forget_file(OLD.user_id, OLD.path); END;
-      CREATE TEMP TRIGGER IF NOT EXISTS hs_cache_entries_insert AFTER INSERT ON main.entries
-        BEGIN SELECT hs_entry_added(NEW.user_id, NEW.path); END;
-      CREATE TEMP TRIGGER IF NOT EXISTS hs_cache_entries_repath AFTER UPDATE OF user_id, path ON main.entries
-        BEGIN SELECT hs_entry_added(NEW.user_id, NEW.path); END;
       CREATE TEMP TRIGGER IF NOT EXISTS hs_cache_sessions_update AFTER UPDATE ON main.sessions
         BEGIN SELECT hs_forget_session(OLD.secret); END;
       CREATE TEMP TRIGGER IF NOT EXISTS hs_cache_sessions_rekey AFTER UPDATE OF secret ON main.sessions
@@ -170,31 +137,6 @@ export class RowCaches {
     this.sessions.clear();
     this.ids.clear();
     this.clearFiles();
-    this.nonFiles.clear();
-  }
-
-  /**
-   * The data_version check on its own. Inside a write transaction it reads the state the
-   * transaction sees (nobody else can commit until it ends), so memos checked after it are current.
-   */
-  revalidate(): void {
-    this.sync();
-  }
-
-  /** Whether `path` of user `userId` is known to hold no entry (valid after revalidate()). */
-  isKnownNonFile(userId: number, path: string): boolean {
-    return this.nonFiles.has(`${userId}${path}`);
-  }
-
-  /** Records that `path` held no entry, as read in the open write transaction. */
-  learnNonFile(userId: number, path: string): void {
-    if (this.nonFiles.size >= MAX_NON_FILES) this.nonFiles.clear();
-    this.nonFiles.add(`${userId}${path}`);
-  }
-
-  /** After a rollback: what was learnt inside the transaction may have been undone with it. */
-  forgetNonFiles(): void {
-    this.nonFiles.clear();
   }
 
   private clearFiles(): void {
@@ -272,33 +214,17 @@ export class RowCaches {
   /**
    * A cookie session and its user from memory alone (no data_version check: no read transaction),
    * or null unless both are held. The stamp lets the write transaction that uses them confirm, at
-   * its commit, that they were still current (stampCurrent after revalidate).
+   * its commit, that they were still current (FileWriter compares the fingerprint with the rows).
    */
-  peekSessionWithUser(secret: string): { session: CookieSessionRecord; user: UserRecord; stamp: AuthStamp } | null {
+  peekSessionWithUser(secret: string): { session: CookieSessionRecord; user: UserRecord; stamp: AuthCheck } | null {
     const session = this.sessions.get(secret);
     if (!session) return null;
     const user = this.users.get(session.user);
     if (!user) return null;
-    return { session, user, stamp: { version: this.version, epoch: this.authEpoch } };
-  }
-
-  /**
-   * Inside a write transaction, after revalidate(): whether no other connection committed and no
-   * user or session changed through this one since `stamp` was taken.
-   */
-  stampCurrent(stamp: unknown): boolean {
-    const s = stamp as AuthStamp;
-    return s.version === this.version && s.epoch === this.authEpoch;
-  }
-
-  /** Runs a used_bytes-only update of users: it drops the cached user but is no auth change. */
-  usageUpdate(run: () => void): void {
-    this.usageOnly = true;
-    try {
-      run();
-    } finally {
-      this.usageOnly = false;
-    }
+    // Records are frozen and shared: the fingerprint of a pair is computed once.
+    let fp = this.fingerprints.get(session);
+    if (!fp || fp.user !== user) this.fingerprints.set(session, (fp = { user, fingerprint: authFingerprint(session, user) }));
+    return { session, user, stamp: { secret, fingerprint: fp.fingerprint } };
   }
 
   session(secret: string): CookieSessionRecord | null {

@@ -1,0 +1,323 @@
+import { nowMicros } from '@pubky-ts/common';
+import type { Database, Statement } from 'better-sqlite3';
+import { GroupCommitter } from '../../db/group-commit.ts';
+import { ancestorFiles } from '../ancestors.ts';
+import { storageErrors } from '../errors.ts';
+import { exceedsQuota, FILE_OVERHEAD_BYTES, storageLimitBytes, writeDelta } from '../quota.ts';
+import { authFingerprint } from './auth-fingerprint.ts';
+import { BlobRefs, type UserRow } from './context.ts';
+import { userFromRow } from './row-cache.ts';
+
+/**
+ * The commit-time half of a file write: the body has been received, hashed and, when large,
+ * promoted to a pinned blob file.
+ */
+export interface PutJob {
+  kind: 'put';
+  userId: number;
+  path: string;
+  hash: Uint8Array;
+  length: number;
+  contentType: string;
+  /** The bytes of an inline body; null when they are in the blob file named by `hash`. */
+  inline: Buffer | null;
+  /** Admin writes skip the collision check. */
+  admin: boolean;
+  /** Set when the write was authorised with records read from memory: they must still be current. */
+  auth: AuthCheck | null;
+}
+
+export interface DelJob {
+  kind: 'del';
+  userId: number;
+  path: string;
+}
+
+export type WriteJob = PutJob | DelJob;
+
+/** A cookie session (by secret) and the fingerprint of it and its user as they authorised the write. */
+export interface AuthCheck {
+  secret: string;
+  fingerprint: string;
+}
+
+export interface WriteDone {
+  eventId: number;
+  /** µs; the event's and (for a PUT) the entry's modification time. */
+  at: number;
+  /** For a PUT: the entry's creation time (kept from the entry it replaced). */
+  createdAt: number;
+  /** Blob files (hex hashes) whose last reference this write dropped: unlink them after commit. */
+  released: string[];
+}
+
+export interface FileWriterOptions {
+  defaultQuotaMb: number | null;
+  commitMode?: 'group' | 'single';
+  /** After each COMMIT, with the number of commits so far. */
+  onCommit?: (commits: number) => void;
+}
+
+/** Ancestor paths known to hold no entry, at most this many. */
+const MAX_NON_FILES = 50_000;
+
+interface WriteRow {
+  id: number;
+  content_hash: Buffer;
+  content_length: number;
+  is_inline: number;
+  created_at: number;
+}
+
+const asBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+
+/**
+ * The writes of entries and events, on one connection, group-committed: for a PUT the checks that
+ * must hold at commit (session still current, user exists, file/directory collision, quota), the
+ * entry upsert, the blob reference and the PUT event; for a DELETE the entry, the reference and the
+ * DEL event; `used_bytes` summed per user over a batch and written once before COMMIT. It is the
+ * only writer of `entries` and `events`, so events get their ids in commit order.
+ */
+export class FileWriter {
+  readonly committer: GroupCommitter;
+  private readonly db: Database;
+  private readonly defaultQuotaMb: number | null;
+  private readonly refs: BlobRefs;
+  private readonly entryForWrite;
+  private readonly upsertEntry;
+  private readonly deleteEntry;
+  private readonly insertEvent;
+  private readonly addUsage;
+  private readonly userUsage;
+  private readonly sessionWithUser;
+  private readonly dataVersion;
+  private readonly prevUnder;
+  private readonly prevCollideStmts: Statement[] = [];
+  private readonly underDir;
+  private readonly ancestorsExist;
+  private readonly pendingUsage = new Map<number, { used: number; quotaMb: number | null; delta: number }>();
+  /** Fingerprints of sessions confirmed in the open transaction (nobody else can change them before COMMIT). */
+  private readonly confirmed = new Map<string, string | null>();
+  /**
+   * `${users.id}${path}` of paths known to hold no entry (a write's ancestors: directories, not
+   * files), so the collision check need not probe them again. Filled inside write transactions (a
+   * path without an entry still has none after COMMIT); a TEMP trigger drops a path that gets an
+   * entry through this connection, the first job of each transaction checks `data_version` (other
+   * connections), and a rollback drops everything.
+   */
+  private readonly nonFiles = new Set<string>();
+  private version: unknown;
+  private checkedThisTransaction = false;
+
+  constructor(db: Database, options: FileWriterOptions) {
+    this.db = db;
+    this.defaultQuotaMb = options.defaultQuotaMb;
+    this.refs = new BlobRefs(db);
+    this.committer = new GroupCommitter(db, { mode: options.commitMode, onCommit: options.onCommit });
+    this.entryForWrite = db.prepare<[number, string], WriteRow>(
+      'SELECT id, content_hash, content_length, inline_data IS NOT NULL AS is_inline, created_at FROM entries WHERE user_id = ? AND path = ?',
+    );
+    // Positional parameters: binding named ones costs a property lookup each.
+    this.upsertEntry = db.prepare<[number, string, Buffer, number, string, Buffer | null, number, number]>(
+      `INSERT INTO entries (user_id, path, content_hash, content_length, content_type, inline_data, modified_at, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(user_id, path) DO UPDATE SET content_hash = excluded.content_hash,
+         content_length = excluded.content_length, content_type = excluded.content_type,
+         inline_data = excluded.inline_data, modified_at = excluded.modified_at`,
+    );
+    this.deleteEntry = db.prepare<[number]>('DELETE FROM entries WHERE id = ?');
+    this.insertEvent = db.prepare<[string, number, string, Buffer | null, number]>(
+      'INSERT INTO events (type, user_id, path, content_hash, created_at) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.addUsage = db.prepare<[number, number]>('UPDATE users SET used_bytes = used_bytes + ? WHERE id = ?');
+    this.userUsage = db.prepare<[number], { used_bytes: number; quota_storage_mb: number | null }>(
+      'SELECT used_bytes, quota_storage_mb FROM users WHERE id = ?',
+    );
+    this.sessionWithUser = db.prepare<[string], UserRow & { s_id: number; s_capabilities: string; s_created_at: number }>(
+      `SELECT s.id AS s_id, s.capabilities AS s_capabilities, s.created_at AS s_created_at, u.*
+       FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.secret = ?`,
+    );
+    this.dataVersion = db.prepare('PRAGMA data_version').pluck();
+    this.version = this.dataVersion.get();
+    this.prevUnder = db.prepare<[number, string, string, number, string], WriteRow & { id: number | null; under: number }>(
+      `SELECT e.id, e.content_hash, e.content_length, e.inline_data IS NOT NULL AS is_inline, e.created_at,
+         EXISTS(SELECT 1 FROM entries WHERE user_id = ? AND path >= ? AND path < ?) AS under
+       FROM (SELECT 1) LEFT JOIN entries e ON e.user_id = ? AND e.path = ?`,
+    );
+    this.underDir = db.prepare('SELECT 1 FROM entries WHERE user_id = ? AND path >= ? AND path < ? LIMIT 1');
+    this.ancestorsExist = db.prepare('SELECT 1 FROM entries WHERE user_id = ? AND path IN (SELECT value FROM json_each(?)) LIMIT 1');
+    db.function('hs_writer_entry_added', { deterministic: false }, (userId: unknown, path: unknown) => {
+      this.nonFiles.delete(`${userId}${String(path)}`);
+      return null;
+    });
+    db.exec(`
+      CREATE TEMP TRIGGER IF NOT EXISTS hs_writer_entries_insert AFTER INSERT ON main.entries
+        BEGIN SELECT hs_writer_entry_added(NEW.user_id, NEW.path); END;
+      CREATE TEMP TRIGGER IF NOT EXISTS hs_writer_entries_repath AFTER UPDATE OF user_id, path ON main.entries
+        BEGIN SELECT hs_writer_entry_added(NEW.user_id, NEW.path); END;
+    `);
+    this.committer.addBatchHooks({
+      beforeCommit: () => {
+        for (const [userId, u] of this.pendingUsage) if (u.delta !== 0) this.addUsage.run(u.delta, userId);
+        this.endTransaction();
+      },
+      afterRollback: () => {
+        this.endTransaction();
+        this.nonFiles.clear();
+      },
+    });
+  }
+
+  /** Transactions committed so far (one per batch). */
+  get commits(): number {
+    return this.committer.commits;
+  }
+
+  /**
+   * Commits the job in the next group commit. `afterCommit` (event publication, blob unlinking)
+   * runs right after its COMMIT, in submission order, before the promise settles.
+   */
+  write(job: WriteJob, afterCommit?: (done: WriteDone) => void): Promise<WriteDone> {
+    return this.committer.submit(() => (job.kind === 'put' ? this.put(job) : this.del(job)), afterCommit);
+  }
+
+  /** Commits what is queued and refuses new writes. */
+  close(): void {
+    this.committer.close();
+  }
+
+  /** Whether `path` is known to hold no entry (tests). */
+  isKnownNonFile(userId: number, path: string): boolean {
+    return this.nonFiles.has(`${userId}${path}`);
+  }
+
+  private endTransaction(): void {
+    this.pendingUsage.clear();
+    this.confirmed.clear();
+    this.checkedThisTransaction = false;
+  }
+
+  /** Once per write transaction: drops the memo if another connection has committed. */
+  private revalidate(): void {
+    if (this.checkedThisTransaction) return;
+    this.checkedThisTransaction = true;
+    const v = this.dataVersion.get();
+    if (v !== this.version) {
+      this.version = v;
+      this.nonFiles.clear();
+    }
+  }
+
+  /** Whether the session still exists and it and its user are as they were when they authorised the write. */
+  private authCurrent(auth: AuthCheck): boolean {
+    let fp = this.confirmed.get(auth.secret);
+    if (fp === undefined) {
+      const r = this.sessionWithUser.get(auth.secret);
+      fp = r
+        ? authFingerprint(
+            { id: r.s_id, secret: auth.secret, user: r.public_key, capabilities: r.s_capabilities, createdAt: r.s_created_at },
+            userFromRow(r),
+          )
+        : null;
+      this.confirmed.set(auth.secret, fp);
+    }
+    return fp === auth.fingerprint;
+  }
+
+  private put(job: PutJob): WriteDone {
+    if (job.auth && !this.authCurrent(job.auth)) throw storageErrors.staleAuth();
+    // Checks first (user, collision, quota), in the reference's order.
+    const { prev, collides } = this.previousAndCollision(job.userId, job.path, !job.admin);
+    const delta = writeDelta(job.length, prev ? prev.content_length : null);
+    const usage = this.usageInBatch(job.userId);
+    if (!usage) throw storageErrors.userNotFound();
+    if (collides) throw storageErrors.pathCollision();
+    if (exceedsQuota(usage.used + usage.delta, delta, storageLimitBytes({ storageQuotaMb: usage.quotaMb }, this.defaultQuotaMb))) {
+      throw storageErrors.quotaExceeded();
+    }
+    const now = nowMicros();
+    const hash = asBuffer(job.hash);
+    if (!job.inline) this.refs.add(hash, job.length);
+    const released: string[] = [];
+    if (prev && !prev.is_inline && this.refs.release(prev.content_hash)) released.push(prev.content_hash.toString('hex'));
+    // An overwrite keeps the stored created_at, which `prev` (read in this transaction) holds.
+    this.upsertEntry.run(job.userId, job.path, hash, job.length, job.contentType, job.inline, now, now);
+    const eventId = Number(this.insertEvent.run('PUT', job.userId, job.path, hash, now).lastInsertRowid);
+    // Last, after every statement that could throw (see GroupCommitter.addBatchHooks).
+    usage.delta += delta;
+    return { eventId, at: now, createdAt: prev ? prev.created_at : now, released };
+  }
+
+  private del(job: DelJob): WriteDone {
+    const prev = this.entryForWrite.get(job.userId, job.path);
+    if (!prev) throw storageErrors.notFound();
+    this.deleteEntry.run(prev.id);
+    const released: string[] = [];
+    if (!prev.is_inline && this.refs.release(prev.content_hash)) released.push(prev.content_hash.toString('hex'));
+    const now = nowMicros();
+    const eventId = Number(this.insertEvent.run('DEL', job.userId, job.path, null, now).lastInsertRowid);
+    const usage = this.usageInBatch(job.userId);
+    if (usage) usage.delta -= prev.content_length + FILE_OVERHEAD_BYTES;
+    return { eventId, at: now, createdAt: prev.created_at, released };
+  }
+
+  /**
+   * The entry at `path` (if any) and, when `checkCollision`, whether writing it would make a file
+   * and a directory share a name (spec §2.3): one statement for the usual depths. Ancestors known to
+   * hold no entry are not probed again; the others are, one result bit each, and the ones without
+   * an entry are remembered.
+   */
+  private previousAndCollision(userId: number, path: string, checkCollision: boolean): { prev: WriteRow | undefined; collides: boolean } {
+    const ancestors = checkCollision ? ancestorFiles(path) : [];
+    const n = ancestors.length;
+    if (n === 0 || n > 32) {
+      const prev = this.entryForWrite.get(userId, path);
+      return { prev, collides: checkCollision && this.collidesSlow(userId, path, ancestors) };
+    }
+    this.revalidate();
+    let known = true;
+    for (let i = 0; i < n && known; i++) known = this.nonFiles.has(`${userId}${ancestors[i]!}`);
+    if (known) {
+      const r = this.prevUnder.get(userId, `${path}/`, `${path}0`, userId, path)!;
+      return { prev: r.id === null ? undefined : r, collides: r.under === 1 };
+    }
+    let stmt = this.prevCollideStmts[n];
+    if (!stmt) {
+      const probes = ancestors.map((_, i) => `(EXISTS(SELECT 1 FROM entries WHERE user_id = ? AND path = ?) << ${i})`).join(' | ');
+      stmt = this.prevCollideStmts[n] = this.db.prepare(
+        `SELECT e.id, e.content_hash, e.content_length, e.inline_data IS NOT NULL AS is_inline, e.created_at,
+           EXISTS(SELECT 1 FROM entries WHERE user_id = ? AND path >= ? AND path < ?) AS under, (${probes}) AS files
+         FROM (SELECT 1) LEFT JOIN entries e ON e.user_id = ? AND e.path = ?`,
+      );
+    }
+    const args: unknown[] = [userId, `${path}/`, `${path}0`];
+    for (const a of ancestors) args.push(userId, a);
+    args.push(userId, path);
+    const r = stmt.get(args) as WriteRow & { id: number | null; under: number; files: number };
+    for (let i = 0; i < n; i++) {
+      if (((r.files >>> i) & 1) === 0) {
+        if (this.nonFiles.size >= MAX_NON_FILES) this.nonFiles.clear();
+        this.nonFiles.add(`${userId}${ancestors[i]!}`);
+      }
+    }
+    return { prev: r.id === null ? undefined : r, collides: r.under === 1 || r.files !== 0 };
+  }
+
+  /** Deep paths (more than 32 ancestors): the sub-tree range, then the ancestors in one IN list. */
+  private collidesSlow(userId: number, path: string, ancestors: string[]): boolean {
+    if (this.underDir.get(userId, `${path}/`, `${path}0`)) return true;
+    return ancestors.length > 0 && this.ancestorsExist.get(userId, JSON.stringify(ancestors)) !== undefined;
+  }
+
+  /** The user's usage as the open batch sees it; null for an unknown user. */
+  private usageInBatch(userId: number): { used: number; quotaMb: number | null; delta: number } | null {
+    let u = this.pendingUsage.get(userId);
+    if (!u) {
+      const r = this.userUsage.get(userId);
+      if (!r) return null;
+      u = { used: r.used_bytes, quotaMb: r.quota_storage_mb, delta: 0 };
+      this.pendingUsage.set(userId, u);
+    }
+    return u;
+  }
+}

@@ -193,6 +193,12 @@ test('writes authorised from memory (authStamp) commit only while the session an
     const p3b = await peek();
     assert.equal(await store.users.setDisabled(u, false), true);
     await put('/pub/d2', p3b);
+    // An operator narrowing where the user may write (another field the policy layer read).
+    const p3c = await peek();
+    assert.ok(await store.users.setQuota(u, { allowedWritePaths: ['/pub/only/'] }));
+    await assert.rejects(put('/pub/f', p3c), stale);
+    assert.equal(await store.files.head(u, '/pub/f'), null);
+    assert.ok(await store.users.setQuota(u, { allowedWritePaths: null }));
     const p4 = await peek();
     assert.equal(await store.sessions.delete(s.secret), true);
     await assert.rejects(put('/pub/e', p4), stale);

@@ -11,6 +11,7 @@ import { EventStreams } from './http/event-streams.ts';
 import type { HttpDeps } from './http/context.ts';
 import { mirrorServiceFor } from './mirror/service.ts';
 import { openHomeserverStore } from './storage/open-store.ts';
+import { BandwidthThrottle } from './http/bandwidth.ts';
 import { openPostgresStore } from './storage/postgres/index.ts';
 import type { HomeserverStore } from './storage/types.ts';
 
@@ -138,6 +139,7 @@ export async function startHomeserver(config: HomeserverConfig, options: StartHo
     store,
     log,
     streams,
+    bandwidth: new BandwidthThrottle(config.defaultQuotas),
     nowSeconds: () => Math.floor(nowMs() / 1000),
     nowMicros: () => Math.floor(nowMs() * 1000),
   };

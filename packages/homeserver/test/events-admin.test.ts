@@ -160,6 +160,11 @@ describe('events feed, event stream and admin API', () => {
     assert.equal(q.overrides.storage_quota_mb, 'unlimited');
     assert.equal(q.effective.rate_read, '10mb/s');
     assert.equal((await hs.admin(`/users/${z}/quota`, { method: 'PATCH', body: '{"rate_read_burst":0}' })).status, 422);
+    for (const bad of ['0kb/s', '10MB/s', '10mb', '1 kb/s', 5]) {
+      r = await hs.admin(`/users/${z}/quota`, { method: 'PATCH', body: JSON.stringify({ rate_write: bad }) });
+      assert.equal(r.status, 422, String(bad));
+      assert.match(await r.text(), /rate_write: expected "<n><kb\|mb\|gb>\/<s\|m\|h\|d>" \(n ≥ 1\)/);
+    }
     assert.equal((await hs.admin(`/users/${z}/quota`)).status, 200);
 
     const usage = await (await hs.admin(`/users/${z}/usage`)).json();

@@ -141,7 +141,7 @@ export function buildAdminApp(deps: HttpDeps, publicInfo: () => { pubkyAddress: 
   }
 
   const quotaResponse = (user: Parameters<typeof userQuotaToJson>[0]) =>
-    JSON.stringify({ effective: effectiveQuotaJson(user, defaultQuotaMb), overrides: userQuotaToJson(user) });
+    JSON.stringify({ effective: effectiveQuotaJson(user, defaultQuotaMb, deps.config.defaultQuotas), overrides: userQuotaToJson(user) });
 
   app.get('/users/:z32/quota', async (request, reply) => {
     const user = await store.users.get(userParam(request));

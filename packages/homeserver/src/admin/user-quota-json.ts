@@ -1,4 +1,5 @@
 import { parseStrictStoragePath } from '@pubky-ts/common';
+import { parseBandwidth, type BandwidthDefaults } from '../http/bandwidth.ts';
 import { HttpError } from '../http/errors.ts';
 import type { UserQuota } from '../storage/types.ts';
 
@@ -7,7 +8,6 @@ import type { UserQuota } from '../storage/types.ts';
 const invalid = (detail: string): HttpError =>
   new HttpError(422, 'INVALID_QUOTA', `Failed to deserialize the JSON body into the target type: ${detail}`);
 
-const RATE = /^(?:unlimited|\d{1,9}(?:kb|mb|gb)\/[smhd])$/;
 const FIELDS = ['storage_quota_mb', 'rate_read', 'rate_write', 'rate_read_burst', 'rate_write_burst', 'allowed_write_paths'];
 
 /**
@@ -32,8 +32,8 @@ export function parseUserQuotaJson(value: unknown, patch: boolean): Partial<User
     if (!has(json)) continue;
     const r = v[json];
     if (r === null) out[key] = null;
-    else if (typeof r === 'string' && RATE.test(r)) out[key] = r;
-    else throw invalid(`${json}: expected "<n><kb|mb|gb>/<s|m|h|d>", "unlimited" or null`);
+    else if (typeof r === 'string' && parseBandwidth(r) !== null) out[key] = r;
+    else throw invalid(`${json}: expected "<n><kb|mb|gb>/<s|m|h|d>" (n ≥ 1), "unlimited" or null`);
   }
   for (const [json, key, rate] of [['rate_read_burst', 'rateReadBurst', 'rate_read'], ['rate_write_burst', 'rateWriteBurst', 'rate_write']] as const) {
     if (!has(json)) continue;
@@ -81,15 +81,18 @@ export function userQuotaToJson(q: UserQuota): Record<string, unknown> {
   };
 }
 
-/** Overrides resolved against the server defaults (storage in MB; `"unlimited"` when none applies). */
-export function effectiveQuotaJson(q: UserQuota, defaultQuotaMb: number | null): Record<string, unknown> {
+/**
+ * Overrides resolved against the server defaults (storage in MB, rates from `[default_quotas]`;
+ * `"unlimited"` when none applies). A rate's burst goes with the rate it came from.
+ */
+export function effectiveQuotaJson(q: UserQuota, defaultQuotaMb: number | null, defaults: BandwidthDefaults): Record<string, unknown> {
   const storage = q.storageQuotaMb ?? defaultQuotaMb;
   return {
     storage_quota_mb: storage === null || storage === -1 ? 'unlimited' : storage,
-    rate_read: q.rateRead ?? 'unlimited',
-    rate_write: q.rateWrite ?? 'unlimited',
-    rate_read_burst: q.rateReadBurst,
-    rate_write_burst: q.rateWriteBurst,
+    rate_read: q.rateRead ?? defaults.rateRead ?? 'unlimited',
+    rate_write: q.rateWrite ?? defaults.rateWrite ?? 'unlimited',
+    rate_read_burst: q.rateRead !== null ? q.rateReadBurst : defaults.rateReadBurst,
+    rate_write_burst: q.rateWrite !== null ? q.rateWriteBurst : defaults.rateWriteBurst,
     allowed_write_paths: q.allowedWritePaths,
   };
 }

@@ -68,6 +68,25 @@ export async function resolveBearerSession(store: HomeserverStore, headers: Head
   return { kind: 'grant', user: found.grant.user, capabilities, grant: found.grant, bearer: found.session };
 }
 
+function peekCookie(store: HomeserverStore, secret: string, tenant: PublicKey): AuthSession | undefined {
+  const peeked = store.sessions.peekBySecretWithUser?.(secret);
+  if (!peeked || peeked.session.user !== tenant.z32) return undefined;
+  const capabilities = parseStoredCapabilities(peeked.session.capabilities);
+  return capabilities ? { kind: 'cookie', user: peeked.session.user, capabilities, cookie: peeked.session, account: peeked.user, stamp: peeked.stamp } : undefined;
+}
+
+/**
+ * The tenant's cookie session from memory alone, unconfirmed (see `optimistic` below), without a
+ * promise: null when the request has no such cookie, undefined when memory cannot tell (the
+ * caller then resolves it properly). For uses that authorise nothing, such as bandwidth pacing.
+ */
+export function peekCookieSession(store: HomeserverStore, headers: Headers, tenant: PublicKey | null): AuthSession | null | undefined {
+  if (!tenant) return null;
+  const secret = readCookie(headers, tenant.z32);
+  if (!secret || secret.length !== COOKIE_SECRET_LENGTH) return null;
+  return peekCookie(store, secret, tenant);
+}
+
 /**
  * The cookie session named after `tenant`, if it exists and belongs to that tenant. `optimistic`:
  * take session and user from memory when the store holds both, unconfirmed (the session then
@@ -82,12 +101,9 @@ export async function resolveCookieSession(
   if (!tenant) return null;
   const secret = readCookie(headers, tenant.z32);
   if (!secret || secret.length !== COOKIE_SECRET_LENGTH) return null;
-  if (optimistic && store.sessions.peekBySecretWithUser) {
-    const peeked = store.sessions.peekBySecretWithUser(secret);
-    if (peeked && peeked.session.user === tenant.z32) {
-      const capabilities = parseStoredCapabilities(peeked.session.capabilities);
-      if (capabilities) return { kind: 'cookie', user: peeked.session.user, capabilities, cookie: peeked.session, account: peeked.user, stamp: peeked.stamp };
-    }
+  if (optimistic) {
+    const peeked = peekCookie(store, secret, tenant);
+    if (peeked) return peeked;
   }
   let cookie: CookieSessionRecord | null;
   let account: UserRecord | undefined;

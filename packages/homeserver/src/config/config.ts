@@ -1,5 +1,6 @@
 import { PubkyError, PublicKey } from '@pubky-ts/common';
 import { parseRateQuota, type PathLimit } from '../http/rate-limit.ts';
+import { parseBandwidth, type BandwidthDefaults } from '../http/bandwidth.ts';
 
 /** A config value that failed validation; `message` names the key and what was expected. */
 export class ConfigError extends PubkyError {
@@ -36,6 +37,8 @@ export interface HomeserverConfig {
     shutdownTimeoutMs: number;
   };
   storage: { type: 'file_system'; defaultQuotaMb: number | null; fsync: boolean; postgresBlobs: 'database' | 'data_dir' };
+  /** Bandwidth rates for users without their own (spec §8.1); null = not throttled. */
+  defaultQuotas: BandwidthDefaults;
   admin: { enabled: boolean; listen: SocketAddress; password: string };
   metrics: { enabled: boolean; listen: SocketAddress };
   pkdns: {
@@ -144,6 +147,29 @@ class Reader {
   }
 }
 
+function optionalBandwidth(r: Reader, key: string): string | null {
+  if (!r.has(key)) return null;
+  const v = r.string(key);
+  if (parseBandwidth(v) === null) throw new ConfigError(`${key}: expected "<n><kb|mb|gb>/<s|m|h|d>" (n ≥ 1) or "unlimited", got ${describe(v)}`);
+  return v;
+}
+
+function defaultQuotas(r: Reader): BandwidthDefaults {
+  const q: BandwidthDefaults = {
+    rateRead: optionalBandwidth(r, 'default_quotas.rate_read'),
+    rateWrite: optionalBandwidth(r, 'default_quotas.rate_write'),
+    rateReadBurst: r.optionalInt('default_quotas.rate_read_burst', 1),
+    rateWriteBurst: r.optionalInt('default_quotas.rate_write_burst', 1),
+    unauthenticatedIpRateRead: optionalBandwidth(r, 'default_quotas.unauthenticated_ip_rate_read'),
+  };
+  for (const [burst, rate] of [['rate_read_burst', q.rateRead], ['rate_write_burst', q.rateWrite]] as const) {
+    if (r.has(`default_quotas.${burst}`) && (rate === null || rate === 'unlimited')) {
+      throw new ConfigError(`default_quotas.${burst}: requires a default_quotas.${burst.replace('_burst', '')} rate`);
+    }
+  }
+  return q;
+}
+
 /** Parses `host:port` / `[v6]:port`; the port must be 0..65535 (0 = any free port). */
 export function parseSocketAddress(key: string, s: string): SocketAddress {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]\s]+)):(\d{1,5})$/.exec(s);
@@ -239,6 +265,7 @@ export function validateConfig(raw: Table, dataDir: string): HomeserverConfig {
       fsync: r.bool('storage.fsync'),
       postgresBlobs: r.oneOf('storage.postgres_blobs', ['database', 'data_dir'] as const),
     },
+    defaultQuotas: defaultQuotas(r),
     admin: {
       enabled: r.bool('admin.enabled'),
       listen: r.socket('admin.listen_socket'),

@@ -5,6 +5,7 @@ import type { HomeserverStore } from '../storage/types.ts';
 import type { AuthSession } from '../auth/session.ts';
 import type { RequestTarget } from './tenant.ts';
 import type { EventStreams } from './event-streams.ts';
+import type { BandwidthThrottle } from './bandwidth.ts';
 
 /** What every route needs, built once by the composition root (server.ts). */
 export interface HttpDeps {
@@ -14,6 +15,8 @@ export interface HttpDeps {
   log: FastifyBaseLogger;
   /** Open SSE connections, so shutdown can end them. */
   streams: EventStreams;
+  /** Bandwidth throttling of storage bodies (spec §8.1). */
+  bandwidth: BandwidthThrottle;
   /** Unix seconds; injectable for tests of time windows. */
   nowSeconds: () => number;
   /** µs, for AuthToken windows. */

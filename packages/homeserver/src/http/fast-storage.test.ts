@@ -8,6 +8,7 @@ import { connect, type AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { Keypair } from '@pubky-ts/common';
 import { buildClientApp } from './client-app.ts';
+import { BandwidthThrottle } from './bandwidth.ts';
 import { EventStreams } from './event-streams.ts';
 import type { FastStorageStats } from './fast-storage.ts';
 import { signup, startTestServer, type TestServer } from '../../test/helpers.ts';
@@ -76,6 +77,7 @@ before(async () => {
     store: hs.store,
     log: hs.log,
     streams: new EventStreams(),
+    bandwidth: new BandwidthThrottle(hs.config.defaultQuotas),
     nowSeconds: () => Math.floor(Date.now() / 1000),
     nowMicros: () => Date.now() * 1000,
   };
@@ -247,6 +249,7 @@ test('the fast path answered the storage requests, and handed streamed bodies to
     store: hs.store,
     log: hs.log,
     streams: new EventStreams(),
+    bandwidth: new BandwidthThrottle(hs.config.defaultQuotas),
     nowSeconds: () => Math.floor(Date.now() / 1000),
     nowMicros: () => Date.now() * 1000,
   });

@@ -4,11 +4,13 @@ import type { PublicKey, StoragePath } from '@pubky-ts/common';
 import type { HttpDeps } from '../context.ts';
 import type { ReplyLike, RequestLike } from '../exchange.ts';
 import { authorizePrivateRead, authorizeWrite, readAccess } from '../../auth/authorize.ts';
-import { resolveSession, type AuthSession } from '../../auth/session.ts';
+import { peekCookieSession, resolveSession, type AuthSession } from '../../auth/session.ts';
 import type { FileEntry, UserRecord, WholeBody } from '../../storage/types.ts';
+import { pacedBody, pacedResponse, type Pacer } from '../bandwidth.ts';
 import { declaredLength, streamBody, wholeBody, WHOLE_BODY_MAX_BYTES } from '../body.ts';
 import { HttpError } from '../errors.ts';
 import { lenientLimit, listCursor, parseQueryOr400, strictBool } from '../query.ts';
+import { clientIp } from '../rate-limit.ts';
 import { legacyStoragePath } from '../tenant.ts';
 import { queryGet } from '../url.ts';
 import { missingTenant } from './session-routes.ts';
@@ -72,6 +74,39 @@ export interface StorageHandlers {
 export function createStorageHandlers(deps: HttpDeps): StorageHandlers {
   const { files } = deps.store;
   const maxFile = deps.config.drive.maxFileBytes;
+  const bandwidth = deps.bandwidth;
+
+  /**
+   * Bandwidth pacing of this request's file body (spec §8.1): per session user when the request
+   * has a session (`s`, or resolved here when it carries credentials), else per client IP when
+   * anonymous reads are throttled; null when nothing applies. Credentials that do not resolve
+   * make a read anonymous, never fail it. Pacing authorises nothing, so a read's session may come
+   * from memory unconfirmed (the session the request already resolved, if any, is used as is).
+   * Synchronous unless a lookup is needed: an uncredentialed read and a cookie write pay no promise.
+   */
+  function pacerFor(request: RequestLike, direction: 'read' | 'write', s?: AuthSession | null): Pacer | null | Promise<Pacer | null> {
+    if (s === undefined) {
+      const h = request.headers;
+      if (h.authorization === undefined) {
+        if (h.cookie === undefined) return anonymousPacer(request);
+        const peeked = peekCookieSession(deps.store, h, request.target.tenant);
+        if (peeked !== undefined) return pacerFor(request, direction, peeked);
+      }
+      const resolving =
+        request.sessionPromise ?? resolveSession(deps.store, h, request.target.tenant, { nowSeconds: deps.nowSeconds(), optimistic: true });
+      return resolving.then(
+        (found) => pacerFor(request, direction, found),
+        () => anonymousPacer(request),
+      );
+    }
+    if (!s) return anonymousPacer(request);
+    if (s.kind === 'cookie' && s.account) return bandwidth.forUser(s.account, direction);
+    return deps.store.users.get(s.user).then((user) => (user ? bandwidth.forUser(user, direction) : anonymousPacer(request)));
+  }
+
+  function anonymousPacer(request: RequestLike): Pacer | null {
+    return bandwidth.pacesAnonymous ? bandwidth.forAnonymous(clientIp(request.headers, request.socket.remoteAddress)) : null;
+  }
 
   async function read(request: RequestLike, reply: ReplyLike): Promise<void> {
     const tenant = tenantOf(request);
@@ -112,6 +147,12 @@ export function createStorageHandlers(deps: HttpDeps): StorageHandlers {
     const entry = content.entry;
     fileHeaders(reply, request, entry);
     reply.header('content-length', entry.contentLength).type(entry.contentType);
+    const pacing = pacerFor(request, 'read');
+    const pacer = pacing instanceof Promise ? await pacing : pacing;
+    if (pacer) {
+      reply.send(pacedResponse(content.inline ?? content.body, pacer));
+      return;
+    }
     if (content.inline) {
       const b = content.inline;
       reply.send(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
@@ -163,10 +204,12 @@ export function createStorageHandlers(deps: HttpDeps): StorageHandlers {
       try {
         const { tenant, path, requestUser } = checkWrite(request, s);
         if (maxFile !== null && size !== null && size > maxFile) throw tooLarge();
+        const pacing = pacerFor(request, 'write', s);
+        const pacer = pacing instanceof Promise ? await pacing : pacing;
         // A client that disconnects mid-upload makes the body iteration throw, which aborts the put.
         try {
           const body = small ? (whole ??= wholeBody(request.raw, size, limits)) : streamBody(request.raw, limits);
-          await files.put(tenant.z32, path, body, { sizeHint: size ?? undefined, requestUser, authStamp });
+          await files.put(tenant.z32, path, pacer ? pacedBody(body, pacer) : body, { sizeHint: size ?? undefined, requestUser, authStamp });
         } catch (e) {
           // An error before the body was read (409, 507, 413…): close instead of draining the upload.
           if (authStamp === undefined && !request.raw.complete) reply.header('connection', 'close');

@@ -12,6 +12,7 @@ import type { HttpDeps } from './http/context.ts';
 import { mirrorServiceFor } from './mirror/service.ts';
 import { openHomeserverStore } from './storage/open-store.ts';
 import { BandwidthThrottle } from './http/bandwidth.ts';
+import { buildMetricsApp, HomeserverMetrics } from './metrics/homeserver-metrics.ts';
 import { openPostgresStore } from './storage/postgres/index.ts';
 import type { HomeserverStore } from './storage/types.ts';
 
@@ -62,6 +63,8 @@ export interface RunningHomeserver {
   url: string;
   /** `http://<host>:<port>` of the admin API, or null when disabled. */
   adminUrl: string | null;
+  /** `http://<host>:<port>` of the metrics endpoint (`/metrics`), or null when disabled. */
+  metricsUrl: string | null;
   publicKey: PublicKey;
   keypair: Keypair;
   config: HomeserverConfig;
@@ -132,7 +135,8 @@ export async function startHomeserver(config: HomeserverConfig, options: StartHo
   const keypair = options.keypair ?? loadOrCreateSecretKey(config.dataDir);
   const store = options.store ?? (await openConfiguredStore(config));
   const nowMs = options.nowMs ?? Date.now;
-  const streams = new EventStreams();
+  const metrics = config.metrics.enabled ? new HomeserverMetrics() : null;
+  const streams = new EventStreams(metrics);
   const deps: HttpDeps = {
     config,
     keypair,
@@ -140,6 +144,7 @@ export async function startHomeserver(config: HomeserverConfig, options: StartHo
     log,
     streams,
     bandwidth: new BandwidthThrottle(config.defaultQuotas),
+    metrics,
     nowSeconds: () => Math.floor(nowMs() / 1000),
     nowMicros: () => Math.floor(nowMs() * 1000),
   };
@@ -151,6 +156,7 @@ export async function startHomeserver(config: HomeserverConfig, options: StartHo
         icannDomain: `${config.pkdns.icannDomain}:${config.pkdns.publicIcannHttpPort ?? icannPort}`,
       }))
     : null;
+  const metricsApp = metrics ? buildMetricsApp(metrics) : null;
   const sweep = setInterval(() => limiter.sweep(), 60_000);
   sweep.unref();
   let publisher: PublisherHandle | void = undefined;
@@ -167,7 +173,7 @@ export async function startHomeserver(config: HomeserverConfig, options: StartHo
       }
       // preClose: SSE streams never finish on their own.
       const timeout = config.drive.shutdownTimeoutMs;
-      const closingApps = [closeApp(client, timeout), admin ? closeApp(admin, timeout) : Promise.resolve()];
+      const closingApps = [closeApp(client, timeout), admin ? closeApp(admin, timeout) : Promise.resolve(), metricsApp ? closeApp(metricsApp, timeout) : Promise.resolve()];
       streams.endAll();
       await Promise.allSettled(closingApps);
       await store.close();
@@ -180,6 +186,7 @@ export async function startHomeserver(config: HomeserverConfig, options: StartHo
     const addr = await listen(client, config.drive.icannListen, 'drive.icann_listen_socket');
     icannPort = addr.port;
     const adminAddr = admin ? await listen(admin, config.admin.listen, 'admin.listen_socket') : null;
+    const metricsAddr = metricsApp ? await listen(metricsApp, config.metrics.listen, 'metrics.listen_socket') : null;
     const info: StartedInfo = {
       keypair,
       publicKey: keypair.publicKey,
@@ -200,6 +207,7 @@ export async function startHomeserver(config: HomeserverConfig, options: StartHo
     const running: RunningHomeserver = {
       url: urlOf(addr),
       adminUrl: adminAddr ? urlOf(adminAddr) : null,
+      metricsUrl: metricsAddr ? urlOf(metricsAddr) : null,
       publicKey: keypair.publicKey,
       keypair,
       config,
@@ -207,7 +215,7 @@ export async function startHomeserver(config: HomeserverConfig, options: StartHo
       log,
       close,
     };
-    log.info({ url: running.url, admin: running.adminUrl, publicKey: keypair.publicKey.z32 }, 'homeserver listening');
+    log.info({ url: running.url, admin: running.adminUrl, metrics: running.metricsUrl, publicKey: keypair.publicKey.z32 }, 'homeserver listening');
     return running;
   } catch (e) {
     await close();

@@ -6,6 +6,7 @@ import type { AuthSession } from '../auth/session.ts';
 import type { RequestTarget } from './tenant.ts';
 import type { EventStreams } from './event-streams.ts';
 import type { BandwidthThrottle } from './bandwidth.ts';
+import type { HomeserverMetrics } from '../metrics/homeserver-metrics.ts';
 
 /** What every route needs, built once by the composition root (server.ts). */
 export interface HttpDeps {
@@ -17,6 +18,8 @@ export interface HttpDeps {
   streams: EventStreams;
   /** Bandwidth throttling of storage bodies (spec §8.1). */
   bandwidth: BandwidthThrottle;
+  /** Metrics, collected only when `metrics.enabled` (null otherwise). */
+  metrics: HomeserverMetrics | null;
   /** Unix seconds; injectable for tests of time windows. */
   nowSeconds: () => number;
   /** µs, for AuthToken windows. */

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import { base64Encode } from '@pubky-ts/common';
+import type { HomeserverMetrics } from '../metrics/homeserver-metrics.ts';
 import type { EventStore, StoredEvent } from '../storage/types.ts';
 
 /** Server-sent event streams (spec §4.3): batch phase from the store, then live events from the bus. */
@@ -53,13 +54,24 @@ function formatCached(e: StoredEvent): string {
 export class EventStreams {
   private readonly open = new Set<ServerResponse>();
 
+  constructor(readonly metrics: HomeserverMetrics | null = null) {}
+
   get size(): number {
     return this.open.size;
   }
 
   add(res: ServerResponse): void {
     this.open.add(res);
-    res.once('close', () => this.open.delete(res));
+    const m = this.metrics;
+    const opened = performance.now();
+    m?.streamActive.add(1);
+    res.once('close', () => {
+      this.open.delete(res);
+      if (m) {
+        m.streamActive.add(-1);
+        m.streamConnectionMs.observe(performance.now() - opened);
+      }
+    });
   }
 
   endAll(): void {
@@ -107,13 +119,23 @@ export async function runEventStream(reply: FastifyReply, spec: StreamSpec, opts
     if (globalCursor !== null && e.id <= globalCursor) return false;
     return matchesPaths(e.path, spec.paths);
   };
+  const metrics = opts.streams.metrics;
+  let halfFull = false;
   const send = (e: StoredEvent): void => {
     if (closed) return;
     if (spec.users !== null) cursors.set(e.user, e.id);
     if (spec.users === null || spec.cursor !== null) globalCursor = e.id;
     res.write(formatCached(e));
     if (--remaining <= 0) finish();
-    else if (res.writableLength > MAX_BUFFERED_BYTES) res.destroy();
+    else if (res.writableLength > MAX_BUFFERED_BYTES / 2) {
+      if (res.writableLength > MAX_BUFFERED_BYTES) {
+        metrics?.streamLagged.inc();
+        res.destroy();
+      } else if (!halfFull) {
+        halfFull = true;
+        metrics?.streamHalfFull.inc();
+      }
+    } else halfFull = false;
   };
 
   reply.hijack();
@@ -147,6 +169,7 @@ export async function runEventStream(reply: FastifyReply, spec: StreamSpec, opts
 
   try {
     while (!closed) {
+      const queried = performance.now();
       const page = await opts.events.read({
         users: spec.users === null ? undefined : [...cursors].map(([user, cursor]) => ({ user, cursor })),
         cursor: globalCursor,
@@ -154,6 +177,7 @@ export async function runEventStream(reply: FastifyReply, spec: StreamSpec, opts
         reverse: spec.reverse,
         limit: Math.min(BATCH, remaining),
       });
+      metrics?.streamQueryMs.observe(performance.now() - queried);
       if (page.length === 0) break;
       for (const e of page) {
         if (closed) break;

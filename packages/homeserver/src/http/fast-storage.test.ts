@@ -78,6 +78,7 @@ before(async () => {
     log: hs.log,
     streams: new EventStreams(),
     bandwidth: new BandwidthThrottle(hs.config.defaultQuotas),
+    metrics: null,
     nowSeconds: () => Math.floor(Date.now() / 1000),
     nowMicros: () => Date.now() * 1000,
   };
@@ -250,6 +251,7 @@ test('the fast path answered the storage requests, and handed streamed bodies to
     log: hs.log,
     streams: new EventStreams(),
     bandwidth: new BandwidthThrottle(hs.config.defaultQuotas),
+    metrics: null,
     nowSeconds: () => Math.floor(Date.now() / 1000),
     nowMicros: () => Date.now() * 1000,
   });

@@ -122,7 +122,9 @@ export function registerEventRoutes(app: FastifyInstance, deps: HttpDeps): void 
       const { cursor, limit } = feedQuery(parseQueryOr400(request.rawQuery));
       const from = await cursorToId(events, cursor);
       if (from === null) throw badRequest('INVALID_CURSOR', 'Invalid cursor');
+      const queried = performance.now();
       const page = await events.feed(from, limit);
+      deps.metrics?.eventsQueryMs.observe(performance.now() - queried);
       const lines = page.map((e) => `${e.type} pubky://${e.user}${e.path}`);
       if (page.length > 0) lines.push(`cursor: ${page[page.length - 1]!.id}`);
       reply.type('text/plain').send(lines.join('\n'));

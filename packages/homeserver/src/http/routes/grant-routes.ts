@@ -99,6 +99,7 @@ export function registerGrantRoutes(app: FastifyInstance, deps: HttpDeps): void 
     } else {
       await store.users.create(user);
     }
+    deps.metrics?.signups.inc();
     deps.log.info({ user }, 'grant signup');
     reply.code(204).send();
   });

@@ -57,6 +57,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: HttpDeps): voi
     } else {
       await store.users.create(user);
     }
+    deps.metrics?.signups.inc();
     deps.log.info({ user }, 'signup');
     await startCookieSession(request, reply, deps, token);
   });

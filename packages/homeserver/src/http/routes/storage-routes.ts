@@ -10,10 +10,14 @@ import { pacedBody, pacedResponse, type Pacer } from '../bandwidth.ts';
 import { declaredLength, streamBody, wholeBody, WHOLE_BODY_MAX_BYTES } from '../body.ts';
 import { HttpError } from '../errors.ts';
 import { lenientLimit, listCursor, parseQueryOr400, strictBool } from '../query.ts';
+import { readCookie } from '../cookies.ts';
 import { clientIp } from '../rate-limit.ts';
 import { legacyStoragePath } from '../tenant.ts';
 import { queryGet } from '../url.ts';
 import { missingTenant } from './session-routes.ts';
+
+/** Any `pubky-host` key in the query string (with or without a value). */
+const PUBKY_HOST_QUERY = /(?:^|&)pubky-host(?:=|&|$)/;
 
 function session(request: RequestLike, deps: HttpDeps, optimistic = false): Promise<AuthSession | null> {
   request.sessionPromise ??= resolveSession(deps.store, request.headers, request.target.tenant, { nowSeconds: deps.nowSeconds(), optimistic });
@@ -104,11 +108,28 @@ export function createStorageHandlers(deps: HttpDeps): StorageHandlers {
     return deps.store.users.get(s.user).then((user) => (user ? bandwidth.forUser(user, direction) : anonymousPacer(request)));
   }
 
+  /** storage_request_count (delta §10), when metrics are on: how the request named its tenant and authenticated. */
+  function countRequest(request: RequestLike): void {
+    const metrics = deps.metrics;
+    const tenant = request.target.tenant;
+    if (!metrics || !tenant) return;
+    const h = request.headers;
+    const host = h['pubky-host'];
+    const auth = h.authorization;
+    metrics.storageRequests.inc({
+      addressing_mode: request.target.addressing,
+      pubky_host_header: host === undefined ? 'absent' : typeof host === 'string' && host.trim() === tenant.z32 ? 'matching' : 'other',
+      pubky_host_query: PUBKY_HOST_QUERY.test(request.rawQuery) ? 'true' : 'false',
+      auth_method: typeof auth === 'string' && auth.startsWith('Bearer ') ? 'grant' : h.cookie !== undefined && readCookie(h, tenant.z32) ? 'cookie' : 'none',
+    });
+  }
+
   function anonymousPacer(request: RequestLike): Pacer | null {
     return bandwidth.pacesAnonymous ? bandwidth.forAnonymous(clientIp(request.headers, request.socket.remoteAddress)) : null;
   }
 
   async function read(request: RequestLike, reply: ReplyLike): Promise<void> {
+    countRequest(request);
     const tenant = tenantOf(request);
     const sp = storagePath(request);
     if (readAccess(sp.path) === 'private') authorizePrivateRead(await session(request, deps), tenant, sp.path);
@@ -193,6 +214,7 @@ export function createStorageHandlers(deps: HttpDeps): StorageHandlers {
    * it had been the only one. An acknowledged write was always authorised by current records.
    */
   async function put(request: RequestLike, reply: ReplyLike): Promise<void> {
+    countRequest(request);
     const size = declaredLength(request.raw);
     const limits = { maxBytes: maxFile, idleMs, tooLarge };
     const small = size !== null && size <= WHOLE_BODY_MAX_BYTES;
@@ -226,6 +248,7 @@ export function createStorageHandlers(deps: HttpDeps): StorageHandlers {
   }
 
   async function del(request: RequestLike, reply: ReplyLike): Promise<void> {
+    countRequest(request);
     const { tenant, path, requestUser } = await writeTarget(request);
     await files.delete(tenant.z32, path, { requestUser });
     reply.code(204).send();

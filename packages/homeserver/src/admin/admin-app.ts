@@ -14,6 +14,7 @@ import { percentDecode, queryAll, queryGet, splitUrl } from '../http/url.ts';
 import type { SignupTokenState } from '../storage/types.ts';
 import { effectiveQuotaJson, parseUserQuotaJson, userQuotaToJson } from './user-quota-json.ts';
 import { registerMirrorAdminRoutes } from '../mirror/mirror-routes.ts';
+import { isDavPath, registerWebDav } from './webdav.ts';
 
 export const PACKAGE_VERSION = '0.1.0';
 const USAGE_OVERHEAD_BYTES = 256;
@@ -35,6 +36,11 @@ async function readJson(request: FastifyRequest, deps: HttpDeps): Promise<unknow
   } catch (e) {
     throw new HttpError(400, 'INVALID_JSON_SYNTAX', `Failed to parse the request body as JSON: ${(e as Error).message}`);
   }
+}
+
+function splitOnce(s: string, sep: string): [string, string] {
+  const i = s.indexOf(sep);
+  return i < 0 ? [s, ''] : [s.slice(0, i), s.slice(i + sep.length)];
 }
 
 function passwordMatches(given: string, expected: string): boolean {
@@ -62,7 +68,17 @@ export function buildAdminApp(deps: HttpDeps, publicInfo: () => { pubkyAddress: 
 
   app.addHook('onRequest', (request, reply, done) => {
     if (applyCors(request, reply)) return;
-    if (request.method === 'GET' && splitUrl(request.url).path === '/') return done();
+    const path = splitUrl(request.url).path;
+    if (request.method === 'GET' && path === '/') return done();
+    if (isDavPath(path)) {
+      // WebDAV clients authenticate with HTTP Basic: user `admin`, the admin password.
+      const basic = /^Basic ([A-Za-z0-9+/=]+)$/.exec(request.headers.authorization ?? '');
+      const [user, password] = basic ? splitOnce(Buffer.from(basic[1]!, 'base64').toString('utf8'), ':') : ['', ''];
+      if (!basic || user !== 'admin' || !passwordMatches(password, config.admin.password)) {
+        return sendError(reply, new HttpError(401, 'ADMIN_BASIC_AUTH', 'Basic authentication as admin required', { 'www-authenticate': 'Basic realm="pubky homeserver admin", charset="UTF-8"' }));
+      }
+      return done();
+    }
     const given = request.headers['x-admin-password'];
     if (typeof given !== 'string') return sendError(reply, new HttpError(401, 'ADMIN_PASSWORD_MISSING', 'Missing admin password'));
     if (!passwordMatches(given, config.admin.password)) {
@@ -262,5 +278,6 @@ export function buildAdminApp(deps: HttpDeps, publicInfo: () => { pubkyAddress: 
   });
 
   registerMirrorAdminRoutes(app, deps);
+  registerWebDav(app, deps);
   return app;
 }

@@ -1,0 +1,99 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Keypair } from '@pubky-ts/common';
+import { as, signup, startTestServer, type TestServer } from './helpers.ts';
+
+// WebDAV on the admin port (spec §5.1 `/dav/{…}`), over real HTTP.
+let hs: TestServer;
+const BASIC = `Basic ${Buffer.from('admin:admin').toString('base64')}`;
+before(async () => {
+  hs = await startTestServer({ storage: { default_quota_mb: 1 } });
+});
+after(() => hs.stop());
+
+const dav = (path: string, init: RequestInit & { headers?: Record<string, string> } = {}) =>
+  fetch(hs.adminUrl + path, { ...init, headers: { authorization: BASIC, ...(init.headers ?? {}) } });
+
+function hrefs(xml: string): string[] {
+  return [...xml.matchAll(/<D:href>([^<]*)<\/D:href>/g)].map((m) => m[1]!);
+}
+
+test('Basic auth as admin is required; the client API password header does not open /dav', async () => {
+  const none = await fetch(`${hs.adminUrl}/dav/`, { method: 'PROPFIND' });
+  assert.equal(none.status, 401);
+  assert.match(none.headers.get('www-authenticate') ?? '', /^Basic realm=/);
+  for (const auth of [`Basic ${Buffer.from('admin:wrong').toString('base64')}`, `Basic ${Buffer.from('root:admin').toString('base64')}`, 'Basic !!!', 'Bearer x']) {
+    assert.equal((await fetch(`${hs.adminUrl}/dav/`, { method: 'PROPFIND', headers: { authorization: auth } })).status, 401, auth);
+  }
+  assert.equal((await fetch(`${hs.adminUrl}/dav/`, { method: 'PROPFIND', headers: { 'x-admin-password': 'admin' } })).status, 401);
+  const options = await dav('/dav/', { method: 'OPTIONS' });
+  assert.equal(options.status, 200);
+  assert.equal(options.headers.get('dav'), '1');
+  assert.match(options.headers.get('allow') ?? '', /PROPFIND/);
+});
+
+test('browse, upload, overwrite, read, copy, move and delete a user’s files; every write is an entry and an event', async () => {
+  const { kp, cookie } = await signup(hs);
+  const z = kp.publicKey.z32;
+  assert.equal((await hs.req('/priv/secret.txt', { method: 'PUT', body: 'private', headers: as(kp, cookie) })).status, 201);
+
+  let r = await dav(`/dav/${z}/pub/docs/a%20b.txt`, { method: 'PUT', body: 'hello dav', headers: { 'content-type': 'text/plain' } });
+  assert.equal(r.status, 201);
+  r = await dav(`/dav/${z}/pub/docs/a%20b.txt`, { method: 'PUT', body: 'hello again' });
+  assert.equal(r.status, 204, 'an overwrite');
+  assert.equal(await (await hs.req('/pub/docs/a b.txt', { headers: as(kp) })).text(), 'hello again', 'the client API sees the admin write');
+
+  r = await dav(`/dav/${z}/`, { method: 'PROPFIND', headers: { depth: '1' } });
+  assert.equal(r.status, 207);
+  assert.deepEqual(hrefs(await r.text()), [`/dav/${z}/`, `/dav/${z}/pub/`, `/dav/${z}/priv/`]);
+  r = await dav(`/dav/${z}/pub`, { method: 'PROPFIND', headers: { depth: '1' } });
+  const pubXml = await r.text();
+  assert.deepEqual(hrefs(pubXml), [`/dav/${z}/pub/`, `/dav/${z}/pub/docs/`]);
+  r = await dav(`/dav/${z}/pub/docs`, { method: 'PROPFIND', headers: { depth: '1' } });
+  const docs = await r.text();
+  assert.deepEqual(hrefs(docs), [`/dav/${z}/pub/docs/`, `/dav/${z}/pub/docs/a%20b.txt`]);
+  assert.match(docs, /<D:getcontentlength>11<\/D:getcontentlength>/);
+  assert.match(docs, /<D:getetag>&quot;[A-Za-z0-9+/=]+&quot;<\/D:getetag>/);
+  r = await dav(`/dav/${z}/pub/docs/a%20b.txt`, { method: 'PROPFIND', headers: { depth: '0' } });
+  assert.deepEqual(hrefs(await r.text()), [`/dav/${z}/pub/docs/a%20b.txt`]);
+  // The admin sees private files too.
+  r = await dav(`/dav/${z}/priv/secret.txt`);
+  assert.equal(r.status, 200);
+  assert.equal(await r.text(), 'private');
+
+  assert.equal((await dav(`/dav/${z}/pub/docs/a%20b.txt`, { method: 'COPY', headers: { destination: `${hs.adminUrl}/dav/${z}/pub/copy.txt` } })).status, 201);
+  assert.equal((await dav(`/dav/${z}/pub/docs/a%20b.txt`, { method: 'COPY', headers: { destination: `/dav/${z}/pub/copy.txt`, overwrite: 'F' } })).status, 412);
+  assert.equal((await dav(`/dav/${z}/pub/docs`, { method: 'MOVE', headers: { destination: `/dav/${z}/pub/moved/` } })).status, 201);
+  assert.equal((await hs.req('/pub/docs/a b.txt', { headers: as(kp) })).status, 404);
+  assert.equal(await (await hs.req('/pub/moved/a b.txt', { headers: as(kp) })).text(), 'hello again');
+  assert.equal(await (await hs.req('/pub/copy.txt', { headers: as(kp) })).text(), 'hello again');
+
+  assert.equal((await dav(`/dav/${z}/pub/new-dir`, { method: 'MKCOL' })).status, 201);
+  assert.equal((await dav(`/dav/${z}/pub/copy.txt`, { method: 'MKCOL' })).status, 405);
+  assert.equal((await dav(`/dav/${z}/pub/moved/`, { method: 'DELETE' })).status, 204, 'a directory, recursively');
+  assert.equal((await dav(`/dav/${z}/pub/moved/`, { method: 'DELETE' })).status, 404);
+  assert.equal((await hs.req('/pub/moved/a b.txt', { headers: as(kp) })).status, 404);
+
+  const feed = await (await hs.req('/events/?limit=1000')).text();
+  for (const line of [`PUT pubky://${z}/pub/docs/a b.txt`, `PUT pubky://${z}/pub/moved/a b.txt`, `DEL pubky://${z}/pub/docs/a b.txt`, `DEL pubky://${z}/pub/moved/a b.txt`]) {
+    assert.ok(feed.includes(line), line);
+  }
+});
+
+test('admin writes bypass collisions and allowed paths but not the quota; bad paths, keys and methods get 4xx', async () => {
+  const { kp } = await signup(hs);
+  const z = kp.publicKey.z32;
+  assert.equal((await dav(`/dav/${z}/pub/big.bin`, { method: 'PUT', body: new Uint8Array(2 * 1024 * 1024) })).status, 507);
+  assert.equal((await dav(`/dav/${z}/pub/big.bin`)).status, 404, 'nothing stored');
+  assert.equal((await dav(`/dav/${z}/etc/passwd`, { method: 'PUT', body: 'x' })).status, 403);
+  assert.equal((await dav(`/dav/${Keypair.random().publicKey.z32}/pub/x`, { method: 'PUT', body: 'x' })).status, 404);
+  for (const path of ['/dav/not-a-key/pub/x', '/dav/%ff/pub/x', `/dav/${z}/pub/%00`, `/dav/${z}/pub/${'a'.repeat(300)}`, `/dav/${z}/pub/..%2F..%2F..%2Fx`, `/dav/${z}/pub/..%2F..%2Fetc`]) {
+    const res = await dav(path, { method: 'PUT', body: 'x' });
+    assert.equal(res.status, 400, `${path}: ${res.status}`);
+  }
+  assert.equal((await dav(`/dav/${z}/pub/x`, { method: 'LOCK' })).status, 405);
+  assert.equal((await dav(`/dav/${z}/pub/`, { method: 'GET' })).status, 405);
+  assert.equal((await dav(`/dav/${z}/pub/x`, { method: 'COPY' })).status, 400, 'no Destination');
+  assert.equal((await dav(`/dav/${z}/pub/x`, { method: 'COPY', headers: { destination: 'http://elsewhere.example/x' } })).status, 403);
+  assert.equal((await dav(`/dav/${z}/`, { method: 'DELETE' })).status, 403);
+});

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Keypair } from '@pubky-ts/common';
-import { as, signup, startTestServer, type TestServer } from './helpers.ts';
+import { as, rawRequest, signup, startTestServer, type TestServer } from './helpers.ts';
 
 // WebDAV on the admin port (spec §5.1 `/dav/{…}`), over real HTTP.
 let hs: TestServer;
@@ -97,3 +97,32 @@ test('admin writes bypass collisions and allowed paths but not the quota; bad pa
   assert.equal((await dav(`/dav/${z}/pub/x`, { method: 'COPY', headers: { destination: 'http://elsewhere.example/x' } })).status, 403);
   assert.equal((await dav(`/dav/${z}/`, { method: 'DELETE' })).status, 403);
 });
+
+test('hostile methods, paths, headers and bodies on /dav: never a 5xx, errors in plain text, the server keeps serving', async () => {
+  const { kp, cookie } = await signup(hs);
+  const z = kp.publicKey.z32;
+  await hs.req('/pub/h/file.txt', { method: 'PUT', body: 'x', headers: as(kp, cookie) });
+  const rnd = (n: number) => Math.floor(Math.random() * n);
+  const pick = <T>(xs: readonly T[]): T => xs[rnd(xs.length)]!;
+  const segments = ['pub', 'priv', 'h', 'file.txt', '..', '%2e%2e', '%00', '%ff', '%2F', 'a'.repeat(300), '<script>', '%C3%BC', '', '.', '*', '%25'];
+  const methods = ['OPTIONS', 'GET', 'HEAD', 'PUT', 'DELETE', 'PROPFIND', 'PROPPATCH', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK'];
+  for (let i = 0; i < 300; i++) {
+    const parts = Array.from({ length: rnd(5) }, () => pick(segments));
+    const path = `/dav/${pick([z, 'junk', '', z.toUpperCase()])}/${parts.join('/')}${rnd(2) ? '/' : ''}`;
+    const method = pick(methods);
+    const headers: Record<string, string> = { authorization: BASIC };
+    if (rnd(2)) headers.depth = pick(['0', '1', 'infinity', 'x']);
+    if (rnd(2)) headers.destination = pick([`/dav/${z}/pub/dst/${rnd(100)}`, `/dav/${z}/`, 'http://evil.example/dav/x', '%%%', `/dav/junk/x`, `/dav/${z}/pub/h`]);
+    if (rnd(3) === 0) headers.overwrite = pick(['T', 'F', 'maybe']);
+    const body = method === 'GET' || method === 'HEAD' || method === 'OPTIONS' ? undefined : pick([undefined, '', '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>', randomBytesText(rnd(300))]);
+    const res = await rawRequest(hs.adminUrl!, method, path, headers, body);
+    assert.ok(res.status < 500, `${method} ${path} ${JSON.stringify(headers)} → ${res.status} ${res.body.toString().slice(0, 200)}`);
+    if (res.status >= 400 && method !== 'HEAD') assert.match(String(res.headers['content-type']), /^text\/plain/, `${method} ${path} → ${res.status}`);
+  }
+  const still = await dav(`/dav/${z}/`, { method: 'PROPFIND', headers: { depth: '0' } });
+  assert.equal(still.status, 207);
+});
+
+function randomBytesText(n: number): string {
+  return Buffer.from(Array.from({ length: n }, () => Math.floor(Math.random() * 256))).toString('latin1');
+}

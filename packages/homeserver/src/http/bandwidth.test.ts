@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import type { UserRecord } from '../storage/types.ts';
-import { BandwidthThrottle, pacedBody, parseBandwidth, type BandwidthDefaults } from './bandwidth.ts';
+import { BandwidthThrottle, pacedBody, pacedResponse, parseBandwidth, type BandwidthDefaults } from './bandwidth.ts';
 
 const NONE: BandwidthDefaults = { rateRead: null, rateWrite: null, rateReadBurst: null, rateWriteBurst: null, unauthenticatedIpRateRead: null };
 
@@ -73,4 +74,13 @@ test('pacedBody hands the bytes on unchanged, in pieces, at the rate', async () 
   // 16 KB free, 32 KB at 64 KB/s = 500 ms.
   assert.ok(elapsed >= 450, `took ${elapsed} ms`);
   assert.ok(elapsed < 3000, `took ${elapsed} ms`);
+});
+
+test('pacedResponse destroyed before it is read destroys its source (a blob stream must not keep its file open)', async () => {
+  const t = new BandwidthThrottle({ ...NONE, rateRead: '1mb/s' });
+  const source = Readable.from([Buffer.alloc(10)]);
+  const out = pacedResponse(source, t.forUser(user('r'), 'read')!);
+  out.destroy();
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(source.destroyed, true);
 });

@@ -138,7 +138,11 @@ export async function* pacedBody(body: AsyncIterable<Uint8Array>, pacer: Pacer):
   }
 }
 
-/** A response body (bytes or a stream), paced the same way. */
+/**
+ * A response body (bytes or a stream), paced the same way. Destroying the result destroys a
+ * stream source too, even one never read (a generator that never started would not close it,
+ * and a blob's file handle would stay open until garbage collection).
+ */
 export function pacedResponse(body: Uint8Array | AsyncIterable<Uint8Array>, pacer: Pacer): Readable {
   const source: AsyncIterable<Uint8Array> =
     body instanceof Uint8Array
@@ -146,5 +150,8 @@ export function pacedResponse(body: Uint8Array | AsyncIterable<Uint8Array>, pace
           yield body;
         })()
       : body;
-  return Readable.from(pacedBody(source, pacer), { objectMode: false });
+  const out = Readable.from(pacedBody(source, pacer), { objectMode: false });
+  const destroy = (source as { destroy?: () => void }).destroy;
+  if (typeof destroy === 'function') out.once('close', () => destroy.call(source));
+  return out;
 }

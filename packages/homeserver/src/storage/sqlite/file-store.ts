@@ -1,5 +1,4 @@
 import { bytesToHex } from '@pubky-ts/common';
-import type { Statement } from 'better-sqlite3';
 import { StorageError, storageErrors } from '../errors.ts';
 import { FILE_OVERHEAD_BYTES, storageLimitBytes } from '../quota.ts';
 import { stageBody } from '../stage-body.ts';
@@ -7,7 +6,6 @@ import type { FileContent, FileEntry, FileStore, ListOptions, UserRecord, WriteO
 import type { SqliteContext } from './context.ts';
 import { prefixEnd } from './event-store.ts';
 import type { AuthCheck, PutJob, WriteDone } from './file-writer.ts';
-import { ancestorFiles } from '../ancestors.ts';
 
 interface EntryRow {
   path: string;
@@ -76,14 +74,11 @@ export class SqliteFileStore implements FileStore {
   private readonly entryData;
   private readonly entryDataById;
   private readonly entryForWrite;
-  private readonly underDir;
-  private readonly ancestorsExist;
   private readonly listAsc;
   private readonly listDesc;
   private readonly firstAfter;
   private readonly lastBefore;
   private readonly firstFrom;
-  private readonly collideStmts: Statement[] = [];
 
   constructor(ctx: SqliteContext) {
     this.ctx = ctx;
@@ -98,12 +93,6 @@ export class SqliteFileStore implements FileStore {
     );
     this.entryForWrite = db.prepare<[number, string], WriteRow>(
       'SELECT id, content_hash, content_length, inline_data IS NOT NULL AS is_inline, created_at FROM entries WHERE user_id = ? AND path = ?',
-    );
-    this.underDir = db.prepare<[number, string, string], { one: number }>(
-      'SELECT 1 AS one FROM entries WHERE user_id = ? AND path >= ? AND path < ? LIMIT 1',
-    );
-    this.ancestorsExist = db.prepare<[number, string], { one: number }>(
-      'SELECT 1 AS one FROM entries WHERE user_id = ? AND path IN (SELECT value FROM json_each(?)) LIMIT 1',
     );
     this.listAsc = db.prepare<[number, string, string, number], { path: string }>(
       'SELECT path FROM entries WHERE user_id = ? AND path > ? AND path < ? ORDER BY path LIMIT ?',
@@ -122,27 +111,6 @@ export class SqliteFileStore implements FileStore {
     );
   }
 
-  /** True if writing `path` would make a file and a directory share a name (spec §2.3). */
-  collides(userId: number, path: string): boolean {
-    const ancestors = ancestorFiles(path);
-    const n = ancestors.length;
-    if (n > 0 && n <= 32) {
-      // One statement per ancestor count: the sub-tree range and one indexed probe per ancestor
-      // (cheaper than an IN list, which builds a temporary index on every run).
-      let stmt = this.collideStmts[n];
-      if (!stmt) {
-        const probe = 'OR EXISTS(SELECT 1 FROM entries WHERE user_id = ? AND path = ?)';
-        stmt = this.collideStmts[n] = this.ctx.db
-          .prepare(`SELECT EXISTS(SELECT 1 FROM entries WHERE user_id = ? AND path >= ? AND path < ?) ${ancestors.map(() => probe).join(' ')}`)
-          .pluck();
-      }
-      const args: unknown[] = [userId, `${path}/`, `${path}0`];
-      for (const a of ancestors) args.push(userId, a);
-      return stmt.get(args) === 1;
-    }
-    if (this.underDir.get(userId, `${path}/`, `${path}0`)) return true;
-    return n > 0 && this.ancestorsExist.get(userId, JSON.stringify(ancestors)) !== undefined;
-  }
 
   async put(user: string, path: string, body: AsyncIterable<Uint8Array>, options: WriteOptions = {}): Promise<FileEntry> {
     if (path.endsWith('/') || !path.startsWith('/')) throw storageErrors.notAFile();
@@ -151,7 +119,7 @@ export class SqliteFileStore implements FileStore {
     // The early 409 spares a large upload; a small declared body is cheaper to read than to pre-check
     // (the commit re-checks anyway, with the same outcome).
     const small = options.sizeHint !== undefined && options.sizeHint <= this.ctx.inlineThreshold;
-    if (!options.admin && !small && this.collides(u.id, path)) throw storageErrors.pathCollision();
+    if (!options.admin && !small && this.ctx.writer.collides(u.id, path)) throw storageErrors.pathCollision();
 
     // Bytes this write may still add without exceeding the quota (as of now; re-checked at commit).
     // First as if the file were new; an overwrite frees the old length, looked up only if needed.

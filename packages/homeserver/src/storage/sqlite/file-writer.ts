@@ -93,6 +93,7 @@ export class FileWriter {
   private readonly dataVersion;
   private readonly prevUnder;
   private readonly prevCollideStmts: Statement[] = [];
+  private readonly collideStmts: Statement[] = [];
   private readonly underDir;
   private readonly ancestorsExist;
   private readonly pendingUsage = new Map<number, { used: number; quotaMb: number | null; delta: number }>();
@@ -272,7 +273,7 @@ export class FileWriter {
     const n = ancestors.length;
     if (n === 0 || n > 32) {
       const prev = this.entryForWrite.get(userId, path);
-      return { prev, collides: checkCollision && this.collidesSlow(userId, path, ancestors) };
+      return { prev, collides: checkCollision && this.collides(userId, path) };
     }
     this.revalidate();
     let known = true;
@@ -303,10 +304,29 @@ export class FileWriter {
     return { prev: r.id === null ? undefined : r, collides: r.under === 1 || r.files !== 0 };
   }
 
-  /** Deep paths (more than 32 ancestors): the sub-tree range, then the ancestors in one IN list. */
-  private collidesSlow(userId: number, path: string, ancestors: string[]): boolean {
+  /**
+   * True if writing `path` would make a file and a directory share a name (spec §2.3). A read: also
+   * the early check of large uploads, outside any write transaction.
+   */
+  collides(userId: number, path: string): boolean {
+    const ancestors = ancestorFiles(path);
+    const n = ancestors.length;
+    if (n > 0 && n <= 32) {
+      // One statement per ancestor count: the sub-tree range and one indexed probe per ancestor
+      // (cheaper than an IN list, which builds a temporary index on every run).
+      let stmt = this.collideStmts[n];
+      if (!stmt) {
+        const probe = 'OR EXISTS(SELECT 1 FROM entries WHERE user_id = ? AND path = ?)';
+        stmt = this.collideStmts[n] = this.db
+          .prepare(`SELECT EXISTS(SELECT 1 FROM entries WHERE user_id = ? AND path >= ? AND path < ?) ${ancestors.map(() => probe).join(' ')}`)
+          .pluck();
+      }
+      const args: unknown[] = [userId, `${path}/`, `${path}0`];
+      for (const a of ancestors) args.push(userId, a);
+      return stmt.get(args) === 1;
+    }
     if (this.underDir.get(userId, `${path}/`, `${path}0`)) return true;
-    return ancestors.length > 0 && this.ancestorsExist.get(userId, JSON.stringify(ancestors)) !== undefined;
+    return n > 0 && this.ancestorsExist.get(userId, JSON.stringify(ancestors)) !== undefined;
   }
 
   /** The user's usage as the open batch sees it; null for an unknown user. */

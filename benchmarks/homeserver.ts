@@ -2,10 +2,12 @@
 //  1. PUT 1 KiB with a cookie session and GET 1 KiB: requests/s and p99 latency, each as a ratio to
 //     a bare node:http + better-sqlite3 server (WAL, synchronous=NORMAL) that stores each body as a
 //     row in its own transaction, measured in the same run (paired rounds, order alternating).
-//  2. Write-to-event latency on /events-stream with 1,000 connected live subscribers: time from
+//  2. The PUT comparison at 16, 32, 64 and 128 connections: group commit batches the writes in
+//     flight, the bare server commits each alone, so the ratio depends on the concurrency.
+//  3. Write-to-event latency on /events-stream with 1,000 connected live subscribers: time from
 //     sending a PUT to each subscriber receiving its event, p50/p99 over all deliveries.
 // The load generator is this file in a child process (`--load`), sharing the same 2 cores.
-//   npm run bench -- homeserver     or     node --import tsx benchmarks/homeserver.ts [--seconds 2] [--connections 32] [--rounds 3] [--subscribers 1000] [--writes 40]
+//   npm run bench -- homeserver     or     node --import tsx benchmarks/homeserver.ts [--seconds 2] [--connections 32] [--rounds 3] [--subscribers 1000] [--writes 40] [--sweep-rounds 3]
 import { fork } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -235,6 +237,7 @@ async function main(): Promise<void> {
   const seconds = arg('seconds', 2);
   const connections = arg('connections', 32);
   const rounds = arg('rounds', 3);
+  const sweepRounds = arg('sweep-rounds', 3);
   const subscribers = arg('subscribers', 1000);
   const writes = arg('writes', 40);
   const dir = mkdtempSync(join(tmpdir(), 'hs-bench-'));
@@ -288,6 +291,26 @@ async function main(): Promise<void> {
     }
   }
   const ev = await child<EventJob, EventResult>({ kind: 'events', port: hsPort, subscribers, writes, user: z, headers: auth });
+  // PUT at other concurrencies (after the event test: a backlog of checkpoint work from these
+  // extra writes disturbs it): group commit batches what is in flight, the bare server commits each
+  // PUT alone, so the ratio depends on how many requests are in flight.
+  const sweepConnections = [16, 32, 64, 128];
+  const sweep: { connections: number; hs: Side; bare: Side }[] = [];
+  for (const conns of sweepConnections) {
+    const point = { connections: conns, hs: side(), bare: side() };
+    for (let round = 0; round < sweepRounds; round++) {
+      const order: Array<'hs' | 'bare'> = round % 2 === 0 ? ['bare', 'hs'] : ['hs', 'bare'];
+      for (const who of order) {
+        const r = await child<LoadJob, LoadResult>({
+          kind: 'http', port: who === 'hs' ? hsPort : bare.port, connections: conns, seconds, mode: 'put',
+          headers: who === 'hs' ? auth : '', path: `/pub/bench/s${conns}r${round}/`,
+        });
+        point[who].rps.push(r.requests / r.seconds);
+        point[who].p99.push(r.p99Ms);
+      }
+    }
+    sweep.push(point);
+  }
   await hs.close();
   bare.server.close();
   bare.server.closeAllConnections();
@@ -307,6 +330,13 @@ async function main(): Promise<void> {
     const cpuh = median(r.hs.cpu);
     const cpub = median(r.bare.cpu);
     console.log(`| ${r.name} | ${fmt(median(r.hs.rps))} | ${fmt(median(r.bare.rps))} | ${median(ratios).toFixed(2)} | ${ratios.map((x) => x.toFixed(2)).join(', ')} | ${p99h.toFixed(1)} / ${p99b.toFixed(1)} | ${(p99b / p99h).toFixed(2)} | ${cpuh.toFixed(1)} / ${cpub.toFixed(1)} | ${(cpub / cpuh).toFixed(2)} | ${median(r.hs.gen).toFixed(1)} / ${median(r.bare.gen).toFixed(1)} | ${target} |`);
+  }
+  console.log(`\nPUT 1 KiB by concurrency (${sweepRounds} paired rounds each):\n`);
+  console.log('| connections | homeserver req/s | bare req/s | req/s ratio (median) | per-round ratios | p99 ms homeserver / bare |');
+  console.log('| ---: | ---: | ---: | ---: | --- | --- |');
+  for (const p of sweep) {
+    const ratios = p.hs.rps.map((x, i) => x / p.bare.rps[i]!);
+    console.log(`| ${p.connections} | ${fmt(median(p.hs.rps))} | ${fmt(median(p.bare.rps))} | ${median(ratios).toFixed(2)} | ${ratios.map((x) => x.toFixed(2)).join(', ')} | ${median(p.hs.p99).toFixed(1)} / ${median(p.bare.p99).toFixed(1)} |`);
   }
   console.log('\n| event stream | subscribers | writes | deliveries | p50 ms | p99 ms | max ms | target |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');

@@ -3,19 +3,13 @@ import { StorageError, storageErrors } from '../errors.ts';
 import { FILE_OVERHEAD_BYTES, storageLimitBytes } from '../quota.ts';
 import { prefixEnd } from '../sqlite/event-store.ts';
 import { ancestorFiles } from '../ancestors.ts';
-import { etagOf } from '../sqlite/file-store.ts';
+import { bodyOnce, entryFromRow, etagOf, type EntryRow } from '../entry-row.ts';
 import { stageBody } from '../stage-body.ts';
 import type { FileContent, FileEntry, FileStore, ListOptions, WriteOptions } from '../types.ts';
 import { unpinBlob } from './blobs.ts';
 import type { PgContext } from './context.ts';
 
-interface EntryRow {
-  path: string;
-  content_hash: Buffer;
-  content_length: number;
-  content_type: string;
-  modified_at: number;
-  created_at: number;
+interface EntryDataRow extends EntryRow {
   inline_data?: Buffer | null;
 }
 
@@ -29,23 +23,7 @@ interface StagedBody {
   blobId: number | null;
 }
 
-function entryFromRow(user: string, r: EntryRow): FileEntry {
-  const hash = new Uint8Array(r.content_hash);
-  return {
-    user,
-    path: r.path,
-    contentHash: hash,
-    contentLength: r.content_length,
-    contentType: r.content_type,
-    modifiedAt: r.modified_at,
-    createdAt: r.created_at,
-    etag: etagOf(hash),
-  };
-}
 
-async function* once(b: Uint8Array): AsyncIterable<Uint8Array> {
-  yield b;
-}
 
 const META = 'path, content_hash, content_length, content_type, modified_at, created_at';
 const BY_KEY = 'user_id = (SELECT id FROM users WHERE public_key = $1) AND path = $2';
@@ -166,17 +144,17 @@ export class PgFileStore implements FileStore {
 
   async get(user: string, path: string): Promise<FileContent | null> {
     for (let attempt = 0; attempt < 3; attempt++) {
-      const { rows } = await this.ctx.db.query<EntryRow>(`SELECT ${META}, inline_data FROM entries WHERE ${BY_KEY}`, [user, path], { retry: true });
+      const { rows } = await this.ctx.db.query<EntryDataRow>(`SELECT ${META}, inline_data FROM entries WHERE ${BY_KEY}`, [user, path], { retry: true });
       const r = rows[0];
       if (!r) return null;
       const entry = entryFromRow(user, r);
       if (r.inline_data) {
         const inline = new Uint8Array(r.inline_data.buffer, r.inline_data.byteOffset, r.inline_data.byteLength);
-        return { entry, body: once(inline), inline };
+        return { entry, body: bodyOnce(inline), inline };
       }
       if (r.content_length === 0) {
         const empty = new Uint8Array(0);
-        return { entry, body: once(empty), inline: empty };
+        return { entry, body: bodyOnce(empty), inline: empty };
       }
       const body = await this.ctx.blobs.open(r.content_hash, r.content_length);
       // Gone: a concurrent overwrite/delete collected it between the lookup and the open; look again.

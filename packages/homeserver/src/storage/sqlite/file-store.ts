@@ -4,17 +4,9 @@ import { FILE_OVERHEAD_BYTES, storageLimitBytes } from '../quota.ts';
 import { stageBody } from '../stage-body.ts';
 import type { FileContent, FileEntry, FileStore, ListOptions, UserRecord, WriteOptions } from '../types.ts';
 import type { SqliteContext } from './context.ts';
+import { bodyOnce, entryFromRow, etagOf, type EntryRow } from '../entry-row.ts';
 import { prefixEnd } from './event-store.ts';
 import type { AuthCheck, PutJob, WriteDone } from './file-writer.ts';
-
-interface EntryRow {
-  path: string;
-  content_hash: Buffer;
-  content_length: number;
-  content_type: string;
-  modified_at: number;
-  created_at: number;
-}
 
 interface EntryDataRow extends EntryRow {
   inline_data: Buffer | null;
@@ -39,27 +31,8 @@ interface StagedBody {
   inline: Buffer | null;
 }
 
-export function etagOf(hash: Uint8Array): string {
-  return `"${Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('base64')}"`;
-}
 
-function entryFromRow(user: string, r: EntryRow): FileEntry {
-  const hash = new Uint8Array(r.content_hash);
-  return {
-    user,
-    path: r.path,
-    contentHash: hash,
-    contentLength: r.content_length,
-    contentType: r.content_type,
-    modifiedAt: r.modified_at,
-    createdAt: r.created_at,
-    etag: etagOf(hash),
-  };
-}
 
-async function* once(b: Uint8Array): AsyncIterable<Uint8Array> {
-  yield b;
-}
 
 /**
  * The bookkeeping + blob layer: streams the body (hashing with BLAKE3 and sniffing the type as it
@@ -200,7 +173,7 @@ export class SqliteFileStore implements FileStore {
       return { entry: Object.freeze(entryFromRow(user, row)), inline: new Uint8Array(d.buffer, d.byteOffset, d.byteLength) };
     });
     if (cached === undefined) return null;
-    if (cached) return { entry: cached.entry, body: once(cached.inline), inline: cached.inline };
+    if (cached) return { entry: cached.entry, body: bodyOnce(cached.inline), inline: cached.inline };
     if (!row) return null;
     for (let attempt = 0; attempt < 3; attempt++) {
       const r = attempt === 0 ? row : this.entryData.get(user, path);
@@ -208,11 +181,11 @@ export class SqliteFileStore implements FileStore {
       const entry = entryFromRow(user, r);
       if (r.inline_data) {
         const inline = new Uint8Array(r.inline_data.buffer, r.inline_data.byteOffset, r.inline_data.byteLength);
-        return { entry, body: once(inline), inline };
+        return { entry, body: bodyOnce(inline), inline };
       }
       if (r.content_length === 0) {
         const empty = new Uint8Array(0);
-        return { entry, body: once(empty), inline: empty };
+        return { entry, body: bodyOnce(empty), inline: empty };
       }
       const body = await this.ctx.blobs.openRead(r.content_hash.toString('hex'));
       // Missing file: a concurrent overwrite/delete unlinked it between the lookup and the open; look again.

@@ -5,4 +5,4 @@ export { detectContentType, sniffContentType, contentTypeFromPath } from './cont
 export { FILE_OVERHEAD_BYTES, storageLimitBytes } from './quota.ts';
 export { isUnderStorageRoot, writeAllowed } from './path-policy.ts';
 export { LocalBus } from './bus.ts';
-export { etagOf } from './entry-row.ts';
+export { etagOf } from './rows.ts';

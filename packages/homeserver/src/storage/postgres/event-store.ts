@@ -1,27 +1,8 @@
 import type { LocalBus } from '../bus.ts';
-import { prefixEnd } from '../sqlite/event-store.ts';
-import type { EventQuery, EventStore, EventType, StoredEvent } from '../types.ts';
+import { prefixEnd } from '../path-ranges.ts';
+import { eventFromRow, type EventRow } from '../rows.ts';
+import type { EventQuery, EventStore, StoredEvent } from '../types.ts';
 import type { PgContext } from './context.ts';
-
-export interface PgEventRow {
-  id: number;
-  type: string;
-  public_key: string;
-  path: string;
-  content_hash: Buffer | null;
-  created_at: number;
-}
-
-export function eventFromPgRow(r: PgEventRow): StoredEvent {
-  return {
-    id: r.id,
-    type: r.type as EventType,
-    user: r.public_key,
-    path: r.path,
-    contentHash: r.content_hash ? new Uint8Array(r.content_hash) : null,
-    createdAt: r.created_at,
-  };
-}
 
 export const EVENT_SELECT =
   'SELECT e.id, e.type, u.public_key, e.path, e.content_hash, e.created_at FROM events e JOIN users u ON u.id = e.user_id';
@@ -86,16 +67,16 @@ export class PgEventStore implements EventStore {
     }
     if (q.publicOnly) where.push(PUB_ONLY);
     const sql = `${EVENT_SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY e.id ${q.reverse ? 'DESC' : 'ASC'} LIMIT ${p(clampLimit(q.limit))}`;
-    const { rows } = await this.ctx.db.query<PgEventRow>(sql, params, { retry: true });
-    return rows.map(eventFromPgRow);
+    const { rows } = await this.ctx.db.query<EventRow>(sql, params, { retry: true });
+    return rows.map(eventFromRow);
   }
 
   async feed(cursor: number, limit: number): Promise<StoredEvent[]> {
     const upTo = await this.watermark();
-    const { rows } = await this.ctx.db.query<PgEventRow>(
+    const { rows } = await this.ctx.db.query<EventRow>(
       `${EVENT_SELECT} WHERE e.id > $1 AND e.id <= $3 AND ${PUB_ONLY} ORDER BY e.id LIMIT $2`, [cursor, clampLimit(limit), upTo], { retry: true },
     );
-    return rows.map(eventFromPgRow);
+    return rows.map(eventFromRow);
   }
 
   async latestId(): Promise<number> {

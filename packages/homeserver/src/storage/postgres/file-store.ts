@@ -1,9 +1,8 @@
 import { nowMicros } from '@pubky-ts/common';
 import { StorageError, storageErrors } from '../errors.ts';
 import { FILE_OVERHEAD_BYTES, storageLimitBytes } from '../quota.ts';
-import { prefixEnd } from '../sqlite/event-store.ts';
-import { ancestorFiles } from '../ancestors.ts';
-import { bodyOnce, entryFromRow, etagOf, type EntryRow } from '../entry-row.ts';
+import { ancestorFiles, prefixEnd } from '../path-ranges.ts';
+import { bodyOnce, entryFromRow, etagOf, type EntryRow } from '../rows.ts';
 import { stageBody } from '../stage-body.ts';
 import type { FileContent, FileEntry, FileStore, ListOptions, WriteOptions } from '../types.ts';
 import { unpinBlob } from './blobs.ts';

@@ -9,7 +9,8 @@ import { QuotaFileStore } from '../quota-file-store.ts';
 import type { HomeserverStore, Revocation, StoredEvent } from '../types.ts';
 import { DirBlobs, PgChunkBlobs, type BlobBackend } from './blobs.ts';
 import { EVENTS_CHANNEL, REVOCATIONS_CHANNEL, revocationFromRow, type PgContext } from './context.ts';
-import { EVENT_SELECT, eventFromPgRow, PgEventStore, type PgEventRow } from './event-store.ts';
+import { EVENT_SELECT, PgEventStore } from './event-store.ts';
+import { eventFromRow, type EventRow } from '../rows.ts';
 import { PgFileStore } from './file-store.ts';
 import { PgGrantStore } from './grant-store.ts';
 import { PgListener } from './listener.ts';
@@ -102,9 +103,9 @@ export class PostgresHomeserverStore implements HomeserverStore {
       settle: () => settleEvents(db, eventLockKey),
       gapTimeoutMs: options.eventGapTimeoutMs,
       fetch: async (after, limit) =>
-        (await db.query<PgEventRow>(`${EVENT_SELECT} WHERE e.id > $1 ORDER BY e.id LIMIT $2`, [after, limit], { retry: true })).rows.map((r) => ({
+        (await db.query<EventRow>(`${EVENT_SELECT} WHERE e.id > $1 ORDER BY e.id LIMIT $2`, [after, limit], { retry: true })).rows.map((r) => ({
           id: r.id,
-          value: eventFromPgRow(r),
+          value: eventFromRow(r),
         })),
     });
     const revocationFeed = new OrderedFeed<Revocation>({

@@ -1,32 +1,9 @@
 import type { Statement } from 'better-sqlite3';
 import type { LocalBus } from '../bus.ts';
-import type { EventQuery, EventStore, EventType, StoredEvent } from '../types.ts';
+import type { EventQuery, EventStore, StoredEvent } from '../types.ts';
 import type { SqliteContext } from './context.ts';
-
-export interface EventRow {
-  id: number;
-  type: string;
-  public_key: string;
-  path: string;
-  content_hash: Buffer | null;
-  created_at: number;
-}
-
-export function eventFromRow(r: EventRow): StoredEvent {
-  return {
-    id: r.id,
-    type: r.type as EventType,
-    user: r.public_key,
-    path: r.path,
-    contentHash: r.content_hash ? new Uint8Array(r.content_hash) : null,
-    createdAt: r.created_at,
-  };
-}
-
-/** The smallest string greater (byte-wise) than every string starting with `dir` (which ends in '/'). */
-export function prefixEnd(dir: string): string {
-  return dir.slice(0, -1) + '0';
-}
+import { prefixEnd } from '../path-ranges.ts';
+import { eventFromRow, type EventRow } from '../rows.ts';
 
 const SELECT = 'SELECT e.id, e.type, u.public_key, e.path, e.content_hash, e.created_at FROM events e JOIN users u ON u.id = e.user_id';
 

@@ -4,8 +4,8 @@ import { FILE_OVERHEAD_BYTES, storageLimitBytes } from '../quota.ts';
 import { stageBody } from '../stage-body.ts';
 import type { FileContent, FileEntry, FileStore, ListOptions, UserRecord, WriteOptions } from '../types.ts';
 import type { SqliteContext } from './context.ts';
-import { bodyOnce, entryFromRow, etagOf, type EntryRow } from '../entry-row.ts';
-import { prefixEnd } from './event-store.ts';
+import { prefixEnd } from '../path-ranges.ts';
+import { bodyOnce, entryFromRow, etagOf, type EntryRow } from '../rows.ts';
 import type { AuthCheck, PutJob, WriteDone } from './file-writer.ts';
 
 interface EntryDataRow extends EntryRow {

@@ -1,7 +1,7 @@
 import { nowMicros } from '@pubky-ts/common';
 import type { Database, Statement } from 'better-sqlite3';
 import { GroupCommitter } from '../../db/group-commit.ts';
-import { ancestorFiles } from '../ancestors.ts';
+import { ancestorFiles } from '../path-ranges.ts';
 import { storageErrors } from '../errors.ts';
 import { exceedsQuota, FILE_OVERHEAD_BYTES, storageLimitBytes, writeDelta } from '../quota.ts';
 import { authFingerprint } from './auth-fingerprint.ts';

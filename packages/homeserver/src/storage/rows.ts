@@ -1,4 +1,4 @@
-import type { FileEntry } from './types.ts';
+import type { EventType, FileEntry, StoredEvent } from './types.ts';
 
 /** The `entries` columns both stores read for an entry (µs timestamps). */
 export interface EntryRow {
@@ -32,4 +32,25 @@ export function entryFromRow(user: string, r: EntryRow): FileEntry {
 /** Bytes already in memory as a body stream. */
 export async function* bodyOnce(b: Uint8Array): AsyncIterable<Uint8Array> {
   yield b;
+}
+
+/** An event joined with its user's key, as both stores select it. */
+export interface EventRow {
+  id: number;
+  type: string;
+  public_key: string;
+  path: string;
+  content_hash: Buffer | null;
+  created_at: number;
+}
+
+export function eventFromRow(r: EventRow): StoredEvent {
+  return {
+    id: r.id,
+    type: r.type as EventType,
+    user: r.public_key,
+    path: r.path,
+    contentHash: r.content_hash ? new Uint8Array(r.content_hash) : null,
+    createdAt: r.created_at,
+  };
 }

@@ -4,3 +4,8 @@ export function ancestorFiles(path: string): string[] {
   for (let i = path.indexOf('/', 1); i > 0; i = path.indexOf('/', i + 1)) out.push(path.slice(0, i));
   return out;
 }
+
+/** The smallest string greater (byte-wise) than every string starting with `dir` (which ends in '/'). */
+export function prefixEnd(dir: string): string {
+  return dir.slice(0, -1) + '0';
+}

@@ -1,8 +1,8 @@
 import { createBlake3, PublicKey } from '@pubky-ts/common';
-import type { PubkyEvent } from '@pubky-ts/client';
+import type { MirrorStatus, PubkyEvent } from '@pubky-ts/client';
 import { StorageError } from '../storage/errors.ts';
 import type { HomeserverStore } from '../storage/types.ts';
-import type { MirrorProgress, MirrorRecord, MirrorState, MirrorStore } from './mirror-store.ts';
+import type { MirrorProgress, MirrorRecord, MirrorStore } from './mirror-store.ts';
 import { decodeContentHash, etagOfHash, PrimaryConnection, PrimaryError, type PrimaryResolver } from './primary.ts';
 
 export interface FollowerLog {
@@ -22,19 +22,8 @@ export interface FollowerDeps {
   backoffMaxMs: number;
 }
 
-/** What GET /mirror shows. */
-export interface MirrorStatus {
-  user: string;
-  primary: string;
-  private: boolean;
-  state: MirrorState;
-  cursor: string;
-  appliedEvents: number;
-  pendingEvents: number;
-  lagMs: number;
-  lastAppliedAt: string | null;
-  lastError: string | null;
-}
+/** What GET /mirror shows: the SDK's type of the same JSON (one definition of the wire format). */
+export type { MirrorStatus } from '@pubky-ts/client';
 
 /** Events read ahead of the one being applied (the reader waits when this many are queued). */
 const MAX_QUEUED = 1000;

@@ -7,6 +7,8 @@ import { Keypair } from '@pubky-ts/common';
 import { openHomeserverStore } from '../src/storage/open-store.ts';
 import type { HomeserverStore } from '../src/storage/types.ts';
 import { mirrorStoreFor, type MirrorStore } from '../src/mirror/mirror-store.ts';
+import { SqliteMirrorStore } from '../src/mirror/sqlite-mirror-store.ts';
+import { SqliteHomeserverStore } from '../src/storage/open-store.ts';
 import { tempDir } from './helpers.ts';
 import { tempPgStore } from './postgres/pg-helpers.ts';
 
@@ -35,7 +37,7 @@ for (const [name, open] of [['SQLite', sqlite], ['PostgreSQL', postgres]] as con
   describe(`mirror store (${name})`, () => {
     test('put, replace, progress by generation, leases, delete, cascade', async () => {
       const store = await open();
-      const mirrors = mirrorStoreFor(store) as MirrorStore;
+      const mirrors = mirrorStoreFor(store, Keypair.random().secretKey) as MirrorStore;
       assert.ok(mirrors);
       const user = Keypair.random().publicKey.z32;
       const primary = Keypair.random().publicKey.z32;
@@ -88,3 +90,32 @@ for (const [name, open] of [['SQLite', sqlite], ['PostgreSQL', postgres]] as con
     });
   });
 }
+
+test('grants and bearers are sealed at rest: the row holds ciphertext, the record the value; old plain rows still read; another key reads null', async () => {
+  const store = (await sqlite()) as SqliteHomeserverStore;
+  const key = Keypair.random().secretKey;
+  const mirrors = mirrorStoreFor(store, key)!;
+  const user = Keypair.random().publicKey.z32;
+  await store.users.create(user);
+  const grant = 'eyJhbGciOiJFZERTQSJ9.grant.signature';
+  const bearer = 'B'.repeat(43);
+  const m = (await mirrors.put({ user, primary: Keypair.random().publicKey.z32, grant, grantExpiresAt: 99, bearer, bearerExpiresAt: 98, keepCursor: false }, 1))!;
+  assert.equal(m.grant, grant);
+  assert.equal(m.bearer, bearer);
+  const raw = () => store.db.prepare('SELECT grant_jws, bearer FROM mirrors').get() as { grant_jws: string; bearer: string };
+  assert.match(raw().grant_jws, /^enc1:/);
+  assert.ok(!raw().grant_jws.includes('grant.signature') && !raw().bearer.includes('BBBB'), 'no plain text in the row');
+  assert.notEqual(raw().bearer, (await (async () => { await mirrors.report(user, m.generation, { bearer }, 2); return raw().bearer; })()), 'a fresh IV per write');
+  assert.equal((await mirrors.get(user))!.bearer, bearer);
+  assert.equal((await mirrors.list())[0]!.grant, grant);
+  // A row written before sealing (plain text) reads as it is.
+  store.db.prepare('UPDATE mirrors SET bearer = ?').run('plain-old-bearer');
+  assert.equal((await mirrors.get(user))!.bearer, 'plain-old-bearer');
+  // Under another homeserver key (or tampered), sealed values read as null, never as garbage.
+  const other = mirrorStoreFor(store, Keypair.random().secretKey)!;
+  assert.equal((await other.get(user))!.grant, null);
+  store.db.prepare("UPDATE mirrors SET grant_jws = 'enc1:AAAA'").run();
+  assert.equal((await mirrors.get(user))!.grant, null);
+  // The bare store (what a database copy shows) never sees the values.
+  assert.match((await new SqliteMirrorStore(store.db).get(user))!.grant!, /^enc1:/);
+});

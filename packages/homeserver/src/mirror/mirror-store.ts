@@ -2,6 +2,7 @@ import type { HomeserverStore } from '../storage/types.ts';
 import { SqliteHomeserverStore } from '../storage/open-store.ts';
 import { PostgresHomeserverStore } from '../storage/postgres/open-store.ts';
 import { PgMirrorStore } from './pg-mirror-store.ts';
+import { SealedMirrorStore } from './sealed-mirror-store.ts';
 import { SqliteMirrorStore } from './sqlite-mirror-store.ts';
 
 export type MirrorState = 'catching_up' | 'live' | 'retrying' | 'stopped';
@@ -138,9 +139,12 @@ export function mirrorFromRow(r: MirrorRow): MirrorRecord {
   };
 }
 
-/** The mirror store over the same database as `store`, or null when the store is neither SQL profile. */
-export function mirrorStoreFor(store: HomeserverStore): MirrorStore | null {
-  if (store instanceof SqliteHomeserverStore) return new SqliteMirrorStore(store.db);
-  if (store instanceof PostgresHomeserverStore) return new PgMirrorStore(store.db);
+/**
+ * The mirror store over the same database as `store`, its secrets sealed with a key derived from
+ * `homeserverSecretKey`; null when the store is neither SQL profile.
+ */
+export function mirrorStoreFor(store: HomeserverStore, homeserverSecretKey: Uint8Array): MirrorStore | null {
+  if (store instanceof SqliteHomeserverStore) return new SealedMirrorStore(new SqliteMirrorStore(store.db), homeserverSecretKey);
+  if (store instanceof PostgresHomeserverStore) return new SealedMirrorStore(new PgMirrorStore(store.db), homeserverSecretKey);
   return null;
 }

@@ -29,7 +29,7 @@ export class MirrorService {
   private closed = false;
 
   constructor(private readonly deps: HttpDeps) {
-    this.mirrors = mirrorStoreFor(deps.store);
+    this.mirrors = mirrorStoreFor(deps.store, deps.keypair.secretKey);
     this.owner = deps.store instanceof SqliteHomeserverStore ? 'local' : `${deps.keypair.publicKey.z32.slice(0, 8)}-${randomUUID()}`;
   }
 

@@ -205,6 +205,28 @@ describe('following the primary', () => {
   });
 });
 
+describe('limits of the mirror', () => {
+  test("a file larger than the mirror's drive.max_file_bytes is not copied, and the status says why", async () => {
+    const smallKey = Keypair.random();
+    const small = await startExtraHomeserver(testnet, { keypair: smallKey, config: { drive: { max_file_bytes: 1000 } } });
+    cleanups.push(() => small.close());
+    const primary = testnet.homeserver.publicKey;
+    const kp = Keypair.random();
+    const session = await pubky.signer(kp).signup(primary, null);
+    const cookie = await cookieSession(small.url, kp);
+    await session.storage.putText('/pub/small.txt', 'fits');
+    await session.storage.put('/pub/big.bin', new Uint8Array(5000));
+    const put = await mirrorCall(small.url, 'PUT', kp.publicKey.z32, cookie, JSON.stringify({ primary: primary.z32 }));
+    assert.equal(put.status, 200, put.text);
+    const st = await waitForMirror(small.url, kp.publicKey.z32, cookie, (s) => s.lastError !== null && s.appliedEvents >= 1);
+    assert.match(st.lastError!, /big\.bin is larger than this homeserver's drive\.max_file_bytes \(1000 bytes\)/);
+    assert.equal(st.state, 'retrying');
+    const get = (path: string) => fetch(`${small.url}${path}`, { headers: { 'pubky-host': kp.publicKey.z32 } });
+    assert.equal(await (await get('/pub/small.txt')).text(), 'fits');
+    assert.equal((await get('/pub/big.bin')).status, 404);
+  });
+});
+
 describe('restarts, outages and a hostile primary', () => {
   test('a restarted mirror resumes from its cursor without fetching again; bytes that do not match the hash are not stored', async () => {
     const primaryKey = Keypair.random();

@@ -20,6 +20,8 @@ export interface FollowerDeps {
   /** Reconnect backoff bounds (ms): doubles from `min` to `max` while the primary fails. */
   backoffMinMs: number;
   backoffMaxMs: number;
+  /** This homeserver's `drive.max_file_bytes` (null = none): larger files are not copied. */
+  maxFileBytes: number | null;
 }
 
 /** What GET /mirror shows: the SDK's type of the same JSON (one definition of the wire format). */
@@ -287,17 +289,27 @@ export class MirrorFollower {
       await res.body?.cancel();
       throw new PrimaryError(`the primary answered ${res.status} to GET ${path}`, res.status);
     }
+    const max = this.deps.maxFileBytes;
+    const length = Number(res.headers.get('content-length'));
+    const tooLarge = (): PrimaryError =>
+      new PrimaryError(`${path} is larger than this homeserver's drive.max_file_bytes (${max} bytes): it cannot be mirrored here`);
+    if (max !== null && Number.isSafeInteger(length) && length > max) {
+      await res.body.cancel();
+      throw tooLarge();
+    }
     const body = res.body as unknown as AsyncIterable<Uint8Array>;
     const hasher = await createBlake3();
     async function* verified(): AsyncGenerator<Uint8Array> {
+      let total = 0;
       for await (const chunk of body) {
+        total += chunk.byteLength;
+        if (max !== null && total > max) throw tooLarge();
         hasher.update(chunk);
         yield chunk;
       }
       // Thrown before the store commits: bytes that do not hash to the event's hash are never kept.
       if (!sameBytes(hasher.digest(), expected)) throw new HashMismatch();
     }
-    const length = Number(res.headers.get('content-length'));
     try {
       const entry = await this.deps.store.files.put(this.user, path, verified(), {
         sizeHint: Number.isSafeInteger(length) && length >= 0 ? length : undefined,

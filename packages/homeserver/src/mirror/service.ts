@@ -119,6 +119,7 @@ export class MirrorService {
           nowMicros: () => this.nowMicros(),
           backoffMinMs: MIRROR_BACKOFF_MIN_MS,
           backoffMaxMs: MIRROR_BACKOFF_MAX_MS,
+          maxFileBytes: this.deps.config.drive.maxFileBytes,
         },
         row,
       );

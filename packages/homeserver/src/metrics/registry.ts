@@ -66,9 +66,6 @@ export class Counter extends Labelled<{ v: number }> {
   inc(labels?: Labels, by = 1): void {
     this.state(labels).v += by;
   }
-  get(labels?: Labels): number {
-    return this.state(labels).v;
-  }
   protected initial() {
     return { v: 0 };
   }
@@ -84,9 +81,6 @@ export class Gauge extends Labelled<{ v: number }> {
   }
   add(by: number, labels?: Labels): void {
     this.state(labels).v += by;
-  }
-  get(labels?: Labels): number {
-    return this.state(labels).v;
   }
   protected initial() {
     return { v: 0 };
@@ -117,10 +111,6 @@ export class Histogram extends Labelled<HistogramState> {
     s.sum += value;
     s.count++;
     for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) s.counts[i]!++;
-  }
-  snapshot(labels?: Labels): { count: number; sum: number } {
-    const s = this.state(labels);
-    return { count: s.count, sum: s.sum };
   }
   protected initial(): HistogramState {
     return { counts: this.buckets.map(() => 0), sum: 0, count: 0 };

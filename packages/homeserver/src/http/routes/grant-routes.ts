@@ -8,7 +8,7 @@ import type { GrantRecord } from '../../storage/types.ts';
 import { HttpError } from '../errors.ts';
 import { parseQueryOr400 } from '../query.ts';
 import { queryGet } from '../url.ts';
-import { readSmallBody } from './session-routes.ts';
+import { createAccount, readSmallBody } from './session-routes.ts';
 
 /** Bearer lifetime (spec §3.6.3 step 7). */
 export const BEARER_TTL_S = 3600;
@@ -62,7 +62,7 @@ async function requireRootSession(request: FastifyRequest, deps: HttpDeps): Prom
 
 /** Grant-based auth (spec §3.6): signup, bearer exchange, info, sign-out, listing and revocation. */
 export function registerGrantRoutes(app: FastifyInstance, deps: HttpDeps): void {
-  const { store, config } = deps;
+  const { store } = deps;
   const homeserver = deps.keypair.publicKey.z32;
 
   const useNonce = async (nonce: string, now: number): Promise<void> => {
@@ -90,16 +90,7 @@ export function registerGrantRoutes(app: FastifyInstance, deps: HttpDeps): void 
     const pop = verifyPop(body.pop, grant, homeserver, now);
     await useNonce(pop.nonce, now);
     const user = grant.iss.z32;
-    if (config.general.signupMode === 'token_required') {
-      if (signupToken === undefined) {
-        if (await store.users.get(user)) throw new HttpError(409, 'USER_EXISTS', 'User already exists');
-        throw new HttpError(400, 'SIGNUP_TOKEN_REQUIRED', 'Token required');
-      }
-      await store.users.create(user, { signupToken });
-    } else {
-      await store.users.create(user);
-    }
-    deps.metrics?.signups.inc();
+    await createAccount(deps, user, signupToken);
     deps.log.info({ user }, 'grant signup');
     reply.code(204).send();
   });

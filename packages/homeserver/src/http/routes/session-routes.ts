@@ -39,6 +39,24 @@ async function startCookieSession(request: FastifyRequest, reply: FastifyReply, 
     .send(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
 }
 
+/**
+ * Creates the account of a sign-up (cookie or grant), in the signup mode's rules: with
+ * `token_required`, a missing token is 409 for an existing user, else 400 `Token required`.
+ */
+export async function createAccount(deps: HttpDeps, user: string, signupToken: string | undefined): Promise<void> {
+  const { store, config } = deps;
+  if (config.general.signupMode === 'token_required') {
+    if (signupToken === undefined) {
+      if (await store.users.get(user)) throw new HttpError(409, 'USER_EXISTS', 'User already exists');
+      throw new HttpError(400, 'SIGNUP_TOKEN_REQUIRED', 'Token required');
+    }
+    await store.users.create(user, { signupToken });
+  } else {
+    await store.users.create(user);
+  }
+  deps.metrics?.signups.inc();
+}
+
 /** POST /signup, POST/GET/DELETE /session, GET /signup_tokens/{token} (spec §1.7, §3.3, §3.5). */
 export function registerSessionRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const { store, config } = deps;
@@ -48,16 +66,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: HttpDeps): voi
     if (signupToken !== undefined) checkSignupTokenFormat(signupToken);
     const token = await verifyAuthToken(await readSmallBody(request, deps), store.authTokenReplay, deps.nowMicros());
     const user = token.publicKey.z32;
-    if (config.general.signupMode === 'token_required') {
-      if (signupToken === undefined) {
-        if (await store.users.get(user)) throw new HttpError(409, 'USER_EXISTS', 'User already exists');
-        throw new HttpError(400, 'SIGNUP_TOKEN_REQUIRED', 'Token required');
-      }
-      await store.users.create(user, { signupToken });
-    } else {
-      await store.users.create(user);
-    }
-    deps.metrics?.signups.inc();
+    await createAccount(deps, user, signupToken);
     deps.log.info({ user }, 'signup');
     await startCookieSession(request, reply, deps, token);
   });

@@ -12,4 +12,7 @@ test('blake3Fast matches the one-shot hash, returns independent arrays, survives
   const copy = bytesToHex(first);
   await blake3Fast(Uint8Array.of(2));
   assert.equal(bytesToHex(first), copy, 'a later call does not overwrite an earlier result');
+  const now = blake3Fast(Uint8Array.of(3));
+  assert.ok(now instanceof Uint8Array, 'once loaded, the hash is returned synchronously');
+  assert.equal(bytesToHex(now), bytesToHex(await blake3(Uint8Array.of(3))));
 });

@@ -42,24 +42,17 @@ export async function stageBody<W extends SpillWriter>(
   body: AsyncIterable<Uint8Array>,
   o: StageOptions<W>,
 ): Promise<StagedStream<W>> {
-  let maxLength = o.maxLength;
-  let widen = o.widen ?? null;
-  const overLimit = (length: number): boolean => {
-    if (length > maxLength && widen) {
-      maxLength = widen();
-      widen = null;
-    }
-    return length > maxLength;
-  };
+  const limit = new LengthLimit(o.maxLength, o.widen ?? null);
   let chunks: AsyncIterable<Uint8Array> | Uint8Array[] = body;
   if (isWholeBody(body)) {
     // One piece, ours to keep: no per-chunk awaits and no copy.
     const bytes = await body.whole();
     o.signal?.throwIfAborted();
     if (bytes.length <= o.threshold) {
-      if (overLimit(bytes.length)) throw storageErrors.quotaExceeded();
+      if (limit.exceededBy(bytes.length)) throw storageErrors.quotaExceeded();
       const inline = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      return { hash: await blake3(inline), length: inline.length, contentType: detectContentType(path, inline), inline, spilled: null };
+      const hash = blake3(inline);
+      return { hash: hash instanceof Uint8Array ? hash : await hash, length: inline.length, contentType: detectContentType(path, inline), inline, spilled: null };
     }
     chunks = [bytes];
   }
@@ -75,7 +68,7 @@ export async function stageBody<W extends SpillWriter>(
       if (chunk.length === 0) continue;
       if (contentType === null) contentType = detectContentType(path, chunk);
       length += chunk.length;
-      if (overLimit(length)) throw storageErrors.quotaExceeded();
+      if (limit.exceededBy(length)) throw storageErrors.quotaExceeded();
       if (spill && hasher) {
         hasher.update(chunk);
         await spill.write(chunk);
@@ -103,4 +96,24 @@ export async function stageBody<W extends SpillWriter>(
   if (spill && hasher) return { hash: hasher.digest(), length, contentType: type, inline: null, spilled: spill };
   const inline = Buffer.concat(buffered);
   return { hash: await blake3(inline), length, contentType: type, inline, spilled: null };
+}
+
+/**
+ * The byte limit of one write: `max`, widened once by `widen` (the usage read again) when a body
+ * exceeds it. A class, not a closure: this runs on every PUT, and a closure created per call costs
+ * a `__name` call under tsx.
+ */
+class LengthLimit {
+  constructor(
+    private max: number,
+    private widen: (() => number) | null,
+  ) {}
+
+  exceededBy(length: number): boolean {
+    if (length > this.max && this.widen) {
+      this.max = this.widen();
+      this.widen = null;
+    }
+    return length > this.max;
+  }
 }

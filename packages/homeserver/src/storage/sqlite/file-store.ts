@@ -52,6 +52,8 @@ export class SqliteFileStore implements FileStore {
   private readonly firstAfter;
   private readonly lastBefore;
   private readonly firstFrom;
+  /** Built once: a closure per PUT costs a `__name` call under tsx. */
+  private readonly openSpill = () => this.ctx.blobs.createTemp();
 
   constructor(ctx: SqliteContext) {
     this.ctx = ctx;
@@ -142,7 +144,7 @@ export class SqliteFileStore implements FileStore {
       maxLength,
       widen,
       signal,
-      openSpill: () => this.ctx.blobs.createTemp(),
+      openSpill: this.openSpill,
     });
     if (!s.spilled) return { hash: s.hash, hashHex: '', length: s.length, contentType: s.contentType, inline: s.inline };
     const hashHex = bytesToHex(s.hash);

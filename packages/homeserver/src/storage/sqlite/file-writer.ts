@@ -102,9 +102,9 @@ export class FileWriter {
   /**
    * `${users.id}${path}` of paths known to hold no entry (a write's ancestors: directories, not
    * files), so the collision check need not probe them again. Filled inside write transactions (a
-   * path without an entry still has none after COMMIT); a TEMP trigger drops a path that gets an
-   * entry through this connection, the first job of each transaction checks `data_version` (other
-   * connections), and a rollback drops everything.
+   * path without an entry still has none after COMMIT); a PUT that creates an entry drops its path
+   * (this writer is the only one of `entries` on this connection), the first job of each
+   * transaction checks `data_version` (other connections), and a rollback drops everything.
    */
   private readonly nonFiles = new Set<string>();
   private version: unknown;
@@ -147,16 +147,6 @@ export class FileWriter {
     );
     this.underDir = db.prepare('SELECT 1 FROM entries WHERE user_id = ? AND path >= ? AND path < ? LIMIT 1');
     this.ancestorsExist = db.prepare('SELECT 1 FROM entries WHERE user_id = ? AND path IN (SELECT value FROM json_each(?)) LIMIT 1');
-    db.function('hs_writer_entry_added', { deterministic: false }, (userId: unknown, path: unknown) => {
-      this.nonFiles.delete(`${userId}${String(path)}`);
-      return null;
-    });
-    db.exec(`
-      CREATE TEMP TRIGGER IF NOT EXISTS hs_writer_entries_insert AFTER INSERT ON main.entries
-        BEGIN SELECT hs_writer_entry_added(NEW.user_id, NEW.path); END;
-      CREATE TEMP TRIGGER IF NOT EXISTS hs_writer_entries_repath AFTER UPDATE OF user_id, path ON main.entries
-        BEGIN SELECT hs_writer_entry_added(NEW.user_id, NEW.path); END;
-    `);
     this.committer.addBatchHooks({
       beforeCommit: () => {
         for (const [userId, u] of this.pendingUsage) if (u.delta !== 0) this.addUsage.run(u.delta, userId);
@@ -243,6 +233,8 @@ export class FileWriter {
     if (prev && !prev.is_inline && this.refs.release(prev.content_hash)) released.push(prev.content_hash.toString('hex'));
     // An overwrite keeps the stored created_at, which `prev` (read in this transaction) holds.
     this.upsertEntry.run(job.userId, job.path, hash, job.length, job.contentType, job.inline, now, now);
+    // A new entry (admin writes skip the collision check) may be at a path remembered as a directory.
+    if (!prev && this.nonFiles.size > 0) this.nonFiles.delete(`${job.userId}${job.path}`);
     const eventId = Number(this.insertEvent.run('PUT', job.userId, job.path, hash, now).lastInsertRowid);
     // Last, after every statement that could throw (see GroupCommitter.addBatchHooks).
     usage.delta += delta;

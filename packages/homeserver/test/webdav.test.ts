@@ -98,6 +98,48 @@ test('admin writes bypass collisions and allowed paths but not the quota; bad pa
   assert.equal((await dav(`/dav/${z}/`, { method: 'DELETE' })).status, 403);
 });
 
+test('/dav/ lists the users; a copy or move onto itself, conditional writes and Depth: infinity are refused precisely', async () => {
+  const a = await signup(hs);
+  const b = await signup(hs);
+  const za = a.kp.publicKey.z32;
+  let r = await dav('/dav/', { method: 'PROPFIND', headers: { depth: '1' } });
+  assert.equal(r.status, 207);
+  const listed = hrefs(await r.text());
+  assert.equal(listed[0], '/dav/');
+  for (const z of [za, b.kp.publicKey.z32]) assert.ok(listed.includes(`/dav/${z}/`), z);
+  const users = listed.slice(1);
+  assert.deepEqual(users, [...users].sort(), 'in key order');
+  r = await dav('/dav/', { method: 'PROPFIND', headers: { depth: '0' } });
+  assert.deepEqual(hrefs(await r.text()), ['/dav/']);
+
+  assert.equal((await dav(`/dav/${za}/pub/self.txt`, { method: 'PUT', body: 'keep me' })).status, 201);
+  for (const [method, destination] of [['MOVE', `/dav/${za}/pub/self.txt`], ['COPY', `${hs.adminUrl}/dav/${za}/pub/self.txt`], ['MOVE', `/dav/${za}/pub/%73elf.txt`], ['MOVE', `/dav/${za}/pub/self.txt/`]] as const) {
+    r = await dav(`/dav/${za}/pub/self.txt`, { method, headers: { destination } });
+    assert.equal(r.status, 403, `${method} → ${destination}`);
+    assert.match(await r.text(), /same/);
+  }
+  assert.equal((await dav(`/dav/${za}/pub/`, { method: 'MOVE', headers: { destination: `/dav/${za}/pub` } })).status, 403);
+  assert.equal(await (await dav(`/dav/${za}/pub/self.txt`)).text(), 'keep me', 'still there');
+
+  for (const [header, value] of [['if-match', '"x"'], ['if-none-match', '*'], ['if', '(<urn:x>)'], ['if-unmodified-since', 'Sat, 01 Jan 2000 00:00:00 GMT']]) {
+    r = await dav(`/dav/${za}/pub/self.txt`, { method: 'PUT', body: 'changed', headers: { [header]: value } });
+    assert.equal(r.status, 501, header);
+    assert.match(await r.text(), new RegExp(header));
+    assert.equal((await dav(`/dav/${za}/pub/self.txt`, { method: 'DELETE', headers: { [header]: value } })).status, 501, header);
+  }
+  assert.equal(await (await dav(`/dav/${za}/pub/self.txt`)).text(), 'keep me', 'no conditional write happened');
+  assert.equal((await dav(`/dav/${za}/pub/self.txt`, { method: 'PROPFIND', headers: { depth: '0', 'if-match': '"x"' } })).status, 207, 'reads ignore them');
+
+  for (const path of ['/dav/', `/dav/${za}/`, `/dav/${za}/pub/`]) {
+    r = await dav(path, { method: 'PROPFIND', headers: { depth: 'infinity' } });
+    assert.equal(r.status, 403, path);
+    assert.match(await r.text(), /<D:propfind-finite-depth\/>/);
+  }
+  r = await dav(`/dav/${za}/pub/self.txt`, { method: 'PROPFIND', headers: { depth: 'Infinity' } });
+  assert.equal(r.status, 207, 'a file has no depth');
+  assert.deepEqual(hrefs(await r.text()), [`/dav/${za}/pub/self.txt`]);
+});
+
 test('hostile methods, paths, headers and bodies on /dav: never a 5xx, errors in plain text, the server keeps serving', async () => {
   const { kp, cookie } = await signup(hs);
   const z = kp.publicKey.z32;
@@ -114,10 +156,17 @@ test('hostile methods, paths, headers and bodies on /dav: never a 5xx, errors in
     if (rnd(2)) headers.depth = pick(['0', '1', 'infinity', 'x']);
     if (rnd(2)) headers.destination = pick([`/dav/${z}/pub/dst/${rnd(100)}`, `/dav/${z}/`, 'http://evil.example/dav/x', '%%%', `/dav/junk/x`, `/dav/${z}/pub/h`]);
     if (rnd(3) === 0) headers.overwrite = pick(['T', 'F', 'maybe']);
+    if (rnd(8) === 0) headers[pick(['if', 'if-match', 'if-none-match', 'if-unmodified-since'])] = pick(['*', '"x"', '(<urn:x>)', 'garbage']);
     const body = method === 'GET' || method === 'HEAD' || method === 'OPTIONS' ? undefined : pick([undefined, '', '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>', randomBytesText(rnd(300))]);
     const res = await rawRequest(hs.adminUrl!, method, path, headers, body);
-    assert.ok(res.status < 500, `${method} ${path} ${JSON.stringify(headers)} → ${res.status} ${res.body.toString().slice(0, 200)}`);
-    if (res.status >= 400 && method !== 'HEAD') assert.match(String(res.headers['content-type']), /^text\/plain/, `${method} ${path} → ${res.status}`);
+    // 501 is the one deliberate 5xx: a conditional write.
+    const conditional = ['PUT', 'DELETE', 'MKCOL', 'COPY', 'MOVE', 'PROPPATCH'].includes(method) && ['if', 'if-match', 'if-none-match', 'if-unmodified-since'].some((h) => h in headers);
+    assert.ok(res.status < 500 || (conditional && res.status === 501), `${method} ${path} ${JSON.stringify(headers)} → ${res.status} ${res.body.toString().slice(0, 200)}`);
+    if (res.status >= 400 && method !== 'HEAD') {
+      // Errors are plain text, except RFC 4918's precondition body for PROPFIND with Depth: infinity.
+      const finiteDepth = method === 'PROPFIND' && headers.depth === 'infinity' && res.status === 403;
+      assert.match(String(res.headers['content-type']), finiteDepth ? /^application\/xml/ : /^text\/plain/, `${method} ${path} → ${res.status}`);
+    }
   }
   const still = await dav(`/dav/${z}/`, { method: 'PROPFIND', headers: { depth: '0' } });
   assert.equal(still.status, 207);

@@ -8,12 +8,16 @@ import { percentDecode, splitUrl } from '../http/url.ts';
 import type { FileEntry } from '../storage/types.ts';
 
 /**
- * WebDAV (class 1) for operators on the admin port (spec §5.1 `/dav/{…}`): `/dav/<z32>/pub/…` and
- * `/dav/<z32>/priv/…` over the storage stack, so a file manager or `rclone` can browse, upload and
- * remove users' files. Writes are admin writes (no allowed-write-path or collision check; quota,
- * entries and events as usual). Directories exist while they hold files: MKCOL succeeds without
- * storing anything. No locks (LOCK/UNLOCK and PROPPATCH answer 405), so clients that need them
- * mount read-only. HTTP Basic auth (user `admin`, the admin password) is checked by the admin app.
+ * WebDAV (class 1) for operators on the admin port (spec §5.1 `/dav/{…}`): `/dav/` lists the users,
+ * `/dav/<z32>/pub/…` and `/dav/<z32>/priv/…` are their files, over the storage stack, so a file
+ * manager or `rclone` can browse, upload and remove users' files. Writes are admin writes (no
+ * allowed-write-path or collision check; quota, entries and events as usual). Directories exist
+ * while they hold files: MKCOL succeeds without storing anything. No locks (LOCK/UNLOCK and
+ * PROPPATCH answer 405, as the reference's), so clients that need them mount read-only; for the
+ * same reason conditional writes (`If`, `If-Match`, …) are refused with 501 rather than ignored.
+ * PROPFIND answers depth 0 and 1; `Depth: infinity` on a collection gets RFC 4918's 403
+ * propfind-finite-depth.
+ * HTTP Basic auth (user `admin`, the admin password) is checked by the admin app.
  */
 
 const DAV_METHODS = ['PROPFIND', 'PROPPATCH', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK'] as const;
@@ -83,6 +87,22 @@ function fileXml(href: string, e: FileEntry): string {
 
 const notFound = (): HttpError => new HttpError(404, 'NOT_FOUND', 'Not Found');
 
+const FINITE_DEPTH_ONLY = '<?xml version="1.0" encoding="utf-8"?>\n<D:error xmlns:D="DAV:"><D:propfind-finite-depth/></D:error>';
+
+/** Headers that make a write conditional; without locks they cannot be honoured atomically. */
+const CONDITIONS = ['if', 'if-match', 'if-none-match', 'if-unmodified-since'] as const;
+const WRITES = new Set(['PUT', 'DELETE', 'MKCOL', 'COPY', 'MOVE', 'PROPPATCH']);
+
+/** The same resource, however the client spelled it (trailing slash, percent-encoding). */
+function sameResource(a: Resource, b: Resource): boolean {
+  if (a.kind !== b.kind) return false;
+  if (a.kind === 'root' || b.kind === 'root') return true;
+  if (a.z32 !== b.z32) return false;
+  if (a.kind === 'user' || b.kind === 'user') return true;
+  const strip = (p: string) => (p.endsWith('/') ? p.slice(0, -1) : p);
+  return strip(a.path) === strip(b.path);
+}
+
 export function registerWebDav(app: FastifyInstance, deps: HttpDeps): void {
   const { files, users } = deps.store;
   for (const m of DAV_METHODS) app.addHttpMethod(m, { hasBody: true });
@@ -119,12 +139,32 @@ export function registerWebDav(app: FastifyInstance, deps: HttpDeps): void {
   }
 
   async function propfind(request: FastifyRequest, reply: FastifyReply, r: Resource): Promise<void> {
-    const depth = request.headers.depth === '0' ? 0 : 1;
+    const requested = request.headers.depth;
+    // RFC 4918 §9.1: a collection may refuse Depth: infinity. No Depth header is answered as depth 1
+    // (what file managers expect), not as infinity.
+    const infinite = typeof requested === 'string' && requested.trim().toLowerCase() === 'infinity';
+    const depth = requested === '0' ? 0 : 1;
+    const finiteDepthOnly = (): void => {
+      reply.code(403).type('application/xml; charset=utf-8').send(FINITE_DEPTH_ONLY);
+    };
     const parts: string[] = [];
     if (r.kind === 'root') {
+      if (infinite) return finiteDepthOnly();
       parts.push(collectionXml('/dav/', 'dav'));
+      if (depth === 1) {
+        let cursor: string | null = null;
+        for (let n = 0; ; ) {
+          const page = await users.list({ limit: 1000, cursor });
+          if (page.length === 0) break;
+          n += page.length;
+          if (n > MAX_ITEMS) throw new HttpError(507, 'TOO_MANY_USERS', `More than ${MAX_ITEMS} users: open /dav/<user>/ directly`);
+          for (const z32 of page) parts.push(collectionXml(`/dav/${z32}/`, z32));
+          cursor = page[page.length - 1]!;
+        }
+      }
     } else if (r.kind === 'user') {
       await existingUser(r.z32);
+      if (infinite) return finiteDepthOnly();
       parts.push(collectionXml(`/dav/${r.z32}/`, r.z32));
       if (depth === 1) for (const root of ['/pub/', '/priv/']) parts.push(collectionXml(hrefOf(r.z32, root), lastSegment(root)));
     } else {
@@ -132,6 +172,7 @@ export function registerWebDav(app: FastifyInstance, deps: HttpDeps): void {
       const { file, dir } = await classify(r);
       if (file) parts.push(fileXml(hrefOf(r.z32, file.path), file));
       else if (!dir) throw notFound();
+      else if (infinite) return finiteDepthOnly();
       else {
         const path = r.path.endsWith('/') ? r.path : `${r.path}/`;
         parts.push(collectionXml(hrefOf(r.z32, path), lastSegment(path)));
@@ -175,6 +216,8 @@ export function registerWebDav(app: FastifyInstance, deps: HttpDeps): void {
     if (!isDavPath(destinationPath)) throw new HttpError(403, 'DAV_FORBIDDEN', 'Destination must be under /dav/ on this server');
     const target = parseDavPath(destinationPath);
     if (target.kind !== 'path') throw new HttpError(403, 'DAV_FORBIDDEN', 'Destination must be under /dav/<user>/pub/ or /priv/');
+    // Copying onto itself would rewrite the file, and moving would then delete it.
+    if (sameResource(r, target)) throw new HttpError(403, 'DAV_SAME_RESOURCE', 'Source and destination are the same');
     await existingUser(r.z32);
     await existingUser(target.z32);
     const overwrite = request.headers.overwrite !== 'F';
@@ -201,6 +244,10 @@ export function registerWebDav(app: FastifyInstance, deps: HttpDeps): void {
 
   async function handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const r = parseDavPath(splitUrl(request.url).path);
+    if (WRITES.has(request.method)) {
+      const condition = CONDITIONS.find((h) => request.headers[h] !== undefined);
+      if (condition) throw new HttpError(501, 'DAV_CONDITIONAL', `Conditional WebDAV writes are not supported (${condition} header); send the request without it`);
+    }
     switch (request.method) {
       case 'OPTIONS':
         reply.header('dav', '1').header('allow', ALLOW).header('ms-author-via', 'DAV').code(200).send();

@@ -69,6 +69,8 @@ export interface UserStore {
    */
   delete(publicKey: string): Promise<boolean>;
   stats(): Promise<UserStats>;
+  /** Public keys (z32) in ascending order, after `cursor` (exclusive), at most `limit`. */
+  list(options: { limit: number; cursor?: string | null }): Promise<string[]>;
 }
 
 export interface SignupTokenRecord {

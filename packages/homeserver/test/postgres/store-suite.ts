@@ -472,6 +472,25 @@ export function storeSuite(profile: string, factory: StoreFactory): void {
     assert.ok(both[1].status === 'rejected' && isCode('user_exists', 409)(both[1].reason));
   });
 
+  t('users are listed in key order, page by page', {}, async ({ store }) => {
+    const keys = Array.from({ length: 7 }, () => randomUserKey());
+    for (const k of keys) await store.users.create(k);
+    keys.sort();
+    assert.deepEqual(await store.users.list({ limit: 100 }), keys);
+    const pages: string[][] = [];
+    for (let cursor: string | null = null; ; ) {
+      const page = await store.users.list({ limit: 3, cursor });
+      if (page.length === 0) break;
+      pages.push(page);
+      cursor = page[page.length - 1]!;
+    }
+    assert.deepEqual(pages.map((p) => p.length), [3, 3, 1]);
+    assert.deepEqual(pages.flat(), keys);
+    assert.deepEqual(await store.users.list({ limit: 0 }), []);
+    await store.users.delete(keys[3]!);
+    assert.deepEqual(await store.users.list({ limit: 100, cursor: keys[1] }), [keys[2], keys[4], keys[5], keys[6]]);
+  });
+
   t('account deletion removes entries, blobs, events, sessions, grants and publishes revocations', { inlineThreshold: 10 }, async ({ store, probe }) => {
     const u = randomUserKey();
     const keep = randomUserKey();

@@ -110,4 +110,13 @@ export class PgUserStore implements UserStore {
     );
     return { numUsers: rows[0].n, numDisabledUsers: rows[0].d, totalUsedBytes: rows[0].b };
   }
+
+  async list(options: { limit: number; cursor?: string | null }): Promise<string[]> {
+    const { rows } = await this.ctx.db.query<{ public_key: string }>(
+      'SELECT public_key FROM users WHERE public_key COLLATE "C" > $1 ORDER BY public_key COLLATE "C" LIMIT $2',
+      [options.cursor ?? '', Math.max(0, Math.floor(options.limit))],
+      { retry: true },
+    );
+    return rows.map((r) => r.public_key);
+  }
 }

@@ -25,6 +25,7 @@ export class SqliteUserStore implements UserStore {
   private readonly grantIds;
   private readonly deleteUser;
   private readonly statsStmt;
+  private readonly keysAfter;
 
   constructor(ctx: SqliteContext, refs: BlobRefs) {
     this.ctx = ctx;
@@ -49,6 +50,7 @@ export class SqliteUserStore implements UserStore {
     this.statsStmt = db.prepare<[], { n: number; d: number | null; b: number | null }>(
       'SELECT COUNT(*) AS n, SUM(disabled) AS d, SUM(used_bytes) AS b FROM users',
     );
+    this.keysAfter = db.prepare<[string, number], string>('SELECT public_key FROM users WHERE public_key > ? ORDER BY public_key LIMIT ?').pluck();
   }
 
   async create(publicKey: string, options: CreateUserOptions = {}): Promise<UserRecord> {
@@ -118,5 +120,9 @@ export class SqliteUserStore implements UserStore {
   async stats(): Promise<UserStats> {
     const r = this.statsStmt.get()!;
     return { numUsers: r.n, numDisabledUsers: r.d ?? 0, totalUsedBytes: r.b ?? 0 };
+  }
+
+  async list(options: { limit: number; cursor?: string | null }): Promise<string[]> {
+    return this.keysAfter.all(options.cursor ?? '', Math.max(0, Math.floor(options.limit)));
   }
 }

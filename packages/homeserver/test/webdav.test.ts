@@ -1,6 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Keypair } from '@pubky-ts/common';
+import { chunks } from '../src/storage/test-helpers.ts';
 import { as, rawRequest, signup, startTestServer, type TestServer } from './helpers.ts';
 
 // WebDAV on the admin port (spec §5.1 `/dav/{…}`), over real HTTP.
@@ -138,6 +139,24 @@ test('/dav/ lists the users; a copy or move onto itself, conditional writes and 
   r = await dav(`/dav/${za}/pub/self.txt`, { method: 'PROPFIND', headers: { depth: 'Infinity' } });
   assert.equal(r.status, 207, 'a file has no depth');
   assert.deepEqual(hrefs(await r.text()), [`/dav/${za}/pub/self.txt`]);
+});
+
+test('a PROPFIND of a directory with more than 10,000 entries is refused with 507, not cut short', async () => {
+  const { kp } = await signup(hs);
+  const z = kp.publicKey.z32;
+  await hs.store.users.setQuota(z, { storageQuotaMb: 10 });
+  for (let i = 0; i < 10_001; i += 1000) {
+    const batch = Array.from({ length: Math.min(1000, 10_001 - i) }, (_, k) => hs.store.files.put(z, `/pub/many/f${i + k}`, chunks('x'), { admin: true }));
+    await Promise.all(batch);
+  }
+  const r = await dav(`/dav/${z}/pub/many/`, { method: 'PROPFIND', headers: { depth: '1' } });
+  assert.equal(r.status, 507);
+  assert.match(await r.text(), /More than 10000 entries/);
+  assert.equal((await dav(`/dav/${z}/pub/many/`, { method: 'PROPFIND', headers: { depth: '0' } })).status, 207);
+  await hs.store.files.delete(z, '/pub/many/f0', { admin: true });
+  const all = await dav(`/dav/${z}/pub/many/`, { method: 'PROPFIND', headers: { depth: '1' } });
+  assert.equal(all.status, 207, 'exactly 10,000 are listed');
+  assert.equal(hrefs(await all.text()).length, 10_001, 'the directory and its 10,000 files');
 });
 
 test('hostile methods, paths, headers and bodies on /dav: never a 5xx, errors in plain text, the server keeps serving', async () => {

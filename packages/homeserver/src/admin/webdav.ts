@@ -178,9 +178,11 @@ export function registerWebDav(app: FastifyInstance, deps: HttpDeps): void {
         parts.push(collectionXml(hrefOf(r.z32, path), lastSegment(path)));
         if (depth === 1) {
           let cursor: string | null = null;
-          for (let n = 0; n < MAX_ITEMS; ) {
+          for (let n = 0; ; ) {
             const page: string[] | null = await files.list(r.z32, path, { limit: 1000, cursor, shallow: true });
             if (!page || page.length === 0) break;
+            n += page.length;
+            if (n > MAX_ITEMS) throw new HttpError(507, 'TOO_MANY_FILES', `More than ${MAX_ITEMS} entries in ${path}: use the API page by page`);
             for (const child of page) {
               if (child.endsWith('/')) parts.push(collectionXml(hrefOf(r.z32, child), lastSegment(child)));
               else {
@@ -188,7 +190,6 @@ export function registerWebDav(app: FastifyInstance, deps: HttpDeps): void {
                 if (e) parts.push(fileXml(hrefOf(r.z32, child), e));
               }
             }
-            n += page.length;
             cursor = page[page.length - 1]!;
           }
         }

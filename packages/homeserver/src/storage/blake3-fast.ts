@@ -3,14 +3,13 @@ import { createBLAKE3, type IHasher } from 'hash-wasm';
 /**
  * BLAKE3-256 of a small in-memory body with one long-lived WASM hasher, re-initialised per call.
  * common's one-shot `blake3()` goes through hash-wasm's async wrapper and a hex round trip on every
- * call (~2× the cost for a 1 KiB body). Once the hasher exists (after the first call, or
- * `loadBlake3Fast()`) the result is returned synchronously, so calls cannot interleave and a caller
- * can skip the await.
+ * call (~2× the cost for a 1 KiB body). Once the hasher exists (after the first call) the result is
+ * returned synchronously, so calls cannot interleave and a caller can skip the await.
  */
 let hasher: IHasher | null = null;
 let loading: Promise<IHasher> | null = null;
 
-export function loadBlake3Fast(): Promise<IHasher> {
+function loadBlake3Fast(): Promise<IHasher> {
   return (loading ??= createBLAKE3().then((h) => (hasher = h)));
 }
 

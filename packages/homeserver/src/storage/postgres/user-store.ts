@@ -112,8 +112,10 @@ export class PgUserStore implements UserStore {
   }
 
   async list(options: { limit: number; cursor?: string | null }): Promise<string[]> {
+    // Keys are z32 (lowercase ASCII letters and digits), which every collation orders as bytes do,
+    // so the unique index on public_key serves the order.
     const { rows } = await this.ctx.db.query<{ public_key: string }>(
-      'SELECT public_key FROM users WHERE public_key COLLATE "C" > $1 ORDER BY public_key COLLATE "C" LIMIT $2',
+      'SELECT public_key FROM users WHERE public_key > $1 ORDER BY public_key LIMIT $2',
       [options.cursor ?? '', Math.max(0, Math.floor(options.limit))],
       { retry: true },
     );

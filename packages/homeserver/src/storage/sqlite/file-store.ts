@@ -12,14 +12,6 @@ interface EntryDataRow extends EntryRow {
   inline_data: Buffer | null;
 }
 
-/** What a write needs to know about the entry it replaces. */
-interface WriteRow {
-  id: number;
-  content_hash: Buffer;
-  content_length: number;
-  is_inline: number;
-  created_at: number;
-}
 
 /** A fully received body, not yet committed. */
 interface StagedBody {
@@ -46,7 +38,7 @@ export class SqliteFileStore implements FileStore {
   private readonly entryMeta;
   private readonly entryData;
   private readonly entryDataById;
-  private readonly entryForWrite;
+  private readonly lengthOf;
   private readonly listAsc;
   private readonly listDesc;
   private readonly firstAfter;
@@ -66,9 +58,8 @@ export class SqliteFileStore implements FileStore {
     this.entryData = db.prepare<[string, string], EntryDataRow>(
       `SELECT ${meta}, inline_data FROM entries WHERE user_id = (SELECT id FROM users WHERE public_key = ?) AND path = ?`,
     );
-    this.entryForWrite = db.prepare<[number, string], WriteRow>(
-      'SELECT id, content_hash, content_length, inline_data IS NOT NULL AS is_inline, created_at FROM entries WHERE user_id = ? AND path = ?',
-    );
+    // The size of the entry an overwrite replaces (the quota allowance before the body is read).
+    this.lengthOf = db.prepare<[number, string], number>('SELECT content_length FROM entries WHERE user_id = ? AND path = ?').pluck();
     this.listAsc = db.prepare<[number, string, string, number], { path: string }>(
       'SELECT path FROM entries WHERE user_id = ? AND path > ? AND path < ? ORDER BY path LIMIT ?',
     );
@@ -104,8 +95,8 @@ export class SqliteFileStore implements FileStore {
       limit === null
         ? null
         : () => {
-            const prev = this.entryForWrite.get(u.id, path);
-            return prev ? limit - u.usedBytes + prev.content_length : maxLength;
+            const prevLength = this.lengthOf.get(u.id, path);
+            return prevLength !== undefined ? limit - u.usedBytes + prevLength : maxLength;
           };
     if (options.sizeHint !== undefined && options.sizeHint > maxLength && overwriteAllowance) maxLength = overwriteAllowance();
 

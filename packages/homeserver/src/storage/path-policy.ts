@@ -26,10 +26,15 @@ export class PathPolicyFileStore implements FileStore {
     private readonly users: Pick<UserStore, 'get'>,
   ) {}
 
-  private async writableUser(user: string, path: string, admin: boolean, isPut: boolean, requestUser: UserRecord | undefined): Promise<UserRecord> {
+  /** The user a write may go to; synchronous when the request already holds the tenant's record. */
+  private writableUser(user: string, path: string, admin: boolean, isPut: boolean, requestUser: UserRecord | undefined): UserRecord | Promise<UserRecord> {
     if (isPut && path.endsWith('/')) throw storageErrors.notAFile();
     if (!isUnderStorageRoot(path)) throw storageErrors.writeForbiddenRoot();
-    const u = requestUser !== undefined && requestUser.publicKey === user ? requestUser : await this.users.get(user);
+    if (requestUser !== undefined && requestUser.publicKey === user) return this.mayWrite(requestUser, path, admin, isPut);
+    return this.users.get(user).then((u) => this.mayWrite(u, path, admin, isPut));
+  }
+
+  private mayWrite(u: UserRecord | null, path: string, admin: boolean, isPut: boolean): UserRecord {
     if (!u) throw storageErrors.userNotFound();
     if (!admin) {
       if (isPut && u.disabled) throw storageErrors.userDisabled();
@@ -38,14 +43,26 @@ export class PathPolicyFileStore implements FileStore {
     return u;
   }
 
-  async put(user: string, path: string, body: AsyncIterable<Uint8Array>, options: WriteOptions = {}): Promise<FileEntry> {
-    const resolvedUser = await this.writableUser(user, path, options.admin ?? false, true, options.requestUser);
-    return this.inner.put(user, path, body, { ...options, resolvedUser });
+  // Writes: no async frame of their own when the user is at hand (one per PUT adds up); a failed
+  // check is still a rejection, never a synchronous throw.
+  put(user: string, path: string, body: AsyncIterable<Uint8Array>, options: WriteOptions = {}): Promise<FileEntry> {
+    try {
+      const u = this.writableUser(user, path, options.admin ?? false, true, options.requestUser);
+      if (u instanceof Promise) return u.then((resolvedUser) => this.inner.put(user, path, body, { ...options, resolvedUser }));
+      return this.inner.put(user, path, body, { ...options, resolvedUser: u });
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
-  async delete(user: string, path: string, options: { admin?: boolean; requestUser?: UserRecord } = {}): Promise<void> {
-    const resolvedUser = await this.writableUser(user, path, options.admin ?? false, false, options.requestUser);
-    return this.inner.delete(user, path, { ...options, resolvedUser });
+  delete(user: string, path: string, options: { admin?: boolean; requestUser?: UserRecord } = {}): Promise<void> {
+    try {
+      const u = this.writableUser(user, path, options.admin ?? false, false, options.requestUser);
+      if (u instanceof Promise) return u.then((resolvedUser) => this.inner.delete(user, path, { ...options, resolvedUser }));
+      return this.inner.delete(user, path, { ...options, resolvedUser: u });
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   // Reads pass straight through (no extra async frame); errors still arrive as rejections.

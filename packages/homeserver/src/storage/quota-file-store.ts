@@ -1,6 +1,6 @@
 import { storageErrors } from './errors.ts';
 import { exceedsQuota, storageLimitBytes, writeDelta } from './quota.ts';
-import type { FileContent, FileEntry, FileStore, ListOptions, UserStore, WriteOptions } from './types.ts';
+import type { FileContent, FileEntry, FileStore, ListOptions, UserRecord, UserStore, WriteOptions } from './types.ts';
 
 /**
  * Early quota check (spec §2.8): with a declared size (`Content-Length`) a write that cannot fit is
@@ -13,21 +13,28 @@ export class QuotaFileStore implements FileStore {
     private readonly defaultQuotaMb: number | null,
   ) {}
 
-  async put(user: string, path: string, body: AsyncIterable<Uint8Array>, options: WriteOptions = {}): Promise<FileEntry> {
+  // No async frame of its own unless the quota check needs a lookup (one per PUT adds up).
+  put(user: string, path: string, body: AsyncIterable<Uint8Array>, options: WriteOptions = {}): Promise<FileEntry> {
     const hint = options.sizeHint;
-    if (hint !== undefined && Number.isFinite(hint) && hint >= 0) {
-      const u = options.resolvedUser ?? (await this.users.get(user));
-      if (u) {
-        const limit = storageLimitBytes(u, this.defaultQuotaMb);
-        // As a new file first: an overwrite can only need less, so the old entry is looked up only
-        // when that check fails.
-        if (limit !== null && exceedsQuota(u.usedBytes, writeDelta(hint, null), limit)) {
-          const prev = await this.inner.head(user, path, { admin: true });
-          if (!prev || exceedsQuota(u.usedBytes, writeDelta(hint, prev.contentLength), limit)) {
-            throw storageErrors.quotaExceeded();
-          }
-        }
-      }
+    if (hint === undefined || !Number.isFinite(hint) || hint < 0) return this.inner.put(user, path, body, options);
+    const u = options.resolvedUser;
+    if (u !== undefined && !this.exceedsAsNewFile(u, hint)) return this.inner.put(user, path, body, options);
+    return this.checkedPut(user, path, body, options, hint);
+  }
+
+  /** Whether `hint` more bytes in a new file would exceed the user's quota (an overwrite can only need less). */
+  private exceedsAsNewFile(u: UserRecord, hint: number): boolean {
+    const limit = storageLimitBytes(u, this.defaultQuotaMb);
+    return limit !== null && exceedsQuota(u.usedBytes, writeDelta(hint, null), limit);
+  }
+
+  private async checkedPut(user: string, path: string, body: AsyncIterable<Uint8Array>, options: WriteOptions, hint: number): Promise<FileEntry> {
+    const u = options.resolvedUser ?? (await this.users.get(user));
+    if (u && this.exceedsAsNewFile(u, hint)) {
+      // The old entry is looked up only now: an overwrite frees its length.
+      const prev = await this.inner.head(user, path, { admin: true });
+      const limit = storageLimitBytes(u, this.defaultQuotaMb)!;
+      if (!prev || exceedsQuota(u.usedBytes, writeDelta(hint, prev.contentLength), limit)) throw storageErrors.quotaExceeded();
     }
     return this.inner.put(user, path, body, options);
   }

@@ -24,6 +24,15 @@ function session(request: RequestLike, deps: HttpDeps, optimistic = false): Prom
   return request.sessionPromise;
 }
 
+/**
+ * What an optimistic `session()` would resolve to, without a promise, when memory alone can tell
+ * (a request without Authorization: its cookie session, or none); undefined otherwise.
+ */
+function peekedSession(request: RequestLike, deps: HttpDeps): AuthSession | null | undefined {
+  if (request.headers.authorization !== undefined) return undefined;
+  return peekCookieSession(deps.store, request.headers, request.target.tenant);
+}
+
 function storagePath(request: RequestLike): StoragePath {
   const t = request.target;
   return t.addressing === 'path' ? t.storagePath : legacyStoragePath(request.rawPath);
@@ -221,7 +230,7 @@ export function createStorageHandlers(deps: HttpDeps): StorageHandlers {
     let whole: WholeBody | undefined;
     let optimistic = small;
     for (;;) {
-      const s = await session(request, deps, optimistic);
+      const s = (optimistic ? peekedSession(request, deps) : undefined) ?? (await session(request, deps, optimistic));
       const authStamp = s?.kind === 'cookie' ? s.stamp : undefined;
       try {
         const { tenant, path, requestUser } = checkWrite(request, s);

@@ -1,6 +1,7 @@
 import { bytesToHex } from '@pubky-ts/common';
 import { StorageError, storageErrors } from '../errors.ts';
 import { FILE_OVERHEAD_BYTES, storageLimitBytes } from '../quota.ts';
+import type { TempBlob } from '../blob-store.ts';
 import { stageBody } from '../stage-body.ts';
 import type { FileContent, FileEntry, FileStore, ListOptions, UserRecord, WriteOptions } from '../types.ts';
 import type { SqliteContext } from './context.ts';
@@ -11,19 +12,6 @@ import type { AuthCheck, PutJob, WriteDone } from './file-writer.ts';
 interface EntryDataRow extends EntryRow {
   inline_data: Buffer | null;
 }
-
-
-/** A fully received body, not yet committed. */
-interface StagedBody {
-  hash: Uint8Array;
-  hashHex: string;
-  length: number;
-  contentType: string;
-  /** Set for inline bodies (then `hashHex` is ''); otherwise the bytes are in the (promoted, pinned) blob `hashHex`. */
-  inline: Buffer | null;
-}
-
-
 
 
 /**
@@ -100,7 +88,15 @@ export class SqliteFileStore implements FileStore {
           };
     if (options.sizeHint !== undefined && options.sizeHint > maxLength && overwriteAllowance) maxLength = overwriteAllowance();
 
-    const staged = await this.stage(path, body, maxLength, options.signal, overwriteAllowance);
+    const staged = await stageBody(path, body, {
+      threshold: this.ctx.inlineThreshold,
+      maxLength,
+      widen: overwriteAllowance,
+      signal: options.signal,
+      openSpill: this.openSpill,
+    });
+    // A spilled body becomes a pinned blob file, named by its hash, until the commit references it.
+    const hashHex = staged.spilled ? await this.promote(staged.spilled, staged.hash) : '';
     const job: PutJob = {
       kind: 'put',
       userId: u.id,
@@ -119,34 +115,21 @@ export class SqliteFileStore implements FileStore {
         modifiedAt: done.at, createdAt: done.createdAt, etag: etagOf(staged.hash),
       };
     } finally {
-      if (!staged.inline) this.ctx.blobs.unpin(staged.hashHex);
+      if (hashHex) this.ctx.blobs.unpin(hashHex);
     }
   }
 
-  private async stage(
-    path: string,
-    body: AsyncIterable<Uint8Array>,
-    maxLength: number,
-    signal: AbortSignal | undefined,
-    widen: (() => number) | null,
-  ): Promise<StagedBody> {
-    const s = await stageBody(path, body, {
-      threshold: this.ctx.inlineThreshold,
-      maxLength,
-      widen,
-      signal,
-      openSpill: this.openSpill,
-    });
-    if (!s.spilled) return { hash: s.hash, hashHex: '', length: s.length, contentType: s.contentType, inline: s.inline };
-    const hashHex = bytesToHex(s.hash);
+  /** Finishes a spilled body and promotes it to the pinned blob file `hash`; its hex name. */
+  private async promote(spilled: TempBlob, hash: Uint8Array): Promise<string> {
+    const hashHex = bytesToHex(hash);
     try {
-      await s.spilled.finish();
-      await this.ctx.blobs.promote(s.spilled, hashHex);
+      await spilled.finish();
+      await this.ctx.blobs.promote(spilled, hashHex);
     } catch (err) {
-      await s.spilled.discard();
+      await spilled.discard();
       throw err;
     }
-    return { hash: s.hash, hashHex, length: s.length, contentType: s.contentType, inline: null };
+    return hashHex;
   }
 
   /** Right after the commit, in commit order: unlinks blob files nothing references any more, publishes the event. */

@@ -72,6 +72,18 @@ interface WriteRow {
 const asBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
 /**
+ * The replaced entry's columns (all NULL when there is none) followed by the collision bits, as a
+ * raw row: an array costs far less than a row object, whose column names are interned and added
+ * property by property on every read.
+ */
+const PREV_COLUMNS = 'e.id, e.content_hash, e.content_length, e.inline_data IS NOT NULL, e.created_at';
+type PrevAndCollision = [id: number | null, hash: Buffer, length: number, isInline: number, createdAt: number, under: number, files?: number];
+
+function prevOf(r: PrevAndCollision): WriteRow | undefined {
+  return r[0] === null ? undefined : { id: r[0], content_hash: r[1], content_length: r[2], is_inline: r[3], created_at: r[4] };
+}
+
+/**
  * The writes of entries and events, on one connection, group-committed: for a PUT the checks that
  * must hold at commit (session still current, user exists, file/directory collision, quota), the
  * entry upsert, the blob reference and the PUT event; for a DELETE the entry, the reference and the
@@ -140,11 +152,12 @@ export class FileWriter {
     );
     this.dataVersion = db.prepare('PRAGMA data_version').pluck();
     this.version = this.dataVersion.get();
-    this.prevUnder = db.prepare<[number, string, string, number, string], WriteRow & { id: number | null; under: number }>(
-      `SELECT e.id, e.content_hash, e.content_length, e.inline_data IS NOT NULL AS is_inline, e.created_at,
-         EXISTS(SELECT 1 FROM entries WHERE user_id = ? AND path >= ? AND path < ?) AS under
-       FROM (SELECT 1) LEFT JOIN entries e ON e.user_id = ? AND e.path = ?`,
-    );
+    this.prevUnder = db
+      .prepare<[number, string, string, number, string], PrevAndCollision>(
+        `SELECT ${PREV_COLUMNS}, EXISTS(SELECT 1 FROM entries WHERE user_id = ? AND path >= ? AND path < ?)
+         FROM (SELECT 1) LEFT JOIN entries e ON e.user_id = ? AND e.path = ?`,
+      )
+      .raw();
     this.underDir = db.prepare('SELECT 1 FROM entries WHERE user_id = ? AND path >= ? AND path < ? LIMIT 1');
     this.ancestorsExist = db.prepare('SELECT 1 FROM entries WHERE user_id = ? AND path IN (SELECT value FROM json_each(?)) LIMIT 1');
     this.committer.addBatchHooks({
@@ -272,28 +285,30 @@ export class FileWriter {
     for (let i = 0; i < n && known; i++) known = this.nonFiles.has(`${userId}${ancestors[i]!}`);
     if (known) {
       const r = this.prevUnder.get(userId, `${path}/`, `${path}0`, userId, path)!;
-      return { prev: r.id === null ? undefined : r, collides: r.under === 1 };
+      return { prev: prevOf(r), collides: r[5] === 1 };
     }
     let stmt = this.prevCollideStmts[n];
     if (!stmt) {
       const probes = ancestors.map((_, i) => `(EXISTS(SELECT 1 FROM entries WHERE user_id = ? AND path = ?) << ${i})`).join(' | ');
-      stmt = this.prevCollideStmts[n] = this.db.prepare(
-        `SELECT e.id, e.content_hash, e.content_length, e.inline_data IS NOT NULL AS is_inline, e.created_at,
-           EXISTS(SELECT 1 FROM entries WHERE user_id = ? AND path >= ? AND path < ?) AS under, (${probes}) AS files
-         FROM (SELECT 1) LEFT JOIN entries e ON e.user_id = ? AND e.path = ?`,
-      );
+      stmt = this.prevCollideStmts[n] = this.db
+        .prepare(
+          `SELECT ${PREV_COLUMNS}, EXISTS(SELECT 1 FROM entries WHERE user_id = ? AND path >= ? AND path < ?), (${probes})
+           FROM (SELECT 1) LEFT JOIN entries e ON e.user_id = ? AND e.path = ?`,
+        )
+        .raw();
     }
     const args: unknown[] = [userId, `${path}/`, `${path}0`];
     for (const a of ancestors) args.push(userId, a);
     args.push(userId, path);
-    const r = stmt.get(args) as WriteRow & { id: number | null; under: number; files: number };
+    const r = stmt.get(args) as PrevAndCollision;
+    const files = r[6]!;
     for (let i = 0; i < n; i++) {
-      if (((r.files >>> i) & 1) === 0) {
+      if (((files >>> i) & 1) === 0) {
         if (this.nonFiles.size >= MAX_NON_FILES) this.nonFiles.clear();
         this.nonFiles.add(`${userId}${ancestors[i]!}`);
       }
     }
-    return { prev: r.id === null ? undefined : r, collides: r.under === 1 || r.files !== 0 };
+    return { prev: prevOf(r), collides: r[5] === 1 || files !== 0 };
   }
 
   /**

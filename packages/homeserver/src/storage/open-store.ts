@@ -76,7 +76,13 @@ export class SqliteHomeserverStore implements HomeserverStore {
             if (n >= checkpointAfter && !this.checkpointer && !this.closed) this.checkpointer = new BackgroundCheckpointer(this.db);
           };
     const defaultQuotaMb = options.defaultQuotaMb ?? null;
-    this.writer = new FileWriter(this.db, { defaultQuotaMb, commitMode: options.commitMode, onCommit });
+    const caches = new RowCaches(this.db);
+    this.writer = new FileWriter(this.db, {
+      defaultQuotaMb,
+      commitMode: options.commitMode,
+      onCommit,
+      onUsersCommitted: (users) => caches.usersCommitted(users),
+    });
     this.blobs = new BlobStore(join(options.dataDir, 'blobs'), { fsync });
     this.revocations = new LocalBus<Revocation>();
     const refs = new BlobRefs(this.db);
@@ -89,7 +95,7 @@ export class SqliteHomeserverStore implements HomeserverStore {
       revocations: this.revocations,
       inlineThreshold: options.inlineThreshold ?? DEFAULT_INLINE_THRESHOLD,
       defaultQuotaMb,
-      caches: new RowCaches(this.db),
+      caches,
     };
     this.caches = ctx.caches;
     this.sweptBlobs = this.blobs.sweep(refs.isReferenced);

@@ -5,6 +5,7 @@ import { ancestorFiles } from '../path-ranges.ts';
 import { storageErrors } from '../errors.ts';
 import { exceedsQuota, FILE_OVERHEAD_BYTES, storageLimitBytes, writeDelta } from '../quota.ts';
 import { authFingerprint } from './auth-fingerprint.ts';
+import type { UserRecord } from '../types.ts';
 import { BlobRefs, type UserRow } from './context.ts';
 import { userFromRow } from './row-cache.ts';
 
@@ -56,6 +57,12 @@ export interface FileWriterOptions {
   commitMode?: 'group' | 'single';
   /** After each COMMIT, with the number of commits so far. */
   onCommit?: (commits: number) => void;
+  /**
+   * After a COMMIT: the records, as committed (usage included), of the users whose rows the batch
+   * read in full (to confirm writes authorised from memory). The row caches take them back: the
+   * batch's usage UPDATE made them forget those users.
+   */
+  onUsersCommitted?: (users: UserRecord[]) => void;
 }
 
 /** Ancestor paths known to hold no entry, at most this many. */
@@ -121,12 +128,28 @@ export class FileWriter {
   private readonly nonFiles = new Set<string>();
   private version: unknown;
   private checkedThisTransaction = false;
+  /** Rows of users read in full in the open transaction (by `authCurrent`), by users.id. */
+  private readonly usersRead = new Map<number, UserRow>();
+  /** Filled right before COMMIT, handed to `onUsersCommitted` once it has succeeded. */
+  private committedUsers: UserRecord[] = [];
+  private readonly onUsersCommitted: ((users: UserRecord[]) => void) | undefined;
 
   constructor(db: Database, options: FileWriterOptions) {
     this.db = db;
     this.defaultQuotaMb = options.defaultQuotaMb;
     this.refs = new BlobRefs(db);
-    this.committer = new GroupCommitter(db, { mode: options.commitMode, onCommit: options.onCommit });
+    this.onUsersCommitted = options.onUsersCommitted;
+    this.committer = new GroupCommitter(db, {
+      mode: options.commitMode,
+      onCommit: (n) => {
+        const users = this.committedUsers;
+        if (users.length > 0) {
+          this.committedUsers = [];
+          this.onUsersCommitted?.(users);
+        }
+        options.onCommit?.(n);
+      },
+    });
     this.entryForWrite = db.prepare<[number, string], WriteRow>(
       'SELECT id, content_hash, content_length, inline_data IS NOT NULL AS is_inline, created_at FROM entries WHERE user_id = ? AND path = ?',
     );
@@ -163,10 +186,18 @@ export class FileWriter {
     this.committer.addBatchHooks({
       beforeCommit: () => {
         for (const [userId, u] of this.pendingUsage) if (u.delta !== 0) this.addUsage.run(u.delta, userId);
+        if (this.onUsersCommitted) {
+          for (const [userId, row] of this.usersRead) {
+            const u = this.pendingUsage.get(userId);
+            if (u) row.used_bytes = u.used + u.delta;
+            this.committedUsers.push(userFromRow(row));
+          }
+        }
         this.endTransaction();
       },
       afterRollback: () => {
         this.endTransaction();
+        this.committedUsers = [];
         this.nonFiles.clear();
       },
     });
@@ -198,6 +229,7 @@ export class FileWriter {
   private endTransaction(): void {
     this.pendingUsage.clear();
     this.confirmed.clear();
+    this.usersRead.clear();
     this.checkedThisTransaction = false;
   }
 
@@ -217,13 +249,16 @@ export class FileWriter {
     let fp = this.confirmed.get(auth.secret);
     if (fp === undefined) {
       const r = this.sessionWithUser.get(auth.secret);
+      if (r) this.usersRead.set(r.id, r);
       fp = r
         ? authFingerprint(
             { id: r.s_id, secret: auth.secret, user: r.public_key, capabilities: r.s_capabilities, createdAt: r.s_created_at },
             userFromRow(r),
           )
         : null;
-      this.confirmed.set(auth.secret, fp);
+      // Keep the caller's own string when it matches: the batch's other writes with the same stamp
+      // then compare by identity instead of character by character.
+      this.confirmed.set(auth.secret, fp === auth.fingerprint ? auth.fingerprint : fp);
     }
     return fp === auth.fingerprint;
   }

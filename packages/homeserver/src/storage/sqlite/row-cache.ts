@@ -188,6 +188,14 @@ export class RowCaches {
     return value;
   }
 
+  /**
+   * Takes back users' records as a write transaction of this connection committed them (the
+   * FileWriter's usage UPDATE made the triggers forget them). Call only right after that COMMIT.
+   */
+  usersCommitted(users: UserRecord[]): void {
+    for (const u of users) this.remember(this.users, u.publicKey, freezeUser(u));
+  }
+
   user(publicKey: string): UserRecord | null {
     this.sync();
     return this.userSynced(publicKey);

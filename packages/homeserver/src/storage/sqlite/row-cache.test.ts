@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { chunks, randomUserKey, tempStore } from '../test-helpers.ts';
+import { FILE_OVERHEAD_BYTES } from '../quota.ts';
 import type { UserRecord } from '../types.ts';
 
 test('cached users follow every write: admin updates, usage, direct SQL, deletion', async () => {
@@ -207,6 +208,39 @@ test('writes authorised from memory (authStamp) commit only while the session an
     assert.ok(await store.files.head(u, '/pub/b'));
   } finally {
     other.close();
+    await cleanup();
+  }
+});
+
+test('a batch of writes authorised from memory leaves their user in memory, with the usage it committed', async () => {
+  const { store, cleanup } = await tempStore();
+  try {
+    const u = randomUserKey();
+    await store.users.create(u);
+    const s = await store.sessions.create(u, '/:rw');
+    assert.ok(await store.sessions.getBySecretWithUser!(s.secret), 'checked lookup fills the caches');
+    const p = store.sessions.peekBySecretWithUser!(s.secret)!;
+    const put = (path: string, body: string, q: { user: UserRecord; stamp: unknown }) =>
+      store.files.put(u, path, chunks(body), { sizeHint: body.length, requestUser: q.user, authStamp: q.stamp });
+    const usedInDb = () => store.db.prepare('SELECT used_bytes FROM users WHERE public_key = ?').pluck().get(u) as number;
+
+    // One batch (one turn of the event loop), with a write that fails (a file under a file) and is
+    // rolled back alone.
+    const results = await Promise.allSettled([put('/pub/a', 'xy', p), put('/pub/a/x', 'no', p), put('/pub/b', 'xyz', p)]);
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+    assert.equal(usedInDb(), 5 + 2 * FILE_OVERHEAD_BYTES);
+    const after = store.sessions.peekBySecretWithUser!(s.secret);
+    assert.ok(after, 'the usage UPDATE did not leave the user out of memory');
+    assert.notEqual(after.user, p.user, 'a new record');
+    assert.equal(after.user.usedBytes, usedInDb(), 'with the usage as committed');
+    assert.equal(after.user.disabled, false);
+    assert.throws(() => ((after.user as { usedBytes: number }).usedBytes = 0), TypeError, 'frozen like every shared record');
+
+    // Its stamp commits, and the next batch refreshes it again.
+    await put('/pub/c', 'z', after);
+    assert.equal(store.sessions.peekBySecretWithUser!(s.secret)!.user.usedBytes, usedInDb());
+    assert.equal(usedInDb(), 6 + 3 * FILE_OVERHEAD_BYTES);
+  } finally {
     await cleanup();
   }
 });

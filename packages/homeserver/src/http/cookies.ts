@@ -51,15 +51,25 @@ export function removalCookie(user: string, headers: Headers): string {
   return `${user}=; ${attributes(isSecureCookieHost(cookieHost(headers)))}; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT`;
 }
 
+// The last Cookie header parsed: a client sends the same one on every request of a connection.
+let lastHeader = '';
+let lastCookies = new Map<string, string>();
+
 /** The value of the cookie named `name` (a user's z32), or undefined. Never throws. */
 export function readCookie(headers: Headers, name: string): string | undefined {
   const raw = headers.cookie;
   if (!raw) return undefined;
   const text = Array.isArray(raw) ? raw.join('; ') : raw;
   if (!text.includes(name)) return undefined;
-  try {
-    return parseCookie(text)[name];
-  } catch {
-    return undefined;
+  if (text !== lastHeader) {
+    let cookies: Map<string, string>;
+    try {
+      cookies = new Map(Object.entries(parseCookie(text)).filter((e): e is [string, string] => e[1] !== undefined));
+    } catch {
+      return undefined;
+    }
+    lastHeader = text;
+    lastCookies = cookies;
   }
+  return lastCookies.get(name);
 }

@@ -17,5 +17,9 @@ export function blake3Fast(data: Uint8Array): Uint8Array | Promise<Uint8Array> {
   if (!hasher) return loadBlake3Fast().then(() => blake3Fast(data));
   hasher.init();
   hasher.update(data);
-  return hasher.digest('binary');
+  // A plain Uint8Array over a copy in Node's buffer pool: the digest is a 32-byte typed array kept
+  // on the V8 heap, and every later `.buffer` of it (Buffer views for SQLite, the ETag) would first
+  // move it off-heap.
+  const pooled = Buffer.from(hasher.digest('binary'));
+  return new Uint8Array(pooled.buffer, pooled.byteOffset, pooled.byteLength);
 }

@@ -94,6 +94,9 @@ test('usage summed per batch: mixed puts, overwrites, deletes and a failing job 
     await putText(store, u, '/pub/gone', 'g'.repeat(50));
     await putText(store, u, '/pub/dir/file', 'f');
     const before = store.writer.commits;
+    const lastId = (await store.events.read({ reverse: true, limit: 1 }))[0]!.id;
+    const published: { id: number; type: string; path: string }[] = [];
+    const unsubscribe = store.events.bus.subscribe((e) => published.push({ id: e.id, type: e.type, path: e.path }));
     const results = await Promise.allSettled([
       putText(store, u, '/pub/new', 'n'.repeat(10)),
       putText(store, u, '/pub/dir', 'collides'),
@@ -107,6 +110,34 @@ test('usage summed per batch: mixed puts, overwrites, deletes and a failing job 
     assert.equal((await store.users.get(u))!.usedBytes, expected);
     const row = store.db.prepare('SELECT used_bytes FROM users WHERE public_key = ?').pluck().get(u);
     assert.equal(row, expected, 'stored value');
+    // The batch's events (inserted together before COMMIT): only the writes that committed,
+    // numbered on from the last id, published in id order with the ids they were stored under.
+    unsubscribe();
+    const stored = (await store.events.read({ cursor: String(lastId) })).map((e) => ({ id: e.id, type: e.type, path: e.path }));
+    assert.deepEqual(stored.map((e) => e.id), [lastId + 1, lastId + 2, lastId + 3]);
+    assert.deepEqual(stored.map((e) => `${e.type} ${e.path}`).sort(), ['DEL /pub/gone', 'PUT /pub/keep', 'PUT /pub/new']);
+    assert.deepEqual(published, stored);
+  } finally {
+    await cleanup();
+  }
+});
+
+test('a batch of more events than one INSERT takes: every id once, consecutive, published as stored', async () => {
+  const { store, cleanup } = await tempStore();
+  try {
+    const u = randomUserKey();
+    await store.users.create(u);
+    const published: { id: number; path: string }[] = [];
+    const unsubscribe = store.events.bus.subscribe((e) => published.push({ id: e.id, path: e.path }));
+    const before = store.writer.commits;
+    await Promise.all(Array.from({ length: 75 }, (_, i) => putText(store, u, `/pub/many/${i}`, String(i))));
+    assert.equal(store.writer.commits - before, 1, 'one batch');
+    unsubscribe();
+    const stored = (await store.events.read({ limit: 1000 })).map((e) => ({ id: e.id, path: e.path }));
+    assert.equal(stored.length, 75);
+    assert.deepEqual(stored.map((e) => e.id), Array.from({ length: 75 }, (_, i) => stored[0]!.id + i));
+    assert.deepEqual(new Set(stored.map((e) => e.path)).size, 75);
+    assert.deepEqual(published, stored);
   } finally {
     await cleanup();
   }

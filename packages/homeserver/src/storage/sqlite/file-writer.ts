@@ -43,6 +43,7 @@ export interface AuthCheck {
 }
 
 export interface WriteDone {
+  /** The event's id (assigned when the batch's events are inserted, right before COMMIT). */
   eventId: number;
   /** µs; the event's and (for a PUT) the entry's modification time. */
   at: number;
@@ -67,6 +68,18 @@ export interface FileWriterOptions {
 
 /** Ancestor paths known to hold no entry, at most this many. */
 const MAX_NON_FILES = 50_000;
+
+/** A batch's events go in with multi-row INSERTs of at most this many rows. */
+const EVENT_ROWS_PER_INSERT = 32;
+
+/** An event of the open batch, inserted with the others right before COMMIT. */
+interface PendingEvent {
+  type: 'PUT' | 'DEL';
+  userId: number;
+  path: string;
+  hash: Buffer | null;
+  done: WriteDone;
+}
 
 interface WriteRow {
   id: number;
@@ -105,7 +118,9 @@ export class FileWriter {
   private readonly entryForWrite;
   private readonly upsertEntry;
   private readonly deleteEntry;
-  private readonly insertEvent;
+  /** Multi-row event INSERTs, by row count. */
+  private readonly insertEvents: Statement[] = [];
+  private readonly pendingEvents: PendingEvent[] = [];
   private readonly addUsage;
   private readonly userUsage;
   private readonly sessionWithUser;
@@ -162,9 +177,6 @@ export class FileWriter {
          inline_data = excluded.inline_data, modified_at = excluded.modified_at`,
     );
     this.deleteEntry = db.prepare<[number]>('DELETE FROM entries WHERE id = ?');
-    this.insertEvent = db.prepare<[string, number, string, Buffer | null, number]>(
-      'INSERT INTO events (type, user_id, path, content_hash, created_at) VALUES (?, ?, ?, ?, ?)',
-    );
     this.addUsage = db.prepare<[number, number]>('UPDATE users SET used_bytes = used_bytes + ? WHERE id = ?');
     this.userUsage = db.prepare<[number], { used_bytes: number; quota_storage_mb: number | null }>(
       'SELECT used_bytes, quota_storage_mb FROM users WHERE id = ?',
@@ -185,6 +197,7 @@ export class FileWriter {
     this.ancestorsExist = db.prepare('SELECT 1 FROM entries WHERE user_id = ? AND path IN (SELECT value FROM json_each(?)) LIMIT 1');
     this.committer.addBatchHooks({
       beforeCommit: () => {
+        this.insertPendingEvents();
         for (const [userId, u] of this.pendingUsage) if (u.delta !== 0) this.addUsage.run(u.delta, userId);
         if (this.onUsersCommitted) {
           for (const [userId, row] of this.usersRead) {
@@ -228,9 +241,38 @@ export class FileWriter {
 
   private endTransaction(): void {
     this.pendingUsage.clear();
+    this.pendingEvents.length = 0;
     this.confirmed.clear();
     this.usersRead.clear();
     this.checkedThisTransaction = false;
+  }
+
+  /**
+   * The batch's events, in job order, with multi-row INSERTs (one statement instead of one per
+   * write). Under the write lock AUTOINCREMENT numbers the rows of one INSERT consecutively, so
+   * the ids follow from the last one.
+   */
+  private insertPendingEvents(): void {
+    const events = this.pendingEvents;
+    for (let start = 0; start < events.length; start += EVENT_ROWS_PER_INSERT) {
+      const n = Math.min(EVENT_ROWS_PER_INSERT, events.length - start);
+      const args: unknown[] = [];
+      for (let i = start; i < start + n; i++) {
+        const e = events[i]!;
+        args.push(e.type, e.userId, e.path, e.hash, e.done.at);
+      }
+      const last = Number(this.eventInsert(n).run(args).lastInsertRowid);
+      for (let i = 0; i < n; i++) events[start + i]!.done.eventId = last - n + 1 + i;
+    }
+  }
+
+  private eventInsert(rows: number): Statement {
+    let stmt = this.insertEvents[rows];
+    if (!stmt) {
+      const values = Array.from({ length: rows }, () => '(?, ?, ?, ?, ?)').join(', ');
+      stmt = this.insertEvents[rows] = this.db.prepare(`INSERT INTO events (type, user_id, path, content_hash, created_at) VALUES ${values}`);
+    }
+    return stmt;
   }
 
   /** Once per write transaction: drops the memo if another connection has committed. */
@@ -283,10 +325,11 @@ export class FileWriter {
     this.upsertEntry.run(job.userId, job.path, hash, job.length, job.contentType, job.inline, now, now);
     // A new entry (admin writes skip the collision check) may be at a path remembered as a directory.
     if (!prev && this.nonFiles.size > 0) this.nonFiles.delete(`${job.userId}${job.path}`);
-    const eventId = Number(this.insertEvent.run('PUT', job.userId, job.path, hash, now).lastInsertRowid);
+    const done: WriteDone = { eventId: 0, at: now, createdAt: prev ? prev.created_at : now, released };
     // Last, after every statement that could throw (see GroupCommitter.addBatchHooks).
+    this.pendingEvents.push({ type: 'PUT', userId: job.userId, path: job.path, hash, done });
     usage.delta += delta;
-    return { eventId, at: now, createdAt: prev ? prev.created_at : now, released };
+    return done;
   }
 
   private del(job: DelJob): WriteDone {
@@ -296,10 +339,12 @@ export class FileWriter {
     const released: string[] = [];
     if (!prev.is_inline && this.refs.release(prev.content_hash)) released.push(prev.content_hash.toString('hex'));
     const now = nowMicros();
-    const eventId = Number(this.insertEvent.run('DEL', job.userId, job.path, null, now).lastInsertRowid);
     const usage = this.usageInBatch(job.userId);
+    const done: WriteDone = { eventId: 0, at: now, createdAt: prev.created_at, released };
+    // Last, after every statement that could throw (see GroupCommitter.addBatchHooks).
+    this.pendingEvents.push({ type: 'DEL', userId: job.userId, path: job.path, hash: null, done });
     if (usage) usage.delta -= prev.content_length + FILE_OVERHEAD_BYTES;
-    return { eventId, at: now, createdAt: prev.created_at, released };
+    return done;
   }
 
   /**

@@ -331,10 +331,12 @@ async function main(): Promise<void> {
     const cpub = median(r.bare.cpu);
     console.log(`| ${r.name} | ${fmt(median(r.hs.rps))} | ${fmt(median(r.bare.rps))} | ${median(ratios).toFixed(2)} | ${ratios.map((x) => x.toFixed(2)).join(', ')} | ${p99h.toFixed(1)} / ${p99b.toFixed(1)} | ${(p99b / p99h).toFixed(2)} | ${cpuh.toFixed(1)} / ${cpub.toFixed(1)} | ${(cpub / cpuh).toFixed(2)} | ${median(r.hs.gen).toFixed(1)} / ${median(r.bare.gen).toFixed(1)} | ${target} |`);
   }
-  console.log(`\nPUT 1 KiB by concurrency (${sweepRounds} paired rounds each):\n`);
-  console.log('| connections | homeserver req/s | bare req/s | req/s ratio (median) | per-round ratios | p99 ms homeserver / bare |');
-  console.log('| ---: | ---: | ---: | ---: | --- | --- |');
-  for (const p of sweep) {
+  if (sweepRounds > 0) {
+    console.log(`\nPUT 1 KiB by concurrency (${sweepRounds} paired rounds each):\n`);
+    console.log('| connections | homeserver req/s | bare req/s | req/s ratio (median) | per-round ratios | p99 ms homeserver / bare |');
+    console.log('| ---: | ---: | ---: | ---: | --- | --- |');
+  }
+  for (const p of sweepRounds > 0 ? sweep : []) {
     const ratios = p.hs.rps.map((x, i) => x / p.bare.rps[i]!);
     console.log(`| ${p.connections} | ${fmt(median(p.hs.rps))} | ${fmt(median(p.bare.rps))} | ${median(ratios).toFixed(2)} | ${ratios.map((x) => x.toFixed(2)).join(', ')} | ${median(p.hs.p99).toFixed(1)} / ${median(p.bare.p99).toFixed(1)} |`);
   }

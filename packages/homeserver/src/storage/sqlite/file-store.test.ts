@@ -113,7 +113,7 @@ test('usage summed per batch: mixed puts, overwrites, deletes and a failing job 
     // The batch's events (inserted together before COMMIT): only the writes that committed,
     // numbered on from the last id, published in id order with the ids they were stored under.
     unsubscribe();
-    const stored = (await store.events.read({ cursor: String(lastId) })).map((e) => ({ id: e.id, type: e.type, path: e.path }));
+    const stored = (await store.events.read({ cursor: lastId })).map((e) => ({ id: e.id, type: e.type, path: e.path }));
     assert.deepEqual(stored.map((e) => e.id), [lastId + 1, lastId + 2, lastId + 3]);
     assert.deepEqual(stored.map((e) => `${e.type} ${e.path}`).sort(), ['DEL /pub/gone', 'PUT /pub/keep', 'PUT /pub/new']);
     assert.deepEqual(published, stored);

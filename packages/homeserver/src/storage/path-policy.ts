@@ -74,8 +74,9 @@ export class PathPolicyFileStore implements FileStore {
   delete(user: string, path: string, options: { admin?: boolean; requestUser?: UserRecord } = {}): Promise<void> {
     try {
       const u = this.writableUser(user, path, options.admin ?? false, false, options.requestUser);
-      if (u instanceof Promise) return u.then((resolvedUser) => this.inner.delete(user, path, { ...options, resolvedUser }));
-      return this.inner.delete(user, path, { ...options, resolvedUser: u });
+      // Field by field for the same reason as withResolvedUser.
+      if (u instanceof Promise) return u.then((resolvedUser) => this.inner.delete(user, path, { admin: options.admin, requestUser: options.requestUser, resolvedUser }));
+      return this.inner.delete(user, path, { admin: options.admin, requestUser: options.requestUser, resolvedUser: u });
     } catch (e) {
       return Promise.reject(e);
     }

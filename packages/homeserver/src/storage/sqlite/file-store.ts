@@ -13,7 +13,6 @@ interface EntryDataRow extends EntryRow {
   inline_data: Buffer | null;
 }
 
-
 /**
  * The bookkeeping + blob layer: streams the body (hashing with BLAKE3 and sniffing the type as it
  * goes), keeps small bodies in memory for inline storage and spills larger ones to a temp blob, then

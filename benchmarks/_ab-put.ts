@@ -9,11 +9,10 @@
 // packages, `common` included: fine for changes to the homeserver alone.)
 // An A/A run (B=/tmp/basewt) shows the noise: on the 2-core machine of session 5, 1.005 in total.
 import { fork } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startBenchHomeserver } from './_bench-homeserver.ts';
 
 interface Served {
   port: number;
@@ -25,23 +24,9 @@ const BODY = Buffer.alloc(1024, 0x61);
 
 /** Child: starts the homeserver of checkout `root`, signs up a user, reports, stops on a message. */
 async function serve(root: string): Promise<void> {
-  const load = (p: string) => import(pathToFileURL(join(root, p)).href);
-  const { resolveConfig } = await load('packages/homeserver/src/config/load-config.ts');
-  const { startHomeserver } = await load('packages/homeserver/src/server.ts');
-  const { AuthToken, Keypair } = await load('packages/common/src/index.ts');
-  const dir = mkdtempSync(join(tmpdir(), 'hs-ab-'));
-  const cfg = resolveConfig(join(dir, 'hs'), {
-    general: { signup_mode: 'open' },
-    drive: { icann_listen_socket: '127.0.0.1:0', rate_limits: [] },
-    admin: { enabled: false },
-    logging: { level: 'error' },
-  });
-  const hs = await startHomeserver(cfg);
-  const kp = Keypair.random();
-  const su = await fetch(`${hs.url}/signup`, { method: 'POST', body: new Uint8Array(AuthToken.sign(kp, '/:rw').serialize()) });
-  const cookie = su.headers.get('set-cookie')!.split(';')[0]!;
-  process.send!({ port: Number(new URL(hs.url).port), z32: kp.publicKey.z32, cookie } satisfies Served);
-  process.once('message', () => void hs.close().then(() => process.exit(0)));
+  const b = await startBenchHomeserver('hs-ab-', root);
+  process.send!({ port: b.port, z32: b.z32, cookie: b.cookie } satisfies Served);
+  process.once('message', () => void b.close().then(() => process.exit(0)));
 }
 
 /** Closed-loop load on 32 keep-alive connections for `seconds`; requests per second. */
@@ -127,7 +112,8 @@ async function main(): Promise<void> {
   const sorted = [...ratios].sort((a, b) => a - b);
   console.log(`${mode}: A ${roots.A} ${Math.round(total.A / rounds)}/s, B ${roots.B} ${Math.round(total.B / rounds)}/s`);
   console.log(`B/A: ${(total.B / total.A).toFixed(3)} in total, median ${sorted[Math.floor(rounds / 2)]!.toFixed(3)}; per round ${ratios.map((x) => x.toFixed(2)).join(' ')}`);
-  for (const c of children) c.send('stop');
+  // Each child stops its server and removes its temp directory before it exits.
+  await Promise.all(children.map((c) => new Promise((res) => c.once('exit', res).send('stop'))));
 }
 
 const at = process.argv.indexOf('--serve');

@@ -4,27 +4,12 @@
 //   node --import tsx benchmarks/_put-profile.ts      env: SECS (5), CONNS (32)
 // Add `--cpu-prof` before `--import` for a profile of the main thread.
 import { fork } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { AuthToken, Keypair } from '@pubky-ts/common';
-import { resolveConfig } from '../packages/homeserver/src/config/load-config.ts';
-import { startHomeserver } from '../packages/homeserver/src/server.ts';
 import type { SqliteHomeserverStore } from '../packages/homeserver/src/storage/open-store.ts';
+import { startBenchHomeserver } from './_bench-homeserver.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'hs-put-profile-'));
-const cfg = resolveConfig(join(dir, 'hs'), {
-  general: { signup_mode: 'open' },
-  drive: { icann_listen_socket: '127.0.0.1:0', rate_limits: [] },
-  admin: { enabled: false },
-  logging: { level: 'error' },
-});
-const hs = await startHomeserver(cfg);
-const port = Number(new URL(hs.url).port);
-const kp = Keypair.random();
-const su = await fetch(`${hs.url}/signup`, { method: 'POST', body: new Uint8Array(AuthToken.sign(kp, '/:rw').serialize()) });
-const cookie = su.headers.get('set-cookie')!.split(';')[0]!;
+const { hs, port, z32, cookie, close } = await startBenchHomeserver('hs-put-profile-');
 
 /** CPU ms per thread of this process (utime + stime from /proc, 10 ms ticks). */
 const threads = (): Map<string, number> =>
@@ -44,7 +29,7 @@ const r = await new Promise<{ requests: number; seconds: number; cpuMicros: numb
   gen.once('message', resolve as (m: unknown) => void);
   gen.send({
     kind: 'http', port, connections: Number(process.env.CONNS ?? 32), seconds: Number(process.env.SECS ?? 5), mode: 'put',
-    headers: `pubky-host: ${kp.publicKey.z32}\r\nCookie: ${cookie}\r\n`, path: '/pub/bench/r0/',
+    headers: `pubky-host: ${z32}\r\nCookie: ${cookie}\r\n`, path: '/pub/bench/r0/',
   });
 });
 const cpu = process.cpuUsage(cpu0);
@@ -55,5 +40,4 @@ for (const [t, ms] of after) if (t !== main) others += ms - (before.get(t) ?? 0)
 const per = (ms: number) => ((ms * 1000) / r.requests).toFixed(1);
 console.log(`${Math.round(r.requests / r.seconds)} PUT/s, non-2xx ${JSON.stringify(r.non2xx)}, ${(r.requests / (writer.commits - commits0)).toFixed(1)} PUTs per commit`);
 console.log(`server CPU ${((cpu.user + cpu.system) / r.requests).toFixed(1)} µs/PUT: main thread ${per(after.get(main)! - before.get(main)!)}, other threads ${per(others)}; load generator ${(r.cpuMicros / r.requests).toFixed(1)}`);
-await hs.close();
-rmSync(dir, { recursive: true, force: true });
+await close();

@@ -9,17 +9,12 @@
 // The load generator is this file in a child process (`--load`), sharing the same 2 cores.
 //   npm run bench -- homeserver     or     node --import tsx benchmarks/homeserver.ts [--seconds 2] [--connections 32] [--rounds 3] [--subscribers 1000] [--writes 40] [--sweep-rounds 3]
 import { fork } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mkdtempSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { AuthToken, Keypair } from '@pubky-ts/common';
-import { resolveConfig } from '../packages/homeserver/src/config/load-config.ts';
-import { startHomeserver } from '../packages/homeserver/src/server.ts';
+import { startBenchHomeserver } from './_bench-homeserver.ts';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -240,19 +235,8 @@ async function main(): Promise<void> {
   const sweepRounds = arg('sweep-rounds', 3);
   const subscribers = arg('subscribers', 1000);
   const writes = arg('writes', 40);
-  const dir = mkdtempSync(join(tmpdir(), 'hs-bench-'));
-  const cfg = resolveConfig(join(dir, 'hs'), {
-    general: { signup_mode: 'open' },
-    drive: { icann_listen_socket: '127.0.0.1:0', rate_limits: [] },
-    admin: { enabled: false },
-    logging: { level: 'error' },
-  });
-  const hs = await startHomeserver(cfg);
-  const hsPort = Number(new URL(hs.url).port);
-  const kp = Keypair.random();
-  const z = kp.publicKey.z32;
-  const su = await fetch(`${hs.url}/signup`, { method: 'POST', body: new Uint8Array(AuthToken.sign(kp, '/:rw').serialize()) });
-  const cookie = su.headers.get('set-cookie')!.split(';')[0]!;
+  const served = await startBenchHomeserver('hs-bench-');
+  const { hs, port: hsPort, dir, z32: z, cookie } = served;
   const auth = `pubky-host: ${z}\r\nCookie: ${cookie}\r\n`;
   await fetch(`${hs.url}/pub/bench/get.bin`, { method: "PUT", body: BODY_INIT, headers: { "pubky-host": z, cookie } });
   const bare = await startBaseline(dir);
@@ -311,11 +295,10 @@ async function main(): Promise<void> {
     }
     sweep.push(point);
   }
-  await hs.close();
   bare.server.close();
   bare.server.closeAllConnections();
   bare.db.close();
-  rmSync(dir, { recursive: true, force: true });
+  await served.close();
 
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');

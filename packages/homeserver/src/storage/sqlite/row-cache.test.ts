@@ -6,6 +6,15 @@ import { chunks, randomUserKey, tempStore } from '../test-helpers.ts';
 import { FILE_OVERHEAD_BYTES } from '../quota.ts';
 import type { UserRecord } from '../types.ts';
 
+type Store = Awaited<ReturnType<typeof tempStore>>['store'];
+/** Session and user as `peekBySecretWithUser` returns them. */
+type Peeked = { user: UserRecord; stamp: unknown };
+
+/** A small PUT authorised with records from memory, as the HTTP route's optimistic attempt sends it. */
+function stampedPut(store: Store, user: string, path: string, body: string, p: Peeked) {
+  return store.files.put(user, path, chunks(body), { sizeHint: body.length, requestUser: p.user, authStamp: p.stamp });
+}
+
 test('cached users follow every write: admin updates, usage, direct SQL, deletion', async () => {
   const { store, cleanup } = await tempStore();
   try {
@@ -169,8 +178,7 @@ test('writes authorised from memory (authStamp) commit only while the session an
       assert.ok(p, 'both held in memory');
       return p;
     };
-    const put = (path: string, p: { user: UserRecord; stamp: unknown }) =>
-      store.files.put(u, path, chunks('x'), { sizeHint: 1, requestUser: p.user, authStamp: p.stamp });
+    const put = (path: string, p: Peeked) => stampedPut(store, u, path, 'x', p);
     const stale = (e: unknown) => e instanceof Error && (e as { code?: string }).code === 'stale_auth' && (e as { status?: number }).status === 503;
 
     const p1 = await peek();
@@ -220,8 +228,7 @@ test('a batch of writes authorised from memory leaves their user in memory, with
     const s = await store.sessions.create(u, '/:rw');
     assert.ok(await store.sessions.getBySecretWithUser!(s.secret), 'checked lookup fills the caches');
     const p = store.sessions.peekBySecretWithUser!(s.secret)!;
-    const put = (path: string, body: string, q: { user: UserRecord; stamp: unknown }) =>
-      store.files.put(u, path, chunks(body), { sizeHint: body.length, requestUser: q.user, authStamp: q.stamp });
+    const put = (path: string, body: string, q: Peeked) => stampedPut(store, u, path, body, q);
     const usedInDb = () => store.db.prepare('SELECT used_bytes FROM users WHERE public_key = ?').pluck().get(u) as number;
 
     // One batch (one turn of the event loop), with a write that fails (a file under a file) and is

@@ -1,4 +1,5 @@
-// Homeserver storage (embedded profile): listing a page from a user with one million entries, PUT
+// Homeserver storage (embedded profile): listing a page from a user with one million entries, event
+// reads over a million events (a rare path filter, two users), PUT
 // throughput with group commit vs one transaction per write, and the inline-vs-file threshold.
 // `npm run bench -- homeserver-storage` (HS_BENCH_QUICK=1 for a smaller run).
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -107,6 +108,84 @@ async function listingBench() {
 }
 
 // ------------------------------------------------------------------------------------------------
+// 1b. Event reads over a long history: a stream's catch-up with a rare path filter, and a page of
+// two users' events. Windowed reads (SqliteEventStore.read) against the same read as one SQL query,
+// which is what the store did before: its time is also how long it holds the event loop.
+
+async function eventsBench() {
+  const store = await open({});
+  const [a, b, c] = [Keypair.random().publicKey.z32, Keypair.random().publicKey.z32, Keypair.random().publicKey.z32];
+  const ida = (await store.users.create(a)).id;
+  const idb = (await store.users.create(b)).id;
+  const idc = (await store.users.create(c)).id;
+  // One event in ten is a's, one in ten b's, the rest c's; a's last one is under a rare path.
+  const N = QUICK ? 100_000 : 1_000_000;
+  const ins = store.db.prepare("INSERT INTO events (type, user_id, path, content_hash, created_at) VALUES ('PUT', ?, ?, NULL, 0)");
+  store.db.transaction(() => {
+    for (let i = 0; i < N; i++) ins.run(i % 10 === 0 ? ida : i % 10 === 1 ? idb : idc, `/pub/bulk/${i}`);
+    ins.run(ida, '/pub/rare/last');
+  })();
+  const mid = N / 2;
+  const SELECT = 'SELECT e.id, e.type, u.public_key, e.path, e.content_hash, e.created_at FROM events e JOIN users u ON u.id = e.user_id';
+  const oneQuery = {
+    rare: store.db.prepare(`${SELECT} WHERE e.user_id = ? AND (e.path >= '/pub/rare/' AND e.path < '/pub/rare0') ORDER BY e.id LIMIT 100`),
+    two: store.db.prepare(`${SELECT} WHERE ((e.user_id = ? AND e.id > ?) OR (e.user_id = ? AND e.id > ?)) ORDER BY e.id LIMIT 100`),
+  };
+  /** Wall ms of `fn`, and the longest stretch the event loop did not turn meanwhile. */
+  const timed = async (fn: () => Promise<unknown> | unknown): Promise<[number, number]> => {
+    let done = false;
+    let last = performance.now();
+    let longest = 0;
+    const ticker = (async () => {
+      while (!done) {
+        await new Promise((r) => setImmediate(r));
+        const now = performance.now();
+        longest = Math.max(longest, now - last);
+        last = now;
+      }
+    })();
+    const t0 = performance.now();
+    await fn();
+    const ms = performance.now() - t0;
+    done = true;
+    await ticker;
+    return [ms, Math.max(longest, performance.now() - last)];
+  };
+  const rows: string[][] = [];
+  const measure = async (label: string, windowed: () => Promise<unknown>, single: () => unknown) => {
+    const runs = QUICK ? 5 : 9;
+    const w: [number, number][] = [];
+    const s: [number, number][] = [];
+    for (let i = 0; i < runs; i++) {
+      s.push(await timed(single));
+      w.push(await timed(windowed));
+    }
+    const med = (xs: [number, number][], k: 0 | 1) => pct(xs.map((x) => x[k]), 50);
+    rows.push([label, f2(med(s, 0)), f2(med(w, 0)), f2(med(s, 0) / med(w, 0)), f2(med(s, 1)), f2(med(w, 1))]);
+  };
+  await measure(
+    `one user, path filter matching 1 of their ${f0(N / 10)} events`,
+    async () => {
+      if ((await store.events.read({ users: [{ user: a }], paths: ['/pub/rare/'] })).length !== 1) throw new Error('rare event not found');
+    },
+    () => oneQuery.rare.all(ida),
+  );
+  await measure(
+    'two users, each from a cursor half-way, page of 100',
+    async () => {
+      if ((await store.events.read({ users: [{ user: a, cursor: mid }, { user: b, cursor: mid }] })).length !== 100) throw new Error('short page');
+    },
+    () => oneQuery.two.all(ida, mid, idb, mid),
+  );
+  await store.close();
+  console.log(`### Event reads over ${f0(N)} events (two users with one in ten each)\n`);
+  console.log('| read | one query ms (baseline) | windowed ms | × | longest loop block ms, one query | longest loop block ms, windowed |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+  console.log();
+}
+
+// ------------------------------------------------------------------------------------------------
 // 2. PUT throughput, group commit vs one transaction per write.
 
 async function putRun(store: SqliteHomeserverStore, user: string, n: number, inFlight: number, size: number, tag: string): Promise<number> {
@@ -203,6 +282,7 @@ async function inlineBench() {
 try {
   const which = process.argv.slice(2);
   if (which.length === 0 || which.includes('list')) await listingBench();
+  if (which.length === 0 || which.includes('events')) await eventsBench();
   if (which.length === 0 || which.includes('put')) await putBench();
   if (which.length === 0 || which.includes('inline')) await inlineBench();
 } finally {

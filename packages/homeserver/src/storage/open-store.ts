@@ -37,6 +37,8 @@ export interface SqliteStoreExtras {
    * commits (default 64, so short-lived stores in tests never start one); null = never.
    */
   backgroundCheckpointAfter?: number | null;
+  /** Ids one window of a filtered or several-user event read spans (see SqliteEventStore.read). */
+  eventScanWindow?: number;
 }
 
 /** The embedded (SQLite + files) implementation of every store, built by plain constructor injection. */
@@ -104,7 +106,7 @@ export class SqliteHomeserverStore implements HomeserverStore {
     this.sessions = new SqliteCookieSessionStore(ctx);
     this.grants = new SqliteGrantStore(ctx);
     this.authTokenReplay = new SqliteReplayGuard(ctx);
-    this.events = new SqliteEventStore(ctx);
+    this.events = new SqliteEventStore(ctx, { scanWindow: options.eventScanWindow });
     this.packets = new SqliteUserPacketStore(ctx);
     this.rawFiles = new SqliteFileStore(ctx);
     this.files = new PathPolicyFileStore(new QuotaFileStore(this.rawFiles, this.users, ctx.defaultQuotaMb), this.users);

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Keypair } from '@pubky-ts/common';
 import { openHomeserverStore, type SqliteHomeserverStore } from '../packages/homeserver/src/storage/open-store.ts';
+import { EVENT_SELECT } from '../packages/homeserver/src/storage/rows.ts';
 
 const QUICK = process.env.HS_BENCH_QUICK === '1';
 const dirs: string[] = [];
@@ -126,10 +127,9 @@ async function eventsBench() {
     ins.run(ida, '/pub/rare/last');
   })();
   const mid = N / 2;
-  const SELECT = 'SELECT e.id, e.type, u.public_key, e.path, e.content_hash, e.created_at FROM events e JOIN users u ON u.id = e.user_id';
   const oneQuery = {
-    rare: store.db.prepare(`${SELECT} WHERE e.user_id = ? AND (e.path >= '/pub/rare/' AND e.path < '/pub/rare0') ORDER BY e.id LIMIT 100`),
-    two: store.db.prepare(`${SELECT} WHERE ((e.user_id = ? AND e.id > ?) OR (e.user_id = ? AND e.id > ?)) ORDER BY e.id LIMIT 100`),
+    rare: store.db.prepare(`${EVENT_SELECT} WHERE e.user_id = ? AND (e.path >= '/pub/rare/' AND e.path < '/pub/rare0') ORDER BY e.id LIMIT 100`),
+    two: store.db.prepare(`${EVENT_SELECT} WHERE ((e.user_id = ? AND e.id > ?) OR (e.user_id = ? AND e.id > ?)) ORDER BY e.id LIMIT 100`),
   };
   /** Wall ms of `fn`, and the longest stretch the event loop did not turn meanwhile. */
   const timed = async (fn: () => Promise<unknown> | unknown): Promise<[number, number]> => {

@@ -34,6 +34,18 @@ export async function* bodyOnce(b: Uint8Array): AsyncIterable<Uint8Array> {
   yield b;
 }
 
+/** The columns of an EventRow, as both stores select them (add WHERE/ORDER/LIMIT). */
+export const EVENT_SELECT =
+  'SELECT e.id, e.type, u.public_key, e.path, e.content_hash, e.created_at FROM events e JOIN users u ON u.id = e.user_id';
+/** Only events under `/pub/` (a range on the raw string). */
+export const EVENT_PUBLIC_ONLY = "e.path >= '/pub/' AND e.path < '/pub0'";
+
+/** An event read's page size: default 100, between 1 and 1000. */
+export function clampEventLimit(limit: number | undefined): number {
+  if (limit === undefined || !Number.isFinite(limit)) return 100;
+  return Math.max(1, Math.min(1000, Math.floor(limit)));
+}
+
 /** An event joined with its user's key, as both stores select it. */
 export interface EventRow {
   id: number;

@@ -1,17 +1,9 @@
 import type { LocalBus } from '../bus.ts';
 import { prefixEnd } from '../path-ranges.ts';
-import { eventFromRow, type EventRow } from '../rows.ts';
+import { clampEventLimit, EVENT_PUBLIC_ONLY, EVENT_SELECT, eventFromRow, type EventRow } from '../rows.ts';
 import type { EventQuery, EventStore, StoredEvent } from '../types.ts';
 import type { PgContext } from './context.ts';
 
-export const EVENT_SELECT =
-  'SELECT e.id, e.type, u.public_key, e.path, e.content_hash, e.created_at FROM events e JOIN users u ON u.id = e.user_id';
-const PUB_ONLY = "e.path >= '/pub/' AND e.path < '/pub0'";
-
-function clampLimit(limit: number | undefined): number {
-  if (limit === undefined || !Number.isFinite(limit)) return 100;
-  return Math.max(1, Math.min(1000, Math.floor(limit)));
-}
 
 export class PgEventStore implements EventStore {
   readonly bus: LocalBus<StoredEvent>;
@@ -65,8 +57,8 @@ export class PgEventStore implements EventStore {
       );
       where.push(`(${alts.join(' OR ')})`);
     }
-    if (q.publicOnly) where.push(PUB_ONLY);
-    const sql = `${EVENT_SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY e.id ${q.reverse ? 'DESC' : 'ASC'} LIMIT ${p(clampLimit(q.limit))}`;
+    if (q.publicOnly) where.push(EVENT_PUBLIC_ONLY);
+    const sql = `${EVENT_SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY e.id ${q.reverse ? 'DESC' : 'ASC'} LIMIT ${p(clampEventLimit(q.limit))}`;
     const { rows } = await this.ctx.db.query<EventRow>(sql, params, { retry: true });
     return rows.map(eventFromRow);
   }
@@ -74,7 +66,7 @@ export class PgEventStore implements EventStore {
   async feed(cursor: number, limit: number): Promise<StoredEvent[]> {
     const upTo = await this.watermark();
     const { rows } = await this.ctx.db.query<EventRow>(
-      `${EVENT_SELECT} WHERE e.id > $1 AND e.id <= $3 AND ${PUB_ONLY} ORDER BY e.id LIMIT $2`, [cursor, clampLimit(limit), upTo], { retry: true },
+      `${EVENT_SELECT} WHERE e.id > $1 AND e.id <= $3 AND ${EVENT_PUBLIC_ONLY} ORDER BY e.id LIMIT $2`, [cursor, clampEventLimit(limit), upTo], { retry: true },
     );
     return rows.map(eventFromRow);
   }

@@ -4,19 +4,12 @@ import type { LocalBus } from '../bus.ts';
 import type { EventQuery, EventStore, StoredEvent } from '../types.ts';
 import type { SqliteContext } from './context.ts';
 import { prefixEnd } from '../path-ranges.ts';
-import { eventFromRow, type EventRow } from '../rows.ts';
-
-const SELECT = 'SELECT e.id, e.type, u.public_key, e.path, e.content_hash, e.created_at FROM events e JOIN users u ON u.id = e.user_id';
+import { clampEventLimit, EVENT_PUBLIC_ONLY, EVENT_SELECT, eventFromRow, type EventRow } from '../rows.ts';
 
 /** Ids one window of a filtered or several-user read spans: at most this many rows examined per query. */
 const SCAN_WINDOW = 4096;
 /** A windowed read gives the event loop a turn after this long. */
 const YIELD_AFTER_MS = 1;
-
-function clampLimit(limit: number | undefined): number {
-  if (limit === undefined || !Number.isFinite(limit)) return 100;
-  return Math.max(1, Math.min(1000, Math.floor(limit)));
-}
 
 export class SqliteEventStore implements EventStore {
   readonly bus: LocalBus<StoredEvent>;
@@ -57,7 +50,7 @@ export class SqliteEventStore implements EventStore {
   async read(q: EventQuery): Promise<StoredEvent[]> {
     const reverse = q.reverse === true;
     const cmp = reverse ? '<' : '>';
-    const limit = clampLimit(q.limit);
+    const limit = clampEventLimit(q.limit);
     const where: string[] = [];
     const params: (string | number)[] = [];
     let scope: { id: number; cursor: number | null }[] | null = null;
@@ -103,15 +96,15 @@ export class SqliteEventStore implements EventStore {
     }
     if (q.publicOnly) {
       filtered = true;
-      where.push("e.path >= '/pub/' AND e.path < '/pub0'");
+      where.push(EVENT_PUBLIC_ONLY);
     }
     const order = reverse ? 'DESC' : 'ASC';
     if (!filtered && (scope === null || scope.length === 1)) {
-      const sql = `${SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY e.id ${order} LIMIT ?`;
+      const sql = `${EVENT_SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY e.id ${order} LIMIT ?`;
       return (this.statement(sql).all(...params, limit) as EventRow[]).map(eventFromRow);
     }
     where.push(reverse ? 'e.id <= ? AND e.id > ?' : 'e.id >= ? AND e.id < ?');
-    const windowed = this.statement(`${SELECT} WHERE ${where.join(' AND ')} ORDER BY e.id ${order} LIMIT ?`);
+    const windowed = this.statement(`${EVENT_SELECT} WHERE ${where.join(' AND ')} ORDER BY e.id ${order} LIMIT ?`);
     const out: StoredEvent[] = [];
     const w = this.scanWindow;
     let from = cursor ?? (reverse ? Number.MAX_SAFE_INTEGER : 0);

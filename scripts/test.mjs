@@ -1,15 +1,32 @@
-// Runs every *.test.ts of every package with Node's built-in test runner (through tsx).
-// Node 20's runner does not expand globs, so the files are found here.
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { spawnSync } from 'node:child_process';
+// `npm test [-- <substring>...]`: runs every *.test.ts of the repository (or those whose path contains one
+// of the substrings), each file in its own `node --test` process, several at once.
+//
+// Why our own scheduler instead of one `node --test --test-concurrency=N` run: most of the suite waits
+// on sockets, timers and child processes rather than on the CPU, so running more files than cores
+// shortens the wall time; starting the slowest files first keeps the tail short (durations are
+// remembered between runs in node_modules/.cache); and a file that hangs is killed after its own time
+// limit with its output shown, instead of holding the whole run.
+//
+// Before the tests it installs what they drive and is missing on this machine (scripts/ensure-tools.sh:
+// Chromium and the other Debian programs of scripts/test-tools.txt) and starts PostgreSQL when it is
+// down (scripts/ensure-postgres.sh). PUBKY_TEST_NO_INSTALL=1 skips both.
+//
+// Environment: PUBKY_TEST_CONCURRENCY (files at once; default 6), PUBKY_TEST_FILE_TIMEOUT (seconds per
+// file; default 300). The last line is "N passed, N failed" over all tests of all files.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const filter = process.argv.slice(2);
+const filters = process.argv.slice(2);
+const concurrency = Math.max(1, Number(process.env.PUBKY_TEST_CONCURRENCY) || 6);
+const fileTimeoutMs = (Number(process.env.PUBKY_TEST_FILE_TIMEOUT) || 300) * 1000;
+const timesFile = join(root, 'node_modules', '.cache', 'pubky-test-times.json');
 
 function walk(dir, out) {
   for (const name of readdirSync(dir)) {
-    if (name === 'node_modules' || name.startsWith('.')) continue;
+    if (name === 'node_modules' || name === 'dist' || name.startsWith('.')) continue;
     const full = join(dir, name);
     if (statSync(full).isDirectory()) walk(full, out);
     else if (name.endsWith('.test.ts')) out.push(relative(root, full));
@@ -17,16 +34,116 @@ function walk(dir, out) {
   return out;
 }
 
-const files = ['packages', 'examples'].filter((d) => existsSync(join(root, d))).flatMap((d) => walk(join(root, d), []))
-  .filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)))
-  .sort();
-if (files.length === 0) {
-  console.error('no test files matched', filter);
-  process.exit(1);
+function prepareMachine() {
+  if (process.env.PUBKY_TEST_NO_INSTALL === '1') return;
+  for (const script of ['ensure-tools.sh', 'ensure-postgres.sh']) {
+    const res = spawnSync('bash', [join(root, 'scripts', script)], { stdio: 'inherit', cwd: root });
+    if (res.status !== 0) console.error(`npm test: scripts/${script} could not prepare this machine; the tests that need it will fail (see above)`);
+  }
 }
-const res = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', ...files],
-  { stdio: 'inherit', cwd: root },
-);
-process.exit(res.status ?? 1);
+
+function readTimes() {
+  try {
+    return JSON.parse(readFileSync(timesFile, 'utf8'));
+  } catch {
+    return {};
+  }
+}
+
+function writeTimes(times) {
+  try {
+    mkdirSync(dirname(timesFile), { recursive: true });
+    writeFileSync(timesFile, JSON.stringify(times, null, 1));
+  } catch {
+    // a read-only node_modules only costs the ordering of the next run
+  }
+}
+
+/** The counts of a finished `node --test` run, from the summary lines of its TAP output. */
+function summary(output) {
+  const count = (name) => Number(output.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? 0);
+  return { tests: count('tests'), pass: count('pass'), fail: count('fail'), cancelled: count('cancelled'), skipped: count('skipped'), todo: count('todo') };
+}
+
+function runFile(file) {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', file], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: childEnv,
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, fileTimeoutMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const counts = summary(output);
+      const ms = Date.now() - started;
+      // a file whose process failed without a failing test (a crash, a hang, a leaked handle) fails too
+      const ok = !timedOut && code === 0 && counts.fail === 0 && counts.cancelled === 0;
+      resolve({ file, ms, ok, counts, output, timedOut, code, signal });
+    });
+  });
+}
+
+// a runner started by another runner (NODE_TEST_CONTEXT set) would report to it instead of to us
+const childEnv = { ...process.env };
+delete childEnv.NODE_TEST_CONTEXT;
+
+const fmt = (ms) => `${(ms / 1000).toFixed(1)} s`.padStart(7);
+
+async function main() {
+  const files = ['packages', 'examples']
+    .filter((d) => existsSync(join(root, d)))
+    .flatMap((d) => walk(join(root, d), []))
+    .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+    .sort();
+  if (files.length === 0) {
+    console.error('npm test: no test files matched', filters);
+    process.exit(1);
+  }
+  prepareMachine();
+  const times = readTimes();
+  // slowest first (unknown files count as slow): the long ones start while the short ones fill the gaps
+  const queue = [...files].sort((a, b) => (times[b] ?? 60_000) - (times[a] ?? 60_000));
+  const started = Date.now();
+  console.log(`npm test: ${files.length} files, ${Math.min(concurrency, files.length)} at once (${cpus().length} cores)`);
+
+  const results = [];
+  async function worker() {
+    for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
+      const r = await runFile(file);
+      results.push(r);
+      times[file] = r.ms;
+      const n = `${r.counts.pass}/${r.counts.tests}`.padStart(7);
+      if (r.ok) console.log(`ok     ${fmt(r.ms)} ${n}  ${file}`);
+      else {
+        const why = r.timedOut ? `killed after ${fileTimeoutMs / 1000} s` : r.counts.fail || r.counts.cancelled ? `${r.counts.fail} failed, ${r.counts.cancelled} cancelled` : `exit ${r.code ?? r.signal}`;
+        console.log(`\n----- ${file}: ${why} -----\n${r.output.trimEnd()}\n----- end of ${file} -----\n`);
+        console.log(`FAIL   ${fmt(r.ms)} ${n}  ${file} (${why})`);
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
+  writeTimes(times);
+
+  const total = (k) => results.reduce((s, r) => s + r.counts[k], 0);
+  const failedFiles = results.filter((r) => !r.ok);
+  const wall = Date.now() - started;
+  console.log('\nslowest files:');
+  for (const r of [...results].sort((a, b) => b.ms - a.ms).slice(0, 8)) console.log(`  ${fmt(r.ms)}  ${r.file}`);
+  console.log(`\n# files ${results.length}\n# tests ${total('tests')}\n# pass ${total('pass')}\n# fail ${total('fail')}\n# cancelled ${total('cancelled')}\n# skipped ${total('skipped')}\n# todo ${total('todo')}\n# duration_ms ${wall}`);
+  if (failedFiles.length) console.log(`\nfailed files:\n${failedFiles.map((r) => `  ${r.file}`).join('\n')}`);
+  // a file that failed without counting a failed test (crash, hang) still counts as one failure
+  const failed = total('fail') + total('cancelled') + failedFiles.filter((r) => r.counts.fail + r.counts.cancelled === 0).length;
+  console.log(`\n${total('pass')} passed, ${failed} failed`);
+  process.exit(failedFiles.length ? 1 : 0);
+}
+
+await main();

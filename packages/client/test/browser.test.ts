@@ -64,7 +64,7 @@ async function within(p: Promise<unknown> | undefined, ms: number): Promise<bool
 
 before(async () => {
   if (!existsSync(CHROMIUM)) {
-    assert.fail(`Chromium is missing at ${CHROMIUM}: run scripts/ensure-chromium.sh (as root) to install it with apt`);
+    assert.fail(`Chromium is missing at ${CHROMIUM}: run scripts/ensure-tools.sh (as root; npm test runs it first) to install it with apt`);
   }
   // Settle all three before failing, so whatever did start is assigned and closed by after().
   const [bundled, net, launched] = await Promise.allSettled([

@@ -13,6 +13,7 @@ export {
   type RequestOptions,
   type ResourceStats,
 } from './storage.ts';
+export { type ByteRangeRequest, type RangeRead } from './range-read.ts';
 export { AuthFlow, type AuthFlowKind, type AuthFlowOptions, type AuthFlowState } from './auth-flow.ts';
 export {
   DEFAULT_HTTP_RELAY,

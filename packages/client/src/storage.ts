@@ -5,6 +5,7 @@ import { ClientError } from './errors.ts';
 import { httpError, type HomeserverRequest, type PubkyHttp } from './http.ts';
 import { readWithFallback, type ReadMode } from './mirror.ts';
 import { readTextLimited } from './read-limited.ts';
+import { rangeHeader, readRange, type ByteRangeRequest, type RangeRead } from './range-read.ts';
 import { normalizePath, parseResourceAddress, type ResourceAddress } from './pubky-url.ts';
 
 /** What `HEAD` says about a file. */
@@ -169,6 +170,19 @@ abstract class StorageReader {
     } catch (e) {
       throw new ClientError('invalid_response', `${address} does not hold JSON: ${(e as Error).message}`);
     }
+  }
+
+  /**
+   * Part of a file (HTTP `Range`): `{ start, end }` (inclusive), `{ start }` to the end, or
+   * `{ suffix }` for the last bytes. With `ifRange` (an ETag from `stats`) the part is read only from
+   * that version; if the file changed since, the whole new file comes back with `partial: false`.
+   * A range past the end is a PubkyHttpError with status 416.
+   */
+  async getRange(address: string, range: ByteRangeRequest, options: RequestOptions & { ifRange?: string } = {}): Promise<RangeRead> {
+    const headers: Record<string, string> = { range: rangeHeader(range) };
+    if (options.ifRange !== undefined) headers['if-range'] = options.ifRange;
+    const res = await this.ok(address, { file: true, read: 'body', signal: options.signal, headers });
+    return readRange(res, range, options.ifRange !== undefined);
   }
 
   /** The file as a stream, for large contents. */

@@ -4,6 +4,7 @@ import { normalizeStoragePath, PublicKey } from '@pubky-ts/common';
 import type { HttpDeps } from '../http/context.ts';
 import { streamBody } from '../http/body.ts';
 import { HttpError, badRequest } from '../http/errors.ts';
+import { rangeSelector, setLengthHeaders } from '../http/range.ts';
 import { percentDecode, splitUrl } from '../http/url.ts';
 import type { FileEntry } from '../storage/types.ts';
 
@@ -258,14 +259,12 @@ export function registerWebDav(app: FastifyInstance, deps: HttpDeps): void {
       case 'GET':
       case 'HEAD': {
         if (r.kind !== 'path' || r.dir) throw new HttpError(405, 'DAV_COLLECTION', 'GET of a collection: use PROPFIND', { allow: ALLOW });
-        const content = request.method === 'HEAD' ? null : await files.get(r.z32, r.path);
+        const range = rangeSelector(request.headers);
+        const content = request.method === 'HEAD' ? null : await files.get(r.z32, r.path, range ? { range } : undefined);
         const entry = content ? content.entry : await files.head(r.z32, r.path);
         if (!entry) throw notFound();
-        reply
-          .header('etag', entry.etag)
-          .header('last-modified', new Date(Math.floor(entry.modifiedAt / 1000)).toUTCString())
-          .header('content-length', entry.contentLength)
-          .type(entry.contentType);
+        reply.header('etag', entry.etag).header('last-modified', new Date(Math.floor(entry.modifiedAt / 1000)).toUTCString());
+        setLengthHeaders(reply, entry, content?.range).type(entry.contentType);
         if (!content) return void reply.send();
         if (content.inline) return void reply.send(Buffer.from(content.inline.buffer, content.inline.byteOffset, content.inline.byteLength));
         return void reply.send(Readable.from(content.body!, { objectMode: false }));
@@ -309,6 +308,12 @@ export function registerWebDav(app: FastifyInstance, deps: HttpDeps): void {
   }
 
   const methods = ['OPTIONS', 'GET', 'HEAD', 'PUT', 'DELETE', ...DAV_METHODS];
-  app.route({ method: methods, url: '/dav', handler: handle });
-  app.route({ method: methods, url: '/dav/*', handler: handle });
+  // Returning the reply tells fastify the answer is under way (a streamed body may still be flowing):
+  // without it, an async handler that sent a stream got a second, empty reply (GETs over 64 KiB).
+  const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    await handle(request, reply);
+    return reply;
+  };
+  app.route({ method: methods, url: '/dav', handler });
+  app.route({ method: methods, url: '/dav/*', handler });
 }

@@ -94,8 +94,11 @@ export class BlobStore {
     }
   }
 
-  /** Streams a blob. Opens the file first, so an unlink after this resolves does not cut the read. */
-  async openRead(hashHex: string): Promise<AsyncIterable<Uint8Array> | null> {
+  /**
+   * Streams a blob, or bytes `range.start`..`range.end` of it. Opens the file first, so an unlink
+   * after this resolves does not cut the read.
+   */
+  async openRead(hashHex: string, range?: { start: number; end: number }): Promise<AsyncIterable<Uint8Array> | null> {
     let handle: FileHandle;
     try {
       handle = await open(this.pathOf(hashHex), 'r');
@@ -103,7 +106,7 @@ export class BlobStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
     }
-    return handle.createReadStream({ autoClose: true, highWaterMark: 64 * 1024 }) as AsyncIterable<Uint8Array>;
+    return handle.createReadStream({ autoClose: true, highWaterMark: 64 * 1024, start: range?.start, end: range?.end }) as AsyncIterable<Uint8Array>;
   }
 
   /**

@@ -1,5 +1,5 @@
 import { storageErrors } from './errors.ts';
-import type { FileContent, FileEntry, FileStore, ListOptions, UserRecord, UserStore, WriteOptions } from './types.ts';
+import type { FileContent, FileEntry, FileStore, ListOptions, ReadOptions, UserRecord, UserStore, WriteOptions } from './types.ts';
 
 const ROOTS = ['/pub/', '/priv/'];
 
@@ -83,7 +83,7 @@ export class PathPolicyFileStore implements FileStore {
   }
 
   // Reads pass straight through (no extra async frame); errors still arrive as rejections.
-  get(user: string, path: string, options: { admin?: boolean } = {}): Promise<FileContent | null> {
+  get(user: string, path: string, options: ReadOptions = {}): Promise<FileContent | null> {
     if (!options.admin && !isUnderStorageRoot(path)) return Promise.reject(storageErrors.readForbiddenRoot());
     if (path.endsWith('/')) return Promise.resolve(null);
     return this.inner.get(user, path, options);

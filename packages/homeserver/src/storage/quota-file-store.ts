@@ -1,6 +1,6 @@
 import { storageErrors } from './errors.ts';
 import { exceedsQuota, storageLimitBytes, writeDelta } from './quota.ts';
-import type { FileContent, FileEntry, FileStore, ListOptions, UserRecord, UserStore, WriteOptions } from './types.ts';
+import type { FileContent, FileEntry, FileStore, ListOptions, ReadOptions, UserRecord, UserStore, WriteOptions } from './types.ts';
 
 /**
  * Early quota check (spec §2.8): with a declared size (`Content-Length`) a write that cannot fit is
@@ -39,7 +39,7 @@ export class QuotaFileStore implements FileStore {
     return this.inner.put(user, path, body, options);
   }
 
-  get(user: string, path: string, options?: { admin?: boolean }): Promise<FileContent | null> {
+  get(user: string, path: string, options?: ReadOptions): Promise<FileContent | null> {
     return this.inner.get(user, path, options);
   }
 

@@ -233,6 +233,24 @@ export interface FileContent {
    */
   body: AsyncIterable<Uint8Array>;
   inline: Uint8Array | null;
+  /** Set when a `ReadOptions.range` selector chose a range: `body` and `inline` hold only those bytes. */
+  range?: ByteRange;
+}
+
+/** Bytes `start` to `end` of a file, both inclusive (HTTP's `Content-Range` convention). */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export interface ReadOptions {
+  /** Admin / WebDAV read: any path, including outside `/pub/` and `/priv/`. */
+  admin?: boolean;
+  /**
+   * Picks the bytes to read from the entry found (null = all), before any byte is read, so the
+   * range is resolved against the very version whose bytes are sent. What it throws, `get` throws.
+   */
+  range?: (entry: FileEntry) => ByteRange | null;
 }
 
 export interface WriteOptions {
@@ -297,7 +315,7 @@ export interface FileStore {
   /** Streams `body` in, then atomically commits entry + PUT event + usage. Returns the new entry. */
   put(user: string, path: string, body: AsyncIterable<Uint8Array>, options?: WriteOptions): Promise<FileEntry>;
   /** null if the user or file does not exist. */
-  get(user: string, path: string, options?: { admin?: boolean }): Promise<FileContent | null>;
+  get(user: string, path: string, options?: ReadOptions): Promise<FileContent | null>;
   head(user: string, path: string, options?: { admin?: boolean }): Promise<FileEntry | null>;
   /** Removes entry + DEL event + usage refund atomically. 404 `not_found` if missing. */
   delete(user: string, path: string, options?: { admin?: boolean; requestUser?: UserRecord; resolvedUser?: UserRecord }): Promise<void>;

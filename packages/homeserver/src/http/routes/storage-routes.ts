@@ -9,6 +9,7 @@ import type { FileEntry, UserRecord, WholeBody } from '../../storage/types.ts';
 import { pacedBody, pacedResponse, type Pacer } from '../bandwidth.ts';
 import { declaredLength, streamBody, wholeBody, WHOLE_BODY_MAX_BYTES } from '../body.ts';
 import { HttpError } from '../errors.ts';
+import { rangeSelector, setLengthHeaders } from '../range.ts';
 import { lenientLimit, listCursor, parseQueryOr400, strictBool } from '../query.ts';
 import { readCookie } from '../cookies.ts';
 import { clientIp } from '../rate-limit.ts';
@@ -167,16 +168,17 @@ export function createStorageHandlers(deps: HttpDeps): StorageHandlers {
         return;
       }
       if (head) {
-        reply.header('content-length', entry.contentLength).type(entry.contentType);
+        setLengthHeaders(reply, entry, null).type(entry.contentType);
         reply.send();
         return;
       }
     }
-    const content = await files.get(tenant.z32, sp.path);
+    const range = rangeSelector(request.headers);
+    const content = await (range ? files.get(tenant.z32, sp.path, { range }) : files.get(tenant.z32, sp.path));
     if (!content) throw new HttpError(404, 'NOT_FOUND', 'Not Found');
     const entry = content.entry;
     fileHeaders(reply, request, entry);
-    reply.header('content-length', entry.contentLength).type(entry.contentType);
+    setLengthHeaders(reply, entry, content.range).type(entry.contentType);
     const pacing = pacerFor(request, 'read');
     const pacer = pacing instanceof Promise ? await pacing : pacing;
     if (pacer) {

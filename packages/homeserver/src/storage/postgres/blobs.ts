@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { PoolClient } from 'pg';
 import type { PgDatabase } from '../../db/postgres/database.ts';
 import { TempBlob } from '../blob-store.ts';
+import type { ByteRange } from '../types.ts';
 
 /** Bytes per `blob_chunks` row. */
 export const CHUNK_BYTES = 256 * 1024;
@@ -30,8 +31,11 @@ export interface BlobWriter {
 export interface BlobBackend {
   readonly kind: 'postgres' | 'dir';
   begin(): Promise<BlobWriter>;
-  /** Streams blob `hash` of `length` bytes; null when it no longer exists (concurrently collected). */
-  open(hash: Buffer, length: number): Promise<AsyncIterable<Uint8Array> | null>;
+  /**
+   * Streams blob `hash` of `length` bytes (or bytes `range.start`..`range.end` of it); null when it
+   * no longer exists (concurrently collected).
+   */
+  open(hash: Buffer, length: number, range?: ByteRange): Promise<AsyncIterable<Uint8Array> | null>;
   /** Deletes those of `hashes` that nothing references and nothing pins. Never throws. */
   collect(hashes: Buffer[]): Promise<void>;
   /** Start-up sweep of abandoned uploads and unreferenced blobs; returns how many were removed. */
@@ -67,15 +71,20 @@ export class PgChunkBlobs implements BlobBackend {
     return new PgChunkWriter(this.db, rows[0].id);
   }
 
-  async open(hash: Buffer, length: number): Promise<AsyncIterable<Uint8Array> | null> {
-    if (length <= SINGLE_READ_BYTES) {
+  async open(hash: Buffer, length: number, range?: ByteRange): Promise<AsyncIterable<Uint8Array> | null> {
+    // Only the chunks that hold the range are fetched; the first and last are cut to it.
+    const first = range ? Math.floor(range.start / CHUNK_BYTES) : 0;
+    const last = range ? Math.floor(range.end / CHUNK_BYTES) : Math.max(0, Math.ceil(length / CHUNK_BYTES) - 1);
+    const cut = range ? { skip: range.start - first * CHUNK_BYTES, total: range.end - range.start + 1 } : null;
+    if ((last - first + 1) * CHUNK_BYTES <= SINGLE_READ_BYTES) {
       const { rows } = await this.db.query<{ data: Buffer }>(
-        'SELECT c.data FROM blobs b JOIN blob_chunks c ON c.blob_id = b.id WHERE b.hash = $1 ORDER BY c.seq',
-        [hash],
+        'SELECT c.data FROM blobs b JOIN blob_chunks c ON c.blob_id = b.id WHERE b.hash = $1 AND c.seq BETWEEN $2 AND $3 ORDER BY c.seq',
+        [hash, first, last],
         { retry: true },
       );
       if (rows.length === 0) return null;
-      return fromArray(rows.map((r) => r.data));
+      const parts = rows.map((r) => r.data);
+      return fromArray(cut ? cutTo(parts, cut.skip, cut.total) : parts);
     }
     // Larger: pin for the duration of the read so a concurrent overwrite cannot collect it midway.
     const { rows } = await this.db.query<{ id: number }>(
@@ -84,16 +93,17 @@ export class PgChunkBlobs implements BlobBackend {
       { retry: false },
     );
     if (rows.length === 0) return null;
-    return this.pages(rows[0].id, hash);
+    const pages = this.pages(rows[0].id, hash, first, last);
+    return cut ? cutStream(pages, cut.skip, cut.total) : pages;
   }
 
-  private async *pages(blobId: number, hash: Buffer): AsyncIterable<Uint8Array> {
+  private async *pages(blobId: number, hash: Buffer, first: number, last: number): AsyncIterable<Uint8Array> {
     try {
-      let seq = 0;
-      for (;;) {
+      let seq = first;
+      while (seq <= last) {
         const { rows } = await this.db.query<{ seq: number; data: Buffer }>(
-          'SELECT seq, data FROM blob_chunks WHERE blob_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3',
-          [blobId, seq, CHUNKS_PER_PAGE],
+          'SELECT seq, data FROM blob_chunks WHERE blob_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq LIMIT $4',
+          [blobId, seq, last, CHUNKS_PER_PAGE],
           { retry: true },
         );
         for (const r of rows) {
@@ -242,7 +252,7 @@ export class DirBlobs implements BlobBackend {
     return id;
   }
 
-  async open(hash: Buffer, _length: number): Promise<AsyncIterable<Uint8Array> | null> {
+  async open(hash: Buffer, _length: number, range?: ByteRange): Promise<AsyncIterable<Uint8Array> | null> {
     let handle: FileHandle;
     try {
       handle = await open(this.pathOf(hash.toString('hex')), 'r');
@@ -251,7 +261,7 @@ export class DirBlobs implements BlobBackend {
       throw err;
     }
     // Opened first: an unlink after this point does not cut the read.
-    return handle.createReadStream({ autoClose: true, highWaterMark: 64 * 1024 }) as AsyncIterable<Uint8Array>;
+    return handle.createReadStream({ autoClose: true, highWaterMark: 64 * 1024, start: range?.start, end: range?.end }) as AsyncIterable<Uint8Array>;
   }
 
   async collect(hashes: Buffer[]): Promise<void> {
@@ -326,5 +336,29 @@ function mtimeMs(path: string): number {
     return statSync(path).mtimeMs;
   } catch {
     return Date.now();
+  }
+}
+
+/** `parts` without their first `skip` bytes, `total` bytes in all. */
+function cutTo(parts: Uint8Array[], skip: number, total: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const p of parts) {
+    if (total <= 0) break;
+    const piece = p.subarray(Math.min(skip, p.length), Math.min(p.length, skip + total));
+    skip = Math.max(0, skip - p.length);
+    if (piece.length > 0) out.push(piece);
+    total -= piece.length;
+  }
+  return out;
+}
+
+/** The same cut, over a stream (leaving the loop early still runs the stream's cleanup). */
+async function* cutStream(parts: AsyncIterable<Uint8Array>, skip: number, total: number): AsyncIterable<Uint8Array> {
+  for await (const p of parts) {
+    if (total <= 0) break;
+    const piece = p.subarray(Math.min(skip, p.length), Math.min(p.length, skip + total));
+    skip = Math.max(0, skip - p.length);
+    total -= piece.length;
+    if (piece.length > 0) yield piece;
   }
 }

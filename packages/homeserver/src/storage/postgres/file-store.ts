@@ -2,9 +2,10 @@ import { nowMicros } from '@pubky-ts/common';
 import { StorageError, storageErrors } from '../errors.ts';
 import { FILE_OVERHEAD_BYTES, storageLimitBytes } from '../quota.ts';
 import { ancestorFiles, prefixEnd } from '../path-ranges.ts';
-import { bodyOnce, entryFromRow, etagOf, type EntryRow } from '../rows.ts';
+import { entryFromRow, etagOf, type EntryRow } from '../rows.ts';
 import { stageBody } from '../stage-body.ts';
-import type { FileContent, FileEntry, FileStore, ListOptions, WriteOptions } from '../types.ts';
+import type { FileContent, FileEntry, FileStore, ListOptions, ReadOptions, WriteOptions } from '../types.ts';
+import { inMemoryContent, pickRange } from '../ranged-content.ts';
 import { unpinBlob } from './blobs.ts';
 import type { PgContext } from './context.ts';
 
@@ -141,23 +142,18 @@ export class PgFileStore implements FileStore {
     return { entry, eventId: r.event_id, released: r.released ? [r.released] : [] };
   }
 
-  async get(user: string, path: string): Promise<FileContent | null> {
+  async get(user: string, path: string, options?: ReadOptions): Promise<FileContent | null> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const { rows } = await this.ctx.db.query<EntryDataRow>(`SELECT ${META}, inline_data FROM entries WHERE ${BY_KEY}`, [user, path], { retry: true });
       const r = rows[0];
       if (!r) return null;
       const entry = entryFromRow(user, r);
-      if (r.inline_data) {
-        const inline = new Uint8Array(r.inline_data.buffer, r.inline_data.byteOffset, r.inline_data.byteLength);
-        return { entry, body: bodyOnce(inline), inline };
-      }
-      if (r.content_length === 0) {
-        const empty = new Uint8Array(0);
-        return { entry, body: bodyOnce(empty), inline: empty };
-      }
-      const body = await this.ctx.blobs.open(r.content_hash, r.content_length);
+      const range = pickRange(entry, options);
+      if (r.inline_data) return inMemoryContent(entry, new Uint8Array(r.inline_data.buffer, r.inline_data.byteOffset, r.inline_data.byteLength), range);
+      if (r.content_length === 0) return inMemoryContent(entry, new Uint8Array(0), range);
+      const body = await this.ctx.blobs.open(r.content_hash, r.content_length, range);
       // Gone: a concurrent overwrite/delete collected it between the lookup and the open; look again.
-      if (body) return { entry, body, inline: null };
+      if (body) return range ? { entry, body, inline: null, range } : { entry, body, inline: null };
     }
     throw new StorageError(404, 'blob_missing', 'Not Found');
   }

@@ -3,10 +3,11 @@ import { StorageError, storageErrors } from '../errors.ts';
 import { FILE_OVERHEAD_BYTES, storageLimitBytes } from '../quota.ts';
 import type { TempBlob } from '../blob-store.ts';
 import { stageBody } from '../stage-body.ts';
-import type { FileContent, FileEntry, FileStore, ListOptions, UserRecord, WriteOptions } from '../types.ts';
+import type { FileContent, FileEntry, FileStore, ListOptions, ReadOptions, UserRecord, WriteOptions } from '../types.ts';
+import { inMemoryContent, pickRange } from '../ranged-content.ts';
 import type { SqliteContext } from './context.ts';
 import { prefixEnd } from '../path-ranges.ts';
-import { bodyOnce, entryFromRow, etagOf, type EntryRow } from '../rows.ts';
+import { entryFromRow, etagOf, type EntryRow } from '../rows.ts';
 import type { AuthCheck, PutJob, WriteDone } from './file-writer.ts';
 
 interface EntryDataRow extends EntryRow {
@@ -137,7 +138,7 @@ export class SqliteFileStore implements FileStore {
     this.ctx.eventBus.publish({ id: done.eventId, type, user, path, contentHash, createdAt: done.at });
   }
 
-  async get(user: string, path: string): Promise<FileContent | null> {
+  async get(user: string, path: string, options?: ReadOptions): Promise<FileContent | null> {
     // Small inline files come from the read cache (kept coherent by RowCaches); the row read on a
     // miss is reused below for everything else.
     let row: EntryDataRow | undefined;
@@ -148,23 +149,18 @@ export class SqliteFileStore implements FileStore {
       return { entry: Object.freeze(entryFromRow(user, row)), inline: new Uint8Array(d.buffer, d.byteOffset, d.byteLength) };
     });
     if (cached === undefined) return null;
-    if (cached) return { entry: cached.entry, body: bodyOnce(cached.inline), inline: cached.inline };
+    if (cached) return inMemoryContent(cached.entry, cached.inline, pickRange(cached.entry, options));
     if (!row) return null;
     for (let attempt = 0; attempt < 3; attempt++) {
       const r = attempt === 0 ? row : this.entryData.get(user, path);
       if (!r) return null;
       const entry = entryFromRow(user, r);
-      if (r.inline_data) {
-        const inline = new Uint8Array(r.inline_data.buffer, r.inline_data.byteOffset, r.inline_data.byteLength);
-        return { entry, body: bodyOnce(inline), inline };
-      }
-      if (r.content_length === 0) {
-        const empty = new Uint8Array(0);
-        return { entry, body: bodyOnce(empty), inline: empty };
-      }
-      const body = await this.ctx.blobs.openRead(r.content_hash.toString('hex'));
+      const range = pickRange(entry, options);
+      if (r.inline_data) return inMemoryContent(entry, new Uint8Array(r.inline_data.buffer, r.inline_data.byteOffset, r.inline_data.byteLength), range);
+      if (r.content_length === 0) return inMemoryContent(entry, new Uint8Array(0), range);
+      const body = await this.ctx.blobs.openRead(r.content_hash.toString('hex'), range);
       // Missing file: a concurrent overwrite/delete unlinked it between the lookup and the open; look again.
-      if (body) return { entry, body, inline: null };
+      if (body) return range ? { entry, body, inline: null, range } : { entry, body, inline: null };
     }
     throw new StorageError(404, 'blob_missing', 'Not Found');
   }

@@ -541,7 +541,7 @@ test('opt-in drive.compat_session_404: GET /session answers 404 and the SDK repo
       icann_domain: 'localhost',
       dht_bootstrap_nodes: net.bootstrap,
       dht_relay_nodes: [net.pkarrRelay.url],
-      dht_request_timeout_ms: 200,
+      dht_request_timeout_ms: 1000,
     },
     logging: { level: 'silent' },
   });

@@ -26,7 +26,7 @@ async function mirrorInstance(testnet: Testnet, keypair: Keypair, schema: string
     general: { signup_mode: 'open' },
     drive: { icann_listen_socket: '127.0.0.1:0', pubky_listen_socket: '127.0.0.1:0' },
     admin: { listen_socket: '127.0.0.1:0', admin_password: 'admin' },
-    pkdns: { public_ip: '127.0.0.1', icann_domain: 'localhost', dht_bootstrap_nodes: testnet.bootstrap, dht_relay_nodes: [testnet.pkarrRelay.url], dht_request_timeout_ms: 200 },
+    pkdns: { public_ip: '127.0.0.1', icann_domain: 'localhost', dht_bootstrap_nodes: testnet.bootstrap, dht_relay_nodes: [testnet.pkarrRelay.url], dht_request_timeout_ms: 1000 },
     logging: { level: 'silent' },
   });
   const store = await openPostgresStore({ databaseUrl: TEST_DATABASE_URL, schema, blobs: 'postgres', pollIntervalMs: 1000, maxConnections: 4 });

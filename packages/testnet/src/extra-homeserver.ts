@@ -38,7 +38,7 @@ export async function startExtraHomeserver(testnet: Testnet, options: ExtraHomes
       icann_domain: 'localhost',
       dht_bootstrap_nodes: testnet.bootstrap,
       dht_relay_nodes: [testnet.pkarrRelay.url],
-      dht_request_timeout_ms: 200,
+      dht_request_timeout_ms: 1000,
     },
     logging: { level: options.logLevel ?? 'warn' },
   };

@@ -46,7 +46,7 @@ export interface TestnetOptions {
   postgres?: string;
   /** Homeserver processes behind a load balancer (needs `postgres` when more than 1). Default 1, in-process. */
   instances?: number;
-  /** DHT request timeout (default 200 ms; testnets need no patience on loopback). */
+  /** DHT request timeout (default 1000 ms: loopback answers in microseconds, but a loaded machine can stall a node for hundreds of ms, and only dead nodes ever cost the full wait). */
   requestTimeoutMs?: number;
 }
 
@@ -79,7 +79,7 @@ export interface Testnet extends AsyncDisposable {
 /** Starts a whole Pubky network in this process on loopback. */
 export async function startTestnet(options: TestnetOptions = {}): Promise<Testnet> {
   const fixed = options.fixedPorts ?? false;
-  const requestTimeoutMs = options.requestTimeoutMs ?? 200;
+  const requestTimeoutMs = options.requestTimeoutMs ?? 1000;
   const port = (p: number) => (fixed ? p : 0);
   const tempDir = options.dataDir ? null : mkdtempSync(join(tmpdir(), 'pubky-testnet-'));
   const dataDir = options.dataDir ?? tempDir!;

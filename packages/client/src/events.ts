@@ -1,27 +1,10 @@
 // Homeserver events: the `/events-stream` SSE stream (homeserver §4.3) and the `/events/` text feed
-// (§4.2) that indexers poll.
-import { base64Decode, PublicKey } from '@pubky-ts/common';
+// (§4.2) that indexers poll. The event formats themselves are common's (`event-line.ts`).
+import { parseEventMessage, parseEventsFeed, parseSseStream, PublicKey, type EventsPage, type PubkyEvent } from '@pubky-ts/common';
 import { ClientError } from './errors.ts';
 import { httpError, type PubkyHttp } from './http.ts';
 import { readTextLimited } from './read-limited.ts';
-import { parseSseStream, type SseMessage } from './sse.ts';
 import type { SessionCredential } from './storage.ts';
-
-export type EventType = 'PUT' | 'DEL';
-
-export interface PubkyEvent {
-  type: EventType;
-  /** Whose tree changed. */
-  user: PublicKey;
-  /** The canonical path (`/pub/app/x.json`). */
-  path: string;
-  /** `pubky://<user><path>` */
-  url: string;
-  /** Opaque; pass it back as the user's cursor to resume after this event. */
-  cursor: string;
-  /** Standard base64 of the BLAKE3 of the new content (PUT only; same form as the ETag body). */
-  contentHash: string | null;
-}
 
 export interface EventsOptions {
   /** 1..50 users per homeserver, each with an optional cursor to resume after. */
@@ -38,58 +21,6 @@ export interface EventsOptions {
 }
 
 const MAX_USERS_PER_STREAM = 50;
-
-function invalid(message: string): ClientError {
-  return new ClientError('invalid_event', message);
-}
-
-/** Splits `pubky://<z32>/<path>` into key and path. */
-function parseEventUrl(url: string): { user: PublicKey; path: string } {
-  const m = /^pubky:\/\/([^/]{52})(\/.*)$/.exec(url);
-  if (!m) throw invalid(`event resource is not a pubky:// URL: ${JSON.stringify(url.slice(0, 120))}`);
-  const user = PublicKey.tryParse(m[1]);
-  if (!user || user.z32 !== m[1]) throw invalid(`event resource names an invalid key: ${JSON.stringify(m[1])}`);
-  return { user, path: m[2] };
-}
-
-function parseCursor(value: string): string {
-  if (value === '' || value.length > 64 || /\s/.test(value)) throw invalid(`invalid event cursor ${JSON.stringify(value.slice(0, 80))}`);
-  return value;
-}
-
-function parseHash(value: string): string {
-  let bytes: Uint8Array;
-  try {
-    bytes = base64Decode(value);
-  } catch {
-    throw invalid(`content_hash is not base64: ${JSON.stringify(value.slice(0, 80))}`);
-  }
-  if (bytes.length !== 32) throw invalid(`content_hash must be 32 bytes, got ${bytes.length}`);
-  return value;
-}
-
-/**
- * Turns one SSE message of `/events-stream` into an event:
- * `event: PUT|DEL`, data lines `pubky://<user><path>`, `cursor: <c>`, and for PUT `content_hash: <b64>`.
- * Unknown extra `key: value` lines are ignored (room for the server to grow).
- */
-export function parseEventMessage(msg: SseMessage): PubkyEvent {
-  if (msg.event !== 'PUT' && msg.event !== 'DEL') throw invalid(`unknown event type ${JSON.stringify(msg.event.slice(0, 40))}`);
-  const lines = msg.data.split('\n');
-  const { user, path } = parseEventUrl(lines[0]);
-  let cursor: string | null = null;
-  let contentHash: string | null = null;
-  for (const line of lines.slice(1)) {
-    const colon = line.indexOf(': ');
-    if (colon < 0) throw invalid(`malformed event line ${JSON.stringify(line.slice(0, 80))}`);
-    const key = line.slice(0, colon);
-    const value = line.slice(colon + 2);
-    if (key === 'cursor') cursor = parseCursor(value);
-    else if (key === 'content_hash') contentHash = parseHash(value);
-  }
-  if (cursor === null) throw invalid('event without a cursor');
-  return { type: msg.event, user, path, url: `pubky://${user.z32}${path}`, cursor, contentHash };
-}
 
 function normalizeUsers(users: EventsOptions['users']): Array<{ key: PublicKey; cursor?: string }> {
   if (!Array.isArray(users) || users.length === 0) throw new ClientError('invalid_argument', 'events need at least one user');
@@ -204,51 +135,6 @@ async function* merge<T>(sources: AsyncGenerator<T, void, undefined>[]): AsyncGe
 }
 
 // ---- the `/events/` text feed ----
-
-export interface FeedEvent {
-  type: EventType;
-  user: PublicKey;
-  path: string;
-  url: string;
-}
-
-export interface EventsPage {
-  events: FeedEvent[];
-  /** The cursor to ask for the next page with; null when the page was empty (caught up). */
-  cursor: string | null;
-}
-
-/** Parses a `/events/` body: `PUT|DEL pubky://…` lines and a final `cursor: <c>` line. */
-export function parseEventsFeed(text: string): EventsPage {
-  const events: FeedEvent[] = [];
-  let cursor: string | null = null;
-  for (const raw of text.split('\n')) {
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (line === '') continue;
-    if (line.startsWith('cursor: ')) {
-      try {
-        cursor = parseCursor(line.slice(8));
-      } catch (e) {
-        throw new ClientError('invalid_events_feed', (e as Error).message);
-      }
-      continue;
-    }
-    const space = line.indexOf(' ');
-    const type = line.slice(0, space);
-    if (space < 0 || (type !== 'PUT' && type !== 'DEL')) {
-      throw new ClientError('invalid_events_feed', `malformed feed line ${JSON.stringify(line.slice(0, 80))}`);
-    }
-    let parsed;
-    try {
-      parsed = parseEventUrl(line.slice(space + 1));
-    } catch (e) {
-      throw new ClientError('invalid_events_feed', (e as Error).message);
-    }
-    events.push({ type, ...parsed, url: `pubky://${parsed.user.z32}${parsed.path}` });
-  }
-  if (events.length > 0 && cursor === null) throw new ClientError('invalid_events_feed', 'a non-empty feed page lacks its cursor line');
-  return { events, cursor };
-}
 
 export interface FeedOptions {
   cursor?: string;

@@ -5,7 +5,8 @@ import type { PublicKey } from '@pubky-ts/common';
 import type { FetchLike } from './channel.ts';
 import { CookieJar } from './cookie-jar.ts';
 import { ClientError, isAbortError, PubkyHttpError, abortedError } from './errors.ts';
-import type { HomeserverEndpoint, Pkdns } from './pkdns.ts';
+import type { HomeserverEndpoint } from '@pubky-ts/pkarr';
+import type { Pkdns } from './pkdns.ts';
 import { readBytesLimited, readTextPrefix } from './read-limited.ts';
 import { encodePath } from './pubky-url.ts';
 

@@ -3,7 +3,7 @@ export { Pubky, DEFAULT_PKARR_RELAYS, TESTNET_HTTP_RELAY_PORT, TESTNET_PKARR_REL
 export { Signer, type SigninOptions } from './signer.ts';
 export { Session, type SessionDetails, type SessionKind } from './session.ts';
 export { migrateAccount, type MigrateOptions, type MigrationPhase, type MigrationProgress, type MigrationReport } from './migrate/migrate.ts';
-export { diffTrees, listFiles, readTree, hashFromEtag, type Tree, type TreeDiff, type TreeFile } from './tree.ts';
+export { diffTrees, listFiles, readTree, type Tree, type TreeDiff, type TreeFile } from './tree.ts';
 export {
   PublicStorage,
   SessionStorage,
@@ -33,40 +33,13 @@ export {
   sendToChannel,
   type FetchLike,
 } from './channel.ts';
-export {
-  parseEventMessage,
-  parseEventsFeed,
-  type EventsOptions,
-  type EventsPage,
-  type EventType,
-  type FeedEvent,
-  type FeedOptions,
-  type PubkyEvent,
-} from './events.ts';
-export { SseParser, parseSseStream, type SseMessage } from './sse.ts';
+export type { EventsOptions, FeedOptions } from './events.ts';
 export { CookieJar, type StoredCookie } from './cookie-jar.ts';
-export {
-  createGrant,
-  createPop,
-  decodeJws,
-  verifyGrant,
-  DEFAULT_GRANT_LIFETIME_SECONDS,
-  type GrantClaims,
-  type GrantSessionInfo,
-  type PopClaims,
-  type VerifiedGrant,
-} from './grant.ts';
-export { Pkdns, PkarrPacketSource, selectEndpoint, homeserverFromPacket, type HomeserverEndpoint, type PacketSource } from './pkdns.ts';
+export { decodeJws, verifyGrant, type GrantSessionInfo } from './grant.ts';
+export { Pkdns, PkarrPacketSource, homeserverFromPacket, type PacketSource } from './pkdns.ts';
+export { selectHomeserverEndpoint as selectEndpoint, type HomeserverEndpoint } from '@pubky-ts/pkarr';
 export { MemoryPacketSource } from './memory-source.ts';
-export {
-  DEFAULT_READ_TIMEOUT_MS,
-  MIRROR_CLIENT_ID,
-  parseMirrorStatus,
-  type AddMirrorOptions,
-  type MirrorSetup,
-  type MirrorState,
-  type MirrorStatus,
-} from './mirror.ts';
+export { DEFAULT_READ_TIMEOUT_MS, type AddMirrorOptions, type MirrorSetup } from './mirror.ts';
 export { PATH_ADDRESSED_STORAGE, type CookieMode } from './http.ts';
 export { parsePubkyTarget, parseResourceAddress, type PubkyTarget, type ResourceAddress } from './pubky-url.ts';
 export {
@@ -95,8 +68,29 @@ export {
   type VerifiedArchive,
   type VerifyArchiveOptions,
 } from './archive/index.ts';
-// Keys, recovery files, capabilities and tokens come from the common package.
+// Keys, recovery files, capabilities, tokens and the formats the SDK shares with the homeserver
+// (events, SSE, ETags, grants, mirror status) come from the common package.
 export {
+  createGrant,
+  createPop,
+  DEFAULT_GRANT_LIFETIME_SECONDS,
+  hashFromEtag,
+  MIRROR_CLIENT_ID,
+  parseEventMessage,
+  parseEventsFeed,
+  parseMirrorStatus,
+  parseSseStream,
+  SseParser,
+  type EventsPage,
+  type EventType,
+  type FeedEvent,
+  type GrantClaims,
+  type MirrorState,
+  type MirrorStatus,
+  type PopClaims,
+  type PubkyEvent,
+  type SseMessage,
+  type VerifiedGrant,
   AuthToken,
   Capabilities,
   Capability,

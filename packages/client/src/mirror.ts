@@ -1,43 +1,19 @@
-// Mirrors (issue 6, /work/briefs/mirror-contract.md): a second homeserver keeps a verified copy of
+// Mirrors: a second homeserver keeps a verified copy of
 // the user's tree. The user's PKARR packet lists it as a further `_pubky` record after the primary;
 // readers fall back to it when the primary does not answer, and believe a body from a mirror only
 // when its BLAKE3 equals the ETag the mirror sent. Writes go to the primary only.
-import { AuthToken, base64Encode, createBlake3, Keypair, PublicKey } from '@pubky-ts/common';
-import { homeserverOf, mirrorsOf, withMirrors, type SignedPacket } from '@pubky-ts/pkarr';
+import { createBlake3, etagOfHash, Keypair, MIRROR_CLIENT_ID, parseMirrorStatus, PublicKey, type MirrorStatus } from '@pubky-ts/common';
+import { homeserverOf, mirrorsOf, PUBKY_RECORD_TTL, withMirrors, type SignedPacket } from '@pubky-ts/pkarr';
 import { ClientError, PkarrResolutionError, PubkyHttpError } from './errors.ts';
 import { createGrant } from './grant.ts';
 import { httpError, type HomeserverRequest, type PubkyHttp } from './http.ts';
-import { PUBKY_RECORD_TTL } from './pkdns.ts';
 import type { PubkyInternals } from './pubky.ts';
 import { readTextLimited } from './read-limited.ts';
 import type { Session } from './session.ts';
 import type { Signer } from './signer.ts';
 
-/** The client id of the grant a mirror uses to read the user's private data at the primary. */
-export const MIRROR_CLIENT_ID = 'pubky-mirror';
 /** How long a read of public data waits for the primary (and for each further chunk) before a mirror is tried. */
 export const DEFAULT_READ_TIMEOUT_MS = 10_000;
-
-export type MirrorState = 'catching_up' | 'live' | 'retrying' | 'stopped';
-const STATES: readonly MirrorState[] = ['catching_up', 'live', 'retrying', 'stopped'];
-
-/** What a mirror homeserver says about the copy it keeps of a user (`GET /mirror`). */
-export interface MirrorStatus {
-  user: string;
-  primary: string;
-  /** Whether `/priv/` is mirrored too (the mirror holds a grant). */
-  private: boolean;
-  state: MirrorState;
-  /** The last primary event id applied. */
-  cursor: string;
-  appliedEvents: number;
-  pendingEvents: number;
-  /** Age of the oldest event received from the primary and not yet applied (0 when none is pending). */
-  lagMs: number;
-  /** ISO time of the last applied event, or null. */
-  lastAppliedAt: string | null;
-  lastError: string | null;
-}
 
 export interface AddMirrorOptions {
   /** A signup token of the mirror homeserver, for a user who has no account there yet. */
@@ -62,53 +38,6 @@ const STATUS_MAX_BYTES = 64 * 1024;
 
 function key(k: PublicKey | string): PublicKey {
   return typeof k === 'string' ? PublicKey.parse(k) : k;
-}
-
-/** Parses the status JSON of `GET/PUT /mirror`; garbage is an `invalid_response` naming the field. */
-export function parseMirrorStatus(text: string): MirrorStatus {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new ClientError('invalid_response', `the mirror status is not JSON: ${(e as Error).message}`);
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ClientError('invalid_response', 'the mirror status is not a JSON object');
-  const o = json as Record<string, unknown>;
-  const bad = (field: string, what: string) => new ClientError('invalid_response', `the mirror status field "${field}" is not ${what}`);
-  const str = (f: string): string => {
-    if (typeof o[f] !== 'string') throw bad(f, 'a string');
-    return o[f] as string;
-  };
-  const strOrNull = (f: string): string | null => {
-    if (o[f] !== null && typeof o[f] !== 'string') throw bad(f, 'a string or null');
-    return o[f] as string | null;
-  };
-  const count = (f: string): number => {
-    const v = o[f];
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw bad(f, 'a non-negative integer');
-    return v;
-  };
-  const user = str('user');
-  const primary = str('primary');
-  if (PublicKey.tryParse(user) === null) throw bad('user', 'a public key');
-  if (PublicKey.tryParse(primary) === null) throw bad('primary', 'a public key');
-  if (typeof o.private !== 'boolean') throw bad('private', 'a boolean');
-  const state = o.state as MirrorState;
-  if (!STATES.includes(state)) throw bad('state', `one of ${STATES.join(', ')}`);
-  const lastAppliedAt = strOrNull('lastAppliedAt');
-  if (lastAppliedAt !== null && Number.isNaN(Date.parse(lastAppliedAt))) throw bad('lastAppliedAt', 'an ISO time or null');
-  return {
-    user,
-    primary,
-    private: o.private,
-    state,
-    cursor: str('cursor'),
-    appliedEvents: count('appliedEvents'),
-    pendingEvents: count('pendingEvents'),
-    lagMs: count('lagMs'),
-    lastAppliedAt,
-    lastError: strOrNull('lastError'),
-  };
 }
 
 async function readStatus(res: Response): Promise<MirrorStatus> {
@@ -312,11 +241,6 @@ function rebuilt(res: Response, body: Uint8Array | ReadableStream<Uint8Array> | 
   return new Response(body as BodyInit | null, { status: res.status, statusText: res.statusText, headers: res.headers });
 }
 
-/** The ETag a body with this BLAKE3 hash has on a homeserver: `"<base64 std>"`. */
-function etagOf(hash: Uint8Array): string {
-  return `"${base64Encode(hash)}"`;
-}
-
 function describeError(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -342,7 +266,7 @@ async function verifyingStream(body: ReadableStream<Uint8Array>, etag: string, m
         controller.enqueue(chunk);
       },
       flush() {
-        const got = etagOf(hasher.digest());
+        const got = etagOfHash(hasher.digest());
         if (got !== etag) {
           throw new ClientError('integrity_error', `the mirror ${mirror.z32} served ${what} with BLAKE3 ${got}, not its ETag ${etag}: not believed`);
         }
@@ -457,7 +381,7 @@ async function tryMirrors(http: PubkyHttp, req: HomeserverRequest, mode: ReadMod
       const bytes = await readAll(res, t);
       const hasher = await createBlake3();
       hasher.update(bytes);
-      const got = etagOf(hasher.digest());
+      const got = etagOfHash(hasher.digest());
       if (got !== cleanEtag) {
         out.untrusted.push(`${mirror.z32} (BLAKE3 of the body ${got} is not its ETag ${cleanEtag})`);
         continue;

@@ -1,7 +1,16 @@
 // PKDNS as the SDK uses it: a user's `_pubky` pointer to their homeserver, and the homeserver's own
 // HTTPS records that say where to reach it over HTTP (spec pkarr-dht-relay §3, homeserver §6, §11).
 import { PublicKey, type Keypair } from '@pubky-ts/common';
-import { homeserverOf, mirrorsOf, pubkyHttpPort, withHomeserver, type DnsRecord, type Pkarr, type SignedPacket, type SVCBRecord } from '@pubky-ts/pkarr';
+import {
+  homeserverOf,
+  mirrorsOf,
+  PUBKY_RECORD_TTL,
+  selectHomeserverEndpoint,
+  withHomeserver,
+  type HomeserverEndpoint,
+  type Pkarr,
+  type SignedPacket,
+} from '@pubky-ts/pkarr';
 import { PkarrResolutionError } from './errors.ts';
 
 /** Where signed packets come from and go to (relays, the DHT, or both). */
@@ -14,17 +23,7 @@ export interface PacketSource {
   publish(packet: SignedPacket, options?: { signal?: AbortSignal }): Promise<void>;
 }
 
-/** An HTTP endpoint of a homeserver: the origin requests go to. */
-export interface HomeserverEndpoint {
-  /** e.g. `https://homeserver.example` or `http://localhost:6286` */
-  origin: string;
-  /** The record it came from. */
-  priority: number;
-  domain: string;
-}
-
 export const PUBKY_RECORD_NAME = '_pubky';
-export const PUBKY_RECORD_TTL = 3600;
 /** Sign-in republishes the `_pubky` record when it is older than this (reference DEFAULT_STALE_AFTER). */
 export const STALE_AFTER_MS = 3_600_000;
 
@@ -41,14 +40,6 @@ interface Cached<T> {
   expires: number;
 }
 
-function stripDot(name: string): string {
-  return name.endsWith('.') ? name.slice(0, -1) : name;
-}
-
-function isSvcb(r: DnsRecord): r is SVCBRecord {
-  return r.type === 'HTTPS' || r.type === 'SVCB';
-}
-
 /** The homeserver key a `_pubky` record points at (first HTTPS/SVCB record at `_pubky`), or null. */
 export function homeserverFromPacket(packet: SignedPacket): PublicKey | null {
   return homeserverOf(packet);
@@ -63,35 +54,6 @@ export class PkarrPacketSource implements PacketSource {
   async publish(packet: SignedPacket, options: { signal?: AbortSignal } = {}): Promise<void> {
     await this.pkarr.publish(packet, { signal: options.signal });
   }
-}
-
-/**
- * Chooses the HTTP endpoint from a homeserver's packet: the ICANN-domain HTTPS records at the apex,
- * lowest priority first (the homeserver publishes its domain at priority 10). `localhost` and the
- * configured HTTP hosts need the port in SvcParam 65280 and are reached over plain HTTP; other
- * domains over HTTPS on the `port` param or 443. Targets that are `.` or a pkarr key need Pubky TLS,
- * which neither browsers nor Node's TLS can do, so they are skipped.
- */
-export function selectEndpoint(packet: SignedPacket, httpHosts: ReadonlySet<string>): HomeserverEndpoint | null {
-  const records = packet
-    .resourceRecords('.')
-    .filter(isSvcb)
-    .filter((r) => r.priority > 0)
-    .sort((a, b) => a.priority - b.priority);
-  for (const r of records) {
-    const domain = stripDot(r.target).toLowerCase();
-    if (domain === '' || PublicKey.tryParse(domain) !== null) continue;
-    if (!/^[a-z0-9.-]+$/.test(domain) || domain.length > 253) continue;
-    if (domain === 'localhost' || httpHosts.has(domain)) {
-      const port = pubkyHttpPort(r.params);
-      if (port === null || port === 0) continue;
-      return { origin: `http://${domain}:${port}`, priority: r.priority, domain };
-    }
-    const port = r.params.port;
-    const origin = port && port !== 443 ? `https://${domain}:${port}` : `https://${domain}`;
-    return { origin, priority: r.priority, domain };
-  }
-  return null;
 }
 
 /** Resolution with a small cache; every failure is a `PkarrResolutionError`. */
@@ -174,7 +136,7 @@ export class Pkdns {
     if (!packet) {
       throw new PkarrResolutionError('homeserver_packet_not_found', homeserver.z32, `no PKARR packet found for the homeserver ${homeserver.z32}`);
     }
-    const endpoint = selectEndpoint(packet, this.httpHosts);
+    const endpoint = selectHomeserverEndpoint(packet, this.httpHosts);
     if (!endpoint) {
       throw new PkarrResolutionError(
         'no_usable_endpoint',

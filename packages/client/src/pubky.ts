@@ -1,10 +1,10 @@
 // The SDK's entry point, shaped like `@synonymdev/pubky`'s `Pubky`.
-import { AuthToken, Capabilities, Keypair, PublicKey } from '@pubky-ts/common';
+import { AuthToken, Capabilities, Keypair, PublicKey, type EventsPage, type PubkyEvent } from '@pubky-ts/common';
 import { defaultCookieMode } from '#platform';
 import { AuthFlow, type AuthFlowHost, type AuthFlowOptions, type AuthFlowState } from './auth-flow.ts';
 import type { FetchLike } from './channel.ts';
 import { ClientError, PubkyHttpError } from './errors.ts';
-import { fetchEventsFeed, streamEvents, type EventsOptions, type EventsPage, type FeedOptions, type PubkyEvent } from './events.ts';
+import { fetchEventsFeed, streamEvents, type EventsOptions, type FeedOptions } from './events.ts';
 import { verifyGrant } from './grant.ts';
 import { httpError, PubkyHttp, type CookieMode } from './http.ts';
 import { Pkarr, type DhtBackend } from '@pubky-ts/pkarr';

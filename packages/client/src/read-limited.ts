@@ -1,6 +1,6 @@
 // Reading a response body with a ceiling, so a hostile or broken server cannot make the client buffer
 // without bound (relay messages, `/info`, error bodies).
-import { toAsyncIterable } from './sse.ts';
+import { toAsyncIterable } from '@pubky-ts/common';
 
 /** The body's bytes, or null when it exceeds `max` (the rest is not downloaded). */
 export async function readBytesLimited(res: Response, max: number): Promise<Uint8Array | null> {

@@ -10,10 +10,11 @@ import {
   PublicKey,
   utf8Decode,
   utf8Encode,
+  type PubkyEvent,
 } from '@pubky-ts/common';
 import { ClientError } from './errors.ts';
 import { createPop, parseGrantSessionInfo, parseGrantSessionResponse, verifyGrant, type GrantSessionInfo, type VerifiedGrant } from './grant.ts';
-import { streamEvents, type EventsOptions, type PubkyEvent } from './events.ts';
+import { streamEvents, type EventsOptions } from './events.ts';
 import { httpError, type PubkyHttp } from './http.ts';
 import { readTextLimited } from './read-limited.ts';
 import { SessionStorage, type SessionCredential } from './storage.ts';

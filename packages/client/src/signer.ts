@@ -1,5 +1,5 @@
 // The user's side: a key pair that signs up, signs in, and approves apps' auth requests.
-import { AuthToken, Capabilities, Keypair, PublicKey, utf8Encode } from '@pubky-ts/common';
+import { AuthToken, Capabilities, Keypair, PublicKey, utf8Encode, type MirrorStatus } from '@pubky-ts/common';
 import { channelUrl, encryptPayload, sendToChannel } from './channel.ts';
 import { parseDeepLink, type AuthDeepLink } from './deep-link.ts';
 import { PubkyHttpError } from './errors.ts';
@@ -7,7 +7,7 @@ import { createGrant, createPop, decodeJws, SIGNUP_CLIENT_ID, type CreateGrantOp
 import { httpError } from './http.ts';
 import { STALE_AFTER_MS } from './pkdns.ts';
 import { migrateAccount, type MigrateOptions, type MigrationReport } from './migrate/migrate.ts';
-import { addMirror, mirrorStatus, removeMirror, type AddMirrorOptions, type MirrorSetup, type MirrorStatus } from './mirror.ts';
+import { addMirror, mirrorStatus, removeMirror, type AddMirrorOptions, type MirrorSetup } from './mirror.ts';
 import type { PubkyInternals } from './pubky.ts';
 import type { Session } from './session.ts';
 

@@ -2,7 +2,7 @@
 // `/priv/` with its size, BLAKE3 hash (from the ETag) and content type. Built from the plain storage
 // API (deep listings + HEAD), so it works against any homeserver, the reference included. Used by
 // migration (`migrate/`) and account archives (`archive/`).
-import { base64Decode } from '@pubky-ts/common';
+import { hashFromEtag } from '@pubky-ts/common';
 import { ClientError, PubkyHttpError } from './errors.ts';
 import type { Session } from './session.ts';
 import type { SessionStorage } from './storage.ts';
@@ -20,18 +20,6 @@ export interface TreeFile {
 
 /** path → file, in the listing's byte order. */
 export type Tree = Map<string, TreeFile>;
-
-/** The base64 BLAKE3 inside a quoted ETag, or null when the ETag is not one. */
-export function hashFromEtag(etag: string | null): string | null {
-  if (!etag) return null;
-  const m = /^"([A-Za-z0-9+/]{43}=)"$/.exec(etag.trim());
-  if (!m) return null;
-  try {
-    return base64Decode(m[1]).length === 32 ? m[1] : null;
-  } catch {
-    return null;
-  }
-}
 
 /**
  * Every file path of the session's user, under `/pub/` then `/priv/` (deep listings, page by page).

@@ -7,7 +7,7 @@ import { Pubky } from '../src/pubky.ts';
 import { MemoryPacketSource } from '../src/memory-source.ts';
 import { homeserverFromPacket } from '../src/pkdns.ts';
 import { PubkyHttpError } from '../src/errors.ts';
-import type { PubkyEvent } from '../src/events.ts';
+import type { PubkyEvent } from '@pubky-ts/common';
 import { recordingFetch, startTestHomeserver, type TestHomeserver } from './helpers.ts';
 
 const source = new MemoryPacketSource();

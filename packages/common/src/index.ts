@@ -35,3 +35,41 @@ export { Capabilities, Capability, type Action } from './capabilities.ts';
 export { AuthToken, DEFAULT_AUTH_TOKEN_WINDOW_SECONDS } from './auth-token.ts';
 export { decodeSessionInfo, encodeSessionInfo, type SessionInfo } from './session-info.ts';
 export { decodeJws, signJws, MAX_JWS_LENGTH, type DecodedJws } from './jws.ts';
+export { parseSseStream, SseParser, toAsyncIterable, type SseLimits, type SseMessage } from './sse.ts';
+export {
+  formatEventMessage,
+  formatFeedCursor,
+  formatFeedLine,
+  parseEventCursor,
+  parseEventMessage,
+  parseEventsFeed,
+  parseEventUrl,
+  type EventsPage,
+  type EventType,
+  type FeedEvent,
+  type PubkyEvent,
+} from './event-line.ts';
+export { etagFromBase64, etagOfHash, hashFromEtag } from './etag.ts';
+export {
+  BEARER_TOKEN,
+  createGrant,
+  createPop,
+  DEFAULT_GRANT_LIFETIME_SECONDS,
+  GRANT_ID,
+  GRANT_TYP,
+  GrantError,
+  grantIdOf,
+  NONCE_MAX_AGE_S,
+  POP_TYP,
+  POP_WINDOW_S,
+  randomId,
+  SIGNUP_CLIENT_ID,
+  verifyGrant,
+  verifyPop,
+  type CreateGrantOptions,
+  type GrantClaims,
+  type GrantFailure,
+  type PopClaims,
+  type VerifiedGrant,
+} from './grant.ts';
+export { MIRROR_CLIENT_ID, MIRROR_STATES, parseMirrorStatus, type MirrorState, type MirrorStatus } from './mirror-status.ts';

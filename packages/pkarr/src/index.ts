@@ -36,5 +36,6 @@ export {
   type Endpoint,
   type EndpointOptions,
 } from './endpoints.ts';
+export { selectHomeserverEndpoint, type HomeserverEndpoint } from './homeserver-endpoint.ts';
 export { homeserverOf, mirrorsOf, withHomeserver, withMirrors, PUBKY_RECORD_TTL, type PubkyRecordOptions } from './pubky-record.ts';
 export { Pkarr, DEFAULT_RELAYS, type PkarrOptions, type ResolveOptions, type PublishOptions } from './pkarr.ts';

@@ -1,12 +1,11 @@
 // Export: a user's whole tree (/pub/ and /priv/) as one signed ustar archive, streamed to a
 // WritableStream. Files are listed, their size, hash (ETag) and type read with HEAD, the manifest is
 // signed and written first, then each distinct content once, hashed again as it streams through.
-import { blake3, bytesToHex, createBlake3, Keypair, PubkyError } from '@pubky-ts/common';
+import { blake3, bytesToHex, createBlake3, hashFromEtag, Keypair, PubkyError, toAsyncIterable } from '@pubky-ts/common';
 import { abortedError, ClientError, PubkyHttpError } from '../errors.ts';
 import type { Session } from '../session.ts';
 import type { Signer } from '../signer.ts';
-import { toAsyncIterable } from '../sse.ts';
-import { forEachConcurrent, hashFromEtag, listFiles } from '../tree.ts';
+import { forEachConcurrent, listFiles } from '../tree.ts';
 import { ArchiveError } from './errors.ts';
 import {
   ARCHIVE_FORMAT,

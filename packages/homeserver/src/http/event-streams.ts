@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
-import { base64Encode } from '@pubky-ts/common';
+import { base64Encode, formatEventMessage } from '@pubky-ts/common';
 import type { HomeserverMetrics } from '../metrics/homeserver-metrics.ts';
 import type { EventStore, StoredEvent } from '../storage/types.ts';
 
@@ -31,8 +31,7 @@ const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
 /** The exact SSE message bytes of an event (spec §4.3). */
 export function formatEvent(e: StoredEvent): string {
-  const hash = e.type === 'PUT' && e.contentHash ? `data: content_hash: ${base64Encode(e.contentHash)}\n` : '';
-  return `event: ${e.type}\ndata: pubky://${e.user}${e.path}\ndata: cursor: ${e.id}\n${hash}\n`;
+  return formatEventMessage(e.type, e.user, e.path, e.id, e.type === 'PUT' && e.contentHash ? base64Encode(e.contentHash) : null);
 }
 
 export function matchesPaths(path: string, filters: readonly string[] | null): boolean {

@@ -1,9 +1,8 @@
-import { createBlake3, PublicKey } from '@pubky-ts/common';
-import type { MirrorStatus, PubkyEvent } from '@pubky-ts/client';
+import { createBlake3, etagOfHash, PublicKey, type MirrorStatus, type PubkyEvent } from '@pubky-ts/common';
 import { StorageError } from '../storage/errors.ts';
 import type { HomeserverStore } from '../storage/types.ts';
 import type { MirrorProgress, MirrorRecord, MirrorStore } from './mirror-store.ts';
-import { decodeContentHash, etagOfHash, PrimaryConnection, PrimaryError, type PrimaryResolver } from './primary.ts';
+import { decodeContentHash, PrimaryConnection, PrimaryError, type PrimaryResolver } from './primary.ts';
 
 export interface FollowerLog {
   info(obj: object, msg: string): void;
@@ -24,8 +23,8 @@ export interface FollowerDeps {
   maxFileBytes: number | null;
 }
 
-/** What GET /mirror shows: the SDK's type of the same JSON (one definition of the wire format). */
-export type { MirrorStatus } from '@pubky-ts/client';
+/** What GET /mirror shows (the format is common's, read by the SDK). */
+export type { MirrorStatus } from '@pubky-ts/common';
 
 /** Events read ahead of the one being applied (the reader waits when this many are queued). */
 const MAX_QUEUED = 1000;

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { PublicKey } from '@pubky-ts/common';
+import { MIRROR_CLIENT_ID, PublicKey } from '@pubky-ts/common';
 import type { HttpDeps } from '../http/context.ts';
 import { HttpError, badRequest } from '../http/errors.ts';
 import { readSmallBody, requireTenant } from '../http/routes/session-routes.ts';
@@ -9,9 +9,6 @@ import { verifyGrant } from '../auth/jws.ts';
 import type { MirrorStatus } from './follower.ts';
 import { PrimaryConnection, PrimaryError } from './primary.ts';
 import { mirrorServiceFor, type MirrorService } from './service.ts';
-
-/** The client id a mirror grant must carry (mirror contract). */
-export const MIRROR_CLIENT_ID = 'pubky-mirror';
 
 export interface MirrorRequest {
   primary: PublicKey;

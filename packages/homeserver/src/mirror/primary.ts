@@ -1,6 +1,16 @@
-import { base64Decode, base64Encode, type Keypair, type PublicKey } from '@pubky-ts/common';
-import { Pkarr } from '@pubky-ts/pkarr';
-import { createPop, parseEventMessage, parseSseStream, Pubky, selectEndpoint, type PubkyEvent } from '@pubky-ts/client';
+import {
+  base64Decode,
+  BEARER_TOKEN,
+  createPop,
+  grantIdOf,
+  parseEventMessage,
+  parseSseStream,
+  PubkyError,
+  type Keypair,
+  type PublicKey,
+  type PubkyEvent,
+} from '@pubky-ts/common';
+import { selectHomeserverEndpoint, type Pkarr } from '@pubky-ts/pkarr';
 
 /** A failure talking to the primary; `status` is the primary's HTTP status when it answered. */
 export class PrimaryError extends Error {
@@ -25,11 +35,6 @@ export function encodeStoragePath(path: string): string {
     .join('/');
 }
 
-/** The quoted base64 ETag form of a 32-byte hash. */
-export function etagOfHash(hash: Uint8Array): string {
-  return `"${base64Encode(hash)}"`;
-}
-
 /** Decodes an event's `content_hash` (standard base64 of 32 bytes); null when malformed. */
 export function decodeContentHash(b64: string | null): Uint8Array | null {
   if (b64 === null) return null;
@@ -50,40 +55,28 @@ async function readText(res: Response, max = 500): Promise<string> {
 }
 
 /**
- * Reaches a user's primary homeserver: its HTTP endpoint from its PKARR packet (the SDK's endpoint
- * rules, resolved through the homeserver's own pkarr client), the grant exchange with a PoP signed by
- * this homeserver's key, the user's event stream and files.
+ * Reaches a user's primary homeserver: its HTTP endpoint from its PKARR packet (chosen as the SDK
+ * chooses it, resolved through this homeserver's own pkarr client and its cache), the grant
+ * exchange with a PoP signed by this homeserver's key, the user's event stream and files.
  */
 export class PrimaryResolver {
-  /** The SDK client whose PKDNS layer resolves endpoints (cached; `refresh` forgets them). */
-  readonly pubky: Pubky;
-
   constructor(
     readonly pkarr: Pkarr,
     readonly keypair: Keypair,
-  ) {
-    this.pubky = new Pubky({ pkarr });
-  }
+  ) {}
 
   /** `http(s)://host:port` of `primary`. With `fresh`, skips every cache (after a connection failure). */
   async origin(primary: PublicKey, options: { fresh?: boolean; signal?: AbortSignal } = {}): Promise<string> {
-    if (!options.fresh) {
-      try {
-        return (await this.pubky.pkdns.getEndpoint(primary, options.signal)).origin;
-      } catch (e) {
-        throw new PrimaryError(`cannot resolve the primary ${primary.z32}: ${(e as Error).message}`);
-      }
-    }
-    this.pubky.pkdns.forget(primary);
+    const unresolved = (why: string) => new PrimaryError(`cannot resolve the primary ${primary.z32}: ${why}`);
     let packet;
     try {
-      packet = await this.pkarr.resolve(primary, { policy: 'NetworkOnly', signal: options.signal });
+      packet = await this.pkarr.resolve(primary, { policy: options.fresh ? 'NetworkOnly' : 'CacheFirst', signal: options.signal });
     } catch (e) {
-      throw new PrimaryError(`cannot resolve the primary ${primary.z32}: ${(e as Error).message}`);
+      throw unresolved((e as Error).message);
     }
-    if (!packet) throw new PrimaryError(`cannot resolve the primary ${primary.z32}: no PKARR packet found`);
-    const endpoint = selectEndpoint(packet, LOCALHOST_HTTP);
-    if (!endpoint) throw new PrimaryError(`cannot resolve the primary ${primary.z32}: it publishes no reachable HTTP endpoint`);
+    if (!packet) throw unresolved('no PKARR packet found');
+    const endpoint = selectHomeserverEndpoint(packet, LOCALHOST_HTTP);
+    if (!endpoint) throw unresolved('it publishes no reachable HTTP endpoint');
     return endpoint.origin;
   }
 }
@@ -133,7 +126,7 @@ export class PrimaryConnection {
     }
     const token = body?.token;
     const expiresAt = body?.session?.token_expires_at;
-    if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(token) || typeof expiresAt !== 'number' || !Number.isSafeInteger(expiresAt)) {
+    if (typeof token !== 'string' || !BEARER_TOKEN.test(token) || typeof expiresAt !== 'number' || !Number.isSafeInteger(expiresAt)) {
       throw new PrimaryError('the primary answered the grant exchange without a valid bearer');
     }
     return { token, expiresAt };
@@ -190,10 +183,10 @@ export class PrimaryConnection {
 }
 
 /** The `jti` of a grant (already verified by the caller). */
-export function grantId(grant: string): string {
-  const payload = grant.split('.')[1] ?? '';
-  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { jti?: unknown };
-  if (typeof claims.jti !== 'string') throw new PrimaryError('the grant has no id');
-  return claims.jti;
+function grantId(grant: string): string {
+  try {
+    return grantIdOf(grant);
+  } catch (e) {
+    throw new PrimaryError(`the grant has no id: ${(e as PubkyError).message}`);
+  }
 }
-

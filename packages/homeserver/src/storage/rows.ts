@@ -1,3 +1,4 @@
+import { etagFromBase64 } from '@pubky-ts/common';
 import type { EventType, FileEntry, StoredEvent } from './types.ts';
 
 /** The `entries` columns both stores read for an entry (µs timestamps). */
@@ -12,7 +13,7 @@ export interface EntryRow {
 
 /** The ETag of a file: its BLAKE3 hash, base64, quoted (spec §2.5). */
 export function etagOf(hash: Uint8Array): string {
-  return `"${Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('base64')}"`;
+  return etagFromBase64(Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('base64'));
 }
 
 export function entryFromRow(user: string, r: EntryRow): FileEntry {

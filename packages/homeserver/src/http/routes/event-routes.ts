@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { normalizeStoragePath, PublicKey } from '@pubky-ts/common';
+import { formatFeedCursor, formatFeedLine, normalizeStoragePath, PublicKey } from '@pubky-ts/common';
 import type { HttpDeps } from '../context.ts';
 import { authorizePrivateRead, readAccess } from '../../auth/authorize.ts';
 import { resolveSession, type AuthSession } from '../../auth/session.ts';
@@ -125,8 +125,8 @@ export function registerEventRoutes(app: FastifyInstance, deps: HttpDeps): void 
       const queried = performance.now();
       const page = await events.feed(from, limit);
       deps.metrics?.eventsQueryMs.observe(performance.now() - queried);
-      const lines = page.map((e) => `${e.type} pubky://${e.user}${e.path}`);
-      if (page.length > 0) lines.push(`cursor: ${page[page.length - 1]!.id}`);
+      const lines = page.map((e) => formatFeedLine(e.type, e.user, e.path));
+      if (page.length > 0) lines.push(formatFeedCursor(page[page.length - 1]!.id));
       reply.type('text/plain').send(lines.join('\n'));
     },
   });

@@ -1,4 +1,4 @@
-import { base64urlEncode, nowMicros, randomBytes } from '@pubky-ts/common';
+import { base64urlEncode, nowMicros, randomBytes, BEARER_TOKEN } from '@pubky-ts/common';
 import { storageErrors } from '../errors.ts';
 import { bearerHash, GRANT_COLUMNS, grantFromRow, type GrantRow } from '../grant-row.ts';
 import type { GrantRecord, GrantSessionRecord, GrantStore, NewGrant } from '../types.ts';
@@ -7,7 +7,6 @@ import { appendRevocations, type PgContext } from './context.ts';
 const BY_ID = `SELECT ${GRANT_COLUMNS} FROM grants g JOIN users u ON u.id = g.user_id WHERE g.id = $1`;
 
 const nowSec = () => Math.floor(Date.now() / 1000);
-const BEARER = /^[A-Za-z0-9_-]{43}$/;
 
 export class PgGrantStore implements GrantStore {
   constructor(private readonly ctx: PgContext) {}
@@ -70,7 +69,7 @@ export class PgGrantStore implements GrantStore {
   }
 
   async resolveBearer(token: string, nowSeconds = nowSec()) {
-    if (typeof token !== 'string' || !BEARER.test(token)) return null;
+    if (typeof token !== 'string' || !BEARER_TOKEN.test(token)) return null;
     const { rows } = await this.ctx.db.query<GrantRow & { s_id: number; s_expires: number; s_created: number }>(
       `SELECT s.id AS s_id, s.expires_at AS s_expires, s.created_at AS s_created, ${GRANT_COLUMNS}
        FROM grant_sessions s JOIN grants g ON g.id = s.grant_id JOIN users u ON u.id = g.user_id WHERE s.token_hash = $1`,

@@ -1,4 +1,4 @@
-import { base64urlEncode, nowMicros, randomBytes } from '@pubky-ts/common';
+import { base64urlEncode, nowMicros, randomBytes, BEARER_TOKEN } from '@pubky-ts/common';
 import { storageErrors } from '../errors.ts';
 import { bearerHash, GRANT_COLUMNS, grantFromRow, type GrantRow } from '../grant-row.ts';
 import type { GrantRecord, GrantSessionRecord, GrantStore, NewGrant } from '../types.ts';
@@ -18,7 +18,6 @@ function sessionFromRow(r: SessionRow): GrantSessionRecord {
 
 const nowSec = () => Math.floor(Date.now() / 1000);
 
-const BEARER = /^[A-Za-z0-9_-]{43}$/;
 
 export class SqliteGrantStore implements GrantStore {
   private readonly ctx: SqliteContext;
@@ -103,7 +102,7 @@ export class SqliteGrantStore implements GrantStore {
   }
 
   async resolveBearer(token: string, nowSeconds = nowSec()) {
-    if (typeof token !== 'string' || !BEARER.test(token)) return null;
+    if (typeof token !== 'string' || !BEARER_TOKEN.test(token)) return null;
     const r = this.resolve.get(bearerHash(token));
     if (!r || r.expires_at <= nowSeconds || r.g_revoked !== null || r.g_expires <= nowSeconds) return null;
     const grant = this.byId.get(r.grant_id);

@@ -1,6 +1,7 @@
 // An incremental parser for `text/event-stream` (WHATWG HTML §9.2.6), fed with chunks split anywhere:
-// inside a UTF-8 sequence, between CR and LF, in the middle of a field name.
-import { ClientError } from './errors.ts';
+// inside a UTF-8 sequence, between CR and LF, in the middle of a field name. Shared by the SDK and by
+// a mirror homeserver, which both read a homeserver's `/events-stream`.
+import { PubkyError } from './errors.ts';
 
 export interface SseMessage {
   /** The `event:` field; `message` when the server sent none. */
@@ -20,8 +21,8 @@ export interface SseLimits {
   maxMessageLength?: number;
 }
 
-function tooLong(what: string, limit: number): ClientError {
-  return new ClientError('invalid_sse', `event stream ${what} exceeds ${limit} characters`);
+function tooLong(what: string, limit: number): PubkyError {
+  return new PubkyError('invalid_sse', `event stream ${what} exceeds ${limit} characters`);
 }
 
 export class SseParser {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { utf8Encode } from '@pubky-ts/common';
+import { utf8Encode } from './bytes.ts';
 import { parseSseStream, SseParser, type SseMessage } from './sse.ts';
 
 const KEY = '8pinxxgqs41n4aididenw5apqp1urfmzdztr8jt4abrkdn435ewo';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseEventMessage, parseEventsFeed } from './events.ts';
+import { formatEventMessage, formatFeedCursor, formatFeedLine, parseEventMessage, parseEventsFeed } from './event-line.ts';
+import { SseParser } from './sse.ts';
 
 const KEY = '8pinxxgqs41n4aididenw5apqp1urfmzdztr8jt4abrkdn435ewo';
 const HASH = 'rxNJufX5oaagQE3qNtzJSZvLJcmtwRK3zJqTyuQfMmI=';
@@ -46,4 +47,27 @@ test('parses the /events/ text feed', () => {
   assert.throws(() => parseEventsFeed(`PATCH pubky://${KEY}/pub/x\ncursor: 1`), { code: 'invalid_events_feed' });
   assert.throws(() => parseEventsFeed(`PUT nope\ncursor: 1`), { code: 'invalid_events_feed' });
   assert.throws(() => parseEventsFeed(`cursor: `), { code: 'invalid_events_feed' });
+});
+
+test('what the server formats, the readers parse back (stream message and feed page)', () => {
+  const [put, del] = new SseParser().push(formatEventMessage('PUT', KEY, '/pub/a b.txt', 42, HASH) + formatEventMessage('DEL', KEY, '/pub/old', 43, HASH));
+  assert.deepEqual(
+    [put, del].map((m) => {
+      const e = parseEventMessage(m);
+      return [e.type, e.user.z32, e.path, e.cursor, e.contentHash];
+    }),
+    [
+      ['PUT', KEY, '/pub/a b.txt', '42', HASH],
+      ['DEL', KEY, '/pub/old', '43', null],
+    ],
+  );
+  const page = parseEventsFeed([formatFeedLine('PUT', KEY, '/pub/x'), formatFeedLine('DEL', KEY, '/pub/y'), formatFeedCursor(7)].join('\n'));
+  assert.deepEqual(
+    page.events.map((e) => [e.type, e.url]),
+    [
+      ['PUT', `pubky://${KEY}/pub/x`],
+      ['DEL', `pubky://${KEY}/pub/y`],
+    ],
+  );
+  assert.equal(page.cursor, '7');
 });

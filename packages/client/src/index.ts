@@ -100,3 +100,4 @@ export {
   createRecoveryFile,
   decryptRecoveryFile,
 } from '@pubky-ts/common';
+export * from './crypto/index.ts';

@@ -9,6 +9,7 @@ export interface CommandEntry {
 
 export const commands: CommandEntry[] = [
   { name: 'keygen', summary: 'create a new key pair', load: async () => (await import('./keygen.ts')).keygen },
+  { name: 'key', summary: 'show the age encryption key of a pubky (recipient, or your identity)', load: async () => (await import('./key.ts')).key },
   { name: 'publish', summary: 'sign DNS records with a key and publish them to the DHT and relays', load: async () => (await import('./publish.ts')).publish },
   { name: 'resolve', summary: "look up a key's signed DNS records on the DHT and relays", load: async () => (await import('./resolve.ts')).resolve },
   { name: 'dht', summary: 'run a Mainline DHT node', load: async () => (await import('./dht.ts')).dht },

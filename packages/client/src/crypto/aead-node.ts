@@ -1,0 +1,29 @@
+// ChaCha20-Poly1305 on Node: node:crypto (OpenSSL), selected by the `#aead` import condition. About
+// 20× the pure-JavaScript cipher on 64 KiB chunks (npm run bench -- encryption).
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+
+const TAG = 16;
+
+/** `ciphertext ‖ tag` of one chunk. */
+export function seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  const cipher = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG });
+  const out = Buffer.allocUnsafe(plaintext.length + TAG);
+  const n = cipher.update(plaintext).copy(out, 0);
+  cipher.final();
+  cipher.getAuthTag().copy(out, n);
+  return out;
+}
+
+/** The plaintext of `ciphertext ‖ tag`, or null when the tag does not verify. */
+export function open(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array): Uint8Array | null {
+  if (sealed.length < TAG) return null;
+  const decipher = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG });
+  decipher.setAuthTag(sealed.subarray(sealed.length - TAG));
+  const plain = decipher.update(sealed.subarray(0, sealed.length - TAG));
+  try {
+    decipher.final();
+  } catch {
+    return null;
+  }
+  return plain;
+}

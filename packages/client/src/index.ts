@@ -101,3 +101,5 @@ export {
   decryptRecoveryFile,
 } from '@pubky-ts/common';
 export * from './crypto/index.ts';
+// The pubky.app data model (pubky-app-specs 0.x): ids, validation and typed writers.
+export * from './apps/pubky-app/index.ts';

@@ -33,9 +33,10 @@ export class PubkyAppWriter {
   readonly user: PublicKey;
   private readonly storage: SessionStorage;
 
-  constructor(storage: SessionStorage) {
-    this.storage = storage;
-    this.user = storage.user;
+  /** `session`: a Session (or anything with its `publicKey` and `storage`). */
+  constructor(session: { publicKey: PublicKey; storage: SessionStorage }) {
+    this.storage = session.storage;
+    this.user = session.publicKey;
   }
 
   private async put(path: string, value: unknown, id: string): Promise<Written> {

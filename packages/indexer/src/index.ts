@@ -1,0 +1,7 @@
+// @pubky-ts/indexer: a Pubky custom backend over many homeservers.
+export { startIndexer, type Indexer, type IndexerOptions } from './indexer.ts';
+export { INDEXER_ERRORS, IndexerApiError, type IndexerErrorCode } from './errors.ts';
+export { DEFAULT_FOLLOWER_OPTIONS, type FollowerOptions, type FollowerStatus } from './follow/homeserver-follower.ts';
+export { openApiDocument } from './api/openapi.ts';
+export type { Page, PostView, ProfileView, TagView, UserView } from './store/index-reader.ts';
+export { IndexerClient, IndexerClientError } from './api-client.ts';

@@ -17,8 +17,8 @@ export type EncryptionErrorCode =
   | 'age_payload_tampered'
   /** The payload ends before its final chunk (the file was cut short). */
   | 'age_truncated'
-  /** Bytes follow the final chunk. */
-  | 'age_trailing_data'
+  /** The file changed on the homeserver while a ranged reader had it open. */
+  | 'encrypted_file_changed'
   /** A range outside the plaintext, or a bad argument to an encryption API. */
   | 'encryption_invalid_argument'
   /** A share envelope that does not hold a key this SDK understands. */

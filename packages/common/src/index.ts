@@ -73,3 +73,4 @@ export {
   type VerifiedGrant,
 } from './grant.ts';
 export { MIRROR_CLIENT_ID, MIRROR_STATES, parseMirrorStatus, type MirrorState, type MirrorStatus } from './mirror-status.ts';
+export * from './merkle/index.ts';

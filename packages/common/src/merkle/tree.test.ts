@@ -20,7 +20,7 @@ function checkInvariants(n: MstNode | null, lo: Uint8Array | null, hi: Uint8Arra
   assert.equal(n.children.length, n.keys.length + 1);
   let count = n.keys.length;
   for (let i = 0; i < n.keys.length; i++) {
-    const k = n.keys[i]!;
+    const k: Uint8Array = n.keys[i]!;
     assert.equal(keyLayer(k), n.layer, 'every key has the node layer');
     if (i > 0) assert.ok(compareBytes(n.keys[i - 1]!, k) < 0, 'ascending');
     if (lo) assert.ok(compareBytes(lo, k) < 0, 'in range');

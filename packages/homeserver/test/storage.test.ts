@@ -218,6 +218,6 @@ describe('storage routes (legacy and path-addressed)', () => {
     r = await hs.req('/info', { headers: { 'pubky-host': 'garbage' } });
     assert.equal(r.status, 200);
     assert.equal(r.headers.get('cache-control'), 'no-store');
-    assert.deepEqual(await r.json(), { features: ['path-addressed-storage'] });
+    assert.deepEqual(await r.json(), { features: ['path-addressed-storage', 'conditional-writes'] });
   });
 });

@@ -122,7 +122,8 @@ test('/dav/ lists the users; a copy or move onto itself, conditional writes and 
   assert.equal((await dav(`/dav/${za}/pub/`, { method: 'MOVE', headers: { destination: `/dav/${za}/pub` } })).status, 403);
   assert.equal(await (await dav(`/dav/${za}/pub/self.txt`)).text(), 'keep me', 'still there');
 
-  for (const [header, value] of [['if-match', '"x"'], ['if-none-match', '*'], ['if', '(<urn:x>)'], ['if-unmodified-since', 'Sat, 01 Jan 2000 00:00:00 GMT']]) {
+  // If-Match / If-None-Match on PUT and DELETE are honoured (test/conditional-writes.test.ts); the others are not yet.
+  for (const [header, value] of [['if', '(<urn:x>)'], ['if-unmodified-since', 'Sat, 01 Jan 2000 00:00:00 GMT']]) {
     r = await dav(`/dav/${za}/pub/self.txt`, { method: 'PUT', body: 'changed', headers: { [header]: value } });
     assert.equal(r.status, 501, header);
     assert.match(await r.text(), new RegExp(header));
@@ -178,7 +179,7 @@ test('hostile methods, paths, headers and bodies on /dav: never a 5xx, errors in
     if (rnd(8) === 0) headers[pick(['if', 'if-match', 'if-none-match', 'if-unmodified-since'])] = pick(['*', '"x"', '(<urn:x>)', 'garbage']);
     const body = method === 'GET' || method === 'HEAD' || method === 'OPTIONS' ? undefined : pick([undefined, '', '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>', randomBytesText(rnd(300))]);
     const res = await rawRequest(hs.adminUrl!, method, path, headers, body);
-    // 501 is the one deliberate 5xx: a conditional write.
+    // 501 is the one deliberate 5xx: a conditional write this server cannot honour.
     const conditional = ['PUT', 'DELETE', 'MKCOL', 'COPY', 'MOVE', 'PROPPATCH'].includes(method) && ['if', 'if-match', 'if-none-match', 'if-unmodified-since'].some((h) => h in headers);
     assert.ok(res.status < 500 || (conditional && res.status === 501), `${method} ${path} ${JSON.stringify(headers)} → ${res.status} ${res.body.toString().slice(0, 200)}`);
     if (res.status >= 400 && method !== 'HEAD') {

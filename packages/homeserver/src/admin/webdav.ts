@@ -5,6 +5,7 @@ import type { HttpDeps } from '../http/context.ts';
 import { streamBody } from '../http/body.ts';
 import { HttpError, badRequest } from '../http/errors.ts';
 import { rangeSelector, setLengthHeaders } from '../http/range.ts';
+import { writeCondition } from '../http/write-preconditions.ts';
 import { percentDecode, splitUrl } from '../http/url.ts';
 import type { FileEntry } from '../storage/types.ts';
 
@@ -90,8 +91,8 @@ const notFound = (): HttpError => new HttpError(404, 'NOT_FOUND', 'Not Found');
 
 const FINITE_DEPTH_ONLY = '<?xml version="1.0" encoding="utf-8"?>\n<D:error xmlns:D="DAV:"><D:propfind-finite-depth/></D:error>';
 
-/** Headers that make a write conditional; without locks they cannot be honoured atomically. */
-const CONDITIONS = ['if', 'if-match', 'if-none-match', 'if-unmodified-since'] as const;
+/** Headers that make a write conditional; the last two are honoured on PUT and DELETE. */
+const CONDITIONS = ['if', 'if-unmodified-since', 'if-match', 'if-none-match'] as const;
 const WRITES = new Set(['PUT', 'DELETE', 'MKCOL', 'COPY', 'MOVE', 'PROPPATCH']);
 
 /** The same resource, however the client spelled it (trailing slash, percent-encoding). */
@@ -247,7 +248,9 @@ export function registerWebDav(app: FastifyInstance, deps: HttpDeps): void {
   async function handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const r = parseDavPath(splitUrl(request.url).path);
     if (WRITES.has(request.method)) {
-      const condition = CONDITIONS.find((h) => request.headers[h] !== undefined);
+      // If-Match / If-None-Match are honoured on PUT and on DELETE of a file (atomically, by the store).
+      const honoured = request.method === 'PUT' || request.method === 'DELETE' ? 2 : 0;
+      const condition = CONDITIONS.slice(0, CONDITIONS.length - honoured).find((h) => request.headers[h] !== undefined);
       if (condition) throw new HttpError(501, 'DAV_CONDITIONAL', `Conditional WebDAV writes are not supported (${condition} header); send the request without it`);
     }
     switch (request.method) {
@@ -275,15 +278,20 @@ export function registerWebDav(app: FastifyInstance, deps: HttpDeps): void {
         const existed = (await files.head(r.z32, r.path)) !== null;
         const declared = request.headers['content-length'];
         const sizeHint = typeof declared === 'string' && /^\d{1,15}$/.test(declared) ? Number(declared) : undefined;
-        await files.put(r.z32, r.path, streamBody(request.raw, limits), { admin: true, sizeHint });
-        reply.code(existed ? 204 : 201).send();
+        const { ifMatch, ifNoneMatch } = writeCondition(request.headers);
+        const entry = await files.put(r.z32, r.path, streamBody(request.raw, limits), { admin: true, sizeHint, ifMatch, ifNoneMatch });
+        reply.code(existed ? 204 : 201).header('etag', entry.etag).send();
         return;
       }
       case 'DELETE': {
         if (r.kind !== 'path') throw new HttpError(403, 'DAV_FORBIDDEN', 'Delete accounts with DELETE /users/{z32}');
         await existingUser(r.z32);
         const { file, dir } = await classify(r);
-        if (file) await files.delete(r.z32, file.path, { admin: true });
+        const { ifMatch, ifNoneMatch } = writeCondition(request.headers);
+        if (dir && (ifMatch !== undefined || ifNoneMatch !== undefined)) {
+          throw new HttpError(501, 'DAV_CONDITIONAL', 'Conditional DELETE of a collection is not supported; send it without If-Match / If-None-Match');
+        }
+        if (file || ifMatch !== undefined) await files.delete(r.z32, file ? file.path : r.path, { admin: true, ifMatch, ifNoneMatch });
         else if (dir) for (const p of await filesUnder(r.z32, r.path.endsWith('/') ? r.path : `${r.path}/`)) await files.delete(r.z32, p, { admin: true });
         else throw notFound();
         reply.code(204).send();

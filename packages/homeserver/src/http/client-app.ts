@@ -117,7 +117,7 @@ export function buildClientApp(
   app.head('/', (_req, reply) => {
     reply.type('text/plain; charset=utf-8').send();
   });
-  const info = JSON.stringify({ features: ['path-addressed-storage'] });
+  const info = JSON.stringify({ features: ['path-addressed-storage', 'conditional-writes'] });
   for (const method of ['GET', 'HEAD'] as const) {
     app.route({
       method,

@@ -2,7 +2,7 @@ import { PubkyError } from '@pubky-ts/common';
 
 /** HTTP statuses the storage layer can cause. */
 /** 503: the database is unreachable (scale-out profile); `retryAfterSeconds` then says when to retry. */
-export type StorageStatus = 400 | 401 | 403 | 404 | 409 | 503 | 507;
+export type StorageStatus = 400 | 401 | 403 | 404 | 409 | 412 | 503 | 507;
 
 /**
  * An error a caller caused in the storage layer. `status` is the HTTP status to answer with,
@@ -39,4 +39,7 @@ export const storageErrors = {
   signupTokenInvalid: () => new StorageError(401, 'signup_token_invalid', 'Invalid token'),
   signupTokenUsed: () => new StorageError(401, 'signup_token_used', 'Token already used'),
   quotaExceeded: () => new StorageError(507, 'quota_exceeded', 'Disk space quota exceeded'),
+  /** A conditional write (WriteOptions.ifMatch / ifNoneMatch) whose condition did not hold: nothing written. */
+  preconditionFailed: () =>
+    new StorageError(412, 'precondition_failed', 'Precondition Failed: the file is not in the state If-Match / If-None-Match requires; read it again and retry'),
 };

@@ -1,5 +1,5 @@
 import { storageErrors } from './errors.ts';
-import type { FileContent, FileEntry, FileStore, ListOptions, ReadOptions, UserRecord, UserStore, WriteOptions } from './types.ts';
+import type { DeleteOptions, FileContent, FileEntry, FileStore, ListOptions, ReadOptions, UserRecord, UserStore, WriteOptions } from './types.ts';
 
 const ROOTS = ['/pub/', '/priv/'];
 
@@ -29,6 +29,8 @@ function withResolvedUser(o: WriteOptions, resolvedUser: UserRecord): WriteOptio
     resolvedUser,
     requestUser: o.requestUser,
     authStamp: o.authStamp,
+    ifMatch: o.ifMatch,
+    ifNoneMatch: o.ifNoneMatch,
   } satisfies Record<keyof WriteOptions, unknown>;
 }
 
@@ -71,12 +73,15 @@ export class PathPolicyFileStore implements FileStore {
     }
   }
 
-  delete(user: string, path: string, options: { admin?: boolean; requestUser?: UserRecord } = {}): Promise<void> {
+  delete(user: string, path: string, options: DeleteOptions = {}): Promise<void> {
     try {
       const u = this.writableUser(user, path, options.admin ?? false, false, options.requestUser);
       // Field by field for the same reason as withResolvedUser.
-      if (u instanceof Promise) return u.then((resolvedUser) => this.inner.delete(user, path, { admin: options.admin, requestUser: options.requestUser, resolvedUser }));
-      return this.inner.delete(user, path, { admin: options.admin, requestUser: options.requestUser, resolvedUser: u });
+      const withUser = (resolvedUser: UserRecord): DeleteOptions => ({
+        admin: options.admin, requestUser: options.requestUser, resolvedUser, ifMatch: options.ifMatch, ifNoneMatch: options.ifNoneMatch,
+      });
+      if (u instanceof Promise) return u.then((resolvedUser) => this.inner.delete(user, path, withUser(resolvedUser)));
+      return this.inner.delete(user, path, withUser(u));
     } catch (e) {
       return Promise.reject(e);
     }

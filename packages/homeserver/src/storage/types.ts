@@ -280,6 +280,18 @@ export interface WriteOptions {
    * retries with checked records.
    */
   authStamp?: unknown;
+  /** Conditional write (see WriteCondition): `*` or a strong ETag; 412 `precondition_failed` when it fails. */
+  ifMatch?: string;
+  ifNoneMatch?: string;
+}
+
+/** Options of `FileStore.delete`; `ifMatch` / `ifNoneMatch` make it conditional, as for a put. */
+export interface DeleteOptions {
+  admin?: boolean;
+  requestUser?: UserRecord;
+  resolvedUser?: UserRecord;
+  ifMatch?: string;
+  ifNoneMatch?: string;
 }
 
 /**
@@ -309,7 +321,8 @@ export interface ListOptions {
  * ("Writing to directories other than '/pub/' and '/priv/' is forbidden"), `read_forbidden_root`,
  * `user_disabled` ("User is disabled"), `write_path_not_allowed` ("Write to this path is not
  * allowed"); 404 `user_not_found` / `not_found`; 409 `path_collision` ("File/folder path
- * collision"); 507 `quota_exceeded` ("Disk space quota exceeded").
+ * collision"); 412 `precondition_failed` (a conditional write whose condition failed, checked in the
+ * write's transaction); 507 `quota_exceeded` ("Disk space quota exceeded").
  */
 export interface FileStore {
   /** Streams `body` in, then atomically commits entry + PUT event + usage. Returns the new entry. */
@@ -317,8 +330,8 @@ export interface FileStore {
   /** null if the user or file does not exist. */
   get(user: string, path: string, options?: ReadOptions): Promise<FileContent | null>;
   head(user: string, path: string, options?: { admin?: boolean }): Promise<FileEntry | null>;
-  /** Removes entry + DEL event + usage refund atomically. 404 `not_found` if missing. */
-  delete(user: string, path: string, options?: { admin?: boolean; requestUser?: UserRecord; resolvedUser?: UserRecord }): Promise<void>;
+  /** Removes entry + DEL event + usage refund atomically. 404 `not_found` if missing; 412 if a condition fails. */
+  delete(user: string, path: string, options?: DeleteOptions): Promise<void>;
   /**
    * Lists `dir` (ending in `/`) in byte order. Returns full paths (`/pub/a/b`, shallow directories
    * as `/pub/a/`), or null when the user has no entry at all under `dir` (→ 404). An empty array

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { openHomeserverStore } from '../../src/storage/open-store.ts';
 import { tempStore } from '../../src/storage/test-helpers.ts';
 import type { HomeserverStore } from '../../src/storage/types.ts';
+import { conditionSuite } from './condition-suite.ts';
 import { rangeSuite } from './range-suite.ts';
 import { storeSuite, type StoreFactory } from './store-suite.ts';
 
@@ -58,3 +59,4 @@ export const sqliteFactory: StoreFactory = async (options) => {
 
 storeSuite('sqlite', sqliteFactory);
 rangeSuite('sqlite', sqliteFactory);
+conditionSuite('sqlite', sqliteFactory);

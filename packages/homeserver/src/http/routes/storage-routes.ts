@@ -10,6 +10,7 @@ import { pacedBody, pacedResponse, type Pacer } from '../bandwidth.ts';
 import { declaredLength, streamBody, wholeBody, WHOLE_BODY_MAX_BYTES } from '../body.ts';
 import { HttpError } from '../errors.ts';
 import { rangeSelector, setLengthHeaders } from '../range.ts';
+import { writeCondition } from '../write-preconditions.ts';
 import { lenientLimit, listCursor, parseQueryOr400, strictBool } from '../query.ts';
 import { readCookie } from '../cookies.ts';
 import { clientIp } from '../rate-limit.ts';
@@ -229,6 +230,7 @@ export function createStorageHandlers(deps: HttpDeps): StorageHandlers {
     const size = declaredLength(request.raw);
     const limits = { maxBytes: maxFile, idleMs, tooLarge };
     const small = size !== null && size <= WHOLE_BODY_MAX_BYTES;
+    const { ifMatch, ifNoneMatch } = writeCondition(request.headers);
     let whole: WholeBody | undefined;
     let optimistic = small;
     for (;;) {
@@ -242,7 +244,8 @@ export function createStorageHandlers(deps: HttpDeps): StorageHandlers {
         // A client that disconnects mid-upload makes the body iteration throw, which aborts the put.
         try {
           const body = small ? (whole ??= wholeBody(request.raw, size, limits)) : streamBody(request.raw, limits);
-          await files.put(tenant.z32, path, pacer ? pacedBody(body, pacer) : body, { sizeHint: size ?? undefined, requestUser, authStamp });
+          const entry = await files.put(tenant.z32, path, pacer ? pacedBody(body, pacer) : body, { sizeHint: size ?? undefined, requestUser, authStamp, ifMatch, ifNoneMatch });
+          reply.header('etag', entry.etag);
         } catch (e) {
           // An error before the body was read (409, 507, 413…): close instead of draining the upload.
           if (authStamp === undefined && !request.raw.complete) reply.header('connection', 'close');
@@ -261,7 +264,8 @@ export function createStorageHandlers(deps: HttpDeps): StorageHandlers {
   async function del(request: RequestLike, reply: ReplyLike): Promise<void> {
     countRequest(request);
     const { tenant, path, requestUser } = await writeTarget(request);
-    await files.delete(tenant.z32, path, { requestUser });
+    const { ifMatch, ifNoneMatch } = writeCondition(request.headers);
+    await files.delete(tenant.z32, path, { requestUser, ifMatch, ifNoneMatch });
     reply.code(204).send();
   }
 

@@ -4,7 +4,9 @@ import { FILE_OVERHEAD_BYTES, storageLimitBytes } from '../quota.ts';
 import { ancestorFiles, prefixEnd } from '../path-ranges.ts';
 import { entryFromRow, etagOf, type EntryRow } from '../rows.ts';
 import { stageBody } from '../stage-body.ts';
-import type { FileContent, FileEntry, FileStore, ListOptions, ReadOptions, WriteOptions } from '../types.ts';
+import type { DeleteOptions, FileContent, FileEntry, FileStore, ListOptions, ReadOptions, WriteOptions } from '../types.ts';
+import { conditionHolds, hasCondition, type WriteCondition } from '../write-condition.ts';
+import type { QueryResult, QueryResultRow } from 'pg';
 import { inMemoryContent, pickRange } from '../ranged-content.ts';
 import { unpinBlob } from './blobs.ts';
 import type { PgContext } from './context.ts';
@@ -74,8 +76,8 @@ export class PgFileStore implements FileStore {
 
   async put(user: string, path: string, body: AsyncIterable<Uint8Array>, options: WriteOptions = {}): Promise<FileEntry> {
     if (path.endsWith('/') || !path.startsWith('/')) throw storageErrors.notAFile();
-    const { rows } = await this.ctx.db.query<{ id: number; used_bytes: number; quota_storage_mb: number | null; prev_length: number | null; collides: boolean }>(
-      `SELECT u.id, u.used_bytes, u.quota_storage_mb, p.content_length AS prev_length, ${COLLIDES} AS collides
+    const { rows } = await this.ctx.db.query<{ id: number; used_bytes: number; quota_storage_mb: number | null; prev_length: number | null; prev_hash: Buffer | null; collides: boolean }>(
+      `SELECT u.id, u.used_bytes, u.quota_storage_mb, p.content_length AS prev_length, p.content_hash AS prev_hash, ${COLLIDES} AS collides
        FROM users u LEFT JOIN entries p ON p.user_id = u.id AND p.path = $2 WHERE u.public_key = $1`,
       [user, path, `${path}/`, `${path}0`, ancestorFiles(path)],
       { retry: true },
@@ -83,6 +85,8 @@ export class PgFileStore implements FileStore {
     const u = rows[0];
     if (!u) throw storageErrors.userNotFound();
     if (!options.admin && u.collides) throw storageErrors.pathCollision();
+    // A conditional write that already fails is refused before its body is read (re-checked at commit).
+    if (hasCondition(options) && !conditionHolds(options, u.prev_hash)) throw storageErrors.preconditionFailed();
     // Bytes this write may still add (as of now; re-checked at commit under the user row lock).
     const limit = storageLimitBytes({ storageQuotaMb: u.quota_storage_mb }, this.ctx.defaultQuotaMb);
     const maxLength = limit === null ? Infinity : limit - u.used_bytes + (u.prev_length ?? -FILE_OVERHEAD_BYTES);
@@ -124,22 +128,45 @@ export class PgFileStore implements FileStore {
   private async finalizePut(userId: number, user: string, path: string, s: StagedBody, options: WriteOptions) {
     const now = nowMicros();
     const hashBuf = Buffer.from(s.hash);
-    const { rows } = await this.ctx.db
-      .query<{ event_id: number; entry_created_at: number; released: Buffer | null }>(
+    const { rows } = await this.conditionally('id = $1', userId, path, options, (query) =>
+      query<{ event_id: number; entry_created_at: number; released: Buffer | null }>(
         'SELECT * FROM hs_put($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)',
         [
           userId, path, hashBuf, s.length, s.contentType, s.inline, s.blobId, now, options.admin ?? false,
           this.ctx.defaultQuotaMb, this.ctx.eventLockKey, `${path}/`, `${path}0`, ancestorFiles(path),
         ],
-        { retry: 'unexecuted' },
-      )
-      .catch(raised);
+      ),
+    ).catch(raised);
     const r = rows[0];
     const entry: FileEntry = {
       user, path, contentHash: s.hash, contentLength: s.length, contentType: s.contentType,
       modifiedAt: now, createdAt: r.entry_created_at, etag: etagOf(s.hash),
     };
     return { entry, eventId: r.event_id, released: r.released ? [r.released] : [] };
+  }
+
+  /**
+   * Runs a write statement (`hs_put` / `hs_delete`, which lock the user row themselves). A
+   * conditional write runs it in a transaction that first locks the user row (FOR NO KEY UPDATE, as
+   * those functions do: every writer of this user in any process waits here) and checks the
+   * condition against the current entry, so nothing can land between the check and the write.
+   */
+  private conditionally<R extends QueryResultRow>(
+    userWhere: string,
+    userKey: number | string,
+    path: string,
+    condition: WriteCondition,
+    run: (query: <T extends QueryResultRow>(sql: string, params: unknown[]) => Promise<QueryResult<T>>) => Promise<QueryResult<R>>,
+  ): Promise<QueryResult<R>> {
+    const db = this.ctx.db;
+    if (!hasCondition(condition)) return run((sql, params) => db.query(sql, params, { retry: 'unexecuted' }));
+    return db.tx(async (c) => {
+      const user = await c.query<{ id: number }>(`SELECT id FROM users WHERE ${userWhere} FOR NO KEY UPDATE`, [userKey]);
+      if (user.rows.length === 0) throw storageErrors.userNotFound();
+      const prev = await c.query<{ content_hash: Buffer }>('SELECT content_hash FROM entries WHERE user_id = $1 AND path = $2', [user.rows[0]!.id, path]);
+      if (!conditionHolds(condition, prev.rows[0]?.content_hash ?? null)) throw storageErrors.preconditionFailed();
+      return run((sql, params) => c.query(sql, params));
+    });
   }
 
   async get(user: string, path: string, options?: ReadOptions): Promise<FileContent | null> {
@@ -163,12 +190,10 @@ export class PgFileStore implements FileStore {
     return rows[0] ? entryFromRow(user, rows[0]) : null;
   }
 
-  async delete(user: string, path: string): Promise<void> {
-    const { rows } = await this.ctx.db
-      .query<{ event_id: number; released: Buffer | null }>(
-        'SELECT * FROM hs_delete($1, $2, $3, $4)', [user, path, nowMicros(), this.ctx.eventLockKey], { retry: 'unexecuted' },
-      )
-      .catch(raised);
+  async delete(user: string, path: string, options: DeleteOptions = {}): Promise<void> {
+    const { rows } = await this.conditionally('public_key = $1', user, path, options, (query) =>
+      query<{ event_id: number; released: Buffer | null }>('SELECT * FROM hs_delete($1, $2, $3, $4)', [user, path, nowMicros(), this.ctx.eventLockKey]),
+    ).catch(raised);
     await this.ctx.blobs.collect(rows[0].released ? [rows[0].released] : []);
     await this.ctx.eventFeed.waitFor(rows[0].event_id);
   }

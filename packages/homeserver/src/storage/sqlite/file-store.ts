@@ -3,7 +3,8 @@ import { StorageError, storageErrors } from '../errors.ts';
 import { FILE_OVERHEAD_BYTES, storageLimitBytes } from '../quota.ts';
 import type { TempBlob } from '../blob-store.ts';
 import { stageBody } from '../stage-body.ts';
-import type { FileContent, FileEntry, FileStore, ListOptions, ReadOptions, UserRecord, WriteOptions } from '../types.ts';
+import type { DeleteOptions, FileContent, FileEntry, FileStore, ListOptions, ReadOptions, WriteOptions } from '../types.ts';
+import { conditionHolds, hasCondition } from '../write-condition.ts';
 import { inMemoryContent, pickRange } from '../ranged-content.ts';
 import type { SqliteContext } from './context.ts';
 import { prefixEnd } from '../path-ranges.ts';
@@ -27,6 +28,7 @@ export class SqliteFileStore implements FileStore {
   private readonly entryData;
   private readonly entryDataById;
   private readonly lengthOf;
+  private readonly hashOf;
   private readonly listAsc;
   private readonly listDesc;
   private readonly firstAfter;
@@ -48,6 +50,7 @@ export class SqliteFileStore implements FileStore {
     );
     // The size of the entry an overwrite replaces (the quota allowance before the body is read).
     this.lengthOf = db.prepare<[number, string], number>('SELECT content_length FROM entries WHERE user_id = ? AND path = ?').pluck();
+    this.hashOf = db.prepare<[number, string], Buffer>('SELECT content_hash FROM entries WHERE user_id = ? AND path = ?').pluck();
     this.listAsc = db.prepare<[number, string, string, number], { path: string }>(
       'SELECT path FROM entries WHERE user_id = ? AND path > ? AND path < ? ORDER BY path LIMIT ?',
     );
@@ -74,6 +77,9 @@ export class SqliteFileStore implements FileStore {
     // (the commit re-checks anyway, with the same outcome).
     const small = options.sizeHint !== undefined && options.sizeHint <= this.ctx.inlineThreshold;
     if (!options.admin && !small && this.ctx.writer.collides(u.id, path)) throw storageErrors.pathCollision();
+    // A conditional write that already fails is refused before its body is read (re-checked at commit).
+    const condition = hasCondition(options) ? { ifMatch: options.ifMatch, ifNoneMatch: options.ifNoneMatch } : null;
+    if (condition && !conditionHolds(condition, this.hashOf.get(u.id, path) ?? null)) throw storageErrors.preconditionFailed();
 
     // Bytes this write may still add without exceeding the quota (as of now; re-checked at commit).
     // First as if the file were new; an overwrite frees the old length, looked up only if needed.
@@ -107,6 +113,7 @@ export class SqliteFileStore implements FileStore {
       inline: staged.inline,
       admin: options.admin === true,
       auth: (options.authStamp as AuthCheck | undefined) ?? null,
+      condition,
     };
     try {
       const done = await this.ctx.writer.write(job, (d) => this.afterCommit('PUT', user, path, staged.hash, d));
@@ -170,10 +177,11 @@ export class SqliteFileStore implements FileStore {
     return r ? entryFromRow(user, r) : null;
   }
 
-  async delete(user: string, path: string, options: { resolvedUser?: UserRecord } = {}): Promise<void> {
+  async delete(user: string, path: string, options: DeleteOptions = {}): Promise<void> {
     const u = options.resolvedUser ?? this.ctx.caches.user(user);
     if (!u) throw storageErrors.userNotFound();
-    await this.ctx.writer.write({ kind: 'del', userId: u.id, path }, (d) => this.afterCommit('DEL', user, path, null, d));
+    const condition = hasCondition(options) ? { ifMatch: options.ifMatch, ifNoneMatch: options.ifNoneMatch } : null;
+    await this.ctx.writer.write({ kind: 'del', userId: u.id, path, condition }, (d) => this.afterCommit('DEL', user, path, null, d));
   }
 
   async list(user: string, dir: string, options: ListOptions = {}): Promise<string[] | null> {

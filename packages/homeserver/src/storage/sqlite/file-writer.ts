@@ -6,6 +6,7 @@ import { storageErrors } from '../errors.ts';
 import { exceedsQuota, FILE_OVERHEAD_BYTES, storageLimitBytes, writeDelta } from '../quota.ts';
 import { authFingerprint } from './auth-fingerprint.ts';
 import type { UserRecord } from '../types.ts';
+import { conditionHolds, type WriteCondition } from '../write-condition.ts';
 import { BlobRefs, type UserRow } from './context.ts';
 import { userFromRow } from './row-cache.ts';
 
@@ -26,12 +27,15 @@ export interface PutJob {
   admin: boolean;
   /** Set when the write was authorised with records read from memory: they must still be current. */
   auth: AuthCheck | null;
+  /** A conditional write: checked against the entry this write replaces, in its transaction. */
+  condition: WriteCondition | null;
 }
 
 export interface DelJob {
   kind: 'del';
   userId: number;
   path: string;
+  condition: WriteCondition | null;
 }
 
 export type WriteJob = PutJob | DelJob;
@@ -309,6 +313,7 @@ export class FileWriter {
     if (job.auth && !this.authCurrent(job.auth)) throw storageErrors.staleAuth();
     // Checks first (user, collision, quota), in the reference's order.
     const { prev, collides } = this.previousAndCollision(job.userId, job.path, !job.admin);
+    if (job.condition && !conditionHolds(job.condition, prev ? prev.content_hash : null)) throw storageErrors.preconditionFailed();
     const delta = writeDelta(job.length, prev ? prev.content_length : null);
     const usage = this.usageInBatch(job.userId);
     if (!usage) throw storageErrors.userNotFound();
@@ -334,6 +339,7 @@ export class FileWriter {
 
   private del(job: DelJob): WriteDone {
     const prev = this.entryForWrite.get(job.userId, job.path);
+    if (job.condition && !conditionHolds(job.condition, prev ? prev.content_hash : null)) throw storageErrors.preconditionFailed();
     if (!prev) throw storageErrors.notFound();
     this.deleteEntry.run(prev.id);
     const released: string[] = [];

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { HttpApp } from './http/core/http-app.ts';
 import { pino } from 'pino';
 import { PubkyError, type Keypair, type PublicKey } from '@pubky-ts/common';
 import type { HomeserverConfig, SocketAddress } from './config/config.ts';
@@ -33,7 +34,7 @@ export interface StartedInfo {
   icannPort: number;
   adminPort: number | null;
   store: HomeserverStore;
-  log: FastifyBaseLogger;
+  log: Logger;
 }
 
 /** A running background job started by a publisher; stopped before the listeners close. */
@@ -47,7 +48,7 @@ export interface StartHomeserverOptions {
   /** A store to use instead of opening the embedded one in the data dir (it is closed on close()). */
   store?: HomeserverStore;
   /** Logger; default: pino on stdout at `logging.level`. */
-  logger?: FastifyBaseLogger;
+  logger?: Logger;
   /**
    * Called once both sockets listen, before `startHomeserver` resolves: publish the homeserver's
    * pkarr packet and start republishers here. A throw aborts start-up (the reference refuses to run
@@ -69,7 +70,7 @@ export interface RunningHomeserver {
   keypair: Keypair;
   config: HomeserverConfig;
   store: HomeserverStore;
-  log: FastifyBaseLogger;
+  log: Logger;
   /**
    * Graceful shutdown: stop the publisher, stop accepting, end event streams, let in-flight requests
    * (writes) finish for up to `drive.shutdown_timeout_ms`, then close the store. Idempotent.
@@ -82,9 +83,9 @@ function urlOf(addr: AddressInfo): string {
   return `http://${host}:${addr.port}`;
 }
 
-async function listen(app: FastifyInstance, at: SocketAddress, key: string): Promise<AddressInfo> {
+async function listen(app: HttpApp, at: SocketAddress, key: string): Promise<AddressInfo> {
   try {
-    await app.listen({ host: at.host, port: at.port });
+    return await app.listen({ host: at.host, port: at.port });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const where = `${at.host}:${at.port}`;
@@ -95,11 +96,10 @@ async function listen(app: FastifyInstance, at: SocketAddress, key: string): Pro
     }
     throw new HomeserverStartError('LISTEN_FAILED', `${key} ${where}: ${(e as Error).message}`, { cause: e });
   }
-  return app.server.address() as AddressInfo;
 }
 
-/** Closes a fastify app, forcing remaining connections after `timeoutMs`. */
-async function closeApp(app: FastifyInstance, timeoutMs: number): Promise<void> {
+/** Closes an app, forcing remaining connections after `timeoutMs`. */
+async function closeApp(app: HttpApp, timeoutMs: number): Promise<void> {
   const timer = setTimeout(() => app.server.closeAllConnections(), timeoutMs);
   try {
     await app.close();
@@ -131,7 +131,7 @@ async function openConfiguredStore(config: HomeserverConfig): Promise<Homeserver
  * built by plain constructor injection from the validated config.
  */
 export async function startHomeserver(config: HomeserverConfig, options: StartHomeserverOptions = {}): Promise<RunningHomeserver> {
-  const log = options.logger ?? (pino({ level: config.logging.level, base: { name: 'homeserver' } }) as unknown as FastifyBaseLogger);
+  const log = options.logger ?? pino({ level: config.logging.level, base: { name: 'homeserver' } });
   const keypair = options.keypair ?? loadOrCreateSecretKey(config.dataDir);
   const store = options.store ?? (await openConfiguredStore(config));
   const nowMs = options.nowMs ?? Date.now;
@@ -156,7 +156,7 @@ export async function startHomeserver(config: HomeserverConfig, options: StartHo
         icannDomain: `${config.pkdns.icannDomain}:${config.pkdns.publicIcannHttpPort ?? icannPort}`,
       }))
     : null;
-  const metricsApp = metrics ? buildMetricsApp(metrics) : null;
+  const metricsApp = metrics ? buildMetricsApp(metrics, { log, headersTimeoutMs: config.drive.headersTimeoutMs }) : null;
   const sweep = setInterval(() => limiter.sweep(), 60_000);
   sweep.unref();
   let publisher: PublisherHandle | void = undefined;

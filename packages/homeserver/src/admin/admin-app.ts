@@ -1,11 +1,12 @@
 import { timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { HttpApp } from '../http/core/http-app.ts';
+import type { HttpRequest } from '../http/core/http-request.ts';
 import { parseStrictStoragePath, PublicKey } from '@pubky-ts/common';
 import type { HttpDeps } from '../http/context.ts';
 import { appendCorsVary, applyCors } from '../http/cors.ts';
 import { HttpError, badRequest } from '../http/errors.ts';
-import { installErrorHandling, sendError } from '../http/error-handler.ts';
-import { baseFastifyOptions, passThroughBodies } from '../http/client-app.ts';
+import { sendError } from '../http/error-handler.ts';
+import type { HttpReply } from '../http/core/http-reply.ts';
 import { runEventStream } from '../http/event-streams.ts';
 import { parseEventCursor, parseQueryOr400 } from '../http/query.ts';
 import { cursorToId, streamFlag, streamLimit, streamPaths, streamUsers } from '../http/routes/event-routes.ts';
@@ -19,7 +20,7 @@ import { isDavPath, registerWebDav } from './webdav.ts';
 export const PACKAGE_VERSION = '0.1.0';
 const USAGE_OVERHEAD_BYTES = 256;
 
-function userParam(request: FastifyRequest): string {
+function userParam(request: HttpRequest): string {
   const raw = (request.params as { z32: string }).z32;
   try {
     return PublicKey.parseZ32(raw).z32;
@@ -28,7 +29,7 @@ function userParam(request: FastifyRequest): string {
   }
 }
 
-async function readJson(request: FastifyRequest, deps: HttpDeps): Promise<unknown> {
+async function readJson(request: HttpRequest, deps: HttpDeps): Promise<unknown> {
   const body = await readSmallBody(request, deps);
   if (body.length === 0) return {};
   try {
@@ -50,47 +51,52 @@ function passwordMatches(given: string, expected: string): boolean {
 }
 
 /**
+ * The admin app's onRequest step: CORS, then HTTP Basic (user `admin`) for WebDAV clients,
+ * `X-Admin-Password` for everything else but `GET /`. Returns false when it answered.
+ */
+function adminGate(request: HttpRequest, reply: HttpReply, password: string): boolean {
+  if (applyCors(request, reply)) return false;
+  const path = splitUrl(request.url).path;
+  if (request.method === 'GET' && path === '/') return true;
+  if (isDavPath(path)) {
+    const basic = /^Basic ([A-Za-z0-9+/=]+)$/.exec(request.headers.authorization ?? '');
+    const [user, given] = basic ? splitOnce(Buffer.from(basic[1]!, 'base64').toString('utf8'), ':') : ['', ''];
+    if (!basic || user !== 'admin' || !passwordMatches(given, password)) {
+      sendError(reply, new HttpError(401, 'ADMIN_BASIC_AUTH', 'Basic authentication as admin required', { 'www-authenticate': 'Basic realm="pubky homeserver admin", charset="UTF-8"' }));
+      return false;
+    }
+    return true;
+  }
+  const given = request.headers['x-admin-password'];
+  if (typeof given !== 'string') {
+    sendError(reply, new HttpError(401, 'ADMIN_PASSWORD_MISSING', 'Missing admin password'));
+    return false;
+  }
+  if (!passwordMatches(given, password)) {
+    sendError(reply, new HttpError(401, 'ADMIN_PASSWORD_INVALID', 'Invalid admin password'));
+    return false;
+  }
+  return true;
+}
+
+/**
  * The operator API (spec §5.1) on its own port, behind `X-Admin-Password`, plus two routes beyond the
  * reference: `GET /users/{z32}/usage`, `GET /users/{z32}/pkarr` and `DELETE /users/{z32}`.
  */
-export function buildAdminApp(deps: HttpDeps, publicInfo: () => { pubkyAddress: string; icannDomain: string }): FastifyInstance {
+export function buildAdminApp(deps: HttpDeps, publicInfo: () => { pubkyAddress: string; icannDomain: string }): HttpApp {
   const { store, config } = deps;
-  const app = Fastify({
-    ...baseFastifyOptions(deps),
-    frameworkErrors: (error, request, reply) => {
-      if (applyCors(request, reply)) return;
-      sendError(reply, badRequest('INVALID_URL', `Invalid URL: ${error.message}`));
-    },
-  });
-  passThroughBodies(app);
   const defaultQuotaMb =
     config.storage.defaultQuotaMb ?? (config.general.userStorageQuotaMb > 0 ? config.general.userStorageQuotaMb : null);
-
-  app.addHook('onRequest', (request, reply, done) => {
-    if (applyCors(request, reply)) return;
-    const path = splitUrl(request.url).path;
-    if (request.method === 'GET' && path === '/') return done();
-    if (isDavPath(path)) {
-      // WebDAV clients authenticate with HTTP Basic: user `admin`, the admin password.
-      const basic = /^Basic ([A-Za-z0-9+/=]+)$/.exec(request.headers.authorization ?? '');
-      const [user, password] = basic ? splitOnce(Buffer.from(basic[1]!, 'base64').toString('utf8'), ':') : ['', ''];
-      if (!basic || user !== 'admin' || !passwordMatches(password, config.admin.password)) {
-        return sendError(reply, new HttpError(401, 'ADMIN_BASIC_AUTH', 'Basic authentication as admin required', { 'www-authenticate': 'Basic realm="pubky homeserver admin", charset="UTF-8"' }));
-      }
-      return done();
-    }
-    const given = request.headers['x-admin-password'];
-    if (typeof given !== 'string') return sendError(reply, new HttpError(401, 'ADMIN_PASSWORD_MISSING', 'Missing admin password'));
-    if (!passwordMatches(given, config.admin.password)) {
-      return sendError(reply, new HttpError(401, 'ADMIN_PASSWORD_INVALID', 'Invalid admin password'));
-    }
-    done();
+  const app = new HttpApp({
+    log: deps.log,
+    headersTimeoutMs: config.drive.headersTimeoutMs,
+    onRequest: (request, reply) => adminGate(request, reply, config.admin.password),
+    onSend: (_request, reply) => appendCorsVary(reply),
+    onBadUrl: (message, request, reply) => {
+      if (applyCors(request, reply)) return;
+      sendError(reply, badRequest('INVALID_URL', `Invalid URL: ${message}`));
+    },
   });
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    appendCorsVary(reply);
-    done(null, payload);
-  });
-  installErrorHandling(app, deps.log);
 
   app.get('/', (_req, reply) => {
     reply.type('text/plain; charset=utf-8').send('Homeserver - Admin Endpoint');

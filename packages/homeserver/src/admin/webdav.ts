@@ -1,5 +1,7 @@
 import { Readable } from 'node:stream';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { HttpApp } from '../http/core/http-app.ts';
+import type { HttpReply } from '../http/core/http-reply.ts';
+import type { HttpRequest } from '../http/core/http-request.ts';
 import { normalizeStoragePath, PublicKey } from '@pubky-ts/common';
 import type { HttpDeps } from '../http/context.ts';
 import { streamBody } from '../http/body.ts';
@@ -105,7 +107,7 @@ function sameResource(a: Resource, b: Resource): boolean {
   return strip(a.path) === strip(b.path);
 }
 
-export function registerWebDav(app: FastifyInstance, deps: HttpDeps): void {
+export function registerWebDav(app: HttpApp, deps: HttpDeps): void {
   const { files, users } = deps.store;
   for (const m of DAV_METHODS) app.addHttpMethod(m, { hasBody: true });
   const limits = {
@@ -140,7 +142,7 @@ export function registerWebDav(app: FastifyInstance, deps: HttpDeps): void {
     return out;
   }
 
-  async function propfind(request: FastifyRequest, reply: FastifyReply, r: Resource): Promise<void> {
+  async function propfind(request: HttpRequest, reply: HttpReply, r: Resource): Promise<void> {
     const requested = request.headers.depth;
     // RFC 4918 §9.1: a collection may refuse Depth: infinity. No Depth header is answered as depth 1
     // (what file managers expect), not as infinity.
@@ -211,7 +213,7 @@ export function registerWebDav(app: FastifyInstance, deps: HttpDeps): void {
   }
 
   /** COPY and MOVE (files and whole directories) within the dav namespace. */
-  async function transfer(request: FastifyRequest, reply: FastifyReply, r: Resource, move: boolean): Promise<void> {
+  async function transfer(request: HttpRequest, reply: HttpReply, r: Resource, move: boolean): Promise<void> {
     if (r.kind !== 'path') throw new HttpError(403, 'DAV_FORBIDDEN', 'Only files and directories under /pub/ and /priv/ can be copied or moved');
     const destination = request.headers.destination;
     if (typeof destination !== 'string') throw badRequest('DAV_NO_DESTINATION', 'Destination header required');
@@ -245,7 +247,7 @@ export function registerWebDav(app: FastifyInstance, deps: HttpDeps): void {
     reply.code(existed ? 204 : 201).send();
   }
 
-  async function handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  async function handle(request: HttpRequest, reply: HttpReply): Promise<void> {
     const r = parseDavPath(splitUrl(request.url).path);
     if (WRITES.has(request.method)) {
       // If-Match / If-None-Match are honoured on PUT and on DELETE of a file (atomically, by the store).

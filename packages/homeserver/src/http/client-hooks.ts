@@ -1,34 +1,23 @@
-import type { IncomingMessage } from 'node:http';
 import { appendCorsVary, applyCors } from './cors.ts';
 import { badRequest, HttpError } from './errors.ts';
 import { sendError } from './error-handler.ts';
-import type { ReplyLike, RequestLike } from './exchange.ts';
+import type { HttpReply } from './core/http-reply.ts';
+import type { HttpRequest } from './core/http-request.ts';
 import { clientIp, type RateLimiter } from './rate-limit.ts';
 import { isPrivateRawPath, resolveTarget } from './tenant.ts';
 import { splitUrl } from './url.ts';
 
-/**
- * The client app's request and response hooks, shared by its fastify hooks and the raw fast path
- * (`fast-storage.ts`), so both answer byte for byte alike.
- */
+/** The client app's onRequest and onSend steps. */
 
 const PRIVATE_VARY_LEGACY = 'pubky-host, Authorization, Cookie';
 const PRIVATE_VARY_PATH = 'Authorization, Cookie';
-
-/** Requests the fast path already counted against the rate limits before handing them to fastify. */
-const alreadyLimited = new WeakSet<IncomingMessage>();
-
-/** Marks a request as counted by the rate limiter (its fastify hook must not count it again). */
-export function markRateLimited(raw: IncomingMessage): void {
-  alreadyLimited.add(raw);
-}
 
 /**
  * onRequest (delta §1.3): CORS outermost (preflights never reach tenant parsing or rate limits), then
  * the request's tenant and target, then the cache policy it will need, then request-count limits.
  * Returns true when the request goes on to its handler, false when it has been answered.
  */
-export function prepareClientRequest(request: RequestLike, reply: ReplyLike, limiter: RateLimiter): boolean {
+export function prepareClientRequest(request: HttpRequest, reply: HttpReply, limiter: RateLimiter): boolean {
   if (applyCors(request, reply)) return false;
   const { path, query } = splitUrl(request.raw.url ?? '/');
   request.rawPath = path;
@@ -48,7 +37,7 @@ export function prepareClientRequest(request: RequestLike, reply: ReplyLike, lim
   } else if (isPrivateRawPath(path)) {
     request.privacy = 'legacy-private';
   }
-  if (limiter.enabled && !alreadyLimited.has(request.raw)) {
+  if (limiter.enabled) {
     const outcome = limiter.check({
       method: request.method,
       path: target.addressing === 'path' ? target.storagePath.path : path,
@@ -68,7 +57,7 @@ export function prepareClientRequest(request: RequestLike, reply: ReplyLike, lim
 }
 
 /** onSend: the cache policy of private responses (delta §5) and `Vary: Origin` for CORS. */
-export function applyResponsePolicy(request: Pick<RequestLike, 'privacy'>, reply: ReplyLike): void {
+export function applyResponsePolicy(request: Pick<HttpRequest, 'privacy'>, reply: HttpReply): void {
   switch (request.privacy) {
     case 'legacy-private':
     case 'path-private':

@@ -1,9 +1,7 @@
-import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
 import type { Keypair } from '@pubky-ts/common';
 import type { HomeserverConfig } from '../config/config.ts';
 import type { HomeserverStore } from '../storage/types.ts';
-import type { AuthSession } from '../auth/session.ts';
-import type { RequestTarget } from './tenant.ts';
 import type { EventStreams } from './event-streams.ts';
 import type { BandwidthThrottle } from './bandwidth.ts';
 import type { HomeserverMetrics } from '../metrics/homeserver-metrics.ts';
@@ -13,7 +11,7 @@ export interface HttpDeps {
   config: HomeserverConfig;
   keypair: Keypair;
   store: HomeserverStore;
-  log: FastifyBaseLogger;
+  log: Logger;
   /** Open SSE connections, so shutdown can end them. */
   streams: EventStreams;
   /** Bandwidth throttling of storage bodies (spec §8.1). */
@@ -28,16 +26,3 @@ export interface HttpDeps {
 
 /** How the cache-policy hook must rewrite the response (delta §5). */
 export type PrivacyPolicy = 'none' | 'legacy-private' | 'path-private' | 'events-stream';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    target: RequestTarget;
-    rawPath: string;
-    rawQuery: string;
-    privacy: PrivacyPolicy;
-    /** Memoised session lookup (undefined = not looked up yet). */
-    sessionPromise: Promise<AuthSession | null> | undefined;
-  }
-}
-
-export type { FastifyRequest };

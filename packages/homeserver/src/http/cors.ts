@@ -1,4 +1,5 @@
-import type { ReplyLike, RequestLike } from './exchange.ts';
+import type { HttpReply } from './core/http-reply.ts';
+import type { HttpRequest } from './core/http-request.ts';
 import { ERROR_CODE_HEADER } from './errors.ts';
 
 /**
@@ -18,7 +19,7 @@ export const EXPOSED_HEADERS = [
 ].join(', ');
 
 /** Adds CORS headers; returns true when the request was a preflight and has been answered. */
-export function applyCors(request: Pick<RequestLike, 'headers' | 'method'>, reply: ReplyLike): boolean {
+export function applyCors(request: Pick<HttpRequest, 'headers' | 'method'>, reply: HttpReply): boolean {
   const origin = request.headers.origin;
   if (origin !== undefined) {
     reply.header('access-control-allow-origin', origin);
@@ -37,7 +38,7 @@ export function applyCors(request: Pick<RequestLike, 'headers' | 'method'>, repl
 }
 
 /** Appends `Origin` to whatever Vary a response already has (CORS responses differ per Origin). */
-export function appendCorsVary(reply: ReplyLike): void {
+export function appendCorsVary(reply: HttpReply): void {
   const v = reply.getHeader('vary');
   reply.header('vary', v === undefined || v === '' ? 'Origin' : `${String(v)}, Origin`);
 }

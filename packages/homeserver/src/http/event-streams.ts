@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { FastifyReply } from 'fastify';
+import type { HttpReply } from './core/http-reply.ts';
 import { base64Encode, formatEventMessage } from '@pubky-ts/common';
 import type { HomeserverMetrics } from '../metrics/homeserver-metrics.ts';
 import type { EventStore, StoredEvent } from '../storage/types.ts';
@@ -90,7 +90,7 @@ export interface RunStreamOptions {
 }
 
 /** Takes over the reply and runs one stream until it ends, the client leaves, or shutdown. */
-export async function runEventStream(reply: FastifyReply, spec: StreamSpec, opts: RunStreamOptions): Promise<void> {
+export async function runEventStream(reply: HttpReply, spec: StreamSpec, opts: RunStreamOptions): Promise<void> {
   const res = reply.raw;
   const cursors = new Map<string, number | null>();
   for (const u of spec.users ?? []) cursors.set(u.user, u.cursor);

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import { HttpApp, type HttpAppOptions } from '../http/core/http-app.ts';
 import { Counter, Gauge, Histogram, Registry } from './registry.ts';
 
 /** Milliseconds, for query durations. */
@@ -52,14 +52,12 @@ export class HomeserverMetrics {
  * The metrics app: `GET /metrics` (and HEAD) as Prometheus text, on its own socket. It is
  * unauthenticated, like the reference's: keep `metrics.listen_socket` private.
  */
-export function buildMetricsApp(metrics: HomeserverMetrics): FastifyInstance {
-  const app = Fastify({ logger: false });
-  app.route({
+export function buildMetricsApp(metrics: HomeserverMetrics, options: Pick<HttpAppOptions, 'log' | 'headersTimeoutMs'>): HttpApp {
+  return new HttpApp(options).route({
     method: ['GET', 'HEAD'],
     url: '/metrics',
-    handler: async (_request, reply) => {
+    handler: (_request, reply) => {
       reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render());
     },
   });
-  return app;
 }

@@ -1,4 +1,6 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { HttpApp } from '../http/core/http-app.ts';
+import type { HttpReply } from '../http/core/http-reply.ts';
+import type { HttpRequest } from '../http/core/http-request.ts';
 import { MIRROR_CLIENT_ID, PublicKey } from '@pubky-ts/common';
 import type { HttpDeps } from '../http/context.ts';
 import { HttpError, badRequest } from '../http/errors.ts';
@@ -64,7 +66,7 @@ export function checkMirrorGrant(grant: string, user: PublicKey, homeserver: Pub
 }
 
 /** 401 without a session, 403 unless it is the tenant's own root session (`/:rw`). */
-async function requireMirrorManager(request: FastifyRequest, deps: HttpDeps): Promise<PublicKey> {
+async function requireMirrorManager(request: HttpRequest, deps: HttpDeps): Promise<PublicKey> {
   const tenant = requireTenant(request);
   const session = await resolveSession(deps.store, request.headers, tenant, { nowSeconds: deps.nowSeconds() });
   if (!session) throw noSession();
@@ -79,14 +81,14 @@ function requireService(deps: HttpDeps): MirrorService {
   return service;
 }
 
-function sendStatus(reply: FastifyReply, status: MirrorStatus): void {
+function sendStatus(reply: HttpReply, status: MirrorStatus): void {
   reply.header('cache-control', 'no-store').type('application/json').send(JSON.stringify(status));
 }
 
 const notMirrored = (): HttpError => new HttpError(404, 'NOT_MIRRORED', 'This user is not mirrored here');
 
 /** `PUT/GET/DELETE /mirror` on the client API (mirror contract). */
-export function registerMirrorRoutes(app: FastifyInstance, deps: HttpDeps): void {
+export function registerMirrorRoutes(app: HttpApp, deps: HttpDeps): void {
   const self = deps.keypair.publicKey;
 
   app.put('/mirror', async (request, reply) => {
@@ -139,7 +141,7 @@ export function registerMirrorRoutes(app: FastifyInstance, deps: HttpDeps): void
 }
 
 /** `GET /mirrors` on the admin API: every mirrored user's status, with its lag. */
-export function registerMirrorAdminRoutes(app: FastifyInstance, deps: HttpDeps): void {
+export function registerMirrorAdminRoutes(app: HttpApp, deps: HttpDeps): void {
   app.get('/mirrors', async (_request, reply) => {
     const items = await mirrorServiceFor(deps).statuses();
     reply.header('cache-control', 'no-store').type('application/json').send(JSON.stringify({ items }));

@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { HttpApp } from '../core/http-app.ts';
+import type { HttpRequest } from '../core/http-request.ts';
 import { formatFeedCursor, formatFeedLine, normalizeStoragePath, PublicKey } from '@pubky-ts/common';
 import type { HttpDeps } from '../context.ts';
 import { authorizePrivateRead, readAccess } from '../../auth/authorize.ts';
@@ -89,7 +90,7 @@ function revocationWatcher(deps: HttpDeps, session: AuthSession): (end: () => vo
     });
 }
 
-async function streamRequest(request: FastifyRequest, deps: HttpDeps, pairs: QueryPair[]) {
+async function streamRequest(request: HttpRequest, deps: HttpDeps, pairs: QueryPair[]) {
   const users = await streamUsers(deps, queryAll(pairs, 'user'), true);
   const limit = streamLimit(queryGet(pairs, 'limit'));
   const reverse = streamFlag(queryGet(pairs, 'reverse'));
@@ -112,7 +113,7 @@ async function streamRequest(request: FastifyRequest, deps: HttpDeps, pairs: Que
 }
 
 /** GET /events/ (text feed) and GET /events-stream (SSE), spec §4.2–4.3. */
-export function registerEventRoutes(app: FastifyInstance, deps: HttpDeps): void {
+export function registerEventRoutes(app: HttpApp, deps: HttpDeps): void {
   const { events } = deps.store;
 
   app.route({

@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { HttpApp } from '../core/http-app.ts';
+import type { HttpRequest } from '../core/http-request.ts';
 import type { HttpDeps } from '../context.ts';
 import { GRANT_ID, NONCE_MAX_AGE_S, POP_WINDOW_S, verifyGrant, verifyPop } from '../../auth/jws.ts';
 import { checkSignupTokenFormat } from '../../auth/signup-token.ts';
@@ -19,7 +20,7 @@ const unprocessable = (detail: string): HttpError =>
   new HttpError(422, 'INVALID_JSON_BODY', `Failed to deserialize the JSON body into the target type: ${detail}`);
 
 /** Reads `{"grant":"<JWS>","pop":"<JWS>"}` with axum's Json rejections: 415, 400, 422. */
-export async function readGrantBody(request: FastifyRequest, deps: HttpDeps): Promise<{ grant: string; pop: string }> {
+export async function readGrantBody(request: HttpRequest, deps: HttpDeps): Promise<{ grant: string; pop: string }> {
   const ct = request.headers['content-type'];
   if (!ct || !/^application\/(?:[\w.+-]+\+)?json\s*(?:;.*)?$/i.test(ct)) {
     throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Expected request with `Content-Type: application/json`');
@@ -53,7 +54,7 @@ function grantSessionJson(deps: HttpDeps, grant: GrantRecord, tokenExpiresAt: nu
   };
 }
 
-async function requireRootSession(request: FastifyRequest, deps: HttpDeps): Promise<AuthSession> {
+async function requireRootSession(request: HttpRequest, deps: HttpDeps): Promise<AuthSession> {
   const session = await resolveSession(deps.store, request.headers, request.target?.tenant ?? null, { nowSeconds: deps.nowSeconds() });
   if (!session) throw noSession();
   if (!session.capabilities.hasRoot) throw new HttpError(403, 'ROOT_CAPABILITY_REQUIRED', 'Root capability required');
@@ -61,7 +62,7 @@ async function requireRootSession(request: FastifyRequest, deps: HttpDeps): Prom
 }
 
 /** Grant-based auth (spec §3.6): signup, bearer exchange, info, sign-out, listing and revocation. */
-export function registerGrantRoutes(app: FastifyInstance, deps: HttpDeps): void {
+export function registerGrantRoutes(app: HttpApp, deps: HttpDeps): void {
   const { store } = deps;
   const homeserver = deps.keypair.publicKey.z32;
 

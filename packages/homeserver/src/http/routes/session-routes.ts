@@ -1,4 +1,6 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { HttpApp } from '../core/http-app.ts';
+import type { HttpReply } from '../core/http-reply.ts';
+import type { HttpRequest } from '../core/http-request.ts';
 import { encodeSessionInfo, PublicKey, type AuthToken } from '@pubky-ts/common';
 import type { HttpDeps } from '../context.ts';
 import { verifyAuthToken } from '../../auth/auth-token.ts';
@@ -12,14 +14,14 @@ import { queryGet } from '../url.ts';
 
 export const missingTenant = (): HttpError => new HttpError(400, 'MISSING_TENANT', 'Missing request tenant');
 
-export function requireTenant(request: FastifyRequest): PublicKey {
+export function requireTenant(request: HttpRequest): PublicKey {
   const tenant = request.target?.tenant;
   if (!tenant) throw missingTenant();
   return tenant;
 }
 
 /** A buffered body (AuthToken, JSON) under the configured size limit and idle timeout. */
-export function readSmallBody(request: FastifyRequest, deps: HttpDeps): Promise<Buffer> {
+export function readSmallBody(request: HttpRequest, deps: HttpDeps): Promise<Buffer> {
   const max = deps.config.drive.maxBufferedBodyBytes;
   return readBody(request.raw, {
     maxBytes: max,
@@ -29,7 +31,7 @@ export function readSmallBody(request: FastifyRequest, deps: HttpDeps): Promise<
 }
 
 /** The 200 answer of signup/sign-in: SessionInfo (created_at in µs) and the session cookie. */
-async function startCookieSession(request: FastifyRequest, reply: FastifyReply, deps: HttpDeps, token: AuthToken): Promise<void> {
+async function startCookieSession(request: HttpRequest, reply: HttpReply, deps: HttpDeps, token: AuthToken): Promise<void> {
   const user = token.publicKey;
   const session = await deps.store.sessions.create(user.z32, token.capabilities.toString());
   const body = encodeSessionInfo({ publicKey: user, createdAt: deps.nowMicros(), capabilities: token.capabilities.toArray() });
@@ -58,7 +60,7 @@ export async function createAccount(deps: HttpDeps, user: string, signupToken: s
 }
 
 /** POST /signup, POST/GET/DELETE /session, GET /signup_tokens/{token} (spec §1.7, §3.3, §3.5). */
-export function registerSessionRoutes(app: FastifyInstance, deps: HttpDeps): void {
+export function registerSessionRoutes(app: HttpApp, deps: HttpDeps): void {
   const { store, config } = deps;
 
   app.post('/signup', async (request, reply) => {

@@ -1,8 +1,9 @@
 import { Readable } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
 import type { PublicKey, StoragePath } from '@pubky-ts/common';
 import type { HttpDeps } from '../context.ts';
-import type { ReplyLike, RequestLike } from '../exchange.ts';
+import type { HttpApp } from '../core/http-app.ts';
+import type { HttpReply } from '../core/http-reply.ts';
+import type { HttpRequest } from '../core/http-request.ts';
 import { authorizePrivateRead, authorizeWrite, readAccess } from '../../auth/authorize.ts';
 import { peekCookieSession, resolveSession, type AuthSession } from '../../auth/session.ts';
 import type { FileEntry, UserRecord, WholeBody } from '../../storage/types.ts';
@@ -21,7 +22,7 @@ import { missingTenant } from './session-routes.ts';
 /** Any `pubky-host` key in the query string (with or without a value). */
 const PUBKY_HOST_QUERY = /(?:^|&)pubky-host(?:=|&|$)/;
 
-function session(request: RequestLike, deps: HttpDeps, optimistic = false): Promise<AuthSession | null> {
+function session(request: HttpRequest, deps: HttpDeps, optimistic = false): Promise<AuthSession | null> {
   request.sessionPromise ??= resolveSession(deps.store, request.headers, request.target.tenant, { nowSeconds: deps.nowSeconds(), optimistic });
   return request.sessionPromise;
 }
@@ -30,17 +31,17 @@ function session(request: RequestLike, deps: HttpDeps, optimistic = false): Prom
  * What an optimistic `session()` would resolve to, without a promise, when memory alone can tell
  * (a request without Authorization: its cookie session, or none); undefined otherwise.
  */
-function peekedSession(request: RequestLike, deps: HttpDeps): AuthSession | null | undefined {
+function peekedSession(request: HttpRequest, deps: HttpDeps): AuthSession | null | undefined {
   if (request.headers.authorization !== undefined) return undefined;
   return peekCookieSession(deps.store, request.headers, request.target.tenant);
 }
 
-function storagePath(request: RequestLike): StoragePath {
+function storagePath(request: HttpRequest): StoragePath {
   const t = request.target;
   return t.addressing === 'path' ? t.storagePath : legacyStoragePath(request.rawPath);
 }
 
-function tenantOf(request: RequestLike): PublicKey {
+function tenantOf(request: HttpRequest): PublicKey {
   const tenant = request.target.tenant;
   if (!tenant) throw missingTenant();
   return tenant;
@@ -54,7 +55,7 @@ function httpDate(micros: number): string {
 }
 
 /** If-None-Match alone decides when present (exact, comma-split); else If-Modified-Since (seconds). */
-export function notModified(request: Pick<RequestLike, 'headers'>, entry: FileEntry): boolean {
+export function notModified(request: Pick<HttpRequest, 'headers'>, entry: FileEntry): boolean {
   const inm = request.headers['if-none-match'];
   if (inm !== undefined) return inm.split(',').some((t) => t.trim() === entry.etag);
   const ims = request.headers['if-modified-since'];
@@ -64,7 +65,7 @@ export function notModified(request: Pick<RequestLike, 'headers'>, entry: FileEn
   return Math.floor(t / 1000) >= Math.floor(entry.modifiedAt / 1e6);
 }
 
-function fileHeaders(reply: ReplyLike, request: RequestLike, entry: FileEntry): void {
+function fileHeaders(reply: HttpReply, request: HttpRequest, entry: FileEntry): void {
   reply.header('etag', entry.etag);
   reply.header('last-modified', httpDate(entry.modifiedAt));
   reply.header('cache-control', 'private, must-revalidate');
@@ -72,7 +73,7 @@ function fileHeaders(reply: ReplyLike, request: RequestLike, entry: FileEntry): 
 }
 
 /** A storage handler: answers through `reply` (or throws for the error handler). */
-export type StorageHandler = (request: RequestLike, reply: ReplyLike) => Promise<void>;
+export type StorageHandler = (request: HttpRequest, reply: HttpReply) => Promise<void>;
 
 export interface StorageHandlers {
   /** GET and HEAD of files and directories. */
@@ -81,11 +82,7 @@ export interface StorageHandlers {
   delete: StorageHandler;
 }
 
-/**
- * The storage handlers for both addressings (spec §1.7, §2; delta §2), written against
- * RequestLike/ReplyLike so that fastify's routes and the raw fast path (`fast-storage.ts`) run
- * the very same code.
- */
+/** The storage handlers for both addressings (spec §1.7, §2; delta §2). */
 export function createStorageHandlers(deps: HttpDeps): StorageHandlers {
   const { files } = deps.store;
   const maxFile = deps.config.drive.maxFileBytes;
@@ -99,7 +96,7 @@ export function createStorageHandlers(deps: HttpDeps): StorageHandlers {
    * from memory unconfirmed (the session the request already resolved, if any, is used as is).
    * Synchronous unless a lookup is needed: an uncredentialed read and a cookie write pay no promise.
    */
-  function pacerFor(request: RequestLike, direction: 'read' | 'write', s?: AuthSession | null): Pacer | null | Promise<Pacer | null> {
+  function pacerFor(request: HttpRequest, direction: 'read' | 'write', s?: AuthSession | null): Pacer | null | Promise<Pacer | null> {
     if (s === undefined) {
       const h = request.headers;
       if (h.authorization === undefined) {
@@ -120,7 +117,7 @@ export function createStorageHandlers(deps: HttpDeps): StorageHandlers {
   }
 
   /** storage_request_count (delta §10), when metrics are on: how the request named its tenant and authenticated. */
-  function countRequest(request: RequestLike): void {
+  function countRequest(request: HttpRequest): void {
     const metrics = deps.metrics;
     const tenant = request.target.tenant;
     if (!metrics || !tenant) return;
@@ -135,11 +132,11 @@ export function createStorageHandlers(deps: HttpDeps): StorageHandlers {
     });
   }
 
-  function anonymousPacer(request: RequestLike): Pacer | null {
+  function anonymousPacer(request: HttpRequest): Pacer | null {
     return bandwidth.pacesAnonymous ? bandwidth.forAnonymous(clientIp(request.headers, request.socket.remoteAddress)) : null;
   }
 
-  async function read(request: RequestLike, reply: ReplyLike): Promise<void> {
+  async function read(request: HttpRequest, reply: HttpReply): Promise<void> {
     countRequest(request);
     const tenant = tenantOf(request);
     const sp = storagePath(request);
@@ -196,11 +193,11 @@ export function createStorageHandlers(deps: HttpDeps): StorageHandlers {
   }
 
   /** Session (401) → tenant (400) → path (400) → permission (403), the reference's extractor order. */
-  async function writeTarget(request: RequestLike): Promise<{ tenant: PublicKey; path: string; requestUser: UserRecord | undefined }> {
+  async function writeTarget(request: HttpRequest): Promise<{ tenant: PublicKey; path: string; requestUser: UserRecord | undefined }> {
     return checkWrite(request, await session(request, deps));
   }
 
-  function checkWrite(request: RequestLike, s: AuthSession | null): { tenant: PublicKey; path: string; requestUser: UserRecord | undefined } {
+  function checkWrite(request: HttpRequest, s: AuthSession | null): { tenant: PublicKey; path: string; requestUser: UserRecord | undefined } {
     if (!s) throw new HttpError(401, 'NO_SESSION', 'No authenticated session found');
     const tenant = tenantOf(request);
     const sp = storagePath(request);
@@ -225,7 +222,7 @@ export function createStorageHandlers(deps: HttpDeps): StorageHandlers {
    * them changed — is forgotten and the request is answered by a checked attempt, exactly as if
    * it had been the only one. An acknowledged write was always authorised by current records.
    */
-  async function put(request: RequestLike, reply: ReplyLike): Promise<void> {
+  async function put(request: HttpRequest, reply: HttpReply): Promise<void> {
     countRequest(request);
     const size = declaredLength(request.raw);
     const limits = { maxBytes: maxFile, idleMs, tooLarge };
@@ -261,7 +258,7 @@ export function createStorageHandlers(deps: HttpDeps): StorageHandlers {
     }
   }
 
-  async function del(request: RequestLike, reply: ReplyLike): Promise<void> {
+  async function del(request: HttpRequest, reply: HttpReply): Promise<void> {
     countRequest(request);
     const { tenant, path, requestUser } = await writeTarget(request);
     const { ifMatch, ifNoneMatch } = writeCondition(request.headers);
@@ -272,31 +269,15 @@ export function createStorageHandlers(deps: HttpDeps): StorageHandlers {
   return { read, put, delete: del };
 }
 
-/** Storage routes (GET, HEAD, PUT, DELETE and the 405s) on fastify, with the shared handlers. */
-export function registerStorageRoutes(app: FastifyInstance, deps: HttpDeps, handlers: StorageHandlers = createStorageHandlers(deps)): void {
-  // Returning the reply tells fastify a (stream) response is under way even before it is flushed.
-  app.route({
-    method: ['GET', 'HEAD'],
-    url: '/*',
-    handler: async (request, reply) => {
-      await handlers.read(request, reply);
-      return reply;
-    },
-  });
+const methodNotAllowed = async (): Promise<void> => {
+  throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'Method Not Allowed');
+};
 
-  app.put('/*', async (request, reply) => {
-    await handlers.put(request, reply);
-  });
-
-  app.delete('/*', async (request, reply) => {
-    await handlers.delete(request, reply);
-  });
-
-  app.route({
-    method: ['POST', 'PATCH', 'OPTIONS'],
-    url: '/*',
-    handler: async () => {
-      throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'Method Not Allowed');
-    },
-  });
+/** Storage routes: GET, HEAD, PUT, DELETE of any path, 405 for the other methods with a body. */
+export function registerStorageRoutes(app: HttpApp, deps: HttpDeps): void {
+  const handlers = createStorageHandlers(deps);
+  app.route({ method: ['GET', 'HEAD'], url: '/*', handler: handlers.read });
+  app.put('/*', handlers.put);
+  app.delete('/*', handlers.delete);
+  app.route({ method: ['POST', 'PATCH', 'OPTIONS'], url: '/*', handler: methodNotAllowed });
 }

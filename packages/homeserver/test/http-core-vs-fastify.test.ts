@@ -1,21 +1,20 @@
-// The raw storage fast path (fast-storage.ts) against fastify's own routes: the same
-// requests, sent as raw bytes to two client apps over one store — one with the fast path, one
-// without — must get byte-identical responses (status line, every header in order, body), the
-// `Date` header aside.
+// The HTTP core (src/http/core/) against fastify, which served the client app before it: the same
+// requests, sent as raw bytes to two client apps over one store and the same route modules — one
+// on the core, one on fastify — must get byte-identical responses (status line, every header in
+// order, body), the `Date` header aside.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { Keypair } from '@pubky-ts/common';
-import { buildClientApp } from './client-app.ts';
-import { BandwidthThrottle } from './bandwidth.ts';
-import { EventStreams } from './event-streams.ts';
-import type { FastStorageStats } from './fast-storage.ts';
-import { signup, startTestServer, type TestServer } from '../../test/helpers.ts';
+import { BandwidthThrottle } from '../src/http/bandwidth.ts';
+import { EventStreams } from '../src/http/event-streams.ts';
+import { buildFastifyClientApp } from './support/fastify-client-app.ts';
+import { signup, startTestServer, type TestServer } from './helpers.ts';
 
 let hs: TestServer;
 let plain: FastifyInstance;
-let fastPort: number;
+let corePort: number;
 let plainPort: number;
 let alice: { kp: Keypair; cookie: string };
 let bob: { kp: Keypair; cookie: string };
@@ -45,20 +44,20 @@ function raw(port: number, head: string, body: Buffer | string = ''): Promise<st
 
 /** Sends the same request to both apps and checks the answers are identical; returns it. */
 async function same(head: string, body: Buffer | string = ''): Promise<string> {
-  const viaFast = await raw(fastPort, head, body);
-  const viaFastify = await raw(plainPort, head, body);
-  assert.equal(viaFast, viaFastify, `answers differ for:\n${head}`);
-  assert.match(viaFast, /^HTTP\/1\.1 \d{3} /, `no answer for:\n${head}`);
-  return viaFast;
+  const viaCore = await raw(corePort, head, body);
+  const viaCoreifyApp = await raw(plainPort, head, body);
+  assert.equal(viaCore, viaCoreifyApp, `answers differ for:\n${head}`);
+  assert.match(viaCore, /^HTTP\/1\.1 \d{3} /, `no answer for:\n${head}`);
+  return viaCore;
 }
 
-/** PUTs `body` to `<path>a` on the fast app and `<path>b` on fastify, answers compared. */
+/** PUTs `body` to `<path>a` on the core app and `<path>b` on fastify, answers compared. */
 async function samePut(path: string, headers: string, body: Buffer | string): Promise<string> {
   const len = Buffer.byteLength(body);
-  const viaFast = await raw(fastPort, `PUT ${path}a HTTP/1.1\r\nHost: 127.0.0.1\r\n${headers}Content-Length: ${len}`, body);
-  const viaFastify = await raw(plainPort, `PUT ${path}b HTTP/1.1\r\nHost: 127.0.0.1\r\n${headers}Content-Length: ${len}`, body);
-  assert.equal(viaFast, viaFastify, `answers differ for PUT ${path}`);
-  return viaFast;
+  const viaCore = await raw(corePort, `PUT ${path}a HTTP/1.1\r\nHost: 127.0.0.1\r\n${headers}Content-Length: ${len}`, body);
+  const viaCoreifyApp = await raw(plainPort, `PUT ${path}b HTTP/1.1\r\nHost: 127.0.0.1\r\n${headers}Content-Length: ${len}`, body);
+  assert.equal(viaCore, viaCoreifyApp, `answers differ for PUT ${path}`);
+  return viaCore;
 }
 
 const status = (answer: string): number => Number(answer.slice(9, 12));
@@ -66,6 +65,7 @@ const status = (answer: string): number => Number(answer.slice(9, 12));
 before(async () => {
   hs = await startTestServer({
     general: { user_storage_quota_mb: 1 },
+    metrics: { enabled: true, listen_socket: '127.0.0.1:0' },
     drive: {
       max_file_bytes: 1_500_000,
       rate_limits: [{ path: '/pub/limited/**', method: 'GET', quota: '1r/m', key: 'ip' }],
@@ -82,12 +82,10 @@ before(async () => {
     nowSeconds: () => Math.floor(Date.now() / 1000),
     nowMicros: () => Date.now() * 1000,
   };
-  const built = buildClientApp(deps, { fastStorage: false });
-  assert.equal(built.fastStorage, null);
-  plain = built.app;
+  plain = buildFastifyClientApp(deps);
   await plain.listen({ host: '127.0.0.1', port: 0 });
   plainPort = (plain.server.address() as AddressInfo).port;
-  fastPort = Number(new URL(hs.url).port);
+  corePort = Number(new URL(hs.url).port);
   alice = await signup(hs, Keypair.random(), '/:rw');
   bob = await signup(hs, Keypair.random(), '/pub/bob/:rw');
   z = alice.kp.publicKey.z32;
@@ -209,7 +207,7 @@ test('writes: PUT and DELETE answers, including every early and late failure', a
   // Chunked uploads (no Content-Length) stream; over the quota they fail while streaming.
   const chunked = (n: number) => `${n.toString(16)}\r\n${'z'.repeat(n)}\r\n0\r\n\r\n`;
   const te = `PUT /pub/w/chunkedPATH HTTP/1.1\r\nHost: 127.0.0.1\r\n${auth}Transfer-Encoding: chunked`;
-  const c1 = await raw(fastPort, te.replace('PATH', 'a'), chunked(5));
+  const c1 = await raw(corePort, te.replace('PATH', 'a'), chunked(5));
   assert.equal(c1, await raw(plainPort, te.replace('PATH', 'b'), chunked(5)));
   assert.equal(status(c1), 201);
   assert.equal(status(await same(te.replace('PATH', 'big'), chunked(1_200_000))), 507);
@@ -218,10 +216,10 @@ test('writes: PUT and DELETE answers, including every early and late failure', a
   assert.equal(status(await samePut('/pub/other', bobAuth, 'x')), 403);
   assert.equal(status(await samePut(`/storage/${z}/pub/w/cross`, `Cookie: ${bob.cookie}\r\n`, 'x')), 401);
   // DELETE: one file each, then both missing.
-  const viaFast = await raw(fastPort, `DELETE /pub/del/1a HTTP/1.1\r\nHost: 127.0.0.1\r\n${auth}`.replace(/\r\n$/, ''));
-  const viaFastify = await raw(plainPort, `DELETE /pub/del/1b HTTP/1.1\r\nHost: 127.0.0.1\r\n${auth}`.replace(/\r\n$/, ''));
-  assert.equal(viaFast, viaFastify);
-  assert.equal(status(viaFast), 204);
+  const viaCore = await raw(corePort, `DELETE /pub/del/1a HTTP/1.1\r\nHost: 127.0.0.1\r\n${auth}`.replace(/\r\n$/, ''));
+  const viaCoreifyApp = await raw(plainPort, `DELETE /pub/del/1b HTTP/1.1\r\nHost: 127.0.0.1\r\n${auth}`.replace(/\r\n$/, ''));
+  assert.equal(viaCore, viaCoreifyApp);
+  assert.equal(status(viaCore), 204);
   assert.equal(status(await same(`DELETE /pub/del/1a HTTP/1.1\r\nHost: 127.0.0.1\r\n${auth}`.replace(/\r\n$/, ''))), 404);
   assert.equal(status(await same(`DELETE /pub/del/ HTTP/1.1\r\nHost: 127.0.0.1\r\n${auth}`.replace(/\r\n$/, ''))), 400);
   assert.equal(status(await same(`DELETE /pub/f.txt HTTP/1.1\r\nHost: 127.0.0.1\r\npubky-host: ${z}`)), 401);
@@ -236,40 +234,60 @@ test('rate limits count each request once, whichever path answers it', async () 
   assert.equal(status(await same(get)), 200);
   // Retry-After counts down from each app's own first request: the seconds may differ by one.
   const retryAfter = /\r\nretry-after: (\d+)\r\n/;
-  const viaFast = await raw(fastPort, get);
-  const viaFastify = await raw(plainPort, get);
-  assert.equal(status(viaFast), 429);
-  assert.ok(Math.abs(Number(retryAfter.exec(viaFast)![1]) - Number(retryAfter.exec(viaFastify)![1])) <= 1);
-  assert.equal(viaFast.replace(retryAfter, '\r\nretry-after: N\r\n'), viaFastify.replace(retryAfter, '\r\nretry-after: N\r\n'));
+  const viaCore = await raw(corePort, get);
+  const viaCoreifyApp = await raw(plainPort, get);
+  assert.equal(status(viaCore), 429);
+  assert.ok(Math.abs(Number(retryAfter.exec(viaCore)![1]) - Number(retryAfter.exec(viaCoreifyApp)![1])) <= 1);
+  assert.equal(viaCore.replace(retryAfter, '\r\nretry-after: N\r\n'), viaCoreifyApp.replace(retryAfter, '\r\nretry-after: N\r\n'));
 });
 
-test('the fast path answered the storage requests, and handed streamed bodies to fastify', async () => {
-  const app = buildClientApp({
-    config: hs.config,
-    keypair: hs.keypair,
-    store: hs.store,
-    log: hs.log,
-    streams: new EventStreams(),
-    bandwidth: new BandwidthThrottle(hs.config.defaultQuotas),
-    metrics: null,
-    nowSeconds: () => Math.floor(Date.now() / 1000),
-    nowMicros: () => Date.now() * 1000,
-  });
-  const stats: FastStorageStats = app.fastStorage!;
-  assert.ok(stats, 'a default client app has the fast path');
-  await app.app.listen({ host: '127.0.0.1', port: 0 });
-  const port = (app.app.server.address() as AddressInfo).port;
-  try {
-    await raw(port, `GET /pub/f.txt HTTP/1.1\r\nHost: 127.0.0.1\r\npubky-host: ${z}`);
-    await raw(port, `PUT /pub/w/stat HTTP/1.1\r\nHost: 127.0.0.1\r\npubky-host: ${z}\r\nCookie: ${alice.cookie}\r\nContent-Length: 1`, 'x');
-    assert.deepEqual(stats, { served: 2, handedOver: 0 });
-    await raw(port, `GET /pub/big.bin HTTP/1.1\r\nHost: 127.0.0.1\r\npubky-host: ${z}`);
-    assert.deepEqual(stats, { served: 2, handedOver: 1 });
-    await raw(port, `GET /session HTTP/1.1\r\nHost: 127.0.0.1\r\npubky-host: ${z}`);
-    await raw(port, `GET /pub/%FF HTTP/1.1\r\nHost: 127.0.0.1\r\npubky-host: ${z}`);
-    await raw(port, `PATCH /pub/f.txt HTTP/1.1\r\nHost: 127.0.0.1\r\npubky-host: ${z}`);
-    assert.deepEqual(stats, { served: 2, handedOver: 1 });
-  } finally {
-    await app.app.close();
+test('the rest of the client API: root, info, sessions, events, CORS preflights, unknown routes and methods', async () => {
+  const h = `pubky-host: ${z}\r\n`;
+  const c = `Cookie: ${alice.cookie}\r\n`;
+  const req = (line: string, extra = '') => `${line} HTTP/1.1\r\nHost: 127.0.0.1\r\n${extra}`.replace(/\r\n$/, '');
+  const cases: Array<[string, number]> = [
+    [req('GET /'), 200],
+    [req('HEAD /'), 200],
+    [req('GET /info'), 200],
+    [req('HEAD /info', 'Origin: https://app.example\r\n'), 200],
+    [req('GET /session', h + c), 200],
+    [req('GET /session', h), 401],
+    [req('GET /session'), 400],
+    [req('GET /events/?limit=2'), 200],
+    [req('GET /events/?cursor=zzz'), 400],
+    [req('GET /events-stream'), 400],
+    [req('GET /signup_tokens/not-a-token'), 400],
+    [req('OPTIONS /pub/f.txt', 'Origin: https://app.example\r\nAccess-Control-Request-Method: PUT\r\n'), 204],
+    [req('PATCH /pub/f.txt', h), 405],
+    [req('POST /pub/f.txt', h), 405],
+    [req('PROPFIND /pub/f.txt', h), 404],
+    [req('GET /nowhere'), 400],
+    [req('POST /session', `${h}Content-Type: garbage\r\nContent-Length: 1`), 400],
+    [req('GET /%FF'), 400],
+    [req('GET /session/%FF', h), 400],
+  ];
+  const unexpected: string[] = [];
+  for (const [head, expected] of cases) {
+    const got = status(await same(head, head.includes('Content-Length: 1') ? 'x' : ''));
+    if (got !== expected) unexpected.push(`${head.split('\r\n')[0]}: ${got}, expected ${expected}`);
+  }
+  assert.deepEqual(unexpected, []);
+});
+
+/** The sum of storage_request_count_total over its labels. */
+async function storageRequestCount(): Promise<number> {
+  const text = await (await fetch(`${hs.metricsUrl}/metrics`)).text();
+  let sum = 0;
+  for (const m of text.matchAll(/^storage_request_count_total\{[^}]*\} (\d+)$/gm)) sum += Number(m[1]);
+  return sum;
+}
+
+test('a GET of a file stored as a blob runs its handler once (storage_request_count counts it once)', async () => {
+  const core = `GET /pub/big.bin HTTP/1.1\r\nHost: 127.0.0.1\r\npubky-host: ${z}`;
+  for (const head of [core, `GET /pub/f.txt HTTP/1.1\r\nHost: 127.0.0.1\r\npubky-host: ${z}`]) {
+    const before = await storageRequestCount();
+    const answer = await raw(corePort, head);
+    assert.equal(status(answer), 200);
+    assert.equal(await storageRequestCount(), before + 1, head.split('\r\n')[0]);
   }
 });

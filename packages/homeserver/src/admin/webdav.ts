@@ -318,12 +318,6 @@ export function registerWebDav(app: HttpApp, deps: HttpDeps): void {
   }
 
   const methods = ['OPTIONS', 'GET', 'HEAD', 'PUT', 'DELETE', ...DAV_METHODS];
-  // Returning the reply tells fastify the answer is under way (a streamed body may still be flowing):
-  // without it, an async handler that sent a stream got a second, empty reply (GETs over 64 KiB).
-  const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
-    await handle(request, reply);
-    return reply;
-  };
-  app.route({ method: methods, url: '/dav', handler });
-  app.route({ method: methods, url: '/dav/*', handler });
+  app.route({ method: methods, url: '/dav', handler: handle });
+  app.route({ method: methods, url: '/dav/*', handler: handle });
 }

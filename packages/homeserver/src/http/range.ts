@@ -74,7 +74,7 @@ export function rangeSelector(headers: IncomingHttpHeaders): ((entry: FileEntry)
 
 /**
  * Status and length headers of a file GET or HEAD that sends `range` (or the whole file when none).
- * `reply` is any fastify-like reply (the client API's ReplyLike, WebDAV's FastifyReply).
+ * `reply` is the HTTP core's reply (client API and WebDAV alike).
  */
 export function setLengthHeaders<R extends { code(status: number): R; header(key: string, value: string | number): R }>(
   reply: R,

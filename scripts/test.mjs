@@ -12,15 +12,16 @@
 // down (scripts/ensure-postgres.sh). PUBKY_TEST_NO_INSTALL=1 skips both.
 //
 // Environment: PUBKY_TEST_CONCURRENCY (files at once; default 6), PUBKY_TEST_FILE_TIMEOUT (seconds per
-// file; default 300). The last line is "N passed, N failed" over all tests of all files.
+// file; default 300), PUBKY_TEST_CPU=1 (print each file's CPU time too). The last line is "N passed, N failed" over all tests of all files.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const filters = process.argv.slice(2);
 const concurrency = Math.max(1, Number(process.env.PUBKY_TEST_CONCURRENCY) || 6);
+const measureCpu = process.env.PUBKY_TEST_CPU === '1' && existsSync('/usr/bin/time');
 const fileTimeoutMs = (Number(process.env.PUBKY_TEST_FILE_TIMEOUT) || 300) * 1000;
 const timesFile = join(root, 'node_modules', '.cache', 'pubky-test-times.json');
 
@@ -68,7 +69,11 @@ function summary(output) {
 function runFile(file) {
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', file], {
+    const args = ['--import', 'tsx', '--test', '--test-reporter=tap', file];
+    // PUBKY_TEST_CPU=1: the CPU seconds of each file (its process and every child it waited for)
+    const cpuFile = measureCpu ? join(tmpdir(), `pubky-test-cpu-${process.pid}-${Math.random().toString(36).slice(2)}`) : null;
+    const [cmd, argv] = cpuFile ? ['/usr/bin/time', ['-f', '%U %S', '-o', cpuFile, process.execPath, ...args]] : [process.execPath, args];
+    const child = spawn(cmd, argv, {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: childEnv,
@@ -85,9 +90,17 @@ function runFile(file) {
       clearTimeout(timer);
       const counts = summary(output);
       const ms = Date.now() - started;
+      let cpu = null;
+      if (cpuFile) {
+        try {
+          const [u, sys] = readFileSync(cpuFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
+          cpu = (u + sys) * 1000;
+          rmSync(cpuFile);
+        } catch {}
+      }
       // a file whose process failed without a failing test (a crash, a hang, a leaked handle) fails too
       const ok = !timedOut && code === 0 && counts.fail === 0 && counts.cancelled === 0;
-      resolve({ file, ms, ok, counts, output, timedOut, code, signal });
+      resolve({ file, ms, cpu, ok, counts, output, timedOut, code, signal });
     });
   });
 }
@@ -122,7 +135,8 @@ async function main() {
       results.push(r);
       times[file] = r.ms;
       const n = `${r.counts.pass}/${r.counts.tests}`.padStart(7);
-      if (r.ok) console.log(`ok     ${fmt(r.ms)} ${n}  ${file}`);
+      const cpu = r.cpu === null ? '' : ` cpu ${fmt(r.cpu)}`;
+      if (r.ok) console.log(`ok     ${fmt(r.ms)}${cpu} ${n}  ${file}`);
       else {
         const why = r.timedOut ? `killed after ${fileTimeoutMs / 1000} s` : r.counts.fail || r.counts.cancelled ? `${r.counts.fail} failed, ${r.counts.cancelled} cancelled` : `exit ${r.code ?? r.signal}`;
         console.log(`\n----- ${file}: ${why} -----\n${r.output.trimEnd()}\n----- end of ${file} -----\n`);
@@ -136,6 +150,7 @@ async function main() {
   const total = (k) => results.reduce((s, r) => s + r.counts[k], 0);
   const failedFiles = results.filter((r) => !r.ok);
   const wall = Date.now() - started;
+  if (measureCpu) console.log(`\ncpu: ${fmt(results.reduce((t, r) => t + (r.cpu ?? 0), 0))} over all files`);
   console.log('\nslowest files:');
   for (const r of [...results].sort((a, b) => b.ms - a.ms).slice(0, 8)) console.log(`  ${fmt(r.ms)}  ${r.file}`);
   console.log(`\n# files ${results.length}\n# tests ${total('tests')}\n# pass ${total('pass')}\n# fail ${total('fail')}\n# cancelled ${total('cancelled')}\n# skipped ${total('skipped')}\n# todo ${total('todo')}\n# duration_ms ${wall}`);

@@ -7,11 +7,11 @@ import { HTTP_PORT_PARAM, pkarrPublisher, type PkarrPublisherHandle } from '../s
 import { startTestServer } from './helpers.ts';
 
 test('the homeserver publishes its packet, republishes users pointing to it, and keeps custody', async (t) => {
-  const swarm = await startLocalSwarm(8, { requestTimeoutMs: 150 });
+  const swarm = await startLocalSwarm(8, { requestTimeoutMs: 1000 });
   t.after(() => swarm.close());
   let handle: PkarrPublisherHandle | undefined;
   const hs = await startTestServer(
-    { pkdns: { dht_bootstrap_nodes: swarm.bootstrap, dht_relay_nodes: [], dht_request_timeout_ms: 150 } },
+    { pkdns: { dht_bootstrap_nodes: swarm.bootstrap, dht_relay_nodes: [], dht_request_timeout_ms: 1000 } },
     {
       publisher: async (info) => {
         handle = await pkarrPublisher({ relays: [], userRepublishIntervalMs: 3600_000, userRepublishInitialDelayMs: 3600_000 })(info);

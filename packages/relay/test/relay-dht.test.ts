@@ -9,8 +9,8 @@ import { startPkarrRelay } from '../src/pkarr-relay.ts';
 import { makePacket } from './helpers.ts';
 
 test('PUT through one relay, GET from a second relay with an empty cache (goes to the DHT)', async () => {
-  const swarm = await startLocalSwarm(8, { requestTimeoutMs: 100 });
-  const dht = { bootstrap: swarm.bootstrap, requestTimeoutMs: 100 };
+  const swarm = await startLocalSwarm(8, { requestTimeoutMs: 1000 });
+  const dht = { bootstrap: swarm.bootstrap, requestTimeoutMs: 1000 };
   const a = await startPkarrRelay({ dht });
   const b = await startPkarrRelay({ dht });
   try {

@@ -19,7 +19,7 @@ test('a testnet on random ports: the homeserver packet resolves through the rela
   assert.ok(endpoint);
 
   // The same packet is on the DHT: a second relay with an empty cache finds it there.
-  const second = await startPkarrRelay({ dht: { bootstrap: net.bootstrap, requestTimeoutMs: 200 } });
+  const second = await startPkarrRelay({ dht: { bootstrap: net.bootstrap, requestTimeoutMs: 1000 } });
   t.after(() => second.close());
   const viaDht = await new RelayClient(second.url).resolve(net.homeserver.publicKey);
   assert.ok(viaDht.isSameAs(packet));

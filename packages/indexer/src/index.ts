@@ -5,3 +5,6 @@ export { DEFAULT_FOLLOWER_OPTIONS, type FollowerOptions, type FollowerStatus } f
 export { openApiDocument } from './api/openapi.ts';
 export type { Page, PostView, ProfileView, TagView, UserView } from './store/index-reader.ts';
 export { IndexerClient, IndexerClientError } from './api-client.ts';
+export { verifyIndex, type UserDrift, type VerifyReport } from './verify.ts';
+export { openDatabase } from './store/database.ts';
+export { IndexReader } from './store/index-reader.ts';

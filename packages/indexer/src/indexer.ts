@@ -50,7 +50,8 @@ export async function startIndexer(options: IndexerOptions): Promise<Indexer> {
   const pubky = options.pubky ?? new Pubky(options.pubkyOptions);
   const homes = new UserHomes(pubky);
   const posts = new PostStream();
-  const followerOptions = { ...DEFAULT_FOLLOWER_OPTIONS, ...options.follower };
+  const followerOptions = { ...DEFAULT_FOLLOWER_OPTIONS };
+  for (const [k, v] of Object.entries(options.follower ?? {})) if (v !== undefined) (followerOptions as Record<string, number>)[k] = v;
   const followers = new Map<string, HomeserverFollower>();
   const log = options.log ?? (() => {});
   let closed = false;

@@ -26,7 +26,7 @@ export interface FollowerStatus {
   caughtUp: boolean;
   /** Milliseconds since the follower was last caught up (0 when it is). */
   lagMs: number;
-  /** When a poll last found nothing newer. */
+  /** When the last poll that found nothing newer was sent. */
   caughtUpAtIso: string | null;
   consecutiveFailures: number;
   lastError: string | null;
@@ -113,12 +113,14 @@ export class HomeserverFollower {
   private async loop(): Promise<void> {
     const signal = this.abort.signal;
     while (!signal.aborted) {
+      // The time the poll was sent, not answered: an empty answer proves only that writes committed before it are in.
+      const polledAt = Date.now();
       try {
         const more = await this.step(signal);
         this.failures = 0;
         this.nextRetryAt = null;
         if (!more) {
-          this.caughtUpAt = Date.now();
+          this.caughtUpAt = polledAt;
           await this.sleep(this.options.pollMs);
         }
       } catch (e) {

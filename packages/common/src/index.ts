@@ -74,3 +74,4 @@ export {
 } from './grant.ts';
 export { MIRROR_CLIENT_ID, MIRROR_STATES, parseMirrorStatus, type MirrorState, type MirrorStatus } from './mirror-status.ts';
 export * from './merkle/index.ts';
+export { readErrorSection, renderErrorTable, writeErrorSection, type ErrorDoc } from './error-docs.ts';

@@ -4,7 +4,7 @@ import type { HttpRequest } from '../http/core/http-request.ts';
 import { parseStrictStoragePath, PublicKey } from '@pubky-ts/common';
 import type { HttpDeps } from '../http/context.ts';
 import { appendCorsVary, applyCors } from '../http/cors.ts';
-import { HttpError, badRequest } from '../http/errors.ts';
+import { httpError } from '../http/errors.ts';
 import { sendError } from '../http/error-handler.ts';
 import type { HttpReply } from '../http/core/http-reply.ts';
 import { runEventStream } from '../http/event-streams.ts';
@@ -25,7 +25,7 @@ function userParam(request: HttpRequest): string {
   try {
     return PublicKey.parseZ32(raw).z32;
   } catch {
-    throw badRequest('INVALID_PUBLIC_KEY', `Invalid public key: ${raw}`);
+    throw httpError('INVALID_PUBLIC_KEY', raw);
   }
 }
 
@@ -35,7 +35,7 @@ async function readJson(request: HttpRequest, deps: HttpDeps): Promise<unknown> 
   try {
     return JSON.parse(body.toString('utf8'));
   } catch (e) {
-    throw new HttpError(400, 'INVALID_JSON_SYNTAX', `Failed to parse the request body as JSON: ${(e as Error).message}`);
+    throw httpError('INVALID_JSON_SYNTAX', (e as Error).message);
   }
 }
 
@@ -62,18 +62,18 @@ function adminGate(request: HttpRequest, reply: HttpReply, password: string): bo
     const basic = /^Basic ([A-Za-z0-9+/=]+)$/.exec(request.headers.authorization ?? '');
     const [user, given] = basic ? splitOnce(Buffer.from(basic[1]!, 'base64').toString('utf8'), ':') : ['', ''];
     if (!basic || user !== 'admin' || !passwordMatches(given, password)) {
-      sendError(reply, new HttpError(401, 'ADMIN_BASIC_AUTH', 'Basic authentication as admin required', { 'www-authenticate': 'Basic realm="pubky homeserver admin", charset="UTF-8"' }));
+      sendError(reply, httpError('ADMIN_BASIC_AUTH'));
       return false;
     }
     return true;
   }
   const given = request.headers['x-admin-password'];
   if (typeof given !== 'string') {
-    sendError(reply, new HttpError(401, 'ADMIN_PASSWORD_MISSING', 'Missing admin password'));
+    sendError(reply, httpError('ADMIN_PASSWORD_MISSING'));
     return false;
   }
   if (!passwordMatches(given, password)) {
-    sendError(reply, new HttpError(401, 'ADMIN_PASSWORD_INVALID', 'Invalid admin password'));
+    sendError(reply, httpError('ADMIN_PASSWORD_INVALID'));
     return false;
   }
   return true;
@@ -94,7 +94,7 @@ export function buildAdminApp(deps: HttpDeps, publicInfo: () => { pubkyAddress: 
     onSend: (_request, reply) => appendCorsVary(reply),
     onBadUrl: (message, request, reply) => {
       if (applyCors(request, reply)) return;
-      sendError(reply, badRequest('INVALID_URL', `Invalid URL: ${message}`));
+      sendError(reply, httpError('INVALID_URL', message));
     },
   });
 
@@ -133,13 +133,13 @@ export function buildAdminApp(deps: HttpDeps, publicInfo: () => { pubkyAddress: 
     const limitRaw = queryGet(q, 'limit');
     let limit = 100;
     if (limitRaw !== undefined) {
-      if (!/^\d{1,9}$/.test(limitRaw)) throw badRequest('INVALID_LIMIT', `Invalid limit: ${limitRaw}`);
+      if (!/^\d{1,9}$/.test(limitRaw)) throw httpError('INVALID_LIMIT', `Invalid limit: ${limitRaw}`);
       limit = Number(limitRaw);
-      if (limit === 0) throw badRequest('INVALID_LIMIT', 'limit must be at least 1');
+      if (limit === 0) throw httpError('INVALID_LIMIT', 'limit must be at least 1');
       limit = Math.min(limit, 1000);
     }
     const state = (queryGet(q, 'state') ?? 'all') as SignupTokenState;
-    if (!['all', 'used', 'unused'].includes(state)) throw badRequest('INVALID_STATE', 'state must be one of all, used, unused');
+    if (!['all', 'used', 'unused'].includes(state)) throw httpError('INVALID_STATE');
     const cursor = queryGet(q, 'cursor') || null;
     const page = await store.signupTokens.list({ limit, cursor, state });
     reply.type('application/json').send(
@@ -157,7 +157,7 @@ export function buildAdminApp(deps: HttpDeps, publicInfo: () => { pubkyAddress: 
 
   for (const [action, disabled] of [['disable', true], ['enable', false]] as const) {
     app.post(`/users/:z32/${action}`, async (request, reply) => {
-      if (!(await store.users.setDisabled(userParam(request), disabled))) throw new HttpError(404, 'USER_NOT_FOUND', 'Not Found');
+      if (!(await store.users.setDisabled(userParam(request), disabled))) throw httpError('USER_NOT_FOUND');
       reply.type('text/plain; charset=utf-8').send('Ok');
     });
   }
@@ -167,21 +167,21 @@ export function buildAdminApp(deps: HttpDeps, publicInfo: () => { pubkyAddress: 
 
   app.get('/users/:z32/quota', async (request, reply) => {
     const user = await store.users.get(userParam(request));
-    if (!user) throw new HttpError(404, 'USER_NOT_FOUND', 'Not Found');
+    if (!user) throw httpError('USER_NOT_FOUND');
     reply.type('application/json').send(quotaResponse(user));
   });
   app.patch('/users/:z32/quota', async (request, reply) => {
     const z32 = userParam(request);
     const patch = parseUserQuotaJson(await readJson(request, deps), true);
     const user = await store.users.setQuota(z32, patch);
-    if (!user) throw new HttpError(404, 'USER_NOT_FOUND', 'Not Found');
+    if (!user) throw httpError('USER_NOT_FOUND');
     reply.type('application/json').send(quotaResponse(user));
   });
 
   app.get('/users/:z32/usage', async (request, reply) => {
     const z32 = userParam(request);
     const user = await store.users.get(z32);
-    if (!user) throw new HttpError(404, 'USER_NOT_FOUND', 'Not Found');
+    if (!user) throw httpError('USER_NOT_FOUND');
     // Counted by paging the listing; see NEEDS.md for a store-side count.
     let files = 0;
     for (const root of ['/pub/', '/priv/']) {
@@ -209,7 +209,7 @@ export function buildAdminApp(deps: HttpDeps, publicInfo: () => { pubkyAddress: 
   // whether the network still served it at the last republish run.
   app.get('/users/:z32/pkarr', async (request, reply) => {
     const z32 = userParam(request);
-    if (!(await store.users.get(z32))) throw new HttpError(404, 'USER_NOT_FOUND', 'Not Found');
+    if (!(await store.users.get(z32))) throw httpError('USER_NOT_FOUND');
     const rec = await store.packets.get(z32);
     const micros = (v: number | null) => (v === null ? null : new Date(v / 1000).toISOString());
     reply.type('application/json').send(
@@ -232,7 +232,7 @@ export function buildAdminApp(deps: HttpDeps, publicInfo: () => { pubkyAddress: 
 
   app.delete('/users/:z32', async (request, reply) => {
     const z32 = userParam(request);
-    if (!(await store.users.delete(z32))) throw new HttpError(404, 'USER_NOT_FOUND', 'Not Found');
+    if (!(await store.users.delete(z32))) throw httpError('USER_NOT_FOUND');
     deps.log.info({ user: z32 }, 'account deleted by admin');
     reply.code(204).send();
   });
@@ -249,7 +249,7 @@ export function buildAdminApp(deps: HttpDeps, publicInfo: () => { pubkyAddress: 
       if (sp.isDirectory) throw new Error('target path must be a file');
       path = sp.path;
     } catch (e) {
-      throw badRequest('INVALID_URL', `Invalid URL: ${(e as Error).message}`);
+      throw httpError('INVALID_URL', (e as Error).message);
     }
     await store.files.delete(z32, path, { admin: true });
     reply.code(204).send();
@@ -263,11 +263,11 @@ export function buildAdminApp(deps: HttpDeps, publicInfo: () => { pubkyAddress: 
     if (cursorRaw !== undefined && cursorRaw !== '') {
       const parsed = parseEventCursor(cursorRaw);
       cursor = parsed ? await cursorToId(store.events, parsed) : null;
-      if (cursor === null) throw badRequest('INVALID_CURSOR', `Invalid cursor: ${cursorRaw}`);
+      if (cursor === null) throw httpError('INVALID_CURSOR', cursorRaw);
     }
     const reverse = streamFlag(queryGet(q, 'reverse'));
     const live = streamFlag(queryGet(q, 'live'));
-    if (reverse && live) throw badRequest('LIVE_WITH_REVERSE', 'Cannot use live mode with reverse ordering');
+    if (reverse && live) throw httpError('LIVE_WITH_REVERSE');
     const paths = streamPaths(queryAll(q, 'path'));
     await runEventStream(
       reply,

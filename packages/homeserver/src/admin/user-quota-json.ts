@@ -1,12 +1,12 @@
 import { parseStrictStoragePath } from '@pubky-ts/common';
 import { parseBandwidth, type BandwidthDefaults } from '../http/bandwidth.ts';
-import { HttpError } from '../http/errors.ts';
+import { HttpError, httpError } from '../http/errors.ts';
 import type { UserQuota } from '../storage/types.ts';
 
 /** The admin API's `UserQuota` JSON (spec §5.1) ⇄ the store's `UserQuota`. */
 
 const invalid = (detail: string): HttpError =>
-  new HttpError(422, 'INVALID_QUOTA', `Failed to deserialize the JSON body into the target type: ${detail}`);
+  httpError('INVALID_QUOTA', detail);
 
 const FIELDS = ['storage_quota_mb', 'rate_read', 'rate_write', 'rate_read_burst', 'rate_write_burst', 'allowed_write_paths'];
 

@@ -5,7 +5,7 @@ import type { HttpRequest } from '../http/core/http-request.ts';
 import { normalizeStoragePath, PublicKey } from '@pubky-ts/common';
 import type { HttpDeps } from '../http/context.ts';
 import { streamBody } from '../http/body.ts';
-import { HttpError, badRequest } from '../http/errors.ts';
+import { HttpError, httpError } from '../http/errors.ts';
 import { rangeSelector, setLengthHeaders } from '../http/range.ts';
 import { writeCondition } from '../http/write-preconditions.ts';
 import { percentDecode, splitUrl } from '../http/url.ts';
@@ -43,12 +43,12 @@ export function isDavPath(path: string): boolean {
 /** Parses the raw (still percent-encoded) URL path of a `/dav` request. */
 export function parseDavPath(rawPath: string): Resource {
   const decoded = percentDecode(rawPath.slice('/dav'.length) || '/');
-  if (decoded === null) throw badRequest('INVALID_URL', 'Invalid URL: path is not valid UTF-8');
+  if (decoded === null) throw httpError('INVALID_URL', 'path is not valid UTF-8');
   let normal: string;
   try {
     normal = normalizeStoragePath(decoded).path;
   } catch (e) {
-    throw badRequest('INVALID_URL', `Invalid URL: ${(e as Error).message}`);
+    throw httpError('INVALID_URL', (e as Error).message);
   }
   if (normal === '/') return { kind: 'root' };
   const slash = normal.indexOf('/', 1);
@@ -57,7 +57,7 @@ export function parseDavPath(rawPath: string): Resource {
   try {
     z32 = PublicKey.parseZ32(keyText).z32;
   } catch (e) {
-    throw badRequest('INVALID_PUBLIC_KEY', `Invalid public key: ${(e as Error).message}`);
+    throw httpError('INVALID_PUBLIC_KEY', (e as Error).message);
   }
   const rest = slash < 0 ? '/' : normal.slice(slash);
   if (rest === '/') return { kind: 'user', z32 };
@@ -89,7 +89,7 @@ function fileXml(href: string, e: FileEntry): string {
   );
 }
 
-const notFound = (): HttpError => new HttpError(404, 'NOT_FOUND', 'Not Found');
+const notFound = (): HttpError => httpError('NOT_FOUND');
 
 const FINITE_DEPTH_ONLY = '<?xml version="1.0" encoding="utf-8"?>\n<D:error xmlns:D="DAV:"><D:propfind-finite-depth/></D:error>';
 
@@ -113,11 +113,11 @@ export function registerWebDav(app: HttpApp, deps: HttpDeps): void {
   const limits = {
     maxBytes: deps.config.drive.maxFileBytes,
     idleMs: deps.config.drive.bodyIdleTimeoutMs,
-    tooLarge: () => new HttpError(413, 'BODY_TOO_LARGE', 'File is too large', { connection: 'close' }),
+    tooLarge: () => httpError('BODY_TOO_LARGE', 'File is too large').withHeaders({ connection: 'close' }),
   };
 
   async function existingUser(z32: string): Promise<void> {
-    if (!(await users.get(z32))) throw new HttpError(404, 'USER_NOT_FOUND', 'Not Found');
+    if (!(await users.get(z32))) throw httpError('USER_NOT_FOUND');
   }
 
   /** A path the client named without a trailing slash may still be a directory. */
@@ -138,7 +138,7 @@ export function registerWebDav(app: HttpApp, deps: HttpDeps): void {
       out.push(...page);
       cursor = page[page.length - 1]!;
     }
-    if (out.length >= MAX_ITEMS) throw new HttpError(507, 'TOO_MANY_FILES', `More than ${MAX_ITEMS} files under ${dir}: use the API page by page`);
+    if (out.length >= MAX_ITEMS) throw httpError('TOO_MANY_FILES', `More than ${MAX_ITEMS} files under ${dir}: use the API page by page`);
     return out;
   }
 
@@ -161,7 +161,7 @@ export function registerWebDav(app: HttpApp, deps: HttpDeps): void {
           const page = await users.list({ limit: 1000, cursor });
           if (page.length === 0) break;
           n += page.length;
-          if (n > MAX_ITEMS) throw new HttpError(507, 'TOO_MANY_USERS', `More than ${MAX_ITEMS} users: open /dav/<user>/ directly`);
+          if (n > MAX_ITEMS) throw httpError('DAV_TOO_MANY_USERS', MAX_ITEMS);
           for (const z32 of page) parts.push(collectionXml(`/dav/${z32}/`, z32));
           cursor = page[page.length - 1]!;
         }
@@ -186,7 +186,7 @@ export function registerWebDav(app: HttpApp, deps: HttpDeps): void {
             const page: string[] | null = await files.list(r.z32, path, { limit: 1000, cursor, shallow: true });
             if (!page || page.length === 0) break;
             n += page.length;
-            if (n > MAX_ITEMS) throw new HttpError(507, 'TOO_MANY_FILES', `More than ${MAX_ITEMS} entries in ${path}: use the API page by page`);
+            if (n > MAX_ITEMS) throw httpError('TOO_MANY_FILES', `More than ${MAX_ITEMS} entries in ${path}: use the API page by page`);
             for (const child of page) {
               if (child.endsWith('/')) parts.push(collectionXml(hrefOf(r.z32, child), lastSegment(child)));
               else {
@@ -214,15 +214,15 @@ export function registerWebDav(app: HttpApp, deps: HttpDeps): void {
 
   /** COPY and MOVE (files and whole directories) within the dav namespace. */
   async function transfer(request: HttpRequest, reply: HttpReply, r: Resource, move: boolean): Promise<void> {
-    if (r.kind !== 'path') throw new HttpError(403, 'DAV_FORBIDDEN', 'Only files and directories under /pub/ and /priv/ can be copied or moved');
+    if (r.kind !== 'path') throw httpError('DAV_FORBIDDEN', 'Only files and directories under /pub/ and /priv/ can be copied or moved');
     const destination = request.headers.destination;
-    if (typeof destination !== 'string') throw badRequest('DAV_NO_DESTINATION', 'Destination header required');
+    if (typeof destination !== 'string') throw httpError('DAV_NO_DESTINATION');
     const destinationPath = splitUrl(destination).path;
-    if (!isDavPath(destinationPath)) throw new HttpError(403, 'DAV_FORBIDDEN', 'Destination must be under /dav/ on this server');
+    if (!isDavPath(destinationPath)) throw httpError('DAV_FORBIDDEN', 'Destination must be under /dav/ on this server');
     const target = parseDavPath(destinationPath);
-    if (target.kind !== 'path') throw new HttpError(403, 'DAV_FORBIDDEN', 'Destination must be under /dav/<user>/pub/ or /priv/');
+    if (target.kind !== 'path') throw httpError('DAV_FORBIDDEN', 'Destination must be under /dav/<user>/pub/ or /priv/');
     // Copying onto itself would rewrite the file, and moving would then delete it.
-    if (sameResource(r, target)) throw new HttpError(403, 'DAV_SAME_RESOURCE', 'Source and destination are the same');
+    if (sameResource(r, target)) throw httpError('DAV_SAME_RESOURCE');
     await existingUser(r.z32);
     await existingUser(target.z32);
     const overwrite = request.headers.overwrite !== 'F';
@@ -230,7 +230,7 @@ export function registerWebDav(app: HttpApp, deps: HttpDeps): void {
     if (!file && !dir) throw notFound();
     const targetState = await classify(target);
     const existed = targetState.file !== null || targetState.dir;
-    if (existed && !overwrite) throw new HttpError(412, 'DAV_EXISTS', 'Destination exists and Overwrite is F');
+    if (existed && !overwrite) throw httpError('DAV_DESTINATION_EXISTS');
     if (file) {
       const to = target.dir ? `${target.path}${lastSegment(file.path)}` : target.path;
       await copyFile(r.z32, file.path, target.z32, to);
@@ -238,7 +238,7 @@ export function registerWebDav(app: HttpApp, deps: HttpDeps): void {
     } else {
       const from = r.path.endsWith('/') ? r.path : `${r.path}/`;
       const to = target.path.endsWith('/') ? target.path : `${target.path}/`;
-      if (target.z32 === r.z32 && to.startsWith(from)) throw new HttpError(403, 'DAV_FORBIDDEN', 'Cannot copy a directory into itself');
+      if (target.z32 === r.z32 && to.startsWith(from)) throw httpError('DAV_FORBIDDEN', 'Cannot copy a directory into itself');
       for (const p of await filesUnder(r.z32, from)) {
         await copyFile(r.z32, p, target.z32, to + p.slice(from.length));
         if (move) await files.delete(r.z32, p, { admin: true });
@@ -253,7 +253,7 @@ export function registerWebDav(app: HttpApp, deps: HttpDeps): void {
       // If-Match / If-None-Match are honoured on PUT and on DELETE of a file (atomically, by the store).
       const honoured = request.method === 'PUT' || request.method === 'DELETE' ? 2 : 0;
       const condition = CONDITIONS.slice(0, CONDITIONS.length - honoured).find((h) => request.headers[h] !== undefined);
-      if (condition) throw new HttpError(501, 'DAV_CONDITIONAL', `Conditional WebDAV writes are not supported (${condition} header); send the request without it`);
+      if (condition) throw httpError('DAV_CONDITIONAL', `Conditional WebDAV writes are not supported (${condition} header); send the request without it`);
     }
     switch (request.method) {
       case 'OPTIONS':
@@ -263,7 +263,7 @@ export function registerWebDav(app: HttpApp, deps: HttpDeps): void {
         return propfind(request, reply, r);
       case 'GET':
       case 'HEAD': {
-        if (r.kind !== 'path' || r.dir) throw new HttpError(405, 'DAV_COLLECTION', 'GET of a collection: use PROPFIND', { allow: ALLOW });
+        if (r.kind !== 'path' || r.dir) throw httpError('DAV_COLLECTION', 'GET of a collection: use PROPFIND').withHeaders({ allow: ALLOW });
         const range = rangeSelector(request.headers);
         const content = request.method === 'HEAD' ? null : await files.get(r.z32, r.path, range ? { range } : undefined);
         const entry = content ? content.entry : await files.head(r.z32, r.path);
@@ -275,7 +275,7 @@ export function registerWebDav(app: HttpApp, deps: HttpDeps): void {
         return void reply.send(Readable.from(content.body!, { objectMode: false }));
       }
       case 'PUT': {
-        if (r.kind !== 'path' || r.dir) throw new HttpError(405, 'DAV_COLLECTION', 'PUT needs a file path', { allow: ALLOW });
+        if (r.kind !== 'path' || r.dir) throw httpError('DAV_COLLECTION', 'PUT needs a file path').withHeaders({ allow: ALLOW });
         await existingUser(r.z32);
         const existed = (await files.head(r.z32, r.path)) !== null;
         const declared = request.headers['content-length'];
@@ -286,12 +286,12 @@ export function registerWebDav(app: HttpApp, deps: HttpDeps): void {
         return;
       }
       case 'DELETE': {
-        if (r.kind !== 'path') throw new HttpError(403, 'DAV_FORBIDDEN', 'Delete accounts with DELETE /users/{z32}');
+        if (r.kind !== 'path') throw httpError('DAV_FORBIDDEN', 'Delete accounts with DELETE /users/{z32}');
         await existingUser(r.z32);
         const { file, dir } = await classify(r);
         const { ifMatch, ifNoneMatch } = writeCondition(request.headers);
         if (dir && (ifMatch !== undefined || ifNoneMatch !== undefined)) {
-          throw new HttpError(501, 'DAV_CONDITIONAL', 'Conditional DELETE of a collection is not supported; send it without If-Match / If-None-Match');
+          throw httpError('DAV_CONDITIONAL', 'Conditional DELETE of a collection is not supported; send it without If-Match / If-None-Match');
         }
         if (file || ifMatch !== undefined) await files.delete(r.z32, file ? file.path : r.path, { admin: true, ifMatch, ifNoneMatch });
         else if (dir) for (const p of await filesUnder(r.z32, r.path.endsWith('/') ? r.path : `${r.path}/`)) await files.delete(r.z32, p, { admin: true });
@@ -300,11 +300,11 @@ export function registerWebDav(app: HttpApp, deps: HttpDeps): void {
         return;
       }
       case 'MKCOL': {
-        if (r.kind !== 'path') throw new HttpError(405, 'DAV_EXISTS', 'Collection exists', { allow: ALLOW });
-        if (Number(request.headers['content-length'] ?? 0) > 0) throw new HttpError(415, 'DAV_MKCOL_BODY', 'MKCOL with a body is not supported');
+        if (r.kind !== 'path') throw httpError('DAV_EXISTS', 'Collection exists').withHeaders({ allow: ALLOW });
+        if (Number(request.headers['content-length'] ?? 0) > 0) throw httpError('DAV_MKCOL_BODY');
         await existingUser(r.z32);
         const { file, dir } = await classify(r);
-        if (file || dir) throw new HttpError(405, 'DAV_EXISTS', 'A file or collection exists at this path', { allow: ALLOW });
+        if (file || dir) throw httpError('DAV_EXISTS', 'A file or collection exists at this path').withHeaders({ allow: ALLOW });
         // Directories exist while they hold files; there is nothing to store.
         reply.code(201).send();
         return;
@@ -313,7 +313,7 @@ export function registerWebDav(app: HttpApp, deps: HttpDeps): void {
       case 'MOVE':
         return transfer(request, reply, r, request.method === 'MOVE');
       default:
-        throw new HttpError(405, 'DAV_METHOD', `${request.method} is not supported (no locks, no PROPPATCH)`, { allow: ALLOW });
+        throw httpError('DAV_METHOD', request.method).withHeaders({ allow: ALLOW });
     }
   }
 

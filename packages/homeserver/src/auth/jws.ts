@@ -10,7 +10,7 @@ import {
   type PopClaims,
   type PublicKey,
 } from '@pubky-ts/common';
-import { HttpError } from '../http/errors.ts';
+import { httpError, type HomeserverErrorCode } from '../http/errors.ts';
 
 /**
  * Grant auth tokens (spec §3.6) as the HTTP API answers them: the checks are common's
@@ -41,17 +41,18 @@ export function decodeJws(token: string): DecodedJws | null {
   }
 }
 
-const ANSWERS: Record<GrantFailure, [status: number, code: string, text: string]> = {
-  grant_format: [400, 'GRANT_INVALID_FORMAT', 'Invalid grant: invalid grant format'],
-  grant_signature: [401, 'GRANT_INVALID_SIGNATURE', 'Invalid grant: invalid grant signature'],
-  grant_type: [400, 'GRANT_INVALID_TYPE', 'Invalid grant: invalid grant header type, expected pubky-grant'],
-  grant_expired: [401, 'GRANT_EXPIRED', 'Invalid grant: grant has expired'],
-  pop_format: [401, 'POP_INVALID_FORMAT', 'Invalid PoP proof: invalid PoP format'],
-  pop_signature: [401, 'POP_INVALID_SIGNATURE', 'Invalid PoP proof: invalid PoP signature'],
-  pop_type: [401, 'POP_INVALID_TYPE', 'Invalid PoP proof: invalid PoP header type, expected pubky-pop'],
-  pop_audience: [401, 'POP_AUDIENCE_MISMATCH', 'Invalid PoP proof: PoP audience mismatch'],
-  pop_grant: [401, 'POP_GRANT_MISMATCH', 'Invalid PoP proof: PoP grant ID mismatch'],
-  pop_timestamp: [401, 'POP_TIMESTAMP', 'Invalid PoP proof: PoP timestamp out of range'],
+/** The catalogue code each failed check answers with (status and text are the catalogue's). */
+const ANSWERS: Record<GrantFailure, HomeserverErrorCode> = {
+  grant_format: 'GRANT_INVALID_FORMAT',
+  grant_signature: 'GRANT_INVALID_SIGNATURE',
+  grant_type: 'GRANT_INVALID_TYPE',
+  grant_expired: 'GRANT_EXPIRED',
+  pop_format: 'POP_INVALID_FORMAT',
+  pop_signature: 'POP_INVALID_SIGNATURE',
+  pop_type: 'POP_INVALID_TYPE',
+  pop_audience: 'POP_AUDIENCE_MISMATCH',
+  pop_grant: 'POP_GRANT_MISMATCH',
+  pop_timestamp: 'POP_TIMESTAMP',
 };
 
 function answered<T>(check: () => T): T {
@@ -59,8 +60,7 @@ function answered<T>(check: () => T): T {
     return check();
   } catch (e) {
     if (!(e instanceof GrantError)) throw e;
-    const [status, code, text] = ANSWERS[e.failure];
-    throw new HttpError(status, code, text);
+    throw httpError(ANSWERS[e.failure]);
   }
 }
 

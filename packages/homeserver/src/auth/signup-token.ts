@@ -1,5 +1,5 @@
 import { crockfordDecode } from '@pubky-ts/common';
-import { HttpError } from '../http/errors.ts';
+import { httpError } from '../http/errors.ts';
 
 /** Signup token format (spec §3.5): `XXXX-XXXX-XXXX`, 12 Crockford characters in groups of four. */
 export function isSignupTokenFormat(s: string): boolean {
@@ -15,6 +15,6 @@ export function isSignupTokenFormat(s: string): boolean {
 /** 400 `Invalid signup token format: Invalid signup code id` unless well-formed. */
 export function checkSignupTokenFormat(s: string): void {
   if (!isSignupTokenFormat(s)) {
-    throw new HttpError(400, 'SIGNUP_TOKEN_FORMAT', 'Invalid signup token format: Invalid signup code id');
+    throw httpError('SIGNUP_TOKEN_FORMAT');
   }
 }

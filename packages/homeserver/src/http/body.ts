@@ -1,11 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { WholeBody } from '../storage/types.ts';
-import { HttpError } from './errors.ts';
+import { HttpError, httpError } from './errors.ts';
 
 /** Request bodies, read by the routes themselves (fastify's parsers are switched off). */
 
 export const bodyIdleTimeout = (ms: number): HttpError =>
-  new HttpError(408, 'BODY_IDLE_TIMEOUT', `Request body stalled: no data for ${ms} ms`, { connection: 'close' });
+  httpError('BODY_IDLE_TIMEOUT', ms);
 
 /** The declared Content-Length, or null when absent/unparsable (chunked bodies). */
 export function declaredLength(req: IncomingMessage): number | null {

@@ -1,6 +1,6 @@
 import type { HttpDeps } from './context.ts';
 import { appendCorsVary, applyCors } from './cors.ts';
-import { HttpError, badRequest } from './errors.ts';
+import { HttpError, httpError } from './errors.ts';
 import { sendError } from './error-handler.ts';
 import { applyResponsePolicy, prepareClientRequest } from './client-hooks.ts';
 import { HttpApp } from './core/http-app.ts';
@@ -23,7 +23,7 @@ import { registerMirrorRoutes } from '../mirror/mirror-routes.ts';
 function answerBadUrl(message: string, request: HttpRequest, reply: HttpReply): void {
   if (applyCors(request, reply)) return;
   const { path, query } = splitUrl(request.url);
-  let answer: HttpError = badRequest('INVALID_URL', `Invalid URL: ${message}`);
+  let answer: HttpError = httpError('INVALID_URL', message);
   try {
     const target = resolveTarget(path, query, request.headers);
     if (target.addressing === 'legacy') legacyStoragePath(path);

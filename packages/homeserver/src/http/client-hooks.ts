@@ -1,5 +1,5 @@
 import { appendCorsVary, applyCors } from './cors.ts';
-import { badRequest, HttpError } from './errors.ts';
+import { HttpError, httpError } from './errors.ts';
 import { sendError } from './error-handler.ts';
 import type { HttpReply } from './core/http-reply.ts';
 import type { HttpRequest } from './core/http-request.ts';
@@ -45,11 +45,11 @@ export function prepareClientRequest(request: HttpRequest, reply: HttpReply, lim
       user: target.tenant?.z32 ?? null,
     });
     if (outcome.kind === 'limited') {
-      sendError(reply, new HttpError(429, 'RATE_LIMITED', 'Rate limit exceeded', { 'retry-after': String(outcome.retryAfterSeconds) }));
+      sendError(reply, httpError('RATE_LIMITED').withHeaders({ 'retry-after': String(outcome.retryAfterSeconds) }));
       return false;
     }
     if (outcome.kind === 'no_key') {
-      sendError(reply, badRequest('RATE_LIMIT_NO_KEY', 'Failed to extract key for rate limiting'));
+      sendError(reply, httpError('RATE_LIMIT_NO_KEY'));
       return false;
     }
   }

@@ -1,17 +1,10 @@
 import type { Logger } from 'pino';
-import { ERROR_CODE_HEADER, HttpError } from './errors.ts';
-import { StorageError } from '../storage/errors.ts';
+import { ERROR_CODE_HEADER, HttpError, httpError } from './errors.ts';
 import type { HttpReply } from './core/http-reply.ts';
 
-/** Turns any thrown value into the HttpError to answer with (500 for the unexpected). */
+/** The HttpError to answer with (StorageErrors are HttpErrors of the same catalogue), or null: a 500. */
 export function toHttpError(err: unknown): HttpError | null {
-  if (err instanceof HttpError) return err;
-  if (err instanceof StorageError) {
-    // A database outage (scale-out profile) carries a retry hint: 503 + Retry-After, never a wrong answer.
-    const retry = err.retryAfterSeconds;
-    return new HttpError(err.status, err.code.toUpperCase(), err.message, retry ? { 'retry-after': String(retry) } : {});
-  }
-  return null;
+  return err instanceof HttpError ? err : null;
 }
 
 export function sendError<R extends HttpReply>(reply: R, err: HttpError): R {
@@ -31,5 +24,5 @@ export function answerError(err: unknown, request: { method: string; url?: strin
     return;
   }
   log.error({ err, method: request.method, url: request.url ?? request.raw?.url }, 'unhandled error');
-  sendError(reply, new HttpError(500, 'INTERNAL', 'Internal server error'));
+  sendError(reply, httpError('INTERNAL'));
 }

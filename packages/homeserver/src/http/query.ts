@@ -1,16 +1,12 @@
 import { crockfordDecode, parseStrictStoragePath, PublicKey } from '@pubky-ts/common';
-import { badRequest, HttpError } from './errors.ts';
-import { parseQuery, QueryError, queryGet, type QueryPair } from './url.ts';
+import { HttpError, httpError } from './errors.ts';
+import { parseQuery, queryGet, type QueryPair } from './url.ts';
 
 /** Query parameters of listings and feeds (spec §2.4, §4.2, §4.3). */
 
+/** The query's pairs; a query that does not decode throws QueryError (400 `INVALID_QUERY`). */
 export function parseQueryOr400(rawQuery: string): QueryPair[] {
-  try {
-    return parseQuery(rawQuery);
-  } catch (e) {
-    if (e instanceof QueryError) throw badRequest('INVALID_QUERY', `Invalid query: ${e.message}`);
-    throw e;
-  }
+  return parseQuery(rawQuery);
 }
 
 /** `true|yes|1|""` → true, `false|no|0` → false (case-insensitive), else 400. Absent → false. */
@@ -27,7 +23,7 @@ export function strictBool(value: string | undefined): boolean {
     case '0':
       return false;
     default:
-      throw badRequest('INVALID_BOOLEAN', 'Invalid boolean parameter');
+      throw httpError('INVALID_BOOLEAN');
   }
 }
 
@@ -39,7 +35,7 @@ export function lenientLimit(value: string | undefined): number {
   return Math.min(n, 1000);
 }
 
-const invalidCursor = (): HttpError => badRequest('INVALID_CURSOR', 'Invalid cursor');
+const invalidCursor = (): HttpError => httpError('INVALID_CURSOR');
 
 /**
  * A listing cursor: optional `pubky://`, then `<z32>/<path>` with a canonical path. Only the path is

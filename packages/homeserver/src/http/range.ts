@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ByteRange, FileEntry } from '../storage/types.ts';
-import { HttpError } from './errors.ts';
+import { httpError } from './errors.ts';
 
 /**
  * HTTP range requests (RFC 9110 §14) for file GETs, shared by the client API and WebDAV. One range
@@ -64,9 +64,7 @@ export function rangeSelector(headers: IncomingHttpHeaders): ((entry: FileEntry)
     if (!ifRangeHolds(ifRange, entry)) return null;
     const range = resolveRange(spec, entry.contentLength);
     if (range === null) {
-      throw new HttpError(416, 'RANGE_NOT_SATISFIABLE', `Range Not Satisfiable: the file has ${entry.contentLength} bytes`, {
-        'content-range': `bytes */${entry.contentLength}`,
-      });
+      throw httpError('RANGE_NOT_SATISFIABLE', entry.contentLength).withHeaders({ 'content-range': `bytes */${entry.contentLength}` });
     }
     return range;
   };

@@ -1,5 +1,5 @@
 import { MAX_PATH_BYTES, MAX_SEGMENT_BYTES, normalizeStoragePath, PublicKey, type StoragePath } from '@pubky-ts/common';
-import { badRequest } from './errors.ts';
+import { httpError } from './errors.ts';
 import { percentDecode } from './url.ts';
 
 /**
@@ -89,28 +89,28 @@ export function resolveTarget(
   headers: Record<string, string | string[] | undefined>,
 ): RequestTarget {
   if (rawPath === '/storage' || rawPath === '/storage/') {
-    throw badRequest('MISSING_STORAGE_OWNER_OR_PATH', 'Missing storage owner or path');
+    throw httpError('MISSING_STORAGE_OWNER_OR_PATH');
   }
   if (!rawPath.startsWith('/storage/')) {
     return { addressing: 'legacy', tenant: legacyTenant(headers, rawQuery) };
   }
   const rest = rawPath.slice('/storage/'.length);
   const slash = rest.indexOf('/');
-  if (slash < 0 || slash === rest.length - 1) throw badRequest('MISSING_STORAGE_PATH', 'Missing storage path');
+  if (slash < 0 || slash === rest.length - 1) throw httpError('MISSING_STORAGE_PATH');
   const owner = rest.slice(0, slash);
   let tenant: PublicKey;
   try {
     tenant = PublicKey.parseZ32(owner);
   } catch {
-    throw badRequest('INVALID_STORAGE_OWNER', 'Invalid storage owner public key');
+    throw httpError('INVALID_STORAGE_OWNER');
   }
   const decoded = percentDecode(rest.slice(slash + 1));
-  if (decoded === null) throw badRequest('STORAGE_PATH_NOT_UTF8', 'Storage path is not valid UTF-8');
+  if (decoded === null) throw httpError('STORAGE_PATH_NOT_UTF8');
   let storagePath: StoragePath;
   try {
     storagePath = plainStoragePath(`/${decoded}`) ?? normalizeStoragePath(`/${decoded}`);
   } catch (e) {
-    throw badRequest('INVALID_STORAGE_PATH', `Invalid storage path: ${(e as Error).message}`);
+    throw httpError('INVALID_STORAGE_PATH', (e as Error).message);
   }
   return { addressing: 'path', tenant, storagePath };
 }
@@ -126,12 +126,12 @@ export function legacyStoragePath(rawPath: string): StoragePath {
   const hit = pathCache.get(rawPath);
   if (hit) return hit;
   const decoded = percentDecode(rawPath);
-  if (decoded === null) throw badRequest('INVALID_URL', 'Invalid URL: path is not valid UTF-8');
+  if (decoded === null) throw httpError('INVALID_URL', 'path is not valid UTF-8');
   let sp: StoragePath;
   try {
     sp = normalizeStoragePath(decoded);
   } catch (e) {
-    throw badRequest('INVALID_URL', `Invalid URL: ${(e as Error).message}`);
+    throw httpError('INVALID_URL', (e as Error).message);
   }
   return remember(pathCache, rawPath, sp);
 }

@@ -1,4 +1,6 @@
 /** Low-level URL pieces shared by the routes: raw path/query splitting, percent-decoding, query parsing. */
+import { HOMESERVER_ERRORS } from '../errors/catalogue.ts';
+import { HttpError } from '../errors/http-error.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -67,9 +69,15 @@ export interface QueryPair {
   value: string | null;
 }
 
-export class QueryError extends Error {}
+/** A query string that does not decode: answered 400 `INVALID_QUERY`. */
+export class QueryError extends HttpError {
+  constructor(reason: string) {
+    super('INVALID_QUERY', HOMESERVER_ERRORS.INVALID_QUERY.message(reason));
+    this.name = 'QueryError';
+  }
+}
 
-/** Form-urlencoded query parsing, keeping order and repeats. Invalid UTF-8 → QueryError. */
+/** Form-urlencoded query parsing, keeping order and repeats. Invalid UTF-8 → QueryError (an HttpError). */
 export function parseQuery(query: string): QueryPair[] {
   const out: QueryPair[] = [];
   if (query === '') return out;

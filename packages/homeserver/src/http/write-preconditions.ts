@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { WriteCondition } from '../storage/write-condition.ts';
-import { HttpError } from './errors.ts';
+import { httpError } from './errors.ts';
 
 /**
  * `If-Match` / `If-None-Match` on a write (PUT, DELETE; RFC 9110 §13.1.1-2), read into the store's
@@ -21,7 +21,7 @@ function parseOne(name: 'if-match' | 'if-none-match', raw: string | string[] | u
     : value.includes(',')
       ? 'entity-tag lists are not supported on writes; send one ETag or *'
       : 'expected * or one quoted ETag, e.g. "abc…="';
-  throw new HttpError(400, 'INVALID_PRECONDITION', `Invalid ${name} header: ${why}`);
+  throw httpError('INVALID_PRECONDITION', name, why);
 }
 
 export function writeCondition(headers: IncomingHttpHeaders): WriteCondition {

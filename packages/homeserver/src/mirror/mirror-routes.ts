@@ -3,7 +3,7 @@ import type { HttpReply } from '../http/core/http-reply.ts';
 import type { HttpRequest } from '../http/core/http-request.ts';
 import { MIRROR_CLIENT_ID, PublicKey } from '@pubky-ts/common';
 import type { HttpDeps } from '../http/context.ts';
-import { HttpError, badRequest } from '../http/errors.ts';
+import { HttpError, httpError } from '../http/errors.ts';
 import { readSmallBody, requireTenant } from '../http/routes/session-routes.ts';
 import { noSession } from '../auth/authorize.ts';
 import { resolveSession } from '../auth/session.ts';
@@ -17,7 +17,7 @@ export interface MirrorRequest {
   grant: string | null;
 }
 
-const badField = (field: string, detail: string): HttpError => badRequest('INVALID_MIRROR_FIELD', `Invalid field \`${field}\`: ${detail}`);
+const badField = (field: string, detail: string): HttpError => httpError('INVALID_MIRROR_FIELD', field, detail);
 
 /** Parses `{"primary":"<z32>","grant":"<JWS>"?}`; unknown fields are ignored. */
 export function parseMirrorBody(body: Buffer): MirrorRequest {
@@ -25,10 +25,10 @@ export function parseMirrorBody(body: Buffer): MirrorRequest {
   try {
     value = JSON.parse(body.toString('utf8'));
   } catch (e) {
-    throw badRequest('INVALID_JSON_SYNTAX', `Failed to parse the request body as JSON: ${(e as Error).message}`);
+    throw httpError('INVALID_JSON_SYNTAX', (e as Error).message);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw badRequest('INVALID_MIRROR_BODY', 'The body must be a JSON object {"primary","grant"}');
+    throw httpError('INVALID_MIRROR_BODY');
   }
   const { primary, grant } = value as Record<string, unknown>;
   if (primary === undefined) throw badField('primary', 'missing');
@@ -52,10 +52,10 @@ export function checkMirrorGrant(grant: string, user: PublicKey, homeserver: Pub
   try {
     claims = verifyGrant(grant, nowSeconds);
   } catch (e) {
-    if (e instanceof HttpError) throw new HttpError(400, 'INVALID_MIRROR_GRANT', e.message);
+    if (e instanceof HttpError) throw httpError('INVALID_MIRROR_GRANT', e.message);
     throw e;
   }
-  const bad = (detail: string) => new HttpError(400, 'INVALID_MIRROR_GRANT', `Invalid grant: ${detail}`);
+  const bad = (detail: string) => httpError('INVALID_MIRROR_GRANT', `Invalid grant: ${detail}`);
   if (!claims.iss.equals(user)) throw bad(`not signed by this user (issued by ${claims.iss.z32})`);
   if (!claims.cnf.equals(homeserver)) throw bad(`not issued to this homeserver's key ${homeserver.z32}`);
   if (claims.clientId !== MIRROR_CLIENT_ID) throw bad(`client_id must be ${MIRROR_CLIENT_ID}`);
@@ -70,14 +70,14 @@ async function requireMirrorManager(request: HttpRequest, deps: HttpDeps): Promi
   const tenant = requireTenant(request);
   const session = await resolveSession(deps.store, request.headers, tenant, { nowSeconds: deps.nowSeconds() });
   if (!session) throw noSession();
-  if (session.user !== tenant.z32) throw new HttpError(403, 'SESSION_TENANT_MISMATCH', 'Session user does not match target tenant');
-  if (!session.capabilities.hasRoot) throw new HttpError(403, 'MIRROR_ROOT_REQUIRED', 'Managing a mirror needs root capabilities');
+  if (session.user !== tenant.z32) throw httpError('SESSION_TENANT_MISMATCH');
+  if (!session.capabilities.hasRoot) throw httpError('MIRROR_ROOT_REQUIRED');
   return tenant;
 }
 
 function requireService(deps: HttpDeps): MirrorService {
   const service = mirrorServiceFor(deps);
-  if (!service.mirrors) throw new HttpError(501, 'MIRRORS_UNSUPPORTED', 'Mirrors need the SQLite or PostgreSQL store');
+  if (!service.mirrors) throw httpError('MIRRORS_UNSUPPORTED');
   return service;
 }
 
@@ -85,7 +85,7 @@ function sendStatus(reply: HttpReply, status: MirrorStatus): void {
   reply.header('cache-control', 'no-store').type('application/json').send(JSON.stringify(status));
 }
 
-const notMirrored = (): HttpError => new HttpError(404, 'NOT_MIRRORED', 'This user is not mirrored here');
+const notMirrored = (): HttpError => httpError('NOT_MIRRORED');
 
 /** `PUT/GET/DELETE /mirror` on the client API (mirror contract). */
 export function registerMirrorRoutes(app: HttpApp, deps: HttpDeps): void {
@@ -95,7 +95,7 @@ export function registerMirrorRoutes(app: HttpApp, deps: HttpDeps): void {
     const user = await requireMirrorManager(request, deps);
     const service = requireService(deps);
     const body = parseMirrorBody(await readSmallBody(request, deps));
-    if (body.primary.equals(self)) throw badRequest('MIRROR_OF_SELF', 'The primary cannot be this homeserver');
+    if (body.primary.equals(self)) throw httpError('MIRROR_OF_SELF');
     const claims = body.grant === null ? null : checkMirrorGrant(body.grant, user, self, deps.nowSeconds());
     // Reach the primary now, so a wrong key, an unreachable server or a refused grant is said at once.
     let bearer: { token: string; expiresAt: number } | null = null;
@@ -105,8 +105,7 @@ export function registerMirrorRoutes(app: HttpApp, deps: HttpDeps): void {
       await conn.latestEvent(body.grant !== null, bearer?.token ?? null);
     } catch (e) {
       if (!(e instanceof PrimaryError)) throw e;
-      const code = e.status === null ? 'MIRROR_PRIMARY_UNREACHABLE' : 'MIRROR_PRIMARY_REFUSED';
-      throw new HttpError(502, code, `Cannot mirror from ${body.primary.z32}: ${e.message}`);
+      throw httpError(e.code, body.primary.z32, e.message);
     }
     const existing = await service.get(user.z32);
     const rec = await service.put({
@@ -118,7 +117,7 @@ export function registerMirrorRoutes(app: HttpApp, deps: HttpDeps): void {
       bearerExpiresAt: bearer?.expiresAt ?? null,
       keepCursor: existing !== null && existing.primary === body.primary.z32 && (existing.grant !== null) === (body.grant !== null),
     });
-    if (!rec) throw new HttpError(404, 'USER_NOT_FOUND', 'Not Found');
+    if (!rec) throw httpError('USER_NOT_FOUND');
     deps.log.info({ user: user.z32, primary: body.primary.z32, private: body.grant !== null }, 'mirror set up');
     sendStatus(reply, service.statusOf(rec));
   });

@@ -12,13 +12,17 @@ import {
 } from '@pubky-ts/common';
 import { selectHomeserverEndpoint, type Pkarr } from '@pubky-ts/pkarr';
 
-/** A failure talking to the primary; `status` is the primary's HTTP status when it answered. */
-export class PrimaryError extends Error {
+/**
+ * A failure talking to the primary; `status` is the primary's HTTP status when it answered. The
+ * code is the one `PUT /mirror` answers it with (502 either way).
+ */
+export class PrimaryError extends PubkyError {
+  declare readonly code: 'MIRROR_PRIMARY_UNREACHABLE' | 'MIRROR_PRIMARY_REFUSED';
   constructor(
     message: string,
     readonly status: number | null = null,
   ) {
-    super(message);
+    super(status === null ? 'MIRROR_PRIMARY_UNREACHABLE' : 'MIRROR_PRIMARY_REFUSED', message);
     this.name = 'PrimaryError';
   }
 }

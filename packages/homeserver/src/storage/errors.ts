@@ -1,45 +1,60 @@
-import { PubkyError } from '@pubky-ts/common';
+import { HttpError } from '../errors/http-error.ts';
+import { HOMESERVER_ERRORS } from '../errors/catalogue.ts';
 
-/** HTTP statuses the storage layer can cause. */
-/** 503: the database is unreachable (scale-out profile); `retryAfterSeconds` then says when to retry. */
-export type StorageStatus = 400 | 401 | 403 | 404 | 409 | 412 | 503 | 507;
+/** The catalogue codes the storage layer raises (its rules hold for every caller: HTTP, WebDAV, mirrors). */
+export type StorageErrorCode =
+  | 'NOT_A_FILE'
+  | 'WRITE_FORBIDDEN_ROOT'
+  | 'READ_FORBIDDEN_ROOT'
+  | 'USER_DISABLED'
+  | 'WRITE_PATH_NOT_ALLOWED'
+  | 'USER_NOT_FOUND'
+  | 'NOT_FOUND'
+  | 'GRANT_NOT_FOUND'
+  | 'BLOB_MISSING'
+  | 'USER_EXISTS'
+  | 'PATH_COLLISION'
+  | 'SIGNUP_TOKEN_INVALID'
+  | 'SIGNUP_TOKEN_USED'
+  | 'STALE_AUTH'
+  | 'DATABASE_UNAVAILABLE'
+  | 'QUOTA_EXCEEDED'
+  | 'PRECONDITION_FAILED';
 
 /**
- * An error a caller caused in the storage layer. `status` is the HTTP status to answer with,
- * `code` is stable, `message` is the reference server's text (spec homeserver §2, §3).
+ * An error a caller caused in the storage layer: an `HttpError` with a storage code, so the HTTP
+ * layer answers it as it is. `retryAfterSeconds` (503s) becomes the `Retry-After` header.
  */
-export class StorageError extends PubkyError {
-  readonly status: StorageStatus;
+export class StorageError extends HttpError {
+  declare readonly code: StorageErrorCode;
   readonly retryAfterSeconds?: number;
-  constructor(status: StorageStatus, code: string, message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
-    super(code, message, options);
+  constructor(code: StorageErrorCode, options?: { cause?: unknown; retryAfterSeconds?: number }) {
+    const retry = options?.retryAfterSeconds;
+    super(code, HOMESERVER_ERRORS[code].message(), { cause: options?.cause, headers: retry ? { 'retry-after': String(retry) } : {} });
     this.name = 'StorageError';
-    this.status = status;
-    this.retryAfterSeconds = options?.retryAfterSeconds;
+    if (retry !== undefined) this.retryAfterSeconds = retry;
   }
 }
 
-/** The catalogue: one factory per stable code. */
+/** One factory per storage code (the messages are fixed: they are the reference's texts). */
 export const storageErrors = {
-  notAFile: () => new StorageError(400, 'not_a_file', 'Target path must be a file'),
-  invalidPath: (reason: string) => new StorageError(400, 'invalid_path', `Invalid storage path: ${reason}`),
-  writeForbiddenRoot: () =>
-    new StorageError(403, 'write_forbidden_root', "Writing to directories other than '/pub/' and '/priv/' is forbidden"),
-  readForbiddenRoot: () =>
-    new StorageError(403, 'read_forbidden_root', "Reading from directories other than '/pub/' and '/priv/' is forbidden"),
-  userDisabled: () => new StorageError(403, 'user_disabled', 'User is disabled'),
-  writePathNotAllowed: () => new StorageError(403, 'write_path_not_allowed', 'Write to this path is not allowed'),
-  userNotFound: () => new StorageError(404, 'user_not_found', 'Not Found'),
+  notAFile: () => new StorageError('NOT_A_FILE'),
+  writeForbiddenRoot: () => new StorageError('WRITE_FORBIDDEN_ROOT'),
+  readForbiddenRoot: () => new StorageError('READ_FORBIDDEN_ROOT'),
+  userDisabled: () => new StorageError('USER_DISABLED'),
+  writePathNotAllowed: () => new StorageError('WRITE_PATH_NOT_ALLOWED'),
+  userNotFound: () => new StorageError('USER_NOT_FOUND'),
   /** A write made with unconfirmed session and user records (WriteOptions.authStamp) that changed: retried by the caller. */
-  staleAuth: () => new StorageError(503, 'stale_auth', 'Service Unavailable'),
-  notFound: () => new StorageError(404, 'not_found', 'Not Found'),
-  grantNotFound: () => new StorageError(404, 'grant_not_found', 'Not Found'),
-  userExists: () => new StorageError(409, 'user_exists', 'User already exists'),
-  pathCollision: () => new StorageError(409, 'path_collision', 'File/folder path collision'),
-  signupTokenInvalid: () => new StorageError(401, 'signup_token_invalid', 'Invalid token'),
-  signupTokenUsed: () => new StorageError(401, 'signup_token_used', 'Token already used'),
-  quotaExceeded: () => new StorageError(507, 'quota_exceeded', 'Disk space quota exceeded'),
+  staleAuth: () => new StorageError('STALE_AUTH'),
+  notFound: () => new StorageError('NOT_FOUND'),
+  grantNotFound: () => new StorageError('GRANT_NOT_FOUND'),
+  /** The row is there, its blob is not (an outside deletion or a crash between the two stores). */
+  blobMissing: () => new StorageError('BLOB_MISSING'),
+  userExists: () => new StorageError('USER_EXISTS'),
+  pathCollision: () => new StorageError('PATH_COLLISION'),
+  signupTokenInvalid: () => new StorageError('SIGNUP_TOKEN_INVALID'),
+  signupTokenUsed: () => new StorageError('SIGNUP_TOKEN_USED'),
+  quotaExceeded: () => new StorageError('QUOTA_EXCEEDED'),
   /** A conditional write (WriteOptions.ifMatch / ifNoneMatch) whose condition did not hold: nothing written. */
-  preconditionFailed: () =>
-    new StorageError(412, 'precondition_failed', 'Precondition Failed: the file is not in the state If-Match / If-None-Match requires; read it again and retry'),
+  preconditionFailed: () => new StorageError('PRECONDITION_FAILED'),
 };

@@ -111,7 +111,7 @@ export interface CookieSessionRecord {
 }
 
 export interface CookieSessionStore {
-  /** Creates a session with a fresh secret. 404 `user_not_found` for an unknown user. */
+  /** Creates a session with a fresh secret. 404 `USER_NOT_FOUND` for an unknown user. */
   create(user: string, capabilities: string): Promise<CookieSessionRecord>;
   /** null if unknown (also for malformed secrets). */
   getBySecret(secret: string): Promise<CookieSessionRecord | null>;
@@ -123,7 +123,7 @@ export interface CookieSessionStore {
   /**
    * Optional: the same from memory only, without asking the database whether another process changed
    * them (null unless both are held). `stamp` goes into WriteOptions.authStamp: the write's commit
-   * then confirms that neither changed since, or fails with 503 `stale_auth`.
+   * then confirms that neither changed since, or fails with 503 `STALE_AUTH`.
    */
   peekBySecretWithUser?(secret: string): { session: CookieSessionRecord; user: UserRecord; stamp: unknown } | null;
   /** Deletes by secret; publishes a `cookie_session` revocation. False if it did not exist. */
@@ -160,7 +160,7 @@ export interface GrantSessionRecord {
 export interface GrantStore {
   /**
    * `INSERT … ON CONFLICT DO NOTHING`: the first stored copy wins; returns the stored row.
-   * 404 `user_not_found` if `user` is not registered.
+   * 404 `USER_NOT_FOUND` if `user` is not registered.
    */
   upsert(grant: NewGrant): Promise<GrantRecord>;
   get(id: string): Promise<GrantRecord | null>;
@@ -276,11 +276,11 @@ export interface WriteOptions {
   requestUser?: UserRecord;
   /**
    * From `peekBySecretWithUser`: the commit first confirms that no user or session changed since
-   * the records were read, else fails with 503 `stale_auth` (nothing written) and the caller
+   * the records were read, else fails with 503 `STALE_AUTH` (nothing written) and the caller
    * retries with checked records.
    */
   authStamp?: unknown;
-  /** Conditional write (see WriteCondition): `*` or a strong ETag; 412 `precondition_failed` when it fails. */
+  /** Conditional write (see WriteCondition): `*` or a strong ETag; 412 `PRECONDITION_FAILED` when it fails. */
   ifMatch?: string;
   ifNoneMatch?: string;
 }
@@ -317,12 +317,12 @@ export interface ListOptions {
 
 /**
  * The one interface of the file storage stack: PathPolicy → Quota → Bookkeeping → BlobStore.
- * Errors (StorageError): 400 `not_a_file`; 403 `write_forbidden_root`
- * ("Writing to directories other than '/pub/' and '/priv/' is forbidden"), `read_forbidden_root`,
- * `user_disabled` ("User is disabled"), `write_path_not_allowed` ("Write to this path is not
- * allowed"); 404 `user_not_found` / `not_found`; 409 `path_collision` ("File/folder path
- * collision"); 412 `precondition_failed` (a conditional write whose condition failed, checked in the
- * write's transaction); 507 `quota_exceeded` ("Disk space quota exceeded").
+ * Errors (StorageError): 400 `NOT_A_FILE`; 403 `WRITE_FORBIDDEN_ROOT`
+ * ("Writing to directories other than '/pub/' and '/priv/' is forbidden"), `READ_FORBIDDEN_ROOT`,
+ * `USER_DISABLED` ("User is disabled"), `WRITE_PATH_NOT_ALLOWED` ("Write to this path is not
+ * allowed"); 404 `USER_NOT_FOUND` / `NOT_FOUND`; 409 `PATH_COLLISION` ("File/folder path
+ * collision"); 412 `PRECONDITION_FAILED` (a conditional write whose condition failed, checked in the
+ * write's transaction); 507 `QUOTA_EXCEEDED` ("Disk space quota exceeded").
  */
 export interface FileStore {
   /** Streams `body` in, then atomically commits entry + PUT event + usage. Returns the new entry. */
@@ -330,7 +330,7 @@ export interface FileStore {
   /** null if the user or file does not exist. */
   get(user: string, path: string, options?: ReadOptions): Promise<FileContent | null>;
   head(user: string, path: string, options?: { admin?: boolean }): Promise<FileEntry | null>;
-  /** Removes entry + DEL event + usage refund atomically. 404 `not_found` if missing; 412 if a condition fails. */
+  /** Removes entry + DEL event + usage refund atomically. 404 `NOT_FOUND` if missing; 412 if a condition fails. */
   delete(user: string, path: string, options?: DeleteOptions): Promise<void>;
   /**
    * Lists `dir` (ending in `/`) in byte order. Returns full paths (`/pub/a/b`, shallow directories

@@ -10,7 +10,7 @@ import { chunks, collect, randomUserKey } from '../../src/storage/test-helpers.t
 import type { HomeserverStore } from '../../src/storage/types.ts';
 import type { StoreFactory } from './store-suite.ts';
 
-const failed = (e: unknown) => e instanceof StorageError && e.status === 412 && e.code === 'precondition_failed';
+const failed = (e: unknown) => e instanceof StorageError && e.status === 412 && e.code === 'PRECONDITION_FAILED';
 
 export function conditionSuite(profile: string, factory: StoreFactory): void {
   test(`[${profile}] conditional put and delete: 412 leaves the file and the event log as they were`, async () => {

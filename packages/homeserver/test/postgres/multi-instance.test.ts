@@ -122,7 +122,7 @@ test('a quota race between A and B never exceeds the limit', async () => {
     );
     const ok = results.filter((r) => r.status === 'fulfilled').length;
     for (const r of results) {
-      if (r.status === 'rejected') assert.ok(r.reason instanceof StorageError && r.reason.code === 'quota_exceeded', String(r.reason));
+      if (r.status === 'rejected') assert.ok(r.reason instanceof StorageError && r.reason.code === 'QUOTA_EXCEEDED', String(r.reason));
     }
     assert.equal(ok, 5);
     const used = (await b.users.get(u))!.usedBytes;
@@ -223,7 +223,7 @@ test('a pooled connection killed while idle: the next operations reconnect and s
     await store.users.create(u);
     await store.files.put(u, '/pub/a', chunks('a'));
 
-    // Without a retry, a statement that meets a dead connection surfaces as 503 database_unavailable
+    // Without a retry, a statement that meets a dead connection surfaces as 503 DATABASE_UNAVAILABLE
     // (and nothing crashes). Which pooled connection the statement gets is up to the pool: under load
     // it may get a fresh one and succeed, so only those two outcomes are allowed. (The 503 mapping
     // itself is pinned down by the 'database down' test below, which cuts every connection.)
@@ -232,9 +232,9 @@ test('a pooled connection killed while idle: the next operations reconnect and s
     resume();
     const outcome = await op.then(
       (r) => ({ ok: (r as { rows: { one: number }[] }).rows[0]?.one === 1 }),
-      (e: unknown) => ({ ok: e instanceof StorageError && e.status === 503 && e.code === 'database_unavailable', e }),
+      (e: unknown) => ({ ok: e instanceof StorageError && e.status === 503 && e.code === 'DATABASE_UNAVAILABLE', e }),
     );
-    assert.ok(outcome.ok, `a dead connection gives 503 database_unavailable or a fresh connection answers: ${String((outcome as { e?: unknown }).e)}`);
+    assert.ok(outcome.ok, `a dead connection gives 503 DATABASE_UNAVAILABLE or a fresh connection answers: ${String((outcome as { e?: unknown }).e)}`);
 
     resume = await killIdleUnnoticed(store);
     op = store.users.get(u);
@@ -311,7 +311,7 @@ async function cuttableProxy(target: { host: string; port: number }) {
   };
 }
 
-test('database down: 503 database_unavailable with a retry hint, no crash; back up: everything works', async () => {
+test('database down: 503 DATABASE_UNAVAILABLE with a retry hint, no crash; back up: everything works', async () => {
   const url = new URL(TEST_DATABASE_URL);
   const proxy = await cuttableProxy({ host: url.hostname, port: Number(url.port || 5432) });
   url.port = String(proxy.port);
@@ -326,7 +326,7 @@ test('database down: 503 database_unavailable with a retry hint, no crash; back 
 
     await proxy.cut();
     const down = (e: unknown) =>
-      e instanceof DatabaseUnavailableError && e.status === 503 && e.code === 'database_unavailable' && (e.retryAfterSeconds ?? 0) > 0;
+      e instanceof DatabaseUnavailableError && e.status === 503 && e.code === 'DATABASE_UNAVAILABLE' && (e.retryAfterSeconds ?? 0) > 0;
     await assert.rejects(store.users.get(u), down);
     await assert.rejects(store.files.put(u, '/pub/b', chunks('b')), down);
     await assert.rejects(store.files.get(u, '/pub/a'), down);

@@ -131,7 +131,7 @@ export function storeSuite(profile: string, factory: StoreFactory): void {
     await putText(store, u, '/pub/b', 'tiny');
     assert.equal(await probe.blobCount(), 0, 'now inline');
     await store.files.delete(u, '/pub/b');
-    await assert.rejects(store.files.delete(u, '/pub/b'), isCode('not_found', 404));
+    await assert.rejects(store.files.delete(u, '/pub/b'), isCode('NOT_FOUND', 404));
     const { refs } = await probe.blobRefs();
     assert.deepEqual(refs, []);
   });
@@ -152,8 +152,8 @@ export function storeSuite(profile: string, factory: StoreFactory): void {
     const exact = 1_048_576 - 512;
     await store.files.put(u, '/pub/c', chunks(Buffer.alloc(exact)));
     assert.equal(await used(), 1_048_576);
-    await assert.rejects(store.files.put(u, '/pub/d', chunks('x')), isCode('quota_exceeded', 507, 'Disk space quota exceeded'));
-    await assert.rejects(store.files.put(u, '/pub/d', chunks(), { sizeHint: 0 }), isCode('quota_exceeded', 507));
+    await assert.rejects(store.files.put(u, '/pub/d', chunks('x')), isCode('QUOTA_EXCEEDED', 507, 'Disk space quota exceeded'));
+    await assert.rejects(store.files.put(u, '/pub/d', chunks(), { sizeHint: 0 }), isCode('QUOTA_EXCEEDED', 507));
     await store.files.put(u, '/pub/c', chunks(Buffer.alloc(10)));
     assert.equal(await used(), 256 + 266);
     let read = false;
@@ -161,16 +161,16 @@ export function storeSuite(profile: string, factory: StoreFactory): void {
       read = true;
       yield Buffer.alloc(1);
     }
-    await assert.rejects(store.files.put(u, '/pub/e', body(), { sizeHint: 2_000_000 }), isCode('quota_exceeded', 507));
+    await assert.rejects(store.files.put(u, '/pub/e', body(), { sizeHint: 2_000_000 }), isCode('QUOTA_EXCEEDED', 507));
     assert.equal(read, false);
-    await assert.rejects(store.files.put(u, '/pub/f', chunks(Buffer.alloc(600_000), Buffer.alloc(600_000))), isCode('quota_exceeded', 507));
+    await assert.rejects(store.files.put(u, '/pub/f', chunks(Buffer.alloc(600_000), Buffer.alloc(600_000))), isCode('QUOTA_EXCEEDED', 507));
     assert.equal(await used(), 522, 'failed writes charge nothing');
     assert.equal(await store.files.head(u, '/pub/f'), null);
 
     await store.users.setQuota(u, { storageQuotaMb: -1 });
     await store.files.put(u, '/pub/big', chunks(Buffer.alloc(1_200_000)));
     await store.users.setQuota(u, { storageQuotaMb: 0 });
-    await assert.rejects(store.files.put(u, '/pub/g', chunks('x')), isCode('quota_exceeded', 507));
+    await assert.rejects(store.files.put(u, '/pub/g', chunks('x')), isCode('QUOTA_EXCEEDED', 507));
     await store.files.delete(u, '/pub/big');
     assert.equal(await used(), 522);
     assert.deepEqual(await store.users.stats(), { numUsers: 1, numDisabledUsers: 0, totalUsedBytes: 522 });
@@ -182,7 +182,7 @@ export function storeSuite(profile: string, factory: StoreFactory): void {
     const size = 300_000;
     const results = await Promise.allSettled([0, 1, 2, 3, 4].map((i) => store.files.put(u, `/pub/f${i}`, chunks(Buffer.alloc(size)))));
     assert.equal(results.filter((r) => r.status === 'fulfilled').length, 3);
-    for (const r of results) if (r.status === 'rejected') assert.ok(isCode('quota_exceeded', 507)(r.reason), String(r.reason));
+    for (const r of results) if (r.status === 'rejected') assert.ok(isCode('QUOTA_EXCEEDED', 507)(r.reason), String(r.reason));
     assert.equal((await store.users.get(u))!.usedBytes, 3 * (size + 256));
   });
 
@@ -190,11 +190,11 @@ export function storeSuite(profile: string, factory: StoreFactory): void {
     const u = randomUserKey();
     await store.users.create(u);
     await putText(store, u, '/pub/a', 'file');
-    await assert.rejects(putText(store, u, '/pub/a/b', 'x'), isCode('path_collision', 409, 'File/folder path collision'));
-    await assert.rejects(putText(store, u, '/pub/a/b/c', 'x'), isCode('path_collision', 409));
+    await assert.rejects(putText(store, u, '/pub/a/b', 'x'), isCode('PATH_COLLISION', 409, 'File/folder path collision'));
+    await assert.rejects(putText(store, u, '/pub/a/b/c', 'x'), isCode('PATH_COLLISION', 409));
     await putText(store, u, '/pub/a', 'overwrite is fine');
     await putText(store, u, '/pub/d/x', 'x');
-    await assert.rejects(putText(store, u, '/pub/d', 'x'), isCode('path_collision', 409));
+    await assert.rejects(putText(store, u, '/pub/d', 'x'), isCode('PATH_COLLISION', 409));
     await putText(store, u, '/pub/d-x', 'x');
     await putText(store, u, '/pub/d0', 'x');
     await putText(store, u, '/pub/a.txt', 'x');
@@ -335,19 +335,19 @@ export function storeSuite(profile: string, factory: StoreFactory): void {
     await store.users.create(u);
     const forbidden = "Writing to directories other than '/pub/' and '/priv/' is forbidden";
     for (const p of ['/foo', '/priv', '/privstuff/x', '/pubx/y']) {
-      await assert.rejects(putText(store, u, p, 'x'), isCode('write_forbidden_root', 403, forbidden), p);
+      await assert.rejects(putText(store, u, p, 'x'), isCode('WRITE_FORBIDDEN_ROOT', 403, forbidden), p);
     }
-    await assert.rejects(store.files.delete(u, '/other/x'), isCode('write_forbidden_root', 403));
-    await assert.rejects(store.files.get(u, '/other/x'), isCode('read_forbidden_root', 403));
-    await assert.rejects(store.files.list(u, '/'), isCode('read_forbidden_root', 403));
-    await assert.rejects(putText(store, u, '/pub/dir/', 'x'), isCode('not_a_file', 400));
-    await assert.rejects(putText(store, randomUserKey(), '/pub/x', 'x'), isCode('user_not_found', 404));
-    await assert.rejects(store.files.delete(randomUserKey(), '/pub/x'), isCode('user_not_found', 404));
+    await assert.rejects(store.files.delete(u, '/other/x'), isCode('WRITE_FORBIDDEN_ROOT', 403));
+    await assert.rejects(store.files.get(u, '/other/x'), isCode('READ_FORBIDDEN_ROOT', 403));
+    await assert.rejects(store.files.list(u, '/'), isCode('READ_FORBIDDEN_ROOT', 403));
+    await assert.rejects(putText(store, u, '/pub/dir/', 'x'), isCode('NOT_A_FILE', 400));
+    await assert.rejects(putText(store, randomUserKey(), '/pub/x', 'x'), isCode('USER_NOT_FOUND', 404));
+    await assert.rejects(store.files.delete(randomUserKey(), '/pub/x'), isCode('USER_NOT_FOUND', 404));
 
     await putText(store, u, '/pub/keep', 'x');
     await putText(store, u, '/priv/keep', 'x');
     await store.users.setDisabled(u, true);
-    await assert.rejects(putText(store, u, '/pub/x', 'x'), isCode('user_disabled', 403, 'User is disabled'));
+    await assert.rejects(putText(store, u, '/pub/x', 'x'), isCode('USER_DISABLED', 403, 'User is disabled'));
     assert.ok(await store.files.get(u, '/pub/keep'), 'reads still work');
     await store.files.delete(u, '/priv/keep');
     await store.files.put(u, '/pub/admin-write', chunks('x'), { admin: true });
@@ -356,24 +356,24 @@ export function storeSuite(profile: string, factory: StoreFactory): void {
     await store.users.setQuota(u, { allowedWritePaths: ['/pub/app/', '/pub/one.txt'] });
     await putText(store, u, '/pub/app/a/b', 'x');
     await putText(store, u, '/pub/one.txt', 'x');
-    await assert.rejects(putText(store, u, '/pub/two.txt', 'x'), isCode('write_path_not_allowed', 403, 'Write to this path is not allowed'));
-    await assert.rejects(store.files.delete(u, '/pub/keep'), isCode('write_path_not_allowed', 403));
+    await assert.rejects(putText(store, u, '/pub/two.txt', 'x'), isCode('WRITE_PATH_NOT_ALLOWED', 403, 'Write to this path is not allowed'));
+    await assert.rejects(store.files.delete(u, '/pub/keep'), isCode('WRITE_PATH_NOT_ALLOWED', 403));
     await store.files.delete(u, '/pub/keep', { admin: true });
     await store.users.setQuota(u, { allowedWritePaths: [] });
-    await assert.rejects(putText(store, u, '/pub/app/c', 'x'), isCode('write_path_not_allowed', 403));
+    await assert.rejects(putText(store, u, '/pub/app/c', 'x'), isCode('WRITE_PATH_NOT_ALLOWED', 403));
     await store.users.setQuota(u, { allowedWritePaths: null });
     await putText(store, u, '/pub/anything', 'x');
   });
 
   t('policy order: root before user, disabled before quota, quota before collision', { defaultQuotaMb: 0 }, async ({ store }) => {
     const u = randomUserKey();
-    await assert.rejects(putText(store, u, '/etc/x', 'x'), isCode('write_forbidden_root', 403));
+    await assert.rejects(putText(store, u, '/etc/x', 'x'), isCode('WRITE_FORBIDDEN_ROOT', 403));
     await store.users.create(u, { quota: { storageQuotaMb: -1 } });
     await putText(store, u, '/pub/a', 'x');
     await store.users.setQuota(u, { storageQuotaMb: 0 });
-    await assert.rejects(store.files.put(u, '/pub/a/b', chunks('x'), { sizeHint: 1 }), isCode('quota_exceeded', 507));
+    await assert.rejects(store.files.put(u, '/pub/a/b', chunks('x'), { sizeHint: 1 }), isCode('QUOTA_EXCEEDED', 507));
     await store.users.setDisabled(u, true);
-    await assert.rejects(store.files.put(u, '/pub/a/b', chunks('x'), { sizeHint: 1 }), isCode('user_disabled', 403));
+    await assert.rejects(store.files.put(u, '/pub/a/b', chunks('x'), { sizeHint: 1 }), isCode('USER_DISABLED', 403));
   });
 
   // -------------------------------------------------------------------------------------------
@@ -449,7 +449,7 @@ export function storeSuite(profile: string, factory: StoreFactory): void {
     assert.equal(rec.rateRead, '1mb/s');
     assert.equal(rec.allowedWritePaths, null);
     assert.ok(rec.createdAt > 1.6e15);
-    await assert.rejects(store.users.create(u), isCode('user_exists', 409, 'User already exists'));
+    await assert.rejects(store.users.create(u), isCode('USER_EXISTS', 409, 'User already exists'));
     assert.equal(await store.users.setDisabled(u, true), true);
     assert.equal((await store.users.get(u))?.disabled, true);
     assert.equal(await store.users.setDisabled(randomUserKey(), true), false);
@@ -469,7 +469,7 @@ export function storeSuite(profile: string, factory: StoreFactory): void {
     assert.deepEqual(await store.users.stats(), { numUsers: 2, numDisabledUsers: 1, totalUsedBytes: 356 });
     const both = await Promise.allSettled([store.users.create(randomUserKey()), store.users.create(v)]);
     assert.equal(both[0].status, 'fulfilled');
-    assert.ok(both[1].status === 'rejected' && isCode('user_exists', 409)(both[1].reason));
+    assert.ok(both[1].status === 'rejected' && isCode('USER_EXISTS', 409)(both[1].reason));
   });
 
   t('users are listed in key order, page by page', {}, async ({ store }) => {
@@ -545,15 +545,15 @@ export function storeSuite(profile: string, factory: StoreFactory): void {
     assert.equal(rec?.usedBy, u);
     assert.ok(rec!.usedAt! > 0);
 
-    await assert.rejects(store.users.create(randomUserKey(), { signupToken: t1 }), isCode('signup_token_used', 401, 'Token already used'));
-    await assert.rejects(store.users.create(randomUserKey(), { signupToken: 'AAAA-BBBB-CCCC' }), isCode('signup_token_invalid', 401, 'Invalid token'));
-    await assert.rejects(store.users.create(u, { signupToken: tokens[1] }), isCode('user_exists', 409));
+    await assert.rejects(store.users.create(randomUserKey(), { signupToken: t1 }), isCode('SIGNUP_TOKEN_USED', 401, 'Token already used'));
+    await assert.rejects(store.users.create(randomUserKey(), { signupToken: 'AAAA-BBBB-CCCC' }), isCode('SIGNUP_TOKEN_INVALID', 401, 'Invalid token'));
+    await assert.rejects(store.users.create(u, { signupToken: tokens[1] }), isCode('USER_EXISTS', 409));
     assert.equal((await store.signupTokens.get(tokens[1]))?.usedBy, null);
     assert.equal(await store.signupTokens.get('NOPE'), null);
     // Two sign-ups racing for one token: exactly one wins.
     const race = await Promise.allSettled([randomUserKey(), randomUserKey()].map((k) => store.users.create(k, { signupToken: tokens[2] })));
     assert.equal(race.filter((r) => r.status === 'fulfilled').length, 1);
-    assert.ok(race.some((r) => r.status === 'rejected' && isCode('signup_token_used', 401)(r.reason)));
+    assert.ok(race.some((r) => r.status === 'rejected' && isCode('SIGNUP_TOKEN_USED', 401)(r.reason)));
 
     const sorted = [...tokens].sort();
     const p1 = await store.signupTokens.list({ limit: 3 });
@@ -576,7 +576,7 @@ export function storeSuite(profile: string, factory: StoreFactory): void {
     assert.deepEqual(await store.sessions.getBySecret(s.secret), s);
     assert.equal(await store.sessions.getBySecret('x'), null);
     assert.equal(await store.sessions.getBySecret('A'.repeat(26)), null);
-    await assert.rejects(store.sessions.create(randomUserKey(), '/:rw'), isCode('user_not_found', 404));
+    await assert.rejects(store.sessions.create(randomUserKey(), '/:rw'), isCode('USER_NOT_FOUND', 404));
     const revoked: Revocation[] = [];
     store.revocations.subscribe((r) => revoked.push(r));
     assert.equal(await store.sessions.delete(s.secret), true);
@@ -596,7 +596,7 @@ export function storeSuite(profile: string, factory: StoreFactory): void {
     assert.equal(g.user, u);
     const again = await store.grants.upsert({ ...base, capabilities: '/:rw' });
     assert.equal(again.capabilities, '/pub/app/:rw', 'first stored copy wins');
-    await assert.rejects(store.grants.upsert({ ...base, id: 'g2', user: randomUserKey() }), isCode('user_not_found', 404));
+    await assert.rejects(store.grants.upsert({ ...base, id: 'g2', user: randomUserKey() }), isCode('USER_NOT_FOUND', 404));
 
     const m1 = await store.grants.mintSession('g1', now + 3600);
     assert.match(m1.token, /^[A-Za-z0-9_-]{43}$/);
@@ -613,7 +613,7 @@ export function storeSuite(profile: string, factory: StoreFactory): void {
     assert.equal(await store.grants.resolveBearer(m2.token, now + 3600), null, 'session expired');
     assert.equal(await store.grants.resolveBearer(m2.token, now + 1000), null, 'grant expired');
     assert.equal(await store.grants.resolveBearer('short', now), null);
-    await assert.rejects(store.grants.mintSession('nope', now + 1), isCode('grant_not_found', 404));
+    await assert.rejects(store.grants.mintSession('nope', now + 1), isCode('GRANT_NOT_FOUND', 404));
 
     await store.grants.upsert({ ...base, id: 'g3', expiresAt: now + 5 });
     await store.grants.upsert({ ...base, id: 'g4' });

@@ -4,7 +4,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { HttpDeps } from '../../src/http/context.ts';
 import { appendCorsVary, applyCors } from '../../src/http/cors.ts';
-import { HttpError, badRequest } from '../../src/http/errors.ts';
+import { HttpError, httpError } from '../../src/http/errors.ts';
 import { answerError, sendError } from '../../src/http/error-handler.ts';
 import { applyResponsePolicy, prepareClientRequest } from '../../src/http/client-hooks.ts';
 import { clientErrorHandler } from '../../src/http/core/client-error.ts';
@@ -33,11 +33,11 @@ declare module 'fastify' {
 function fromFastify(err: { code?: string; message: string; statusCode?: number }): HttpError | null {
   switch (err.code) {
     case 'FST_ERR_BAD_URL':
-      return new HttpError(400, 'INVALID_URL', 'Invalid URL: malformed percent-encoding');
+      return httpError('INVALID_URL', 'malformed percent-encoding');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new HttpError(400, 'INVALID_BODY', err.message);
+      return httpError('INVALID_BODY', err.message);
     default:
-      return typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? new HttpError(err.statusCode, err.code ?? 'BAD_REQUEST', err.message) : null;
+      return typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? httpError('INVALID_BODY', err.message) : null;
   }
 }
 
@@ -59,7 +59,7 @@ export function buildFastifyClientApp(deps: HttpDeps): FastifyInstance {
     frameworkErrors: (error, request, reply) => {
       if (applyCors(request as never, reply as never)) return;
       const { path, query } = splitUrl(request.raw.url ?? '/');
-      let answer: HttpError = badRequest('INVALID_URL', `Invalid URL: ${error.message}`);
+      let answer: HttpError = httpError('INVALID_URL', error.message);
       try {
         const target = resolveTarget(path, query, request.headers);
         if (target.addressing === 'legacy') legacyStoragePath(path);
@@ -91,7 +91,7 @@ export function buildFastifyClientApp(deps: HttpDeps): FastifyInstance {
     else answerError(err, request as never, reply as never, deps.log);
     return reply;
   });
-  app.setNotFoundHandler((_request, reply) => sendError(reply as never, new HttpError(404, 'NOT_FOUND', 'Not Found')));
+  app.setNotFoundHandler((_request, reply) => sendError(reply as never, httpError('NOT_FOUND')));
   // The route modules' handlers finish when their answer is under way; fastify wants the reply
   // returned for that (else a stream still being piped gets a second, empty answer).
   const wrap = (handler: (q: never, r: never) => unknown) => async (q: FastifyRequest, r: FastifyReply) => {

@@ -27,12 +27,12 @@ export function isRetryableConflict(err: unknown): boolean {
 }
 
 /**
- * The database is down or unreachable: HTTP 503 with code `database_unavailable`. `retryAfterSeconds`
+ * The database is down or unreachable: HTTP 503 with code `DATABASE_UNAVAILABLE`. `retryAfterSeconds`
  * is the hint the HTTP layer sends as `Retry-After`.
  */
 export class DatabaseUnavailableError extends StorageError {
   constructor(cause?: unknown, retryAfterSeconds = 1) {
-    super(503, 'database_unavailable', 'Service Unavailable: the database is unreachable', { cause, retryAfterSeconds });
+    super('DATABASE_UNAVAILABLE', { cause, retryAfterSeconds });
     this.name = 'DatabaseUnavailableError';
   }
 }

@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { ERROR_CODE_HEADER } from '../errors.ts';
+import { ERROR_CODE_HEADER, httpError } from '../errors.ts';
 
 /** Answers requests Node's HTTP parser rejects (bad request lines, header overflow) in plain text. */
 export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
@@ -7,14 +7,15 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): 
     socket.destroy();
     return;
   }
-  const [status, text] =
+  const answer =
     err.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, 'Request Header Fields Too Large']
+      ? httpError('HEADERS_TOO_LARGE')
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [408, 'Request Timeout']
-        : [400, `Bad Request: malformed HTTP request (${err.code ?? 'parse error'})`];
-  const body = Buffer.from(text);
+        ? httpError('REQUEST_TIMEOUT')
+        : httpError('MALFORMED_REQUEST', err.code ?? 'parse error');
+  const { status, message, code } = answer;
+  const body = Buffer.from(message);
   socket.end(
-    `HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : text}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\n${ERROR_CODE_HEADER}: MALFORMED_REQUEST\r\nconnection: close\r\n\r\n${text}`,
+    `HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : message}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\n${ERROR_CODE_HEADER}: ${code}\r\nconnection: close\r\n\r\n${message}`,
   );
 }

@@ -4,7 +4,7 @@ import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import type { HttpDeps } from '../context.ts';
 import { clientErrorHandler } from './client-error.ts';
 import { answerError, sendError } from '../error-handler.ts';
-import { ERROR_CODE_HEADER, HttpError } from '../errors.ts';
+import { ERROR_CODE_HEADER, httpError } from '../errors.ts';
 import { HttpRequest } from './http-request.ts';
 import { HttpReply, type ReplyOwner } from './http-reply.ts';
 import { mediaTypeOf } from './media-type.ts';
@@ -154,9 +154,9 @@ export class HttpApp implements ReplyOwner {
       if (this.bodyMethods.has(request.method)) {
         const type = req.headers['content-type'];
         // A Content-Type that does not parse is refused for any route, before its handler.
-        if (type !== undefined && !mediaTypeOf(type)) throw new HttpError(400, 'INVALID_BODY', 'Unsupported Media Type');
+        if (type !== undefined && !mediaTypeOf(type)) throw httpError('INVALID_BODY', 'Unsupported Media Type');
       }
-      if (!found) return void sendError(reply, new HttpError(404, 'NOT_FOUND', 'Not Found'));
+      if (!found) return void sendError(reply, httpError('NOT_FOUND'));
       request.params = found.params as Record<string, string>;
       const done = (found.store as Route).handler(request, reply);
       if (done) done.then(() => this.answered(request, reply), (e: unknown) => this.fail(e, request, reply));
@@ -184,7 +184,7 @@ export class HttpApp implements ReplyOwner {
   private badUrl(message: string, request: HttpRequest, res: ServerResponse): void {
     const reply = new HttpReply(request, res, this.bare);
     if (this.options.onBadUrl) this.options.onBadUrl(message, request, reply);
-    else sendError(reply, new HttpError(400, 'INVALID_URL', `Invalid URL: ${message}`));
+    else sendError(reply, httpError('INVALID_URL', message));
   }
 
   beforeSend(request: HttpRequest, reply: HttpReply): void {

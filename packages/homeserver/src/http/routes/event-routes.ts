@@ -5,7 +5,7 @@ import type { HttpDeps } from '../context.ts';
 import { authorizePrivateRead, readAccess } from '../../auth/authorize.ts';
 import { resolveSession, type AuthSession } from '../../auth/session.ts';
 import type { EventStore } from '../../storage/types.ts';
-import { HttpError, badRequest } from '../errors.ts';
+import { httpError } from '../errors.ts';
 import { runEventStream, type StreamUser } from '../event-streams.ts';
 import { feedQuery, parseEventCursor, parseQueryOr400, type EventCursor } from '../query.ts';
 import { queryAll, queryGet, type QueryPair } from '../url.ts';
@@ -20,9 +20,9 @@ export async function cursorToId(events: EventStore, c: EventCursor): Promise<nu
 /** `limit` of the streams: u16 ≥ 1, absent = unbounded. */
 export function streamLimit(raw: string | undefined): number | null {
   if (raw === undefined) return null;
-  if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535) throw badRequest('INVALID_LIMIT', `Invalid limit: ${raw}`);
+  if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535) throw httpError('INVALID_LIMIT', `Invalid limit: ${raw}`);
   const n = Number(raw);
-  if (n < 1) throw badRequest('INVALID_LIMIT', 'limit must be at least 1');
+  if (n < 1) throw httpError('INVALID_LIMIT', 'limit must be at least 1');
   return n;
 }
 
@@ -35,7 +35,7 @@ export function streamPaths(values: string[]): string[] {
     try {
       out.push(normalizeStoragePath(p).path);
     } catch {
-      throw badRequest('INVALID_PATH', `Invalid path: ${p}`);
+      throw httpError('INVALID_PATH', p);
     }
   }
   return [...new Set(out)];
@@ -49,9 +49,9 @@ export function streamFlag(raw: string | undefined): boolean {
 /** Parses `user=<z32>[:<cursor>]` values (1..50) into users with resolved cursors; unknown users 404. */
 export async function streamUsers(deps: HttpDeps, values: string[], required: boolean): Promise<StreamUser[]> {
   const nonEmpty = values.filter((v) => v !== '');
-  if (nonEmpty.length === 0 && required) throw badRequest('USER_REQUIRED', 'user parameter is required');
+  if (nonEmpty.length === 0 && required) throw httpError('USER_REQUIRED');
   if (nonEmpty.length > MAX_STREAM_USERS) {
-    throw badRequest('TOO_MANY_USERS', `Too many users. Maximum allowed: ${MAX_STREAM_USERS}`);
+    throw httpError('TOO_MANY_USERS', MAX_STREAM_USERS);
   }
   const byUser = new Map<string, number | null>();
   for (const v of nonEmpty) {
@@ -61,21 +61,21 @@ export async function streamUsers(deps: HttpDeps, values: string[], required: bo
     try {
       key = PublicKey.parseZ32(keyText);
     } catch (e) {
-      throw badRequest('INVALID_PUBLIC_KEY', `Invalid public key: ${(e as Error).message}`);
+      throw httpError('INVALID_PUBLIC_KEY', (e as Error).message);
     }
     let cursor: number | null = null;
     if (colon >= 0) {
       const raw = v.slice(colon + 1);
       const parsed = parseEventCursor(raw);
       const id = parsed ? await cursorToId(deps.store.events, parsed) : null;
-      if (id === null) throw badRequest('INVALID_CURSOR', `Invalid cursor: ${raw}`);
+      if (id === null) throw httpError('INVALID_CURSOR', raw);
       cursor = id;
     }
     byUser.set(key.z32, cursor);
   }
   const users: StreamUser[] = [];
   for (const [user, cursor] of byUser) {
-    if (!(await deps.store.users.get(user))) throw new HttpError(404, 'USER_NOT_FOUND', 'Not Found');
+    if (!(await deps.store.users.get(user))) throw httpError('USER_NOT_FOUND');
     users.push({ user, cursor });
   }
   return users;
@@ -95,14 +95,14 @@ async function streamRequest(request: HttpRequest, deps: HttpDeps, pairs: QueryP
   const limit = streamLimit(queryGet(pairs, 'limit'));
   const reverse = streamFlag(queryGet(pairs, 'reverse'));
   const live = streamFlag(queryGet(pairs, 'live'));
-  if (reverse && live) throw badRequest('LIVE_WITH_REVERSE', 'Cannot use live mode with reverse ordering');
+  if (reverse && live) throw httpError('LIVE_WITH_REVERSE');
   const given = streamPaths(queryAll(pairs, 'path'));
   const paths = given.length > 0 ? given : ['/pub/'];
   const privatePaths = paths.filter((p) => readAccess(p) === 'private');
   let session: AuthSession | null = null;
   if (privatePaths.length > 0) {
     if (users.length !== 1) {
-      throw new HttpError(403, 'PRIVATE_STREAM_MULTI_USER', 'A private read must be scoped to exactly one user');
+      throw httpError('PRIVATE_STREAM_MULTI_USER');
     }
     const owner = PublicKey.parseZ32(users[0]!.user);
     // Delta §7: any `Bearer ` header switches cookie authentication off; the cookie is the owner's.
@@ -122,7 +122,7 @@ export function registerEventRoutes(app: HttpApp, deps: HttpDeps): void {
     handler: async (request, reply) => {
       const { cursor, limit } = feedQuery(parseQueryOr400(request.rawQuery));
       const from = await cursorToId(events, cursor);
-      if (from === null) throw badRequest('INVALID_CURSOR', 'Invalid cursor');
+      if (from === null) throw httpError('INVALID_CURSOR');
       const queried = performance.now();
       const page = await events.feed(from, limit);
       deps.metrics?.eventsQueryMs.observe(performance.now() - queried);

@@ -6,7 +6,7 @@ import { checkSignupTokenFormat } from '../../auth/signup-token.ts';
 import { noSession } from '../../auth/authorize.ts';
 import { resolveBearerSession, resolveSession, type AuthSession } from '../../auth/session.ts';
 import type { GrantRecord } from '../../storage/types.ts';
-import { HttpError } from '../errors.ts';
+import { HttpError, httpError } from '../errors.ts';
 import { parseQueryOr400 } from '../query.ts';
 import { queryGet } from '../url.ts';
 import { createAccount, readSmallBody } from './session-routes.ts';
@@ -17,20 +17,20 @@ const SIGNUP_CLIENT_ID = 'pubky.signup';
 const SIGNUP_MAX_LIFETIME_S = 300;
 
 const unprocessable = (detail: string): HttpError =>
-  new HttpError(422, 'INVALID_JSON_BODY', `Failed to deserialize the JSON body into the target type: ${detail}`);
+  httpError('INVALID_JSON_BODY', detail);
 
 /** Reads `{"grant":"<JWS>","pop":"<JWS>"}` with axum's Json rejections: 415, 400, 422. */
 export async function readGrantBody(request: HttpRequest, deps: HttpDeps): Promise<{ grant: string; pop: string }> {
   const ct = request.headers['content-type'];
   if (!ct || !/^application\/(?:[\w.+-]+\+)?json\s*(?:;.*)?$/i.test(ct)) {
-    throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Expected request with `Content-Type: application/json`');
+    throw httpError('UNSUPPORTED_MEDIA_TYPE');
   }
   const body = await readSmallBody(request, deps);
   let value: unknown;
   try {
     value = JSON.parse(body.toString('utf8'));
   } catch (e) {
-    throw new HttpError(400, 'INVALID_JSON_SYNTAX', `Failed to parse the request body as JSON: ${(e as Error).message}`);
+    throw httpError('INVALID_JSON_SYNTAX', (e as Error).message);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw unprocessable('expected an object');
   const { grant, pop } = value as Record<string, unknown>;
@@ -57,7 +57,7 @@ function grantSessionJson(deps: HttpDeps, grant: GrantRecord, tokenExpiresAt: nu
 async function requireRootSession(request: HttpRequest, deps: HttpDeps): Promise<AuthSession> {
   const session = await resolveSession(deps.store, request.headers, request.target?.tenant ?? null, { nowSeconds: deps.nowSeconds() });
   if (!session) throw noSession();
-  if (!session.capabilities.hasRoot) throw new HttpError(403, 'ROOT_CAPABILITY_REQUIRED', 'Root capability required');
+  if (!session.capabilities.hasRoot) throw httpError('ROOT_CAPABILITY_REQUIRED');
   return session;
 }
 
@@ -68,7 +68,7 @@ export function registerGrantRoutes(app: HttpApp, deps: HttpDeps): void {
 
   const useNonce = async (nonce: string, now: number): Promise<void> => {
     if (!(await store.grants.useNonce(nonce, now, NONCE_MAX_AGE_S))) {
-      throw new HttpError(401, 'POP_NONCE_REUSED', 'PoP nonce already used');
+      throw httpError('POP_NONCE_REUSED');
     }
   };
 
@@ -79,14 +79,14 @@ export function registerGrantRoutes(app: HttpApp, deps: HttpDeps): void {
     const now = deps.nowSeconds();
     const grant = verifyGrant(body.grant, now);
     if (grant.clientId !== SIGNUP_CLIENT_ID) {
-      throw new HttpError(400, 'SIGNUP_GRANT_CLIENT_ID', `Invalid signup grant: signup grants must use client_id ${SIGNUP_CLIENT_ID}`);
+      throw httpError('SIGNUP_GRANT_CLIENT_ID', SIGNUP_CLIENT_ID);
     }
-    if (!grant.caps.hasRoot) throw new HttpError(403, 'ROOT_CAPABILITY_REQUIRED', 'Root capability required');
+    if (!grant.caps.hasRoot) throw httpError('ROOT_CAPABILITY_REQUIRED');
     if (grant.iat > now + POP_WINDOW_S) {
-      throw new HttpError(400, 'SIGNUP_GRANT_IAT', 'Invalid signup grant: signup grant iat is too far in the future');
+      throw httpError('SIGNUP_GRANT_IAT');
     }
     if (grant.exp - grant.iat > SIGNUP_MAX_LIFETIME_S) {
-      throw new HttpError(400, 'SIGNUP_GRANT_LIFETIME', 'Invalid signup grant: signup grant lifetime exceeds 5 minutes');
+      throw httpError('SIGNUP_GRANT_LIFETIME');
     }
     const pop = verifyPop(body.pop, grant, homeserver, now);
     await useNonce(pop.nonce, now);
@@ -101,10 +101,10 @@ export function registerGrantRoutes(app: HttpApp, deps: HttpDeps): void {
     const now = deps.nowSeconds();
     const grant = verifyGrant(body.grant, now);
     const stored = await store.grants.get(grant.jti);
-    if (stored?.revokedAt != null) throw new HttpError(401, 'GRANT_REVOKED', 'Grant has been revoked');
+    if (stored?.revokedAt != null) throw httpError('GRANT_REVOKED');
     const pop = verifyPop(body.pop, grant, homeserver, now);
     await useNonce(pop.nonce, now);
-    if (!(await store.users.get(grant.iss.z32))) throw new HttpError(404, 'USER_NOT_FOUND', 'Not Found');
+    if (!(await store.users.get(grant.iss.z32))) throw httpError('USER_NOT_FOUND');
     const record = await store.grants.upsert({
       id: grant.jti,
       user: grant.iss.z32,
@@ -116,9 +116,9 @@ export function registerGrantRoutes(app: HttpApp, deps: HttpDeps): void {
     });
     // The first stored copy wins; a different user reusing a jti must not ride on it.
     if (record.user !== grant.iss.z32 || record.clientCnfKey !== grant.cnf.z32) {
-      throw new HttpError(401, 'GRANT_ID_CONFLICT', 'Invalid grant: grant id already used by another grant');
+      throw httpError('GRANT_ID_CONFLICT');
     }
-    if (record.revokedAt != null) throw new HttpError(401, 'GRANT_REVOKED', 'Grant has been revoked');
+    if (record.revokedAt != null) throw httpError('GRANT_REVOKED');
     const expiresAt = Math.min(now + BEARER_TTL_S, record.expiresAt);
     const { token } = await store.grants.mintSession(record.id, expiresAt);
     reply.type('application/json').send(JSON.stringify({ token, session: grantSessionJson(deps, record, expiresAt, now) }));
@@ -129,7 +129,7 @@ export function registerGrantRoutes(app: HttpApp, deps: HttpDeps): void {
     url: '/auth/grant/session',
     handler: async (request, reply) => {
       const session = await resolveBearerSession(store, request.headers, deps.nowSeconds());
-      if (!session || session.kind !== 'grant') throw new HttpError(401, 'NO_SESSION', 'Unauthorized');
+      if (!session || session.kind !== 'grant') throw httpError('NO_SESSION', 'Unauthorized');
       const g = session.grant;
       reply.type('application/json').send(JSON.stringify(grantSessionJson(deps, g, session.bearer.expiresAt, Math.floor(g.createdAt / 1e6))));
     },
@@ -164,11 +164,11 @@ export function registerGrantRoutes(app: HttpApp, deps: HttpDeps): void {
   app.delete('/auth/grant/session/:gid', async (request, reply) => {
     const session = await requireRootSession(request, deps);
     const gid = (request.params as { gid: string }).gid;
-    if (!GRANT_ID.test(gid)) throw new HttpError(400, 'INVALID_GRANT_ID', 'Invalid grant ID format');
+    if (!GRANT_ID.test(gid)) throw httpError('INVALID_GRANT_ID');
     const grant = await store.grants.get(gid);
-    if (!grant) throw new HttpError(404, 'GRANT_NOT_FOUND', 'Not Found');
+    if (!grant) throw httpError('GRANT_NOT_FOUND');
     if (grant.user !== session.user) {
-      throw new HttpError(403, 'GRANT_NOT_OWNED', 'Grant does not belong to authenticated user');
+      throw httpError('GRANT_NOT_OWNED');
     }
     await store.grants.revoke(gid, deps.nowSeconds());
     reply.code(200).send();

@@ -8,11 +8,11 @@ import { resolveCookieSession } from '../../auth/session.ts';
 import { checkSignupTokenFormat } from '../../auth/signup-token.ts';
 import { readBody } from '../body.ts';
 import { removalCookie, sessionCookie } from '../cookies.ts';
-import { HttpError, payloadTooLarge } from '../errors.ts';
+import { HttpError, httpError } from '../errors.ts';
 import { parseQueryOr400 } from '../query.ts';
 import { queryGet } from '../url.ts';
 
-export const missingTenant = (): HttpError => new HttpError(400, 'MISSING_TENANT', 'Missing request tenant');
+export const missingTenant = (): HttpError => httpError('MISSING_TENANT');
 
 export function requireTenant(request: HttpRequest): PublicKey {
   const tenant = request.target?.tenant;
@@ -26,7 +26,7 @@ export function readSmallBody(request: HttpRequest, deps: HttpDeps): Promise<Buf
   return readBody(request.raw, {
     maxBytes: max,
     idleMs: deps.config.drive.bodyIdleTimeoutMs,
-    tooLarge: () => payloadTooLarge(`Request body is too large (limit ${max} bytes)`),
+    tooLarge: () => httpError('BODY_TOO_LARGE', `Request body is too large (limit ${max} bytes)`),
   });
 }
 
@@ -49,8 +49,8 @@ export async function createAccount(deps: HttpDeps, user: string, signupToken: s
   const { store, config } = deps;
   if (config.general.signupMode === 'token_required') {
     if (signupToken === undefined) {
-      if (await store.users.get(user)) throw new HttpError(409, 'USER_EXISTS', 'User already exists');
-      throw new HttpError(400, 'SIGNUP_TOKEN_REQUIRED', 'Token required');
+      if (await store.users.get(user)) throw httpError('USER_EXISTS');
+      throw httpError('SIGNUP_TOKEN_REQUIRED');
     }
     await store.users.create(user, { signupToken });
   } else {
@@ -75,7 +75,7 @@ export function registerSessionRoutes(app: HttpApp, deps: HttpDeps): void {
 
   app.post('/session', async (request, reply) => {
     const token = await verifyAuthToken(await readSmallBody(request, deps), store.authTokenReplay, deps.nowMicros());
-    if (!(await store.users.get(token.publicKey.z32))) throw new HttpError(404, 'USER_NOT_FOUND', 'Not Found');
+    if (!(await store.users.get(token.publicKey.z32))) throw httpError('USER_NOT_FOUND');
     await startCookieSession(request, reply, deps, token);
   });
 
@@ -86,8 +86,8 @@ export function registerSessionRoutes(app: HttpApp, deps: HttpDeps): void {
       const tenant = requireTenant(request);
       const session = await resolveCookieSession(store, request.headers, tenant);
       if (!session || session.kind !== 'cookie') {
-        if (config.drive.compatSession404) throw new HttpError(404, 'NO_SESSION', 'Not Found');
-        throw new HttpError(401, 'NO_SESSION', 'No authenticated session found');
+        if (config.drive.compatSession404) throw httpError('SESSION_NOT_FOUND');
+        throw httpError('NO_SESSION');
       }
       // created_at in seconds here, as the reference sends it from GET /session.
       const body = encodeSessionInfo({
@@ -115,12 +115,12 @@ export function registerSessionRoutes(app: HttpApp, deps: HttpDeps): void {
     url: '/signup_tokens/:token',
     handler: async (request, reply) => {
       if (config.general.signupMode !== 'token_required') {
-        throw new HttpError(400, 'SIGNUP_TOKENS_NOT_REQUIRED', 'Signup tokens not required');
+        throw httpError('SIGNUP_TOKENS_NOT_REQUIRED');
       }
       const raw = (request.params as { token: string }).token;
       checkSignupTokenFormat(raw);
       const record = await store.signupTokens.get(raw);
-      if (!record) throw new HttpError(404, 'SIGNUP_TOKEN_NOT_FOUND', 'Token not found');
+      if (!record) throw httpError('SIGNUP_TOKEN_NOT_FOUND');
       reply
         .header('cache-control', 'no-store')
         .type('application/json')

@@ -9,7 +9,7 @@ import { peekCookieSession, resolveSession, type AuthSession } from '../../auth/
 import type { FileEntry, UserRecord, WholeBody } from '../../storage/types.ts';
 import { pacedBody, pacedResponse, type Pacer } from '../bandwidth.ts';
 import { declaredLength, streamBody, wholeBody, WHOLE_BODY_MAX_BYTES } from '../body.ts';
-import { HttpError } from '../errors.ts';
+import { HttpError, httpError } from '../errors.ts';
 import { rangeSelector, setLengthHeaders } from '../range.ts';
 import { writeCondition } from '../write-preconditions.ts';
 import { lenientLimit, listCursor, parseQueryOr400, strictBool } from '../query.ts';
@@ -143,14 +143,14 @@ export function createStorageHandlers(deps: HttpDeps): StorageHandlers {
     if (readAccess(sp.path) === 'private') authorizePrivateRead(await session(request, deps), tenant, sp.path);
     const head = request.method === 'HEAD';
     if (sp.isDirectory) {
-      if (head) throw new HttpError(404, 'NOT_FOUND', 'Not Found');
+      if (head) throw httpError('NOT_FOUND');
       const q = parseQueryOr400(request.rawQuery);
       const reverse = strictBool(queryGet(q, 'reverse'));
       const shallow = strictBool(queryGet(q, 'shallow'));
       const cursor = listCursor(queryGet(q, 'cursor'));
       const limit = lenientLimit(queryGet(q, 'limit'));
       const paths = await files.list(tenant.z32, sp.path, { limit, cursor, reverse, shallow });
-      if (paths === null) throw new HttpError(404, 'DIRECTORY_NOT_FOUND', 'Directory Not Found');
+      if (paths === null) throw httpError('DIRECTORY_NOT_FOUND');
       if (request.target.addressing === 'legacy') reply.header('vary', 'pubky-host');
       const prefix = `pubky://${tenant.z32}`;
       reply.type('text/plain').send(paths.map((p) => prefix + p).join('\n'));
@@ -159,7 +159,7 @@ export function createStorageHandlers(deps: HttpDeps): StorageHandlers {
     const conditional = request.headers['if-none-match'] !== undefined || request.headers['if-modified-since'] !== undefined;
     if (head || conditional) {
       const entry = await files.head(tenant.z32, sp.path);
-      if (!entry) throw new HttpError(404, 'NOT_FOUND', 'Not Found');
+      if (!entry) throw httpError('NOT_FOUND');
       fileHeaders(reply, request, entry);
       if (notModified(request, entry)) {
         reply.code(304).send();
@@ -173,7 +173,7 @@ export function createStorageHandlers(deps: HttpDeps): StorageHandlers {
     }
     const range = rangeSelector(request.headers);
     const content = await (range ? files.get(tenant.z32, sp.path, { range }) : files.get(tenant.z32, sp.path));
-    if (!content) throw new HttpError(404, 'NOT_FOUND', 'Not Found');
+    if (!content) throw httpError('NOT_FOUND');
     const entry = content.entry;
     fileHeaders(reply, request, entry);
     setLengthHeaders(reply, entry, content.range).type(entry.contentType);
@@ -198,20 +198,20 @@ export function createStorageHandlers(deps: HttpDeps): StorageHandlers {
   }
 
   function checkWrite(request: HttpRequest, s: AuthSession | null): { tenant: PublicKey; path: string; requestUser: UserRecord | undefined } {
-    if (!s) throw new HttpError(401, 'NO_SESSION', 'No authenticated session found');
+    if (!s) throw httpError('NO_SESSION');
     const tenant = tenantOf(request);
     const sp = storagePath(request);
     if (sp.isDirectory) {
       throw request.target.addressing === 'path'
-        ? new HttpError(400, 'NOT_A_FILE', 'Target path must be a file')
-        : new HttpError(400, 'INVALID_URL', 'Invalid URL: target path must be a file');
+        ? httpError('NOT_A_FILE')
+        : httpError('INVALID_URL', 'target path must be a file');
     }
     authorizeWrite(s, tenant, sp.path);
     return { tenant, path: sp.path, requestUser: s.kind === 'cookie' ? s.account : undefined };
   }
 
   // Built once: closures created per request cost a `__name` call each under tsx.
-  const tooLarge = (): HttpError => new HttpError(413, 'BODY_TOO_LARGE', `File is too large (limit ${maxFile} bytes)`, { connection: 'close' });
+  const tooLarge = (): HttpError => httpError('BODY_TOO_LARGE', `File is too large (limit ${maxFile} bytes)`).withHeaders({ connection: 'close' });
   const idleMs = deps.config.drive.bodyIdleTimeoutMs;
 
   /**
@@ -270,7 +270,7 @@ export function createStorageHandlers(deps: HttpDeps): StorageHandlers {
 }
 
 const methodNotAllowed = async (): Promise<void> => {
-  throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'Method Not Allowed');
+  throw httpError('METHOD_NOT_ALLOWED');
 };
 
 /** Storage routes: GET, HEAD, PUT, DELETE of any path, 405 for the other methods with a body. */

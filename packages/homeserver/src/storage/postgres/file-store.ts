@@ -44,7 +44,7 @@ const RAISED: Record<string, () => StorageError> = {
   path_collision: storageErrors.pathCollision,
   quota_exceeded: storageErrors.quotaExceeded,
   not_found: storageErrors.notFound,
-  blob_missing: () => new StorageError(404, 'blob_missing', 'Not Found'),
+  blob_missing: storageErrors.blobMissing,
 };
 
 /** Maps `RAISE EXCEPTION 'pubky:<code>'` of hs_put / hs_delete to the StorageError catalogue. */
@@ -182,7 +182,7 @@ export class PgFileStore implements FileStore {
       // Gone: a concurrent overwrite/delete collected it between the lookup and the open; look again.
       if (body) return range ? { entry, body, inline: null, range } : { entry, body, inline: null };
     }
-    throw new StorageError(404, 'blob_missing', 'Not Found');
+    throw storageErrors.blobMissing();
   }
 
   async head(user: string, path: string): Promise<FileEntry | null> {

@@ -26,21 +26,21 @@ test('collisions stay exact while ancestors are remembered as directories: own w
     await store.files.delete(u, '/pub/m/a/f1');
     await putText(store, u, '/pub/m/a', 'now a file');
     assert.equal(writer.isKnownNonFile(id, '/pub/m/a'), false);
-    await assert.rejects(putText(store, u, '/pub/m/a/f2', 'x'), isCode('path_collision', 409));
+    await assert.rejects(putText(store, u, '/pub/m/a/f2', 'x'), isCode('PATH_COLLISION', 409));
     // through an admin write (admin writes skip the collision check), seen by the commit-time check,
     await putText(store, u, '/pub/s/t/f', 'x');
     await store.files.delete(u, '/pub/s/t/f');
     await store.files.put(u, '/pub/s/t', chunks('x'), { admin: true });
     assert.equal(writer.isKnownNonFile(id, '/pub/s/t'), false);
     const known = (await store.users.get(u))!;
-    await assert.rejects(store.rawFiles.put(u, '/pub/s/t/g', chunks('x'), { resolvedUser: known, sizeHint: 1 }), isCode('path_collision', 409));
+    await assert.rejects(store.rawFiles.put(u, '/pub/s/t/g', chunks('x'), { resolvedUser: known, sizeHint: 1 }), isCode('PATH_COLLISION', 409));
     // and through another connection (another process), seen through data_version.
     await putText(store, u, '/pub/o/p/f', 'x');
     other.prepare('DELETE FROM entries WHERE user_id = ? AND path = ?').run(id, '/pub/o/p/f');
     other
       .prepare("INSERT INTO entries (user_id, path, content_hash, content_length, content_type, inline_data, modified_at, created_at) VALUES (?, '/pub/o/p', zeroblob(32), 0, 'text/plain', x'', 0, 0)")
       .run(id);
-    await assert.rejects(putText(store, u, '/pub/o/p/g', 'x'), isCode('path_collision', 409));
+    await assert.rejects(putText(store, u, '/pub/o/p/g', 'x'), isCode('PATH_COLLISION', 409));
     // The same, with the writer's record passed in (no lookup, hence no data_version check, before
     // the commit): the commit-time check itself sees the other connection's write.
     await putText(store, u, '/pub/v/w/f', 'x');
@@ -49,7 +49,7 @@ test('collisions stay exact while ancestors are remembered as directories: own w
     other
       .prepare("INSERT INTO entries (user_id, path, content_hash, content_length, content_type, inline_data, modified_at, created_at) VALUES (?, '/pub/v/w', zeroblob(32), 0, 'text/plain', x'', 0, 0)")
       .run(id);
-    await assert.rejects(store.rawFiles.put(u, '/pub/v/w/g', chunks('x'), { resolvedUser: record, sizeHint: 1 }), isCode('path_collision', 409));
+    await assert.rejects(store.rawFiles.put(u, '/pub/v/w/g', chunks('x'), { resolvedUser: record, sizeHint: 1 }), isCode('PATH_COLLISION', 409));
     // A batch rolled back after a job learnt an ancestor as empty forgets it: here the first pass
     // deletes /pub/r, a PUT under it learns /pub/r as empty, a third job fails; on the second pass
     // (savepoints) nothing deletes /pub/r, so the PUT collides, and so must a later one.
@@ -73,9 +73,9 @@ test('collisions stay exact while ancestors are remembered as directories: own w
     assert.equal(firstR.status, 'fulfilled');
     assert.equal(thirdR.status, 'fulfilled');
     assert.equal(putR.status, 'rejected');
-    assert.ok(isCode('path_collision', 409)((putR as PromiseRejectedResult).reason));
+    assert.ok(isCode('PATH_COLLISION', 409)((putR as PromiseRejectedResult).reason));
     assert.equal(writer.isKnownNonFile(id, '/pub/r'), false);
-    await assert.rejects(putText(store, u, '/pub/r/y', 'x'), isCode('path_collision', 409));
+    await assert.rejects(putText(store, u, '/pub/r/y', 'x'), isCode('PATH_COLLISION', 409));
     // Plain writes under known directories still succeed and are found.
     await putText(store, u, '/pub/m/b/c', 'y');
     assert.ok(await store.files.head(u, '/pub/m/b/c'));

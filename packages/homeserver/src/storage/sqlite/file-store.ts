@@ -169,7 +169,7 @@ export class SqliteFileStore implements FileStore {
       // Missing file: a concurrent overwrite/delete unlinked it between the lookup and the open; look again.
       if (body) return range ? { entry, body, inline: null, range } : { entry, body, inline: null };
     }
-    throw new StorageError(404, 'blob_missing', 'Not Found');
+    throw storageErrors.blobMissing();
   }
 
   async head(user: string, path: string): Promise<FileEntry | null> {

@@ -179,7 +179,7 @@ test('writes authorised from memory (authStamp) commit only while the session an
       return p;
     };
     const put = (path: string, p: Peeked) => stampedPut(store, u, path, 'x', p);
-    const stale = (e: unknown) => e instanceof Error && (e as { code?: string }).code === 'stale_auth' && (e as { status?: number }).status === 503;
+    const stale = (e: unknown) => e instanceof Error && (e as { code?: string }).code === 'STALE_AUTH' && (e as { status?: number }).status === 503;
 
     const p1 = await peek();
     await put('/pub/a', p1);

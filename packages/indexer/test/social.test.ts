@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Keypair, Pubky, PubkyAppWriter, type Session } from '@pubky-ts/client';
 import { startExtraHomeserver, startTestnet, type ExtraHomeserver, type Testnet } from '@pubky-ts/testnet';
-import { IndexerClient, IndexerClientError, startIndexer, type Indexer } from '../src/index.ts';
+import { IndexerClient, IndexerClientError, startIndexer, verifyIndex, type Indexer } from '../src/index.ts';
 
 let testnet: Testnet;
 let second: ExtraHomeserver;
@@ -186,3 +186,19 @@ async function waitFor(cond: () => boolean, what: string, ms = 10_000) {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+test('verify finds no drift in a caught-up index, and reports rows that went missing or stale', async () => {
+  await indexer.caughtUp();
+  const keys = Object.values(users).map((u) => u.key);
+  const clean = await verifyIndex(indexer.reader, pubky(), { users: keys, recheckAfterMs: 50 });
+  assert.equal(clean.checkedUsers, keys.length);
+  assert.ok(clean.checkedRecords > 20);
+  assert.deepEqual(clean.drift, []);
+  // Break the index behind the follower's back: a follow row gone, a post's text changed.
+  const { alice } = users;
+  indexer.db.prepare('DELETE FROM follows WHERE follower = ? AND followee = ?').run(alice.key, users.bob.key);
+  const post = (await api.posts(alice.key)).items.find((p) => p.parent === null)!;
+  indexer.db.prepare('UPDATE posts SET content = ? WHERE author = ? AND id = ?').run('drifted', alice.key, post.id);
+  const report = await verifyIndex(indexer.reader, pubky(), { users: [alice.key], recheckAfterMs: 50 });
+  assert.deepEqual(report.drift, [{ user: alice.key, missing: [`/pub/pubky.app/follows/${users.bob.key}`], extra: [], stale: [`/pub/pubky.app/posts/${post.id}`] }]);
+});

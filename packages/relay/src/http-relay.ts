@@ -11,7 +11,8 @@ import {
   type RelayMessage,
   type WaitOutcome,
 } from './http-relay-store.ts';
-import { BodyTooLargeError, readBody, sendText, sendTooLarge, serverUrl } from './http-util.ts';
+import { BodyTooLargeError, readBody, sendText, serverUrl } from './http-util.ts';
+import { ERROR_CODE_HEADER, RelayError, relayErrors } from './relay-errors.ts';
 
 export const HTTP_RELAY_TESTNET_PORT = 15412;
 
@@ -96,27 +97,187 @@ function sendMessage(res: ServerResponse, msg: RelayMessage, extra?: Record<stri
   res.end(msg.body);
 }
 
+/** The error answer: a RelayError's status, text and code (store refusals mapped); anything else a 500. */
+function fail(res: ServerResponse, e: unknown): void {
+  const err =
+    e instanceof RelayError ? e : e instanceof TooManyWaitersError ? relayErrors.tooManyWaiters() : e instanceof AtCapacityError ? relayErrors.atCapacity() : relayErrors.internal('Internal server error');
+  sendText(res, err.status, err.message, { ...err.headers, [ERROR_CODE_HEADER]: err.code });
+}
+
+/** Links are deprecated (spec §7.1): every answer on them says so. */
+const DEPRECATED = { Deprecation: 'true' } as const;
+
 export function startHttpRelay(options: HttpRelayOptions = {}): Promise<HttpRelayHandle> {
-  const limits: HttpRelayLimits = {
-    inboxTimeoutMs: options.inboxTimeoutMs ?? HTTP_RELAY_DEFAULTS.inboxTimeoutMs,
-    inboxTtlMs: options.inboxTtlMs ?? HTTP_RELAY_DEFAULTS.inboxTtlMs,
-    linkTimeoutMs: options.linkTimeoutMs ?? HTTP_RELAY_DEFAULTS.linkTimeoutMs,
-    maxWaitersPerId: options.maxWaitersPerId ?? HTTP_RELAY_DEFAULTS.maxWaitersPerId,
-    maxEntries: options.maxEntries ?? HTTP_RELAY_DEFAULTS.maxEntries,
-  };
-  const maxBody = options.maxBodyBytes ?? HTTP_RELAY_DEFAULTS.maxBodyBytes;
-  const maxId = options.maxIdBytes ?? HTTP_RELAY_DEFAULTS.maxIdBytes;
-  const cors = options.corsAllowAll ?? false;
-  const inbox = new InboxStore(limits);
-  const link = new LinkStore(limits);
-  let closing = false;
+  return new HttpRelay(options).listen();
+}
+
+/**
+ * One HTTP relay: its routes are its methods — `root`, `link` (POST/GET `/link/<id>`), and the
+ * inbox's `inboxPost`, `inboxGet`, `inboxDelete`, `inboxAck` (`/ack`), `inboxAwait` (`/await`) —
+ * picked by `dispatch` from the parsed route. Route methods answer through `res` or throw a
+ * `RelayError`.
+ */
+class HttpRelay {
+  private readonly server: Server;
+  private readonly inbox: InboxStore;
+  private readonly link: LinkStore;
+  private readonly maxBody: number;
+  private readonly maxId: number;
+  private readonly cors: boolean;
+  private readonly sweeper: NodeJS.Timeout;
+  private closing = false;
+
+  constructor(private readonly options: HttpRelayOptions) {
+    const limits: HttpRelayLimits = {
+      inboxTimeoutMs: options.inboxTimeoutMs ?? HTTP_RELAY_DEFAULTS.inboxTimeoutMs,
+      inboxTtlMs: options.inboxTtlMs ?? HTTP_RELAY_DEFAULTS.inboxTtlMs,
+      linkTimeoutMs: options.linkTimeoutMs ?? HTTP_RELAY_DEFAULTS.linkTimeoutMs,
+      maxWaitersPerId: options.maxWaitersPerId ?? HTTP_RELAY_DEFAULTS.maxWaitersPerId,
+      maxEntries: options.maxEntries ?? HTTP_RELAY_DEFAULTS.maxEntries,
+    };
+    this.maxBody = options.maxBodyBytes ?? HTTP_RELAY_DEFAULTS.maxBodyBytes;
+    this.maxId = options.maxIdBytes ?? HTTP_RELAY_DEFAULTS.maxIdBytes;
+    this.cors = options.corsAllowAll ?? false;
+    this.inbox = new InboxStore(limits);
+    this.link = new LinkStore(limits);
+    this.server = createServer((req, res) => {
+      this.dispatch(req, res).catch((e: unknown) => fail(res, e));
+    });
+    // Long polls outlive Node's default request timeout only if we say so.
+    this.server.requestTimeout = 0;
+    this.server.headersTimeout = 30_000;
+    this.sweeper = setInterval(() => this.inbox.sweep(), options.sweepIntervalMs ?? HTTP_RELAY_DEFAULTS.sweepIntervalMs);
+    this.sweeper.unref();
+  }
+
+  listen(): Promise<HttpRelayHandle> {
+    const { server, options } = this;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        const port = (server.address() as AddressInfo).port;
+        resolve({ url: serverUrl(options.host ?? '127.0.0.1', port), port, server, inbox: this.inbox, link: this.link, close: () => this.close() });
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise<void>((done) => {
+      this.closing = true;
+      clearInterval(this.sweeper);
+      this.inbox.close();
+      this.link.close();
+      this.server.close(() => done());
+      // Let the shutdown answers flush, then drop idle keep-alive sockets.
+      setImmediate(() => this.server.closeAllConnections());
+    });
+  }
+
+  /** The router: CORS first, then the route the path names, then the method. */
+  private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.cors) for (const k in CORS_HEADERS) res.setHeader(k, CORS_HEADERS[k]);
+    if (req.method === 'OPTIONS' && this.cors) {
+      res.statusCode = 204;
+      res.end();
+      return;
+    }
+    const r = route(req.url ?? '/');
+    const method = req.method ?? 'GET';
+    if (r.kind === 'root') return this.root(res, method);
+    if (r.kind === 'none') throw relayErrors.notFound();
+    if (r.kind === 'bad-id') throw relayErrors.invalidId('Invalid ID: bad percent-encoding');
+    if (r.kind === 'link') return this.linkRoute(req, res, r.id, method);
+    if (Buffer.byteLength(r.id, 'utf8') > this.maxId) throw relayErrors.invalidId('Inbox ID too long');
+    if (r.sub === 'ack') return this.inboxAck(res, r.id, method);
+    if (r.sub === 'await') return this.inboxAwait(res, r.id, method);
+    if (method === 'POST') return this.inboxPost(req, res, r.id);
+    if (method === 'GET') return this.inboxGet(res, r.id);
+    if (method === 'DELETE') return this.inboxDelete(res, r.id);
+    throw relayErrors.methodNotAllowed('GET, POST, DELETE');
+  }
+
+  /** GET / */
+  private root(res: ServerResponse, method: string): void {
+    if (method !== 'GET' && method !== 'HEAD') throw relayErrors.methodNotAllowed('GET');
+    sendText(res, 200, 'Http Relay');
+  }
+
+  /** POST and GET /link/<id>: producer and consumer wait for each other (deprecated). */
+  private async linkRoute(req: IncomingMessage, res: ServerResponse, id: string, method: string): Promise<void> {
+    if (Buffer.byteLength(id, 'utf8') > this.maxId) throw relayErrors.invalidId('Channel ID too long', DEPRECATED);
+    if (method === 'POST') {
+      const body = await this.readMessage(req, DEPRECATED);
+      if (body === null) return;
+      const out = this.link.produce(id, { body, contentType: req.headers['content-type'] });
+      if (out === 'delivered') return sendText(res, 200, '', DEPRECATED);
+      return this.answerWait(res, out, () => sendText(res, 200, '', DEPRECATED), () => relayErrors.entryExpired('Entry expired', DEPRECATED), DEPRECATED);
+    }
+    if (method === 'GET') {
+      const out = this.link.consume(id);
+      if ('message' in out) return sendMessage(res, out.message, DEPRECATED);
+      return this.answerWait(res, out.waiter, (m) => sendMessage(res, m, DEPRECATED), () => relayErrors.entryExpired('Entry expired', DEPRECATED), DEPRECATED);
+    }
+    throw relayErrors.methodNotAllowed('GET, POST', DEPRECATED);
+  }
+
+  /** GET /inbox/<id>/ack: whether the message was acknowledged. */
+  private inboxAck(res: ServerResponse, id: string, method: string): void {
+    if (method !== 'GET') throw relayErrors.methodNotAllowed('GET');
+    const s = this.inbox.ackState(id);
+    if (s === 'absent') throw relayErrors.notFound();
+    sendText(res, 200, s === 'acked' ? 'true' : 'false');
+  }
+
+  /** GET /inbox/<id>/await: waits until the message is acknowledged. */
+  private inboxAwait(res: ServerResponse, id: string, method: string): void {
+    if (method !== 'GET') throw relayErrors.methodNotAllowed('GET');
+    const out = this.inbox.awaitAck(id);
+    if (out === 'acked') return sendText(res, 200, '');
+    if (out === 'absent') throw relayErrors.notFound();
+    this.answerWait(res, out, () => sendText(res, 200, ''), () => relayErrors.notFound());
+  }
+
+  /** POST /inbox/<id>: stores the message for its TTL. */
+  private async inboxPost(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
+    const body = await this.readMessage(req);
+    if (body === null) return;
+    this.inbox.post(id, { body, contentType: req.headers['content-type'] });
+    sendText(res, 200, '');
+  }
+
+  /** GET /inbox/<id>: the message, or a long poll until it arrives. */
+  private inboxGet(res: ServerResponse, id: string): void {
+    const out = this.inbox.get(id);
+    if ('message' in out) return sendMessage(res, out.message);
+    this.answerWait(res, out.waiter, (m) => sendMessage(res, m), () => relayErrors.entryExpired('Entry expired'));
+  }
+
+  /** DELETE /inbox/<id>: acknowledges the message. */
+  private inboxDelete(res: ServerResponse, id: string): void {
+    if (!this.inbox.ack(id)) throw relayErrors.notFound();
+    sendText(res, 200, '');
+  }
+
+  /** A message body under the limit; null when the client went away. Throws 413 / 503. */
+  private async readMessage(req: IncomingMessage, headers?: Record<string, string>): Promise<Buffer | null> {
+    let body: Buffer;
+    try {
+      body = await readBody(req, this.maxBody);
+    } catch (e) {
+      if (e instanceof BodyTooLargeError) throw relayErrors.bodyTooLarge(`Request body too large (limit ${this.maxBody} bytes)`, headers);
+      return null;
+    }
+    if (this.closing) throw relayErrors.shuttingDown('Server shutting down', headers);
+    return body;
+  }
 
   /** Answers a waiting request once its waiter settles; a client that hangs up frees its slot. */
-  function answerWait<T>(
+  private answerWait<T>(
     res: ServerResponse,
     waiter: { promise: Promise<WaitOutcome<T>>; settle(o: WaitOutcome<T>): void },
     onOk: (value: T) => void,
-    goneText: string,
+    gone: () => RelayError,
     extra?: Record<string, string>,
   ): void {
     const onClose = () => waiter.settle({ kind: 'closed' });
@@ -124,130 +285,9 @@ export function startHttpRelay(options: HttpRelayOptions = {}): Promise<HttpRela
     void waiter.promise.then((o) => {
       res.off('close', onClose);
       if (o.kind === 'ok') onOk(o.value);
-      else if (o.kind === 'timeout') sendText(res, 408, 'Request timed out', extra);
-      else if (o.kind === 'gone') sendText(res, 404, goneText, extra);
-      else sendText(res, 503, 'Server shutting down', extra);
+      else if (o.kind === 'timeout') fail(res, relayErrors.requestTimeout(extra));
+      else if (o.kind === 'gone') fail(res, gone());
+      else fail(res, relayErrors.shuttingDown('Server shutting down', extra));
     });
   }
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (cors) for (const k in CORS_HEADERS) res.setHeader(k, CORS_HEADERS[k]);
-    if (req.method === 'OPTIONS' && cors) {
-      res.statusCode = 204;
-      res.end();
-      return;
-    }
-    const r = route(req.url ?? '/');
-    const method = req.method ?? 'GET';
-    if (r.kind === 'root') {
-      if (method !== 'GET' && method !== 'HEAD') return sendText(res, 405, 'Method not allowed', { Allow: 'GET' });
-      return sendText(res, 200, 'Http Relay');
-    }
-    if (r.kind === 'none') return sendText(res, 404, 'Not found');
-    if (r.kind === 'bad-id') return sendText(res, 400, 'Invalid ID: bad percent-encoding');
-
-    if (r.kind === 'link') {
-      const dep = { Deprecation: 'true' };
-      if (Buffer.byteLength(r.id, 'utf8') > maxId) return sendText(res, 400, 'Channel ID too long', dep);
-      if (method === 'POST') {
-        let body: Buffer;
-        try {
-          body = await readBody(req, maxBody);
-        } catch (e) {
-          if (e instanceof BodyTooLargeError) {
-            res.setHeader('Deprecation', 'true');
-            return sendTooLarge(res, `Request body too large (limit ${maxBody} bytes)`);
-          }
-          return; // client went away
-        }
-        if (closing) return sendText(res, 503, 'Server shutting down', dep);
-        const out = link.produce(r.id, { body, contentType: req.headers['content-type'] });
-        if (out === 'delivered') return sendText(res, 200, '', dep);
-        return answerWait(res, out, () => sendText(res, 200, '', dep), 'Entry expired', dep);
-      }
-      if (method === 'GET') {
-        const out = link.consume(r.id);
-        if ('message' in out) return sendMessage(res, out.message, dep);
-        return answerWait(res, out.waiter, (m) => sendMessage(res, m, dep), 'Entry expired', dep);
-      }
-      return sendText(res, 405, 'Method not allowed', { ...dep, Allow: 'GET, POST' });
-    }
-
-    // inbox
-    if (Buffer.byteLength(r.id, 'utf8') > maxId) return sendText(res, 400, 'Inbox ID too long');
-    if (r.sub === 'ack') {
-      if (method !== 'GET') return sendText(res, 405, 'Method not allowed', { Allow: 'GET' });
-      const s = inbox.ackState(r.id);
-      if (s === 'absent') return sendText(res, 404, 'Not found');
-      return sendText(res, 200, s === 'acked' ? 'true' : 'false');
-    }
-    if (r.sub === 'await') {
-      if (method !== 'GET') return sendText(res, 405, 'Method not allowed', { Allow: 'GET' });
-      const out = inbox.awaitAck(r.id);
-      if (out === 'acked') return sendText(res, 200, '');
-      if (out === 'absent') return sendText(res, 404, 'Not found');
-      return answerWait(res, out, () => sendText(res, 200, ''), 'Not found');
-    }
-    if (method === 'POST') {
-      let body: Buffer;
-      try {
-        body = await readBody(req, maxBody);
-      } catch (e) {
-        if (e instanceof BodyTooLargeError) return sendTooLarge(res, `Request body too large (limit ${maxBody} bytes)`);
-        return;
-      }
-      if (closing) return sendText(res, 503, 'Server shutting down');
-      inbox.post(r.id, { body, contentType: req.headers['content-type'] });
-      return sendText(res, 200, '');
-    }
-    if (method === 'GET') {
-      const out = inbox.get(r.id);
-      if ('message' in out) return sendMessage(res, out.message);
-      return answerWait(res, out.waiter, (m) => sendMessage(res, m), 'Entry expired');
-    }
-    if (method === 'DELETE') {
-      return inbox.ack(r.id) ? sendText(res, 200, '') : sendText(res, 404, 'Not found');
-    }
-    return sendText(res, 405, 'Method not allowed', { Allow: 'GET, POST, DELETE' });
-  }
-
-  const server = createServer((req, res) => {
-    handle(req, res).catch((e: unknown) => {
-      if (e instanceof TooManyWaitersError) return sendText(res, 503, 'Too many concurrent requests');
-      if (e instanceof AtCapacityError) return sendText(res, 503, 'Server at capacity');
-      sendText(res, 500, 'Internal server error');
-    });
-  });
-  // Long polls outlive Node's default request timeout only if we say so.
-  server.requestTimeout = 0;
-  server.headersTimeout = 30_000;
-
-  const sweepMs = options.sweepIntervalMs ?? HTTP_RELAY_DEFAULTS.sweepIntervalMs;
-  const sweeper = setInterval(() => inbox.sweep(), sweepMs);
-  sweeper.unref();
-
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      const port = (server.address() as AddressInfo).port;
-      resolve({
-        url: serverUrl(options.host ?? '127.0.0.1', port),
-        port,
-        server,
-        inbox,
-        link,
-        close: () =>
-          new Promise<void>((done) => {
-            closing = true;
-            clearInterval(sweeper);
-            inbox.close();
-            link.close();
-            server.close(() => done());
-            // Let the shutdown answers flush, then drop idle keep-alive sockets.
-            setImmediate(() => server.closeAllConnections());
-          }),
-      });
-    });
-  });
 }

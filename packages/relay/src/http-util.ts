@@ -79,11 +79,6 @@ export function sendText(
   res.end(body);
 }
 
-/** A 413 that also closes the connection, so an oversized body is not read to its end. */
-export function sendTooLarge(res: ServerResponse, text: string): void {
-  sendText(res, 413, text, { Connection: 'close' });
-}
-
 /** Address of the server as a URL with a concrete host (0.0.0.0/:: become loopback). */
 export function serverUrl(host: string, port: number): string {
   let h = host;

@@ -11,17 +11,14 @@ import {
   type DhtBackend,
   type RelayDhtNodeOptions,
 } from './dht-backend.ts';
-import { formatHttpDate, parseHttpDate } from '@pubky-ts/pkarr';
-import { BodyTooLargeError, declaredLengthExceeds, readBody, sendTooLarge, serverUrl } from './http-util.ts';
+import { parseHttpDate } from '@pubky-ts/pkarr';
+import { DhtLookup } from './dht-lookup.ts';
+import { BodyTooLargeError, declaredLengthExceeds, readBody, serverUrl } from './http-util.ts';
+import { checkIfMatch } from './if-match.ts';
 import { CacheEntry, PacketCache } from './packet-cache.ts';
 import { RateLimiter, type Quota } from './rate-limiter.ts';
-import {
-  MAX_CANONICAL_BYTES,
-  moreRecentThan,
-  packetFromMutableItem,
-  parseRelayPayload,
-  type RelayPacket,
-} from './relay-packet.ts';
+import { ERROR_CODE_HEADER, RelayError, relayErrors } from './relay-errors.ts';
+import { MAX_CANONICAL_BYTES, moreRecentThan, parseRelayPayload, type RelayPacket } from './relay-packet.ts';
 
 export const PKARR_RELAY_TESTNET_PORT = 15411;
 export const HEADER_INVALID_SEQ = 'Pkarr-Invalid-Signed-Packet-Seq';
@@ -82,7 +79,14 @@ export interface PkarrRelayHandle {
 const CORS_RESPONSE_HEADERS = [
   'Access-Control-Allow-Origin', '*',
   'Access-Control-Expose-Headers',
-  `${HEADER_INVALID_SEQ}, ${HEADER_STORED_NODES}, Memento-Datetime, Last-Modified, ETag, Retry-After`,
+  `${HEADER_INVALID_SEQ}, ${HEADER_STORED_NODES}, Memento-Datetime, Last-Modified, ETag, Retry-After, ${ERROR_CODE_HEADER}`,
+];
+
+const PREFLIGHT_HEADERS = [
+  'Access-Control-Allow-Origin', '*',
+  'Access-Control-Allow-Methods', 'GET, PUT, OPTIONS',
+  'Access-Control-Allow-Headers', '*',
+  'Access-Control-Max-Age', '86400',
 ];
 
 function parsePolicy(query: string): ResolvePolicy | undefined {
@@ -90,71 +94,6 @@ function parsePolicy(query: string): ResolvePolicy | undefined {
   if (p === null) return 'CacheFirst';
   if (p === 'CacheOnly' || p === 'CacheFirst' || p === 'NetworkOnly') return p;
   return undefined; // invalid
-}
-
-/** Outcome of one DHT lookup for a key, shared by concurrent requests. */
-class DhtLookup {
-  best: RelayPacket | null = null;
-  maxInvalidSeq = -1;
-  error: unknown = null;
-  readonly first: Promise<RelayPacket | null>;
-  readonly done: Promise<void>;
-  private resolveFirst!: (p: RelayPacket | null) => void;
-  private readonly controller = new AbortController();
-
-  constructor(
-    dht: DhtBackend,
-    readonly key: PublicKey,
-    readonly floor: RelayPacket | undefined,
-    timeoutMs: number,
-    onPacket: (p: RelayPacket) => void,
-  ) {
-    this.first = new Promise((r) => (this.resolveFirst = r));
-    this.done = this.run(dht, timeoutMs, onPacket).finally(() => this.resolveFirst(this.best));
-  }
-
-  /** Stops the lookup (relay shutdown). */
-  abort(): void {
-    this.controller.abort();
-  }
-
-  private async run(dht: DhtBackend, timeoutMs: number, onPacket: (p: RelayPacket) => void): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((r) => {
-      timer = setTimeout(() => r('timeout'), timeoutMs);
-      this.controller.signal.addEventListener('abort', () => r('timeout'), { once: true });
-    });
-    let it: AsyncIterator<{ key: Uint8Array; seq: number; value: Uint8Array; signature: Uint8Array }> | undefined;
-    try {
-      const opts = this.floor ? { seq: this.floor.timestamp - 1 } : undefined;
-      it = dht.getMutable(this.key.bytes, { ...opts, signal: this.controller.signal })[Symbol.asyncIterator]();
-      for (;;) {
-        const r = await Promise.race([it.next(), timedOut]);
-        if (r === 'timeout' || r.done) break;
-        const item = r.value;
-        let p: RelayPacket;
-        try {
-          p = packetFromMutableItem(this.key, item);
-        } catch {
-          if (Number.isSafeInteger(item.seq) && item.seq > this.maxInvalidSeq) this.maxInvalidSeq = item.seq;
-          continue;
-        }
-        if (this.floor && moreRecentThan(this.floor, p)) continue;
-        if (!this.best || moreRecentThan(p, this.best)) {
-          this.best = p;
-          onPacket(p);
-          this.resolveFirst(p);
-        }
-      }
-    } catch (e) {
-      this.error = e;
-    } finally {
-      clearTimeout(timer);
-      this.controller.abort();
-      // Do not wait: a generator suspended on a slow network call finishes on its own.
-      void it?.return?.()?.catch(() => {});
-    }
-  }
 }
 
 function errText(e: unknown): string {
@@ -165,6 +104,26 @@ function isBackend(d: DhtBackend | RelayDhtNodeOptions): d is DhtBackend {
   return typeof (d as DhtBackend).getMutable === 'function';
 }
 
+/** `/<key>[?query]` of a request URL. */
+function splitKeyUrl(url: string): { keyPart: string; query: string | null } {
+  const q = url.indexOf('?');
+  return q < 0 ? { keyPart: url.slice(1), query: null } : { keyPart: url.slice(1, q), query: url.slice(q + 1) };
+}
+
+function parseKey(keyPart: string): PublicKey {
+  let text: string;
+  try {
+    text = decodeURIComponent(keyPart);
+  } catch {
+    throw relayErrors.invalidPublicKey('bad percent-encoding');
+  }
+  try {
+    return PublicKey.parse(text);
+  } catch (e) {
+    throw relayErrors.invalidPublicKey(errText(e));
+  }
+}
+
 export async function startPkarrRelay(options: PkarrRelayOptions = {}): Promise<PkarrRelayHandle> {
   let ownNode: (DhtBackend & { close(): Promise<void> }) | null = null;
   let dht: DhtBackend | null = null;
@@ -173,38 +132,126 @@ export async function startPkarrRelay(options: PkarrRelayOptions = {}): Promise<
     else dht = ownNode = await startRelayDhtNode(options.dht);
   }
   try {
-    return await listenRelay(options, dht, ownNode);
+    return await new PkarrRelay(options, dht, ownNode).listen();
   } catch (e) {
     await ownNode?.close();
     throw e;
   }
 }
 
-function listenRelay(
-  options: PkarrRelayOptions,
-  dht: DhtBackend | null,
-  ownNode: { close(): Promise<void> } | null,
-): Promise<PkarrRelayHandle> {
-  const cors = options.cors ?? true;
-  const extraHeaders = cors ? CORS_RESPONSE_HEADERS : [];
-  const cache = new PacketCache({
-    dir: options.cacheDir,
-    size: options.cacheSize,
-    memorySize: options.memoryCacheSize,
-    minimumTtl: options.minimumTtl,
-    maximumTtl: options.maximumTtl,
-    extraHeaders,
-  });
-  const lookupTimeoutMs = options.lookupTimeoutMs ?? 10_000;
-  const rl = options.rateLimit || null;
-  const requestLimiter = rl?.quota ? new RateLimiter(rl.quota) : null;
-  const dhtLimiter = rl?.userDhtQuota ? new RateLimiter(rl.userDhtQuota) : null;
-  const lookups = new Map<string, DhtLookup>();
-  const startedAt = Date.now();
-  let closed = false;
+/**
+ * One pkarr relay: its routes are its methods — `statusPage` (GET /), `getPacket` (GET /<key>),
+ * `putPacket` (PUT /<key>), `preflight` (OPTIONS) — dispatched by `onRequest`. Route methods
+ * answer through `res` or throw a `RelayError`, which `fail` answers with its status, text and
+ * `pubky-error-code`.
+ */
+class PkarrRelay {
+  private readonly server: Server;
+  private readonly cache: PacketCache;
+  private readonly cors: boolean;
+  private readonly extraHeaders: string[];
+  private readonly lookupTimeoutMs: number;
+  private readonly behindProxy: boolean;
+  private readonly requestLimiter: RateLimiter | null;
+  private readonly dhtLimiter: RateLimiter | null;
+  private readonly lookups = new Map<string, DhtLookup>();
+  private readonly startedAt = Date.now();
+  private closed = false;
 
-  function clientIp(req: IncomingMessage): string {
-    if (rl?.behindProxy) {
+  constructor(
+    private readonly options: PkarrRelayOptions,
+    private readonly dht: DhtBackend | null,
+    private readonly ownNode: { close(): Promise<void> } | null,
+  ) {
+    this.cors = options.cors ?? true;
+    this.extraHeaders = this.cors ? CORS_RESPONSE_HEADERS : [];
+    this.cache = new PacketCache({
+      dir: options.cacheDir,
+      size: options.cacheSize,
+      memorySize: options.memoryCacheSize,
+      minimumTtl: options.minimumTtl,
+      maximumTtl: options.maximumTtl,
+      extraHeaders: this.extraHeaders,
+    });
+    this.lookupTimeoutMs = options.lookupTimeoutMs ?? 10_000;
+    const rl = options.rateLimit || null;
+    this.behindProxy = rl?.behindProxy ?? false;
+    this.requestLimiter = rl?.quota ? new RateLimiter(rl.quota) : null;
+    this.dhtLimiter = rl?.userDhtQuota ? new RateLimiter(rl.userDhtQuota) : null;
+    this.server = createServer((req, res) => this.onRequest(req, res));
+    this.server.keepAliveTimeout = 5_000;
+  }
+
+  listen(): Promise<PkarrRelayHandle> {
+    const { server, options } = this;
+    return new Promise((resolve, reject) => {
+      server.once('error', (e) => {
+        this.cache.close();
+        reject(e);
+      });
+      server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+        server.removeAllListeners('error');
+        const port = (server.address() as AddressInfo).port;
+        resolve({ url: serverUrl(options.host ?? '127.0.0.1', port), port, server, cache: this.cache, dht: this.dht, close: () => this.close() });
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await new Promise<void>((done) => {
+      this.server.close(() => done());
+      this.server.closeAllConnections();
+    });
+    // Running lookups may still deliver; `closed` keeps them away from the closed cache.
+    for (const l of this.lookups.values()) l.abort();
+    this.lookups.clear();
+    await this.ownNode?.close();
+    this.cache.close();
+  }
+
+  /** The router: method and path shape (`/` or `/<key>`) pick the route method. */
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    try {
+      if (this.requestLimiter) this.limit(this.requestLimiter, req);
+      const url = req.url ?? '/';
+      const method = req.method;
+      if (method === 'GET' || method === 'HEAD') {
+        if (url === '/' || url.startsWith('/?')) return this.statusPage(res);
+        return this.getPacket(req, res, url);
+      }
+      if (method === 'PUT') {
+        this.putPacket(req, res, url).catch((e: unknown) => this.fail(res, e));
+        return;
+      }
+      if (method === 'OPTIONS' && this.cors) return this.preflight(res);
+      throw relayErrors.methodNotAllowed('GET, PUT');
+    } catch (e) {
+      this.fail(res, e);
+    }
+  }
+
+  /** The error answer: a RelayError's status, text and code; anything else is a 500. */
+  private fail(res: ServerResponse, e: unknown): void {
+    if (res.headersSent || res.destroyed) return;
+    const err = e instanceof RelayError ? e : relayErrors.internal(`Internal error: ${errText(e)}`);
+    const body = Buffer.from(err.message, 'utf8');
+    const headers = ['Content-Type', 'text/plain; charset=utf-8', 'Content-Length', String(body.length)];
+    for (const k in err.headers) headers.push(k, err.headers[k]!);
+    headers.push(ERROR_CODE_HEADER, err.code, ...this.extraHeaders);
+    res.writeHead(err.status, headers);
+    res.end(body);
+  }
+
+  /** Throws 429 when `limiter` refuses this client. */
+  private limit(limiter: RateLimiter, req: IncomingMessage): void {
+    const wait = limiter.take(this.clientIp(req));
+    if (wait !== 0) throw relayErrors.rateLimited(wait);
+  }
+
+  private clientIp(req: IncomingMessage): string {
+    if (this.behindProxy) {
       const xff = req.headers['x-forwarded-for'];
       const first = (Array.isArray(xff) ? xff[0] : xff)?.split(',')[0]?.trim();
       if (first) return first;
@@ -214,28 +261,101 @@ function listenRelay(
     return req.socket.remoteAddress ?? 'unknown';
   }
 
-  /** True (and answers 429) when `limiter` refuses this client. */
-  function limited(limiter: RateLimiter | null, req: IncomingMessage, res: ServerResponse): boolean {
-    if (!limiter) return false;
-    const wait = limiter.take(clientIp(req));
-    if (wait === 0) return false;
-    fail(res, 429, `Too many requests, retry in ${wait} s`, ['Retry-After', String(wait)]);
-    return true;
-  }
-
-  function fail(res: ServerResponse, status: number, text: string, headers: string[] = []): void {
-    if (res.headersSent || res.destroyed) return;
-    const body = Buffer.from(text, 'utf8');
-    res.writeHead(status, [
-      'Content-Type', 'text/plain; charset=utf-8',
-      'Content-Length', String(body.length),
-      ...headers,
-      ...extraHeaders,
-    ]);
+  /** GET / */
+  private statusPage(res: ServerResponse): void {
+    const html = `<!doctype html><html><head><meta charset="utf-8"><title>Pkarr relay</title></head><body>
+<h1>Pkarr relay</h1>
+<p>GET or PUT <code>/&lt;z-base-32 public key&gt;</code> with a relay payload (<code>application/pkarr.org/relays#payload</code>).</p>
+<ul><li>cached packets: ${this.cache.storedCount}</li><li>DHT: ${this.dht ? 'connected' : 'disabled (cache only)'}</li>
+<li>up since: ${new Date(this.startedAt).toISOString()}</li></ul></body></html>`;
+    const body = Buffer.from(html, 'utf8');
+    res.writeHead(200, ['Content-Type', 'text/html; charset=utf-8', 'Content-Length', String(body.length), ...this.extraHeaders]);
     res.end(body);
   }
 
-  function serve(req: IncomingMessage, res: ServerResponse, entry: CacheEntry): void {
+  /** OPTIONS (CORS preflight). */
+  private preflight(res: ServerResponse): void {
+    res.writeHead(204, PREFLIGHT_HEADERS);
+    res.end();
+  }
+
+  /** GET /<key>[?policy=…]: the cached packet when fresh enough, else from the DHT by policy. */
+  private getPacket(req: IncomingMessage, res: ServerResponse, url: string): void {
+    const { keyPart, query } = splitKeyUrl(url);
+    let policy: ResolvePolicy = 'CacheFirst';
+    if (query !== null) {
+      const p = parsePolicy(query);
+      if (p === undefined) throw relayErrors.invalidPolicy();
+      policy = p;
+    }
+    const { dht } = this;
+    // The hot path: a cached packet found by the key text as sent.
+    let entry = this.cache.peek(keyPart);
+    if (entry === undefined) {
+      if (keyPart.includes('/')) throw relayErrors.notFound();
+      const key = parseKey(keyPart);
+      entry = this.cache.get(key);
+      if (entry === undefined) {
+        if (policy === 'CacheOnly' || !dht) throw relayErrors.notFound();
+        if (this.dhtLimiter) this.limit(this.dhtLimiter, req);
+        this.resolveFromDht(req, res, key, undefined, policy).catch((e: unknown) => this.fail(res, e));
+        return;
+      }
+    }
+    if (policy === 'CacheOnly' || !dht || (policy === 'CacheFirst' && !entry.isExpired())) {
+      if (policy === 'CacheFirst' && !dht && entry.isExpired()) throw relayErrors.notFound();
+      return this.serve(req, res, entry);
+    }
+    if (this.dhtLimiter) this.limit(this.dhtLimiter, req);
+    this.resolveFromDht(req, res, entry.packet.key, entry, policy).catch((e: unknown) => this.fail(res, e));
+  }
+
+  /** PUT /<key>: a relay payload, checked, CAS-checked (`If-Match`), published to the DHT, cached. */
+  private async putPacket(req: IncomingMessage, res: ServerResponse, url: string): Promise<void> {
+    const { keyPart } = splitKeyUrl(url);
+    if (keyPart.includes('/') || keyPart === '') throw relayErrors.notFound();
+    const key = parseKey(keyPart);
+    const tooLarge = () => relayErrors.bodyTooLarge(`Payload too large: a relay payload is at most ${MAX_CANONICAL_BYTES - 32} bytes`);
+    if (declaredLengthExceeds(req, MAX_CANONICAL_BYTES)) throw tooLarge();
+    let body: Buffer;
+    try {
+      body = await readBody(req, MAX_CANONICAL_BYTES);
+    } catch (e) {
+      if (e instanceof BodyTooLargeError) throw tooLarge();
+      return; // client went away
+    }
+    let packet: RelayPacket;
+    try {
+      packet = parseRelayPayload(key, new Uint8Array(body.buffer, body.byteOffset, body.length));
+    } catch (e) {
+      throw relayErrors.invalidSignedPacket(e instanceof PubkyError ? e.code : 'invalid_signed_packet', errText(e));
+    }
+    const cached = this.cache.get(key);
+    const ifMatch = req.headers['if-match'];
+    const cas = ifMatch === undefined ? undefined : checkIfMatch(ifMatch, cached);
+    if (cached && moreRecentThan(cached.packet, packet)) throw relayErrors.newerPacketCached(cached.packet.timestamp, packet.timestamp);
+    if (this.dhtLimiter) this.limit(this.dhtLimiter, req);
+    const storedAt = this.dht ? await this.publish(key, packet, cas) : 0;
+    if (this.closed) throw relayErrors.shuttingDown('Relay shutting down');
+    this.remember(packet);
+    res.writeHead(204, [HEADER_STORED_NODES, String(storedAt), ...this.extraHeaders]);
+    res.end();
+  }
+
+  /** Stores the packet on the DHT; returns on how many nodes. */
+  private async publish(key: PublicKey, packet: RelayPacket, cas: number | undefined): Promise<number> {
+    try {
+      const r = await this.dht!.putMutable({ key: key.bytes, seq: packet.timestamp, value: packet.dns, signature: packet.signature, cas });
+      return r.storedAt;
+    } catch (e) {
+      const code = e instanceof PubkyError ? e.code : undefined;
+      if (code && NOT_MOST_RECENT_CODES.has(code)) throw relayErrors.newerPacketOnDht(errText(e));
+      if (code && CAS_FAILED_CODES.has(code)) throw relayErrors.dhtPreconditionFailed(errText(e));
+      throw relayErrors.dhtPublishFailed(errText(e));
+    }
+  }
+
+  private serve(req: IncomingMessage, res: ServerResponse, entry: CacheEntry): void {
     const ims = req.headers['if-modified-since'];
     if (ims !== undefined) {
       const t = parseHttpDate(ims);
@@ -251,277 +371,46 @@ function listenRelay(
   }
 
   /** Stores `p` unless the cache already holds a more recent packet; answers the cache's entry. */
-  function remember(p: RelayPacket): CacheEntry {
-    const current = cache.get(p.key);
+  private remember(p: RelayPacket): CacheEntry {
+    const current = this.cache.get(p.key);
     if (current && moreRecentThan(current.packet, p)) return current;
-    return cache.put(p);
+    return this.cache.put(p);
   }
 
-  function parseKey(res: ServerResponse, keyPart: string): PublicKey | null {
-    let text: string;
-    try {
-      text = decodeURIComponent(keyPart);
-    } catch {
-      fail(res, 400, 'Invalid public key: bad percent-encoding');
-      return null;
-    }
-    try {
-      return PublicKey.parse(text);
-    } catch (e) {
-      fail(res, 400, `Invalid public key: ${errText(e)}`);
-      return null;
-    }
-  }
-
-  function startLookup(key: PublicKey, floor: RelayPacket | undefined, policy: ResolvePolicy): DhtLookup {
+  private startLookup(key: PublicKey, floor: RelayPacket | undefined, policy: ResolvePolicy): DhtLookup {
     const id = `${key.z32}|${policy}|${floor?.timestamp ?? ''}`;
-    let l = lookups.get(id);
+    let l = this.lookups.get(id);
     if (l) return l;
-    l = new DhtLookup(dht!, key, floor, lookupTimeoutMs, (p) => {
-      if (!closed) remember(p);
+    l = new DhtLookup(this.dht!, key, floor, this.lookupTimeoutMs, (p) => {
+      if (!this.closed) this.remember(p);
     });
-    lookups.set(id, l);
+    this.lookups.set(id, l);
     const mine = l;
     void l.done.then(() => {
-      if (lookups.get(id) === mine) lookups.delete(id);
+      if (this.lookups.get(id) === mine) this.lookups.delete(id);
     });
     return l;
   }
 
-  async function resolveFromDht(
-    req: IncomingMessage,
-    res: ServerResponse,
-    key: PublicKey,
-    cached: CacheEntry | undefined,
-    policy: ResolvePolicy,
-  ): Promise<void> {
+  private async resolveFromDht(req: IncomingMessage, res: ServerResponse, key: PublicKey, cached: CacheEntry | undefined, policy: ResolvePolicy): Promise<void> {
     const floor = policy === 'NetworkOnly' ? undefined : cached?.packet;
-    const lookup = startLookup(key, floor, policy);
+    const lookup = this.startLookup(key, floor, policy);
     if (policy === 'CacheFirst') await lookup.first;
     else await lookup.done;
-    if (closed) return fail(res, 503, 'Relay shutting down');
+    if (this.closed) throw relayErrors.shuttingDown('Relay shutting down');
     const cachedTs = cached?.packet.timestamp ?? -1;
     // Spec §4.6: once the lookup is complete, a higher-seq invalid item supersedes older valid packets.
-    const supersededByInvalid = () =>
-      lookup.maxInvalidSeq > cachedTs && (!lookup.best || lookup.maxInvalidSeq > lookup.best.timestamp);
+    const supersededByInvalid = () => lookup.maxInvalidSeq > cachedTs && (!lookup.best || lookup.maxInvalidSeq > lookup.best.timestamp);
     if (lookup.best && (policy === 'CacheFirst' || !supersededByInvalid())) {
-      const entry = cache.get(key);
-      if (entry) return serve(req, res, entry);
+      const entry = this.cache.get(key);
+      if (entry) return this.serve(req, res, entry);
     }
     await lookup.done;
-    if (supersededByInvalid()) {
-      return fail(res, 404, `Not found: the newest DHT item (seq ${lookup.maxInvalidSeq}) is not a valid signed packet`, [
-        HEADER_INVALID_SEQ, String(lookup.maxInvalidSeq),
-      ]);
-    }
+    if (supersededByInvalid()) throw relayErrors.invalidNewestPacket(lookup.maxInvalidSeq, HEADER_INVALID_SEQ);
     if (lookup.error) {
       const code = lookup.error instanceof PubkyError ? lookup.error.code : undefined;
-      const text = dhtUnavailableText(code);
-      if (text) return fail(res, 503, text);
-      return fail(res, 503, `DHT lookup failed: ${errText(lookup.error)}`);
+      throw relayErrors.dhtUnavailable(dhtUnavailableText(code) ?? `DHT lookup failed: ${errText(lookup.error)}`);
     }
-    return fail(res, 404, 'Not found');
+    throw relayErrors.notFound();
   }
-
-  function onGet(req: IncomingMessage, res: ServerResponse, url: string): void {
-    const q = url.indexOf('?');
-    const keyPart = q < 0 ? url.slice(1) : url.slice(1, q);
-    let policy: ResolvePolicy = 'CacheFirst';
-    if (q >= 0) {
-      const p = parsePolicy(url.slice(q + 1));
-      if (p === undefined) {
-        return fail(res, 400, 'Invalid policy: expected CacheOnly, CacheFirst or NetworkOnly');
-      }
-      policy = p;
-    }
-    let entry = cache.peek(keyPart);
-    if (entry === undefined) {
-      if (keyPart.includes('/')) return fail(res, 404, 'Not found');
-      const key = parseKey(res, keyPart);
-      if (!key) return;
-      entry = cache.get(key);
-      if (entry === undefined) {
-        if (policy === 'CacheOnly' || !dht) return fail(res, 404, 'Not found');
-        if (limited(dhtLimiter, req, res)) return;
-        void resolveFromDht(req, res, key, undefined, policy).catch((e) => fail(res, 500, `Internal error: ${errText(e)}`));
-        return;
-      }
-    }
-    if (policy === 'CacheOnly' || !dht || (policy === 'CacheFirst' && !entry.isExpired())) {
-      if (policy === 'CacheFirst' && !dht && entry.isExpired()) return fail(res, 404, 'Not found');
-      return serve(req, res, entry);
-    }
-    if (limited(dhtLimiter, req, res)) return;
-    const e = entry;
-    void resolveFromDht(req, res, e.packet.key, e, policy).catch((err) => fail(res, 500, `Internal error: ${errText(err)}`));
-  }
-
-  /** Checks If-Match: undefined = passes with no CAS, number = passes with that CAS seq; answers 412/400 itself. */
-  function checkIfMatch(res: ServerResponse, header: string, cached: CacheEntry | undefined): number | null | undefined {
-    // An HTTP-date contains a comma itself, so try the whole value as one date first.
-    const candidates = parseHttpDate(header) !== null ? [header.trim()] : header.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-    if (candidates.length === 0) {
-      fail(res, 400, 'Invalid If-Match: empty');
-      return null;
-    }
-    let matched = false;
-    for (const c of candidates) {
-      if (c === '*') {
-        matched ||= cached !== undefined;
-        continue;
-      }
-      const unq = c.replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
-      if (/^\d{1,16}$/.test(unq)) {
-        matched ||= cached !== undefined && cached.packet.timestamp === Number(unq);
-        continue;
-      }
-      const t = parseHttpDate(unq);
-      if (t === null) {
-        fail(res, 400, `Invalid If-Match ${JSON.stringify(c.slice(0, 64))}: expected a decimal µs timestamp, an HTTP-date or *`);
-        return null;
-      }
-      matched ||= cached !== undefined && Math.floor(cached.packet.timestamp / 1_000_000) * 1_000_000 === t;
-    }
-    if (!matched) {
-      fail(res, 412, cached
-        ? `Precondition failed: the cached packet has timestamp ${cached.packet.timestamp} (${formatHttpDate(cached.packet.timestamp)})`
-        : 'Precondition failed: no packet is cached for this key');
-      return null;
-    }
-    return cached!.packet.timestamp;
-  }
-
-  async function onPut(req: IncomingMessage, res: ServerResponse, url: string): Promise<void> {
-    const q = url.indexOf('?');
-    const keyPart = q < 0 ? url.slice(1) : url.slice(1, q);
-    if (keyPart.includes('/') || keyPart === '') return fail(res, 404, 'Not found');
-    const key = parseKey(res, keyPart);
-    if (!key) return;
-    if (declaredLengthExceeds(req, MAX_CANONICAL_BYTES)) {
-      return tooLarge(res);
-    }
-    let body: Buffer;
-    try {
-      body = await readBody(req, MAX_CANONICAL_BYTES);
-    } catch (e) {
-      if (e instanceof BodyTooLargeError) return tooLarge(res);
-      return; // client went away
-    }
-    let packet: RelayPacket;
-    try {
-      packet = parseRelayPayload(key, new Uint8Array(body.buffer, body.byteOffset, body.length));
-    } catch (e) {
-      const code = e instanceof PubkyError ? e.code : 'invalid_signed_packet';
-      return fail(res, 400, `Invalid signed packet (${code}): ${errText(e)}`);
-    }
-    const cached = cache.get(key);
-    let cas: number | undefined;
-    const ifMatch = req.headers['if-match'];
-    if (ifMatch !== undefined) {
-      const r = checkIfMatch(res, ifMatch, cached);
-      if (r === null) return;
-      cas = r;
-    }
-    if (cached && moreRecentThan(cached.packet, packet)) {
-      return fail(res, 409, `Conflict: a more recent packet is cached (timestamp ${cached.packet.timestamp}, yours ${packet.timestamp})`);
-    }
-    if (limited(dhtLimiter, req, res)) return;
-    let storedAt = 0;
-    if (dht) {
-      try {
-        const r = await dht.putMutable({ key: key.bytes, seq: packet.timestamp, value: packet.dns, signature: packet.signature, cas });
-        storedAt = r.storedAt;
-      } catch (e) {
-        const code = e instanceof PubkyError ? e.code : undefined;
-        if (code && NOT_MOST_RECENT_CODES.has(code)) return fail(res, 409, `Conflict: the DHT holds a more recent packet (${errText(e)})`);
-        if (code && CAS_FAILED_CODES.has(code)) return fail(res, 412, `Precondition failed on the DHT: ${errText(e)}`);
-        return fail(res, 500, `DHT publish failed: ${errText(e)}`);
-      }
-    }
-    if (closed) return fail(res, 503, 'Relay shutting down');
-    remember(packet);
-    res.writeHead(204, [HEADER_STORED_NODES, String(storedAt), ...extraHeaders]);
-    res.end();
-  }
-
-  function tooLarge(res: ServerResponse): void {
-    for (let i = 0; i < extraHeaders.length; i += 2) res.setHeader(extraHeaders[i], extraHeaders[i + 1]);
-    sendTooLarge(res, `Payload too large: a relay payload is at most ${MAX_CANONICAL_BYTES - 32} bytes`);
-  }
-
-  function statusPage(res: ServerResponse): void {
-    const html = `<!doctype html><html><head><meta charset="utf-8"><title>Pkarr relay</title></head><body>
-<h1>Pkarr relay</h1>
-<p>GET or PUT <code>/&lt;z-base-32 public key&gt;</code> with a relay payload (<code>application/pkarr.org/relays#payload</code>).</p>
-<ul><li>cached packets: ${cache.storedCount}</li><li>DHT: ${dht ? 'connected' : 'disabled (cache only)'}</li>
-<li>up since: ${new Date(startedAt).toISOString()}</li></ul></body></html>`;
-    const body = Buffer.from(html, 'utf8');
-    res.writeHead(200, ['Content-Type', 'text/html; charset=utf-8', 'Content-Length', String(body.length), ...extraHeaders]);
-    res.end(body);
-  }
-
-  function onRequest(req: IncomingMessage, res: ServerResponse): void {
-    const url = req.url ?? '/';
-    const method = req.method;
-    if (requestLimiter && limited(requestLimiter, req, res)) return;
-    if (method === 'GET' || method === 'HEAD') {
-      if (url === '/' || url.startsWith('/?')) return statusPage(res);
-      return onGet(req, res, url);
-    }
-    if (method === 'PUT') {
-      void onPut(req, res, url).catch((e) => fail(res, 500, `Internal error: ${errText(e)}`));
-      return;
-    }
-    if (method === 'OPTIONS' && cors) {
-      res.writeHead(204, [
-        'Access-Control-Allow-Origin', '*',
-        'Access-Control-Allow-Methods', 'GET, PUT, OPTIONS',
-        'Access-Control-Allow-Headers', '*',
-        'Access-Control-Max-Age', '86400',
-      ]);
-      res.end();
-      return;
-    }
-    fail(res, 405, 'Method not allowed', ['Allow', 'GET, PUT']);
-  }
-
-  const server = createServer((req, res) => {
-    try {
-      onRequest(req, res);
-    } catch (e) {
-      fail(res, 500, `Internal error: ${errText(e)}`);
-    }
-  });
-  server.keepAliveTimeout = 5_000;
-
-  return new Promise((resolve, reject) => {
-    server.once('error', (e) => {
-      cache.close();
-      reject(e);
-    });
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.removeAllListeners('error');
-      const port = (server.address() as AddressInfo).port;
-      resolve({
-        url: serverUrl(options.host ?? '127.0.0.1', port),
-        port,
-        server,
-        cache,
-        dht,
-        close: async () => {
-          if (closed) return;
-          closed = true;
-          await new Promise<void>((done) => {
-            server.close(() => done());
-            server.closeAllConnections();
-          });
-          // Running lookups may still deliver; `closed` keeps them away from the closed cache.
-          for (const l of lookups.values()) l.abort();
-          lookups.clear();
-          await ownNode?.close();
-          cache.close();
-        },
-      });
-    });
-  });
 }

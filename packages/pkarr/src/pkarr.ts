@@ -61,7 +61,12 @@ export class Pkarr {
   readonly dht: DhtBackend | null;
   readonly minTtl: number;
   readonly maxTtl: number;
-  readonly #closing = new AbortController();
+  /**
+   * What close() stops in each resolve still running. A Set rather than one abort listener per
+   * resolve on a shared signal: more than ten concurrent resolves made Node warn of a listener leak
+   * (MaxListenersExceededWarning), and `events.setMaxListeners` is not in browsers.
+   */
+  readonly #onClose = new Set<() => void>();
   readonly #background = new Set<Promise<unknown>>();
 
   constructor(options: PkarrOptions = {}) {
@@ -176,7 +181,7 @@ export class Pkarr {
 
   /** Stops background DHT lookups and waits for them. */
   async close(): Promise<void> {
-    this.#closing.abort();
+    for (const stop of [...this.#onClose]) stop();
     await Promise.allSettled([...this.#background]);
   }
 
@@ -209,7 +214,7 @@ export class Pkarr {
     // completes, the caller aborts, or the client is closed.
     const relayStop = new AbortController();
     const dhtStop = new AbortController();
-    const closing = this.#closing.signal;
+    const onClose = this.#onClose;
 
     return new Promise<SignedPacket>((resolve, reject) => {
       let settled = false;
@@ -221,14 +226,14 @@ export class Pkarr {
         settle(() => reject(new PkarrError('aborted', 'the resolve was aborted')));
       };
       const stopDht = () => dhtStop.abort();
-      closing.addEventListener('abort', stopRelays, { once: true });
+      onClose.add(stopRelays);
       signal?.addEventListener('abort', stopAll, { once: true });
 
       function settle(fn: () => void): void {
         if (settled) return;
         settled = true;
         relayStop.abort();
-        closing.removeEventListener('abort', stopRelays);
+        onClose.delete(stopRelays);
         signal?.removeEventListener('abort', stopAll);
         fn();
       }
@@ -264,7 +269,7 @@ export class Pkarr {
       }
       if (this.dht && policy !== 'CacheOnly') {
         pending++;
-        closing.addEventListener('abort', stopDht, { once: true });
+        onClose.add(stopDht);
         signal?.addEventListener('abort', stopDht, { once: true });
         const seq = policy === 'CacheFirst' && floor && floor.timestamp > 0 ? floor.timestamp - 1 : undefined;
         const job: Promise<void> = resolveFromDht(this.dht, key, { seq, signal: dhtStop.signal }, onPacket)
@@ -273,7 +278,7 @@ export class Pkarr {
           })
           .finally(() => {
             this.#background.delete(job);
-            closing.removeEventListener('abort', stopDht);
+            onClose.delete(stopDht);
             signal?.removeEventListener('abort', stopDht);
             finish();
           });

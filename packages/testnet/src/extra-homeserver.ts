@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Keypair } from '@pubky-ts/common';
 import { pkarrPublisher, resolveConfig, startHomeserver, type RunningHomeserver } from '@pubky-ts/homeserver';
+import { testnetHomeserverTable } from './homeserver-table.ts';
 import { TESTNET_ADMIN_PASSWORD, type Testnet } from './testnet.ts';
 
 export interface ExtraHomeserverOptions {
@@ -29,19 +30,13 @@ export interface ExtraHomeserver extends RunningHomeserver {
 export async function startExtraHomeserver(testnet: Testnet, options: ExtraHomeserverOptions = {}): Promise<ExtraHomeserver> {
   const tempDir = options.dataDir ? null : mkdtempSync(join(tmpdir(), 'pubky-hs-'));
   const dataDir = options.dataDir ?? tempDir!;
-  const base: Record<string, Record<string, unknown>> = {
-    general: { signup_mode: options.signupMode ?? 'open' },
-    drive: { icann_listen_socket: '127.0.0.1:0', pubky_listen_socket: '127.0.0.1:0' },
-    admin: { listen_socket: '127.0.0.1:0', admin_password: TESTNET_ADMIN_PASSWORD },
-    pkdns: {
-      public_ip: '127.0.0.1',
-      icann_domain: 'localhost',
-      dht_bootstrap_nodes: testnet.bootstrap,
-      dht_relay_nodes: [testnet.pkarrRelay.url],
-      dht_request_timeout_ms: 1000,
-    },
-    logging: { level: options.logLevel ?? 'warn' },
-  };
+  const base = testnetHomeserverTable({
+    bootstrap: testnet.bootstrap,
+    relays: [testnet.pkarrRelay.url],
+    signupMode: options.signupMode ?? 'open',
+    logLevel: options.logLevel,
+    requestTimeoutMs: 1000,
+  });
   for (const [section, values] of Object.entries(options.config ?? {})) base[section] = { ...base[section], ...values };
   let hs: RunningHomeserver;
   try {

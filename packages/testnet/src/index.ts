@@ -8,3 +8,4 @@ export {
 } from './testnet.ts';
 export { startLoadBalancer, type LoadBalancer, type LoadBalancerOptions } from './load-balancer.ts';
 export { startExtraHomeserver, type ExtraHomeserver, type ExtraHomeserverOptions } from './extra-homeserver.ts';
+export { testnetHomeserverTable, type TestnetHomeserverTableOptions } from './homeserver-table.ts';

@@ -135,6 +135,8 @@ export async function startTestnet(options: TestnetOptions = {}): Promise<Testne
         dht_bootstrap_nodes: bootstrap,
         dht_relay_nodes: [pkarrRelay.url],
         dht_request_timeout_ms: requestTimeoutMs,
+        // Nothing serves Pubky TLS on 6287 here: advertise only the HTTP port that listens.
+        public_pubky_tls_port: 0,
       },
       logging: { level: options.logLevel ?? 'warn' },
     };

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { test } from 'node:test';
 import { AuthToken, Keypair } from '@pubky-ts/common';
 import { Pkarr, RelayClient } from '@pubky-ts/pkarr';
+import { HTTP_PORT_PARAM } from '@pubky-ts/homeserver';
 import { startPkarrRelay } from '@pubky-ts/relay';
 import { startTestnet } from '../src/index.ts';
 
@@ -38,4 +40,30 @@ test('a testnet on random ports: the homeserver packet resolves through the rela
     body: Buffer.from(AuthToken.sign(Keypair.random(), '/:rw').serialize()),
   });
   assert.equal(again.status, 401, 'a signup token is single-use');
+});
+
+test("every port the testnet homeserver's packet advertises accepts connections", async (t) => {
+  const net = await startTestnet({ logLevel: 'silent', dhtNodes: 1 });
+  t.after(() => net.close());
+  const pkarr = new Pkarr({ relays: [net.pkarrRelay.url] });
+  t.after(() => pkarr.close());
+  const packet = await pkarr.resolve(net.homeserver.publicKey);
+  assert.ok(packet);
+  const ports: number[] = [];
+  for (const r of packet.records) {
+    if (r.type !== 'HTTPS' && r.type !== 'SVCB') continue;
+    if (r.params.port !== undefined) ports.push(r.params.port);
+    for (const p of r.params.other ?? []) if (p.key === HTTP_PORT_PARAM) ports.push(new DataView(p.value.buffer, p.value.byteOffset).getUint16(0));
+  }
+  assert.ok(ports.length > 0, 'the packet names at least the HTTP port');
+  for (const port of ports) {
+    const reachable = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port }, () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    assert.ok(reachable, `port ${port} is advertised but nothing listens there`);
+  }
 });

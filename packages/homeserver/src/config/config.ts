@@ -274,7 +274,7 @@ export function validateConfig(raw: Table, dataDir: string): HomeserverConfig {
     metrics: { enabled: r.bool('metrics.enabled'), listen: r.socket('metrics.listen_socket') },
     pkdns: {
       publicIp: r.string('pkdns.public_ip'),
-      publicPubkyTlsPort: r.optionalInt('pkdns.public_pubky_tls_port', 1, 65535),
+      publicPubkyTlsPort: r.optionalInt('pkdns.public_pubky_tls_port', 0, 65535),
       publicIcannHttpPort: r.optionalInt('pkdns.public_icann_http_port', 1, 65535),
       icannDomain: r.string('pkdns.icann_domain'),
       userKeysRepublisherIntervalS: r.int('pkdns.user_keys_republisher_interval', 0),

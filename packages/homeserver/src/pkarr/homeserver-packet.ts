@@ -7,8 +7,8 @@ const TTL = 3600;
 
 export interface HomeserverAddress {
   publicIp: string;
-  /** Port of the Pubky TLS socket as the world sees it. */
-  pubkyTlsPort: number;
+  /** Port of the Pubky TLS socket as the world sees it; null when nothing serves Pubky TLS (no record). */
+  pubkyTlsPort: number | null;
   /** ICANN domain browsers use (`localhost` in testnets); null for none. */
   icannDomain: string | null;
   /** Plain-HTTP port published with a `localhost` domain (SvcParam 65280). */
@@ -16,13 +16,15 @@ export interface HomeserverAddress {
 }
 
 /**
- * The homeserver's own records (spec homeserver §6.1): `HTTPS 1 .` with the TLS port and an IP hint,
+ * The homeserver's own records (spec homeserver §6.1): `HTTPS 1 .` with the TLS port and an IP hint
+ * (left out when nothing serves Pubky TLS),
  * `HTTPS 10 <domain>` (with the 65280 port param when the domain is `localhost`), and `A`/`AAAA`.
  */
 export function homeserverRecords(address: HomeserverAddress): DnsRecord[] {
   const v6 = address.publicIp.includes(':');
-  const records: DnsRecord[] = [
-    {
+  const records: DnsRecord[] = [];
+  if (address.pubkyTlsPort !== null) {
+    records.push({
       name: '.',
       ttl: TTL,
       type: 'HTTPS',
@@ -31,8 +33,8 @@ export function homeserverRecords(address: HomeserverAddress): DnsRecord[] {
       params: v6
         ? { port: address.pubkyTlsPort, ipv6hint: [address.publicIp] }
         : { port: address.pubkyTlsPort, ipv4hint: [address.publicIp] },
-    },
-  ];
+    });
+  }
   if (address.icannDomain) {
     const port = new Uint8Array(2);
     new DataView(port.buffer).setUint16(0, address.icannHttpPort);

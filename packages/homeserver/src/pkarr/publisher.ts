@@ -45,7 +45,8 @@ export function pkarrPublisher(options: PkarrPublisherOptions = {}) {
     const pkarr = new Pkarr({ dht, relays, requestTimeoutMs: config.pkdns.dhtRequestTimeoutMs ?? undefined });
     const packet = signHomeserverPacket(keypair, {
       publicIp: config.pkdns.publicIp,
-      pubkyTlsPort: config.pkdns.publicPubkyTlsPort ?? config.drive.pubkyListen.port,
+      // 0: nothing fronts the Pubky TLS socket (a testnet), so no record sends clients there.
+      pubkyTlsPort: config.pkdns.publicPubkyTlsPort === 0 ? null : (config.pkdns.publicPubkyTlsPort ?? config.drive.pubkyListen.port),
       icannDomain: config.pkdns.icannDomain || null,
       icannHttpPort: config.pkdns.publicIcannHttpPort ?? info.icannPort,
     });

@@ -130,6 +130,7 @@ export const HOMESERVER_ERRORS = {
   DAV_COLLECTION: { status: 405, summary: 'WebDAV GET or PUT on a collection.', message: detail },
   DAV_EXISTS: { status: 405, summary: 'WebDAV MKCOL where a file or collection exists.', message: detail },
   DAV_METHOD: { status: 405, summary: 'A WebDAV method this server does not implement (LOCK, PROPPATCH…).', message: (method: string) => `${method} is not supported (no locks, no PROPPATCH)` },
+  REQUEST_ABORTED: { status: 400, summary: 'The client closed the connection before its body was complete (logged as one info line; nobody receives this answer).', message: text('The request was aborted before its body was complete') },
   BODY_IDLE_TIMEOUT: { status: 408, summary: 'The body stalled longer than `drive.body_idle_timeout_ms`; the connection closes.', message: (ms: number) => `Request body stalled: no data for ${ms} ms`, headers: { connection: 'close' } },
   REQUEST_TIMEOUT: { status: 408, summary: 'The request headers did not arrive in time.', message: text('Request Timeout') },
   USER_EXISTS: { status: 409, summary: 'Signup of a user who exists.', message: text('User already exists') },

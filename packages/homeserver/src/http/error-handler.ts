@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { ERROR_CODE_HEADER, HttpError, httpError } from './errors.ts';
 import type { HttpReply } from './core/http-reply.ts';
+import { isClientAbort } from './client-abort.ts';
 
 /** The HttpError to answer with (StorageErrors are HttpErrors of the same catalogue), or null: a 500. */
 export function toHttpError(err: unknown): HttpError | null {
@@ -23,6 +24,12 @@ export function answerError(err: unknown, request: { method: string; url?: strin
     sendError(reply, http);
     return;
   }
-  log.error({ err, method: request.method, url: request.url ?? request.raw?.url }, 'unhandled error');
+  const url = request.url ?? request.raw?.url;
+  if (isClientAbort(err, (request as { raw?: Parameters<typeof isClientAbort>[1] }).raw)) {
+    log.info({ method: request.method, url }, 'request aborted by the client before its body was complete');
+    sendError(reply, httpError('REQUEST_ABORTED')); // nobody reads it; it ends the request as every other answer does
+    return;
+  }
+  log.error({ err, method: request.method, url }, 'unhandled error');
   sendError(reply, httpError('INTERNAL'));
 }

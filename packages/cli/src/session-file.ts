@@ -160,6 +160,13 @@ export async function defaultUser(values: Record<string, unknown>): Promise<Publ
  */
 export async function parseTarget(arg: string | undefined, values: Record<string, unknown>, what = 'an address'): Promise<ResourceAddress> {
   if (arg === undefined || arg === '') throw new CliError(`give ${what}: pubky://<user>/pub/… or /pub/…`);
+  const shown = JSON.stringify(arg.slice(0, 200));
+  if (/^\.\.?(\/|$)/.test(arg)) {
+    throw new CliError(`${shown} is a relative path; storage addresses are absolute in a user's tree: /pub/<app>/<file> or pubky://<user>/pub/…`);
+  }
+  if (arg.split(/[?#]/)[0].split('/').some((s) => s === '..' || s === '.')) {
+    throw new CliError(`${shown} contains a "." or ".." segment; storage paths cannot step up or sideways: write the full path, e.g. /pub/<app>/<file>`);
+  }
   let target: ResourceAddress;
   try {
     if (arg.startsWith('/')) {
@@ -170,10 +177,10 @@ export async function parseTarget(arg: string | undefined, values: Record<string
     }
   } catch (e) {
     if (e instanceof CliError) throw e;
-    throw new CliError(`${JSON.stringify(arg.slice(0, 200))} is not a valid address: ${(e as Error).message}`);
+    throw new CliError(`${shown} is not a valid address: ${(e as Error).message}`);
   }
   if (!target.path.startsWith('/pub/') && !target.path.startsWith('/priv/')) {
-    throw new CliError(`${JSON.stringify(arg.slice(0, 200))} is not a valid address: storage paths start with /pub/ or /priv/`);
+    throw new CliError(`${shown} is not a valid address: storage paths start with /pub/ or /priv/ (got ${target.path.slice(0, 80)})`);
   }
   return target;
 }
@@ -197,7 +204,7 @@ export async function openClient(values: Record<string, unknown>): Promise<Clien
     await network.close();
     throw new CliError(`--http-relay must be an http(s) URL, got ${JSON.stringify(httpRelay)}`);
   }
-  const pubky = new Pubky({ pkarr: network.pkarr, testnet: values.testnet ? true : undefined, httpRelay });
+  const pubky = new Pubky({ pkarr: network.pkarr, testnet: network.name === 'testnet' ? true : undefined, httpRelay });
   return { pubky, network, sessionFile: sessionFilePath(values), close: () => network.close() };
 }
 

@@ -2,7 +2,7 @@ import { parseResourceAddress, type PubkyEvent } from '@pubky-ts/client';
 import { PublicKey } from '@pubky-ts/common';
 import { intOption, listOption, type Command } from '../args.ts';
 import { CliError } from '../cli-error.ts';
-import { clientOptions, clientUsage, exitCodesUsage, loadSession, openClient } from '../session-file.ts';
+import { clientOptions, clientUsage, defaultUser, exitCodesUsage, loadSession, openClient } from '../session-file.ts';
 
 /** One event as a line: `<cursor>\t<PUT|DEL>\t<url>[\t<content hash>]`. */
 export function formatEvent(e: PubkyEvent): string {
@@ -11,10 +11,11 @@ export function formatEvent(e: PubkyEvent): string {
 
 export const events: Command = {
   name: 'events',
-  usage: `pubky events <user | pubky://<user>/<dir>/> [--path <dir>]… [--cursor <c>] [--live] [--limit <n>] [--reverse] [--json]
+  usage: `pubky events [<user> | pubky://<user>/<dir>/] [--path <dir>]… [--cursor <c>] [--live] [--limit <n>] [--reverse] [--json]
 
 Prints the user's stored events from their homeserver, oldest first, one per line:
   <cursor> <TAB> PUT|DEL <TAB> pubky://<user>/<path> [<TAB> <content hash (PUT)>]
+Without a user, the events are those of the signed-in user (the only saved session),
 and ends, or with --live keeps following new ones until Ctrl-C. Pass a printed cursor back with
 --cursor to continue after that event. /priv/ paths need the user's saved session.
 
@@ -39,11 +40,13 @@ ${exitCodesUsage}`,
   },
   allowPositionals: true,
   async run(values, positionals) {
-    if (positionals.length !== 1) throw new CliError('give exactly one user (public key or pubky://<user>/…)');
+    if (positionals.length > 1) throw new CliError('give at most one user (public key or pubky://<user>/…)');
     const arg = positionals[0];
     let user: PublicKey;
     const paths = listOption(values.path);
-    if (/^pubky:\/\//i.test(arg) || /^pubky[a-z0-9]{52}/i.test(arg)) {
+    if (arg === undefined) {
+      user = await defaultUser(values);
+    } else if (/^pubky:\/\//i.test(arg) || /^pubky[a-z0-9]{52}/i.test(arg)) {
       let target;
       try {
         target = parseResourceAddress(arg);

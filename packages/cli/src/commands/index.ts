@@ -29,5 +29,6 @@ export const commands: CommandEntry[] = [
   { name: 'import', summary: 'restore a signed archive into your tree, on any homeserver (verified first)', load: async () => (await import('./import.ts')).importCommand },
   { name: 'events', summary: "follow a user's event stream (writes and deletes), one line per event", load: async () => (await import('./events.ts')).events },
   { name: 'indexer', summary: 'run the pubky.app indexer over many homeservers (social-graph API), or verify its index', load: async () => (await import('./indexer.ts')).indexer },
+  { name: 'admin', summary: "a homeserver's admin API: `pubky admin token` prints a fresh signup token", load: async () => (await import('./admin.ts')).admin },
   { name: 'auth', summary: 'the pubkyauth:// flow: approve an app’s request with your key, or ask for access', load: async () => (await import('./auth.ts')).auth },
 ];

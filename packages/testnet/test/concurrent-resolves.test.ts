@@ -20,12 +20,15 @@ test('40 concurrent resolves through relay and DHT raise no listener-leak warnin
   const warnings: Error[] = [];
   const onWarning = (w: Error) => warnings.push(w);
   process.on('warning', onWarning);
-  const dht = await DhtNode.start({ port: 0, host: '127.0.0.1', bootstrap: net.bootstrap, requestTimeoutMs: 200 });
+  const dht = await DhtNode.start({ port: 0, host: '127.0.0.1', bootstrap: net.bootstrap, requestTimeoutMs: 1000 });
   const pkarr = new Pkarr({ relays: [net.pkarrRelay.url], dht, requestTimeoutMs: 1000 });
   try {
     const keys = [...Array.from({ length: 20 }, () => Keypair.random().publicKey), ...Array(20).fill(net.homeserver.publicKey)];
-    const packets = await Promise.all(keys.map((k) => pkarr.resolve(k)));
-    assert.equal(packets.filter((p) => p !== null).length, 20, 'the homeserver resolves, random keys do not');
+    // Unknown keys find nothing (null, or an error when a loaded machine's DHT times out); the
+    // homeserver's packet comes from the relay every time.
+    const results = await Promise.allSettled(keys.map((k) => pkarr.resolve(k)));
+    const found = results.filter((r) => r.status === 'fulfilled' && r.value !== null).length;
+    assert.equal(found, 20, 'the homeserver resolves, random keys do not');
     await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
     assert.deepEqual(warnings.map((w) => `${w.name}: ${w.message}`), []);
   } finally {

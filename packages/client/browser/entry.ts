@@ -2,6 +2,7 @@
 // the `browser` condition). It exposes `window.__runScenario(config)`, which drives the SDK against a
 // local testnet from inside the page, shows each step in the page and resolves with the results;
 // the page stores them in `window.__result` for the test to read.
+import { encryptionSteps } from './encryption-steps.ts';
 import { ClientError, Keypair, PubkyError, Pubky, PublicKey, type PubkyEvent, type Session } from '../src/index.ts';
 
 export interface ScenarioConfig {
@@ -107,6 +108,7 @@ export async function runScenario(config: ScenarioConfig): Promise<ScenarioResul
     await step('putPriv', () => session.storage.putText('/priv/browser.test/secret.txt', 'private text'));
     await step('getPriv', () => session.storage.getText('/priv/browser.test/secret.txt'));
     await step('revalidate', () => session.revalidate());
+    await encryptionSteps(session, keypair, step, expectError);
   }
 
   // Anyone's reads, from a client that has never signed in (credentials omitted).

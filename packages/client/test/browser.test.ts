@@ -223,6 +223,13 @@ test('same-site page (http://localhost): sign-up, storage, listings, public read
   assert.deepEqual({ code: missing.code, status: missing.status }, { code: 'not_found', status: 404 });
   value(steps, 'putPriv', logs);
   assert.equal(value(steps, 'getPriv', logs), 'private text');
+  // Encryption in the browser (browser/encryption-steps.ts): ciphertext on the server, ranged reads, typed tamper errors.
+  assert.equal(value(steps, 'encStored', logs), true);
+  assert.equal(value(steps, 'encGet', logs), 'secret in the browser');
+  assert.equal(value(steps, 'encRanged', logs), true);
+  assert.equal((value(steps, 'encTampered', logs) as { code: string }).code, 'age_payload_tampered');
+  const speed = value(steps, 'encThroughput', logs) as { encryptMBs: number; decryptMBs: number };
+  t.diagnostic(`age in Chromium, 16 MiB in memory: encrypt ${speed.encryptMBs} MB/s, decrypt ${speed.decryptMBs} MB/s`);
   assert.equal(value(steps, 'revalidate', logs), true);
 
   // A client that never signed in (credentials omitted) reads the public data, not the private.

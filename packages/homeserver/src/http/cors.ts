@@ -5,13 +5,16 @@ import { ERROR_CODE_HEADER } from './errors.ts';
 /**
  * CORS as the reference's `very_permissive()` (mirror Origin, allow credentials, mirror preflight
  * method and headers), plus — unlike the reference — `Access-Control-Expose-Headers` listing what a
- * browser app needs to read: validators, Retry-After and our error code.
+ * browser app needs to read: validators, Retry-After, the range of a 206 and our error code.
  */
 export const EXPOSED_HEADERS = [
   'etag',
   'last-modified',
   'retry-after',
   'content-length',
+  // A browser's ranged read needs to see which bytes a 206 holds and of how many.
+  'content-range',
+  'accept-ranges',
   'content-type',
   'cache-control',
   'vary',

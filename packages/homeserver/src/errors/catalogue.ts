@@ -153,6 +153,7 @@ export const HOMESERVER_ERRORS = {
   MIRROR_PRIMARY_UNREACHABLE: { status: 502, summary: 'The mirror\'s primary cannot be resolved or reached.', message: (primary: string, reason: string) => `Cannot mirror from ${primary}: ${reason}` },
   MIRROR_PRIMARY_REFUSED: { status: 502, summary: 'The mirror\'s primary refused the grant or does not hold the user.', message: (primary: string, reason: string) => `Cannot mirror from ${primary}: ${reason}` },
   DATABASE_UNAVAILABLE: { status: 503, summary: 'The database (PostgreSQL profile) cannot be reached; `Retry-After` says when to retry.', message: text('Service Unavailable: the database is unreachable') },
+  SHUTTING_DOWN: { status: 503, summary: 'A request on a connection still open while the server shuts down (with `Connection: close`).', message: text('Service Unavailable: the server is shutting down') },
   STALE_AUTH: { status: 503, summary: 'Internal: the session or user changed while a write was checked; the HTTP layer retries it, clients do not see it.', message: text('Service Unavailable') },
   QUOTA_EXCEEDED: { status: 507, summary: 'The write would exceed the user\'s storage quota.', message: text('Disk space quota exceeded') },
   TOO_MANY_FILES: { status: 507, summary: 'A WebDAV listing larger than it serves; use the API page by page.', message: detail },

@@ -212,15 +212,14 @@ export class HttpApp implements ReplyOwner {
   }
 }
 
-const UNAVAILABLE = 'Service Unavailable: the server is shutting down';
-
 /** A request that arrived on an open connection while the app closes. */
 function unavailable(res: ServerResponse): void {
-  res.writeHead(503, {
+  const err = httpError('SHUTTING_DOWN');
+  res.writeHead(err.status, {
     'content-type': 'text/plain; charset=utf-8',
-    'content-length': Buffer.byteLength(UNAVAILABLE),
-    [ERROR_CODE_HEADER]: 'SHUTTING_DOWN',
+    'content-length': Buffer.byteLength(err.message),
+    [ERROR_CODE_HEADER]: err.code,
     connection: 'close',
   });
-  res.end(UNAVAILABLE);
+  res.end(err.message);
 }

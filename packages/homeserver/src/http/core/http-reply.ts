@@ -147,8 +147,10 @@ export class HttpReply {
         res.destroy();
         return;
       }
+      // Nothing of the failed answer goes out: its headers described a body that never came.
       body.unpipe(res);
       for (const key of res.getHeaderNames()) res.removeHeader(key);
+      this.headers = {};
       this.sent = false;
       this.owner.fail(err, this.request, this);
     });

@@ -59,6 +59,16 @@ const expectations: Record<string, RegExp[]> = {
     /^live events received: 2$/m,
     /^homeserver feed: 7 events, next cursor \S+$/m,
   ],
+  'social-app.ts': [
+    /^network: a testnet with two homeservers and an indexer at http:\/\/127\.0\.0\.1:\d+$/m,
+    /^profile: Cleo, 2 followers, 1 post$/m,
+    /^ana's feed: "Tomatoes, every time\.", "Which seeds grow best on a balcony\?"$/m,
+    /^thread: 2 replies, tags gardening×2$/m,
+    /^search "balcony": Which seeds grow best on a balcony\?$/m,
+    /^hot tags: gardening, gardener$/m,
+    /^cleo could follow: Ben$/m,
+    /^indexer follows 2 homeservers \(config, discovered\)$/m,
+  ],
 };
 
 // Two at a time: each example boots a whole network.

@@ -36,7 +36,7 @@ export interface Indexer extends AsyncDisposable {
   status(): { homeservers: FollowerStatus[] };
   /** Starts following one more homeserver (no-op when already followed). */
   follow(homeserver: string): void;
-  /** Resolves once every follower has been caught up after `since` (default: now). */
+  /** Resolves once no discovery is pending and every follower has sent a poll after this call that found nothing newer. */
   caughtUp(options?: { timeoutMs?: number }): Promise<void>;
   close(): Promise<void>;
 }
@@ -139,7 +139,8 @@ export async function startIndexer(options: IndexerOptions): Promise<Indexer> {
       const deadline = since + timeoutMs;
       for (;;) {
         const all = [...followers.values()].map((f) => f.status());
-        if (all.every((s) => s.caughtUp && s.lagMs === 0 && Date.parse(s.caughtUpAtIso ?? '') >= since)) return;
+        const discovering = discovery.running || discovery.queue.size > 0;
+        if (!discovering && all.every((s) => s.caughtUp && s.lagMs === 0 && Date.parse(s.caughtUpAtIso ?? '') >= since)) return;
         if (Date.now() > deadline) throw new Error(`the indexer did not catch up within ${timeoutMs} ms: ${JSON.stringify(all.filter((s) => !s.caughtUp).map((s) => [s.homeserver, s.lastError]))}`);
         await new Promise((r) => setTimeout(r, 20));
       }

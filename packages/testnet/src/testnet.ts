@@ -5,6 +5,8 @@ import { Keypair, type PublicKey } from '@pubky-ts/common';
 import { DhtNode, startLocalSwarm, type LocalSwarm } from '@pubky-ts/dht';
 import { pkarrPublisher, resolveConfig, startHomeserver } from '@pubky-ts/homeserver';
 import { startHomeserverCluster, type HomeserverCluster } from './homeserver-cluster.ts';
+import { startTestnetIndexer, TESTNET_INDEXER_PORT } from './testnet-indexer.ts';
+import type { Indexer } from '@pubky-ts/indexer';
 import { startHttpRelay, startPkarrRelay, type HttpRelayHandle, type PkarrRelayHandle } from '@pubky-ts/relay';
 
 /** The places official SDKs look for in testnet mode (spec README). */
@@ -46,6 +48,8 @@ export interface TestnetOptions {
   postgres?: string;
   /** Homeserver processes behind a load balancer (needs `postgres` when more than 1). Default 1, in-process. */
   instances?: number;
+  /** Run the pubky.app indexer over the homeserver too (fixed port 6290 with `fixedPorts`). Default false. */
+  indexer?: boolean;
   /** DHT request timeout (default 1000 ms: loopback answers in microseconds, but a loaded machine can stall a node for hundreds of ms, and only dead nodes ever cost the full wait). */
   requestTimeoutMs?: number;
 }
@@ -66,6 +70,8 @@ export interface Testnet extends AsyncDisposable {
   pkarrRelay: PkarrRelayHandle;
   httpRelay: HttpRelayHandle;
   homeserver: HomeserverHandle;
+  /** The pubky.app indexer when `indexer` was asked for; `indexer.follow(key)` adds homeservers. */
+  indexer: Indexer | null;
   /** The processes and load balancer when `instances` > 1. */
   cluster: HomeserverCluster | null;
   adminPassword: string;
@@ -160,6 +166,12 @@ export async function startTestnet(options: TestnetOptions = {}): Promise<Testne
     closers.push(() => homeserver.close());
     if (tempDir) closers.unshift(() => rmSync(tempDir, { recursive: true, force: true }));
 
+    let indexer: Indexer | null = null;
+    if (options.indexer) {
+      indexer = await startTestnetIndexer({ relay: pkarrRelay.url, homeservers: [homeserver.publicKey.z32], dataDir, port: port(TESTNET_INDEXER_PORT) });
+      closers.push(() => indexer!.close());
+    }
+
     const signupToken = async () => {
       const res = await fetch(`${homeserver.adminUrl}/generate_signup_token`, {
         headers: { 'X-Admin-Password': TESTNET_ADMIN_PASSWORD },
@@ -176,6 +188,7 @@ export async function startTestnet(options: TestnetOptions = {}): Promise<Testne
           cluster ? `  (load balancer over ${cluster.instances.length} processes: ${cluster.instances.map((i) => i.url).join(', ')})` : ''
         }`,
         `homeserver admin     ${homeserver.adminUrl}  (X-Admin-Password: ${TESTNET_ADMIN_PASSWORD})`,
+        ...(indexer ? [`indexer API          ${indexer.url}  (GET /openapi.json, /status)`] : []),
         `data                 ${tempDir ? `${dataDir} (temporary)` : dataDir}`,
       ].join('\n');
     return {
@@ -186,6 +199,7 @@ export async function startTestnet(options: TestnetOptions = {}): Promise<Testne
       httpRelay,
       homeserver,
       cluster,
+      indexer,
       adminPassword: TESTNET_ADMIN_PASSWORD,
       signupToken,
       describe,

@@ -34,7 +34,8 @@ ${TESTNET_PORTS.homeserverHttp}+10·(n-1), its admin on ${TESTNET_PORTS.homeserv
       --dht-nodes <n>       DHT nodes besides the bootstrap node (default 4)
       --log-level <l>       homeserver log level (default warn)
       --postgres <url>      the homeserver on PostgreSQL (scale-out profile) instead of SQLite
-      --instances <n>       homeserver processes behind a load balancer on the homeserver port (needs --postgres)`,
+      --instances <n>       homeserver processes behind a load balancer on the homeserver port (needs --postgres)
+      --no-indexer          without the pubky.app indexer (API on 6290, following the homeserver)`,
   options: {
     homeservers: { type: 'string' },
     'data-dir': { type: 'string' },
@@ -44,6 +45,7 @@ ${TESTNET_PORTS.homeserverHttp}+10·(n-1), its admin on ${TESTNET_PORTS.homeserv
     'log-level': { type: 'string' },
     postgres: { type: 'string' },
     instances: { type: 'string' },
+    'no-indexer': { type: 'boolean' },
   },
   async run(values) {
     const logLevel = (values['log-level'] as string | undefined) ?? 'warn';
@@ -63,6 +65,7 @@ ${TESTNET_PORTS.homeserverHttp}+10·(n-1), its admin on ${TESTNET_PORTS.homeserv
         logLevel: logLevel as 'warn',
         postgres: values.postgres as string | undefined,
         instances: intOption(values.instances, 'instances', { min: 1, max: 32 }),
+        indexer: !values['no-indexer'],
       });
     } catch (e) {
       const err = e as NodeJS.ErrnoException & { code?: string };

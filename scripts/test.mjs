@@ -12,7 +12,8 @@
 // down (scripts/ensure-postgres.sh). PUBKY_TEST_NO_INSTALL=1 skips both.
 //
 // Environment: PUBKY_TEST_CONCURRENCY (files at once; default 6), PUBKY_TEST_FILE_TIMEOUT (seconds per
-// file; default 300), PUBKY_TEST_CPU=1 (print each file's CPU time too). The last line is "N passed, N failed" over all tests of all files.
+// file; default 300), PUBKY_TEST_LOADER=tsx (run the files on tsx instead of scripts/ts-loader.mjs),
+// PUBKY_TEST_CPU=1 (print each file's CPU time too). The last line is "N passed, N failed" over all tests of all files.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -21,6 +22,8 @@ import { dirname, join, relative } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 const filters = process.argv.slice(2);
 const concurrency = Math.max(1, Number(process.env.PUBKY_TEST_CONCURRENCY) || 6);
+// scripts/ts-loader.mjs starts in half of tsx's time; PUBKY_TEST_LOADER=tsx runs the files on tsx
+const loader = process.env.PUBKY_TEST_LOADER === 'tsx' ? 'tsx' : new URL('./ts-loader.mjs', import.meta.url).href;
 const measureCpu = process.env.PUBKY_TEST_CPU === '1' && existsSync('/usr/bin/time');
 const fileTimeoutMs = (Number(process.env.PUBKY_TEST_FILE_TIMEOUT) || 300) * 1000;
 const timesFile = join(root, 'node_modules', '.cache', 'pubky-test-times.json');
@@ -69,7 +72,9 @@ function summary(output) {
 function runFile(file) {
   return new Promise((resolve) => {
     const started = Date.now();
-    const args = ['--import', 'tsx', '--test', '--test-reporter=tap', file];
+    // The file runs as a plain script (node:test reports TAP itself), not under a `--test` parent:
+    // one process per file instead of two.
+    const args = ['--import', loader, '--test-reporter=tap', file];
     // PUBKY_TEST_CPU=1: the CPU seconds of each file (its process and every child it waited for)
     const cpuFile = measureCpu ? join(tmpdir(), `pubky-test-cpu-${process.pid}-${Math.random().toString(36).slice(2)}`) : null;
     const [cmd, argv] = cpuFile ? ['/usr/bin/time', ['-f', '%U %S', '-o', cpuFile, process.execPath, ...args]] : [process.execPath, args];

@@ -1,4 +1,5 @@
-// Runs the real `pubky` command as a child process (node --import tsx packages/cli/src/main.ts …).
+// Runs the real `pubky` command as a child process (node packages/cli/src/main.ts … on the test suite's
+// TypeScript loader, scripts/ts-loader.mjs: the CLI tests start about a hundred of them).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,7 @@ import type { Testnet } from '@pubky-ts/testnet';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+const TS_LOADER = new URL('../../../scripts/ts-loader.mjs', import.meta.url).href;
 
 export interface CliResult {
   code: number | null;
@@ -29,7 +31,7 @@ export function scratch(): { dir: string; sessionFile: string; cleanup(): void }
 }
 
 export function spawnCli(args: string[], options: CliOptions = {}): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+  return spawn(process.execPath, ['--import', TS_LOADER, MAIN, ...args], {
     cwd: ROOT,
     env: { ...process.env, PUBKY_PASSPHRASE: undefined, PUBKY_SESSION_FILE: undefined, ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -1,4 +1,4 @@
-// `pubky migrate` end to end on a local network with three homeservers: an account of 3,000 files
+// `pubky migrate` end to end on a local network with three homeservers: an account of 1,000 files
 // moves from one homeserver to another; the first run is killed (SIGKILL) halfway through the copy,
 // the second finishes; both trees are identical, the record points to the new homeserver, and an
 // app's reads work before, during and after.
@@ -11,7 +11,7 @@ import { Pubky } from '@pubky-ts/client';
 import { startExtraHomeserver, startTestnet, type ExtraHomeserver, type Testnet } from '@pubky-ts/testnet';
 import { netArgs, runCli, scratch, show, spawnCli } from './helpers.ts';
 
-const FILES = 3_000;
+const FILES = 1_000;
 let net: Testnet;
 let oldHs: ExtraHomeserver;
 let newHs: ExtraHomeserver;
@@ -58,7 +58,7 @@ async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes;
 }
 
-test('migrate 3,000 files, killed halfway, rerun: identical trees, record switched, reads never fail', { timeout: 240_000 }, async () => {
+test('migrate 1,000 files, killed halfway, rerun: identical trees, record switched, reads never fail', { timeout: 240_000 }, async () => {
   const keypair = Keypair.random();
   const keyFile = join(tmp.dir, 'user.key');
   await writeSecretKeyFile(keyFile, keypair);

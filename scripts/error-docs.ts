@@ -5,6 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { renderErrorTable, readErrorSection, writeErrorSection, type ErrorDoc } from '@pubky-ts/common';
+import { DHT_ERROR_DOCS } from '../packages/dht/src/errors.ts';
 import { HOMESERVER_ERROR_DOCS } from '../packages/homeserver/src/errors/catalogue.ts';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -12,6 +13,7 @@ const root = new URL('..', import.meta.url).pathname;
 /** README (relative to the repository root) → the codes it documents. */
 const ERROR_DOCS: ReadonlyArray<{ readme: string; docs: readonly ErrorDoc[] }> = [
   { readme: 'packages/homeserver/README.md', docs: HOMESERVER_ERROR_DOCS },
+  { readme: 'packages/dht/README.md', docs: DHT_ERROR_DOCS },
 ];
 
 const check = process.argv.includes('--check');

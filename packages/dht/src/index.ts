@@ -3,7 +3,7 @@ export {
   type DhtNodeOptions, type GetOptions, type MutableItem, type MutablePut, type NodeStats, type PutResult,
 } from './node.ts';
 export { startLocalSwarm, type LocalSwarm, type LocalSwarmOptions } from './swarm.ts';
-export { DhtError } from './errors.ts';
+export { DHT_ERROR_DOCS, DHT_ERRORS, DhtError, type DhtErrorCode } from './errors.ts';
 export {
   encodeSignable, immutableTarget, mutableTarget, verifyMutable, sha1, MAX_SALT_BYTES, MAX_VALUE_BYTES,
 } from './bep44.ts';

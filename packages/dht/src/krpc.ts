@@ -1,7 +1,7 @@
 // KRPC messages (BEP5, BEP44): from bytes to typed messages and back. Decoding never trusts a
 // field's type or length; every refusal is a DhtError whose message names the field.
 import { bdecode, bencode, type BDict, type BEncodable, type BValue } from './bencode.ts';
-import { DhtError } from './errors.ts';
+import { DhtError, type DhtErrorCode } from './errors.ts';
 import { ID_LENGTH } from './node-id.ts';
 
 export interface NodeAddress {
@@ -54,7 +54,7 @@ export type KrpcMessage =
 /** A refused message. `t` is set when the message was a query whose transaction id was readable. */
 export class KrpcDecodeError extends DhtError {
   readonly t?: Uint8Array;
-  constructor(code: string, message: string, t?: Uint8Array) {
+  constructor(code: DhtErrorCode, message: string, t?: Uint8Array) {
     super(code, message);
     if (t) this.t = t;
   }

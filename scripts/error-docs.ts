@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { renderErrorTable, readErrorSection, writeErrorSection, type ErrorDoc } from '@pubky-ts/common';
 import { DHT_ERROR_DOCS } from '../packages/dht/src/errors.ts';
+import { PKARR_ERROR_DOCS } from '../packages/pkarr/src/errors.ts';
 import { HOMESERVER_ERROR_DOCS } from '../packages/homeserver/src/errors/catalogue.ts';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -14,6 +15,7 @@ const root = new URL('..', import.meta.url).pathname;
 const ERROR_DOCS: ReadonlyArray<{ readme: string; docs: readonly ErrorDoc[] }> = [
   { readme: 'packages/homeserver/README.md', docs: HOMESERVER_ERROR_DOCS },
   { readme: 'packages/dht/README.md', docs: DHT_ERROR_DOCS },
+  { readme: 'packages/pkarr/README.md', docs: PKARR_ERROR_DOCS },
 ];
 
 const check = process.argv.includes('--check');

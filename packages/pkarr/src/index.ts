@@ -1,5 +1,5 @@
 export * from './dns/index.ts';
-export { PkarrError, type PkarrErrorCode } from './errors.ts';
+export { PKARR_ERROR_DOCS, PKARR_ERRORS, PkarrError, type PkarrErrorCode } from './errors.ts';
 export { normalizeName, nameMatches } from './names.ts';
 export { formatHttpDate, parseHttpDate } from './http-date.ts';
 export {

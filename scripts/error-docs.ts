@@ -5,6 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { renderErrorTable, readErrorSection, writeErrorSection, type ErrorDoc } from '@pubky-ts/common';
+import { CLIENT_ERROR_DOCS } from '../packages/client/src/error-catalogue.ts';
 import { DHT_ERROR_DOCS } from '../packages/dht/src/errors.ts';
 import { PKARR_ERROR_DOCS } from '../packages/pkarr/src/errors.ts';
 import { HOMESERVER_ERROR_DOCS } from '../packages/homeserver/src/errors/catalogue.ts';
@@ -16,6 +17,7 @@ const ERROR_DOCS: ReadonlyArray<{ readme: string; docs: readonly ErrorDoc[] }> =
   { readme: 'packages/homeserver/README.md', docs: HOMESERVER_ERROR_DOCS },
   { readme: 'packages/dht/README.md', docs: DHT_ERROR_DOCS },
   { readme: 'packages/pkarr/README.md', docs: PKARR_ERROR_DOCS },
+  { readme: 'packages/client/README.md', docs: CLIENT_ERROR_DOCS },
 ];
 
 const check = process.argv.includes('--check');

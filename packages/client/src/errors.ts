@@ -89,22 +89,27 @@ export function httpErrorCode(status: number): ClientErrorCode {
 
 /**
  * A homeserver (or relay) answered with a non-success status. `status` is the HTTP status,
- * `serverMessage` the plain-text body the server sent (the reference puts its reason there).
+ * `serverMessage` the plain-text body the server sent (the reference puts its reason there),
+ * `serverCode` the server's own stable code when it sent one (our homeserver's `pubky-error-code`
+ * header, e.g. `QUOTA_EXCEEDED`; its README lists them). Match on `code` for the kind of failure,
+ * on `serverCode` for the exact rule.
  */
 export class PubkyHttpError extends ClientError {
   readonly status: number;
   readonly serverMessage: string;
+  readonly serverCode?: string;
   readonly method: string;
   readonly url: string;
   /** Seconds from a `Retry-After` header (429/503), when the server sent one. */
   readonly retryAfter?: number;
 
-  constructor(init: { status: number; serverMessage: string; method: string; url: string; retryAfter?: number }) {
+  constructor(init: { status: number; serverMessage: string; serverCode?: string; method: string; url: string; retryAfter?: number }) {
     const reason = init.serverMessage.trim() || `HTTP ${init.status}`;
     super(httpErrorCode(init.status), `${init.method} ${init.url} failed with ${init.status}: ${reason}`);
     this.name = 'PubkyHttpError';
     this.status = init.status;
     this.serverMessage = init.serverMessage;
+    if (init.serverCode !== undefined) this.serverCode = init.serverCode;
     this.method = init.method;
     this.url = init.url;
     if (init.retryAfter !== undefined) this.retryAfter = init.retryAfter;

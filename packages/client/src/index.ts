@@ -50,6 +50,7 @@ export {
   httpErrorCode,
   type ClientErrorCode,
 } from './errors.ts';
+export { CLIENT_ERROR_DOCS, CLIENT_ERRORS } from './error-catalogue.ts';
 export {
   ArchiveError,
   exportArchive,

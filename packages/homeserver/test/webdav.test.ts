@@ -29,7 +29,12 @@ test('Basic auth as admin is required; the client API password header does not o
   assert.equal((await fetch(`${hs.adminUrl}/dav/`, { method: 'PROPFIND', headers: { 'x-admin-password': 'admin' } })).status, 401);
   const options = await dav('/dav/', { method: 'OPTIONS' });
   assert.equal(options.status, 200);
-  assert.equal(options.headers.get('dav'), '1');
+  assert.equal(options.headers.get('dav'), '1, 2');
+  // Windows probes the server root before it sends credentials.
+  const root = await fetch(`${hs.adminUrl}/`, { method: 'OPTIONS' });
+  assert.equal(root.status, 200);
+  assert.equal(root.headers.get('dav'), '1, 2');
+  assert.equal(root.headers.get('ms-author-via'), 'DAV');
   assert.match(options.headers.get('allow') ?? '', /PROPFIND/);
 });
 
@@ -38,7 +43,10 @@ test('browse, upload, overwrite, read, copy, move and delete a user’s files; e
   const z = kp.publicKey.z32;
   assert.equal((await hs.req('/priv/secret.txt', { method: 'PUT', body: 'private', headers: as(kp, cookie) })).status, 201);
 
-  let r = await dav(`/dav/${z}/pub/docs/a%20b.txt`, { method: 'PUT', body: 'hello dav', headers: { 'content-type': 'text/plain' } });
+  let r = await dav(`/dav/${z}/pub/docs/a%20b.txt`, { method: 'PUT', body: 'hello dav' });
+  assert.equal(r.status, 409, 'no parent collection (RFC 4918 §9.7.1)');
+  assert.equal((await dav(`/dav/${z}/pub/docs`, { method: 'MKCOL' })).status, 201);
+  r = await dav(`/dav/${z}/pub/docs/a%20b.txt`, { method: 'PUT', body: 'hello dav', headers: { 'content-type': 'text/plain' } });
   assert.equal(r.status, 201);
   r = await dav(`/dav/${z}/pub/docs/a%20b.txt`, { method: 'PUT', body: 'hello again' });
   assert.equal(r.status, 204, 'an overwrite');
@@ -92,7 +100,7 @@ test('admin writes bypass collisions and allowed paths but not the quota; bad pa
     const res = await dav(path, { method: 'PUT', body: 'x' });
     assert.equal(res.status, 400, `${path}: ${res.status}`);
   }
-  assert.equal((await dav(`/dav/${z}/pub/x`, { method: 'LOCK' })).status, 405);
+  assert.equal((await dav(`/dav/${z}/pub/x`, { method: 'LOCK' })).status, 412, 'a LOCK without a body refreshes; nothing to refresh');
   assert.equal((await dav(`/dav/${z}/pub/`, { method: 'GET' })).status, 405);
   assert.equal((await dav(`/dav/${z}/pub/x`, { method: 'COPY' })).status, 400, 'no Destination');
   assert.equal((await dav(`/dav/${z}/pub/x`, { method: 'COPY', headers: { destination: 'http://elsewhere.example/x' } })).status, 403);
@@ -122,12 +130,13 @@ test('/dav/ lists the users; a copy or move onto itself, conditional writes and 
   assert.equal((await dav(`/dav/${za}/pub/`, { method: 'MOVE', headers: { destination: `/dav/${za}/pub` } })).status, 403);
   assert.equal(await (await dav(`/dav/${za}/pub/self.txt`)).text(), 'keep me', 'still there');
 
-  // If-Match / If-None-Match on PUT and DELETE are honoured (test/conditional-writes.test.ts); the others are not yet.
-  for (const [header, value] of [['if', '(<urn:x>)'], ['if-unmodified-since', 'Sat, 01 Jan 2000 00:00:00 GMT']]) {
+  // If-Match / If-None-Match on PUT and DELETE are honoured (test/conditional-writes.test.ts), and so is
+  // RFC 4918's If (a list naming no lock of ours fails); If-Unmodified-Since is refused, not ignored.
+  for (const [header, value, status] of [['if', '(<urn:x>)', 412], ['If-Unmodified-Since', 'Sat, 01 Jan 2000 00:00:00 GMT', 501]] as const) {
     r = await dav(`/dav/${za}/pub/self.txt`, { method: 'PUT', body: 'changed', headers: { [header]: value } });
-    assert.equal(r.status, 501, header);
-    assert.match(await r.text(), new RegExp(header));
-    assert.equal((await dav(`/dav/${za}/pub/self.txt`, { method: 'DELETE', headers: { [header]: value } })).status, 501, header);
+    assert.equal(r.status, status, header);
+    assert.match(await r.text(), status === 412 ? /If header/ : new RegExp(header));
+    assert.equal((await dav(`/dav/${za}/pub/self.txt`, { method: 'DELETE', headers: { [header]: value } })).status, status, header);
   }
   assert.equal(await (await dav(`/dav/${za}/pub/self.txt`)).text(), 'keep me', 'no conditional write happened');
   assert.equal((await dav(`/dav/${za}/pub/self.txt`, { method: 'PROPFIND', headers: { depth: '0', 'if-match': '"x"' } })).status, 207, 'reads ignore them');
@@ -180,7 +189,7 @@ test('hostile methods, paths, headers and bodies on /dav: never a 5xx, errors in
     const body = method === 'GET' || method === 'HEAD' || method === 'OPTIONS' ? undefined : pick([undefined, '', '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>', randomBytesText(rnd(300))]);
     const res = await rawRequest(hs.adminUrl!, method, path, headers, body);
     // 501 is the one deliberate 5xx: a conditional write this server cannot honour.
-    const conditional = ['PUT', 'DELETE', 'MKCOL', 'COPY', 'MOVE', 'PROPPATCH'].includes(method) && ['if', 'if-match', 'if-none-match', 'if-unmodified-since'].some((h) => h in headers);
+    const conditional = ['PUT', 'DELETE', 'MKCOL', 'COPY', 'MOVE', 'PROPPATCH', 'LOCK', 'UNLOCK'].includes(method) && ['if', 'if-match', 'if-none-match', 'if-unmodified-since'].some((h) => h in headers);
     assert.ok(res.status < 500 || (conditional && res.status === 501), `${method} ${path} ${JSON.stringify(headers)} → ${res.status} ${res.body.toString().slice(0, 200)}`);
     if (res.status >= 400 && method !== 'HEAD') {
       // Errors are plain text, except RFC 4918's precondition body for PROPFIND with Depth: infinity

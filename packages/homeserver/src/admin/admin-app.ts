@@ -16,6 +16,7 @@ import type { SignupTokenState } from '../storage/types.ts';
 import { effectiveQuotaJson, parseUserQuotaJson, userQuotaToJson } from './user-quota-json.ts';
 import { registerMirrorAdminRoutes } from '../mirror/mirror-routes.ts';
 import { isDavPath, registerWebDav } from './webdav.ts';
+import { optionsHeaders as davOptionsHeaders } from '../webdav/dav-handler.ts';
 
 export const PACKAGE_VERSION = '0.1.0';
 const USAGE_OVERHEAD_BYTES = 256;
@@ -58,6 +59,12 @@ function adminGate(request: HttpRequest, reply: HttpReply, password: string): bo
   if (applyCors(request, reply)) return false;
   const path = splitUrl(request.url).path;
   if (request.method === 'GET' && path === '/') return true;
+  // Windows' WebDAV client probes the server root with OPTIONS before it sends credentials.
+  if (request.method === 'OPTIONS' && path === '/') {
+    for (const [k, v] of Object.entries(davOptionsHeaders())) reply.header(k, v);
+    reply.code(200).send();
+    return false;
+  }
   if (isDavPath(path)) {
     const basic = /^Basic ([A-Za-z0-9+/=]+)$/.exec(request.headers.authorization ?? '');
     const [user, given] = basic ? splitOnce(Buffer.from(basic[1]!, 'base64').toString('utf8'), ':') : ['', ''];

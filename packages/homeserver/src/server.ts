@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { HttpApp } from './http/core/http-app.ts';
 import { pino } from 'pino';
 import { PubkyError, type Keypair, type PublicKey } from '@pubky-ts/common';
-import type { HomeserverConfig, SocketAddress } from './config/config.ts';
+import { defaultQuotaMb, type HomeserverConfig, type SocketAddress } from './config/config.ts';
 import { loadOrCreateSecretKey } from './config/secret-key.ts';
 import { buildAdminApp } from './admin/admin-app.ts';
 import { buildClientApp } from './http/client-app.ts';
@@ -110,19 +110,18 @@ async function closeApp(app: HttpApp, timeoutMs: number): Promise<void> {
 
 /** The store the config names: PostgreSQL when `general.database_url` is set, else embedded SQLite. */
 async function openConfiguredStore(config: HomeserverConfig): Promise<HomeserverStore> {
-  const defaultQuotaMb =
-    config.storage.defaultQuotaMb ?? (config.general.userStorageQuotaMb > 0 ? config.general.userStorageQuotaMb : null);
+  const quotaMb = defaultQuotaMb(config);
   if (config.general.databaseUrl) {
     return openPostgresStore({
       databaseUrl: config.general.databaseUrl,
       blobs: config.storage.postgresBlobs === 'database' ? 'postgres' : { dir: join(config.dataDir, 'blobs') },
-      defaultQuotaMb,
+      defaultQuotaMb: quotaMb,
     });
   }
   return openHomeserverStore({
     dataDir: config.dataDir,
     durability: config.storage.fsync ? 'fsync' : 'normal',
-    defaultQuotaMb,
+    defaultQuotaMb: quotaMb,
   });
 }
 

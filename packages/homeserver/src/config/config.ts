@@ -294,6 +294,11 @@ export function validateConfig(raw: Table, dataDir: string): HomeserverConfig {
   return cfg;
 }
 
+/** The per-user storage quota in MB from the server-wide settings (null = unlimited): `storage.default_quota_mb`, else `general.user_storage_quota_mb` when > 0. */
+export function defaultQuotaMb(cfg: HomeserverConfig): number | null {
+  return cfg.storage.defaultQuotaMb ?? (cfg.general.userStorageQuotaMb > 0 ? cfg.general.userStorageQuotaMb : null);
+}
+
 /** The effective per-user storage quota in bytes from the server-wide settings (null = unlimited). */
 export function defaultQuotaBytes(cfg: HomeserverConfig): number | null {
   if (cfg.storage.defaultQuotaMb !== null) return cfg.storage.defaultQuotaMb * 1024 * 1024;

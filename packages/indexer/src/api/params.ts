@@ -40,11 +40,11 @@ export function userCursor(q: URLSearchParams): string | null {
   return raw;
 }
 
-/** Search cursors are offsets into the ranking. */
+/** Search cursors: a row number (posts) or an offset into the ranking (users). */
 export function offsetCursor(q: URLSearchParams): string | null {
   const raw = q.get('cursor');
   if (raw === null) return null;
-  if (!/^\d{1,6}$/.test(raw)) throw apiError('invalid_cursor', `cursor ${JSON.stringify(raw.slice(0, 40))} is not a search cursor; pass back the "next" of the previous page`);
+  if (!/^\d{1,16}$/.test(raw)) throw apiError('invalid_cursor', `cursor ${JSON.stringify(raw.slice(0, 40))} is not a search cursor; pass back the "next" of the previous page`);
   return raw;
 }
 

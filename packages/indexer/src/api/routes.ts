@@ -121,7 +121,7 @@ export const ROUTES: Route[] = [
   { path: '/v0/posts/:user/:post/replies', summary: 'replies to a post, oldest first', query: ['cursor', 'limit'], returns: 'PostPage', handler: getReplies },
   { path: '/v0/posts/:user/:post/tags', summary: 'labels on a post, with who tagged', query: ['limit'], returns: 'TagList', handler: getPostTags },
   { path: '/v0/tags/hot', summary: 'labels used by the most distinct taggers (since a time)', query: ['since', 'limit'], returns: 'HotTags', handler: getHotTags },
-  { path: '/v0/search/posts', summary: 'full-text search over posts (all words, the last as a prefix), best match first', query: ['q', 'cursor', 'limit'], returns: 'PostPage', handler: searchPosts },
+  { path: '/v0/search/posts', summary: 'full-text search over posts (all words, the last as a prefix), most recently indexed first', query: ['q', 'cursor', 'limit'], returns: 'PostPage', handler: searchPosts },
   { path: '/v0/search/users', summary: 'full-text search over user names and bios', query: ['q', 'cursor', 'limit'], returns: 'UserPage', handler: searchUsers },
   { path: '/status', summary: 'per homeserver: cursor, events, refusals, lag and errors; the latest refused records', query: ['limit'], returns: 'Status', handler: getStatus },
 ];

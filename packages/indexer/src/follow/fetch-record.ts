@@ -50,8 +50,22 @@ async function readCapped(body: ReadableStream<Uint8Array>, max: number): Promis
 
 export async function fetchRecord(pubky: Pubky, homeserver: string, user: string, path: string, options: FetchOptions): Promise<Fetched> {
   const max = options.maxBytes ?? MAX_RECORD_BYTES;
-  const timeout = AbortSignal.timeout(options.timeoutMs);
-  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  // One controller and timer per fetch: AbortSignal.any and AbortSignal.timeout per request cost
+  // about as much as the request itself on Node 20 (one run on the loaded machine: 5.2 → 3.0 ms per
+  // loopback GET, against 2.6 ms for the bare SDK request).
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(new Error(`no answer within ${options.timeoutMs} ms`)), options.timeoutMs);
+  const onAbort = () => ac.abort(options.signal!.reason);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await fetchChecked(pubky, homeserver, user, path, max, ac.signal);
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+async function fetchChecked(pubky: Pubky, homeserver: string, user: string, path: string, max: number, signal: AbortSignal): Promise<Fetched> {
   let res: Response;
   try {
     // Addressed to this homeserver, not to the one the user's record names: the event came from here.

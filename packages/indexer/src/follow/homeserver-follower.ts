@@ -1,6 +1,7 @@
 // Follows one homeserver's public event feed (`GET /events/`): a page of events, their bodies
 // fetched and checked, the whole page applied in one transaction with the new cursor. A homeserver
 // that fails is retried with exponential backoff; it never holds up the others (each has its loop).
+import { setMaxListeners } from 'node:events';
 import { validateAppRecord, type Pubky } from '@pubky-ts/client';
 import type { Change } from '../store/changes.ts';
 import type { BatchResult, IndexWriter } from '../store/index-writer.ts';
@@ -71,6 +72,8 @@ export class HomeserverFollower {
     this.homes = deps.homes;
     this.options = deps.options;
     this.onBatch = deps.onBatch;
+    // Every fetch in flight listens for the close.
+    setMaxListeners(0, this.abort.signal);
   }
 
   start(): void {

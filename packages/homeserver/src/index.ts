@@ -21,3 +21,4 @@ export { HttpError } from './http/errors.ts';
 export { signJws, verifyGrant, verifyPop, type GrantClaims, type PopClaims } from './auth/jws.ts';
 export * from './storage/index.ts';
 export { pkarrPublisher, signHomeserverPacket, homeserverRecords, UserRepublisher, HTTP_PORT_PARAM, type PkarrPublisherOptions, type PkarrPublisherHandle, type RepublishOutcome, type RepublishSummary } from './pkarr/index.ts';
+export { runDoctor, formatDoctorReport, type CheckResult, type CheckStatus, type DoctorOptions, type DoctorReport } from './doctor/doctor.ts';

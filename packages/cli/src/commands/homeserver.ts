@@ -25,6 +25,8 @@ Every setting and its default is in packages/homeserver/config.sample.toml.
                             directory unless --data-dir, and a signup token printed
   Any other flag is passed to the config loader; see packages/homeserver/README.md.
 
+  pubky homeserver doctor [--data-dir <dir>] …                  check this machine's set-up, in words
+                                                                (pubky homeserver doctor --help)
   pubky homeserver --testnet                                    a second homeserver to migrate to
   pubky homeserver --testnet --set general.signup_mode=open     …that needs no signup token`,
   options: {},
@@ -35,6 +37,7 @@ Every setting and its default is in packages/homeserver/config.sample.toml.
 
 /** The homeserver's flags belong to its config loader, so this command passes its argv through. */
 async function runHomeserver(argv: string[]): Promise<number> {
+  if (argv[0] === 'doctor') return (await import('./homeserver-doctor.ts')).runHomeserverDoctor(argv.slice(1));
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(homeserver.usage);
     return 0;

@@ -6,12 +6,17 @@ const TAG = 16;
 
 /** `ciphertext ‖ tag` of one chunk. */
 export function seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array): Uint8Array {
-  const cipher = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG });
   const out = Buffer.allocUnsafe(plaintext.length + TAG);
-  const n = cipher.update(plaintext).copy(out, 0);
-  cipher.final();
-  cipher.getAuthTag().copy(out, n);
+  sealInto(key, nonce, plaintext, out, 0);
   return out;
+}
+
+/** Writes `ciphertext ‖ tag` of one chunk into `out` at `at`. */
+export function sealInto(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, out: Uint8Array, at: number): void {
+  const cipher = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG });
+  out.set(cipher.update(plaintext), at);
+  cipher.final();
+  out.set(cipher.getAuthTag(), at + plaintext.length);
 }
 
 /** The plaintext of `ciphertext ‖ tag`, or null when the tag does not verify. */

@@ -118,3 +118,31 @@ test('a ranged read fetches and opens only the chunks the range lies in', async 
   assert.equal(empty.size, 0);
   assert.deepEqual(await empty.read(0, 0), new Uint8Array(0));
 });
+
+test('our header MAC is the library\'s for its own headers; a directory stanza is skipped by the age CLI and opens alone', async () => {
+  const { headerMac, DIR_STANZA } = await import('./age-header.ts');
+  const { identity, recipient } = ageKeyPairOf(Keypair.random());
+  const encrypter = new Encrypter();
+  encrypter.addRecipient(encodeRecipient(recipient));
+  const theirs = await encrypter.encrypt(pattern(100));
+  const end = headerLength(theirs);
+  const text = new TextDecoder().decode(theirs.subarray(0, end));
+  const noMac = new TextEncoder().encode(text.slice(0, text.lastIndexOf('---') + 3));
+  const fileKey = await openHeader(theirs.subarray(0, end), { identities: [identity] });
+  assert.equal(Buffer.from(headerMac(fileKey, noMac)).toString('base64').replace(/=+$/, ''), text.trim().split(' ').pop());
+
+  requireAgeCli();
+  const dirKey = new Uint8Array(32).fill(42);
+  const plain = pattern(2 * CHUNK + 1);
+  const { bytes } = await encryptAgeBytes(plain, [recipient], [dirKey]);
+  assert.ok(new TextDecoder().decode(bytes.subarray(0, headerLength(bytes))).includes(`-> ${DIR_STANZA} `));
+  assert.deepEqual(await decryptAgeBytes(bytes, { directoryKeys: [dirKey] }), plain);
+  await assert.rejects(decryptAgeBytes(bytes, { directoryKeys: [new Uint8Array(32).fill(43)] }), { code: 'age_no_matching_key' });
+  const dir = mkdtempSync(join(tmpdir(), 'pubky-age-'));
+  try {
+    writeFileSync(join(dir, 'id'), `${encodeIdentity(identity)}\n`, { mode: 0o600 });
+    assert.deepEqual(await runAge(['-d', '-i', join(dir, 'id')], bytes), plain);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

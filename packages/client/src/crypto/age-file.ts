@@ -2,7 +2,8 @@
 // in constant memory, and ranged reads that fetch and open only the chunks a range touches.
 import { EncryptionError } from './encryption-error.ts';
 import { createHeader, headerLength, openHeader, type HeaderKeys } from './age-header.ts';
-import { CHUNK, decryptTransform, encryptTransform, NONCE_SIZE, openChunk, payloadKey, plainSize, SEALED_CHUNK, sealedSize } from './age-stream.ts';
+import { sealInto } from '#aead';
+import { CHUNK, chunkNonce, decryptTransform, encryptTransform, NONCE_SIZE, openChunk, payloadKey, plainSize, SEALED_CHUNK, sealedSize, TAG } from './age-stream.ts';
 
 export interface EncryptedFile {
   /** header ‖ nonce ‖ payload, produced as the plaintext is read. */
@@ -13,10 +14,10 @@ export interface EncryptedFile {
   size(plainSize: number): number;
 }
 
-/** Encrypts a plaintext stream to X25519 recipients (32-byte points). */
-export async function encryptAge(plaintext: ReadableStream<Uint8Array>, recipients: readonly Uint8Array[]): Promise<EncryptedFile> {
-  const { header, nonce, fileKey } = await createHeader(recipients);
-  const prefix = concat(header, nonce);
+/** Encrypts a plaintext stream to X25519 recipients (32-byte points) and directory keys. */
+export async function encryptAge(plaintext: ReadableStream<Uint8Array>, recipients: readonly Uint8Array[], directoryKeys: readonly Uint8Array[] = []): Promise<EncryptedFile> {
+  const { header: head, nonce, fileKey } = createHeader(recipients, directoryKeys);
+  const prefix = concat(head, nonce);
   const payload = plaintext.pipeThrough(encryptTransform(payloadKey(fileKey, nonce)));
   const reader = payload.getReader();
   let sentPrefix = false;
@@ -43,9 +44,23 @@ export async function encryptAge(plaintext: ReadableStream<Uint8Array>, recipien
 }
 
 /** Encrypts bytes at once. */
-export async function encryptAgeBytes(plaintext: Uint8Array, recipients: readonly Uint8Array[]): Promise<{ bytes: Uint8Array; fileKey: Uint8Array }> {
-  const file = await encryptAge(bytesStream(plaintext), recipients);
-  return { bytes: await readAll(file.stream), fileKey: file.fileKey };
+export async function encryptAgeBytes(plaintext: Uint8Array, recipients: readonly Uint8Array[], directoryKeys: readonly Uint8Array[] = []): Promise<{ bytes: Uint8Array; fileKey: Uint8Array }> {
+  // In one piece, without streams: the usual case for small files, where stream plumbing would cost
+  // more than the cipher.
+  const { header: head, nonce, fileKey } = createHeader(recipients, directoryKeys);
+  const key = payloadKey(fileKey, nonce);
+  const out = allocUnsafe(head.length + NONCE_SIZE + sealedSize(plaintext.length));
+  out.set(head);
+  out.set(nonce, head.length);
+  let at = head.length + NONCE_SIZE;
+  for (let off = 0, counter = 0; ; off += CHUNK, counter++) {
+    const last = off + CHUNK >= plaintext.length;
+    const piece = plaintext.subarray(off, off + CHUNK);
+    sealInto(key, chunkNonce(counter, last), piece, out, at);
+    at += piece.length + TAG;
+    if (last) break;
+  }
+  return { bytes: out, fileKey };
 }
 
 /**
@@ -93,8 +108,26 @@ export async function decryptAge(ciphertext: ReadableStream<Uint8Array>, keys: H
   return payload.pipeThrough(decryptTransform(key));
 }
 
+/** Decrypts a whole file in memory (no streams: one output buffer, one pass). */
 export async function decryptAgeBytes(ciphertext: Uint8Array, keys: HeaderKeys): Promise<Uint8Array> {
-  return readAll(await decryptAge(bytesStream(ciphertext), keys));
+  const end = headerLength(ciphertext);
+  if (end < 0) throw new EncryptionError('age_malformed_header', 'the file ends inside its age header');
+  const fileKey = await openHeader(ciphertext.subarray(0, end), keys);
+  if (ciphertext.length < end + NONCE_SIZE) throw new EncryptionError('age_truncated', 'the file ends before its payload nonce');
+  const key = payloadKey(fileKey, ciphertext.subarray(end, end + NONCE_SIZE));
+  const payload = ciphertext.subarray(end + NONCE_SIZE);
+  const out = allocUnsafe(plainSize(payload.length));
+  const chunks = Math.ceil(payload.length / SEALED_CHUNK);
+  for (let i = 0; i < chunks; i++) out.set(openChunk(key, i, i === chunks - 1, payload.subarray(i * SEALED_CHUNK, (i + 1) * SEALED_CHUNK)), i * CHUNK);
+  return out;
+}
+
+// Output buffers are written whole before they are returned: no need to zero them first. A plain
+// Uint8Array over its own memory (not a Buffer, not Node's shared pool).
+function allocUnsafe(n: number): Uint8Array {
+  if (typeof Buffer === 'undefined') return new Uint8Array(n);
+  const b = Buffer.allocUnsafeSlow(n);
+  return new Uint8Array(b.buffer, b.byteOffset, n);
 }
 
 /** Random access to a stored file: its size, and the bytes of `[offset, offset + length)`. */

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Keypair } from '@pubky-ts/common';
 import { ageKeyPairOf } from './age-keys.ts';
-import { decryptAgeBytes, encryptAgeBytes, openAgeRanged } from './age-file.ts';
+import { bytesStream, decryptAge, decryptAgeBytes, encryptAgeBytes, openAgeRanged, readAll } from './age-file.ts';
 import { EncryptionError } from './encryption-error.ts';
 import { headerLength } from './age-header.ts';
 import { CHUNK, NONCE_SIZE, SEALED_CHUNK } from './age-stream.ts';
@@ -24,6 +24,15 @@ async function refused(bytes: Uint8Array, codes: string[], what: string): Promis
     return true;
   };
   await assert.rejects(decryptAgeBytes(bytes, { identities: [me.identity] }), check, what);
+  await assert.rejects((async () => readAll(await decryptAge(bytesStream(bytes), { identities: [me.identity] })))(), check, `${what} (stream)`);
+  // The same bytes arriving in small pieces.
+  const pieces = new ReadableStream<Uint8Array>({
+    start(c) {
+      for (let off = 0; off < bytes.length; off += 4099) c.enqueue(bytes.slice(off, off + 4099));
+      c.close();
+    },
+  });
+  await assert.rejects((async () => readAll(await decryptAge(pieces, { identities: [me.identity] })))(), check, `${what} (stream in pieces)`);
   await assert.rejects(
     (async () => {
       const f = await openAgeRanged(memorySource(bytes), { identities: [me.identity] });

@@ -25,10 +25,25 @@ export interface AgeKeyPair {
   readonly recipient: Uint8Array;
 }
 
+const montgomery = new Map<string, Uint8Array>();
+
+/**
+ * The X25519 point of a pubky (32 bytes). Cached: the map decompresses an Edwards point (~0.6 ms),
+ * and every write encrypts to its owner.
+ */
+export function recipientOfPublicKey(publicKey: PublicKey): Uint8Array {
+  let point = montgomery.get(publicKey.z32);
+  if (!point) {
+    point = ed25519.utils.toMontgomery(publicKey.bytes);
+    if (montgomery.size >= 1024) montgomery.clear();
+    montgomery.set(publicKey.z32, point);
+  }
+  return point;
+}
+
 /** The `age1…` recipient of a pubky, from its public key alone. */
 export function ageRecipientOf(publicKey: PublicKey | string): string {
-  const key = typeof publicKey === 'string' ? PublicKey.parse(publicKey) : publicKey;
-  return encodeRecipient(ed25519.utils.toMontgomery(key.bytes));
+  return encodeRecipient(recipientOfPublicKey(typeof publicKey === 'string' ? PublicKey.parse(publicKey) : publicKey));
 }
 
 /** The user's own age key pair (the scalar is SHA-512(seed)[0..32], as libsodium converts it). */

@@ -73,6 +73,12 @@ export function encryptTransform(key: Uint8Array): TransformStream<Uint8Array, U
     transform(data, controller) {
       let off = 0;
       while (off < data.length) {
+        // Whole chunks of the input that more data follows are sealed in place, without a copy.
+        if (fill === 0 && data.length - off > CHUNK) {
+          controller.enqueue(seal(key, chunkNonce(counter++, false), data.subarray(off, off + CHUNK)));
+          off += CHUNK;
+          continue;
+        }
         // A full buffer is sealed as a middle chunk only once more data is known to follow.
         if (fill === CHUNK) {
           controller.enqueue(seal(key, chunkNonce(counter++, false), buf));
@@ -100,6 +106,11 @@ export function decryptTransform(key: Uint8Array): TransformStream<Uint8Array, U
     transform(data, controller) {
       let off = 0;
       while (off < data.length) {
+        if (fill === 0 && data.length - off > SEALED_CHUNK) {
+          controller.enqueue(openChunk(key, counter++, false, data.subarray(off, off + SEALED_CHUNK)));
+          off += SEALED_CHUNK;
+          continue;
+        }
         if (fill === SEALED_CHUNK) {
           controller.enqueue(openChunk(key, counter++, false, buf));
           buf = new Uint8Array(SEALED_CHUNK);

@@ -3,8 +3,7 @@
 import { PublicKey } from '@pubky-ts/common';
 import type { PublicStorage, PutBody, RequestOptions, SessionStorage } from '../storage.ts';
 import { normalizePath, parseResourceAddress } from '../pubky-url.ts';
-import { ed25519 } from '@noble/curves/ed25519.js';
-import { decodeRecipient } from './age-keys.ts';
+import { decodeRecipient, recipientOfPublicKey } from './age-keys.ts';
 import { bytesStream, decryptAge, encryptAge, encryptAgeBytes, openAgeRanged, readAll, type ByteSource, type OpenedAgeFile } from './age-file.ts';
 import { EncryptionError } from './encryption-error.ts';
 import type { Keyring } from './keyring.ts';
@@ -47,18 +46,19 @@ export class EncryptedStorage {
    */
   async putEncrypted(path: string, body: PutBody, options: PutEncryptedOptions = {}): Promise<Uint8Array> {
     const { owner, path: p } = this.address(path);
-    const recipients = [...this.keyring.recipientsFor(owner, p), ...(options.to ?? []).map(recipientOf)];
+    const { recipients, directoryKeys } = this.keyring.recipientsFor(owner, p);
+    recipients.push(...(options.to ?? []).map(recipientOf));
     const storage = this.storage as SessionStorage;
     if (typeof storage.put !== 'function') throw new EncryptionError('encryption_invalid_argument', 'writing needs a session\'s storage (session.storage)');
     const put = { contentType: 'application/octet-stream', signal: options.signal };
     const bytes = asBytes(body);
     if (bytes) {
       // Small bodies go as one buffer: a streamed fetch body costs more than the encryption.
-      const file = await encryptAgeBytes(bytes, recipients);
+      const file = await encryptAgeBytes(bytes, recipients, directoryKeys);
       await storage.put(path, file.bytes, put);
       return file.fileKey;
     }
-    const file = await encryptAge(plainStream(body), recipients);
+    const file = await encryptAge(plainStream(body), recipients, directoryKeys);
     await storage.put(path, file.stream, put);
     return file.fileKey;
   }
@@ -125,15 +125,11 @@ export function storageSource(storage: SessionStorage | PublicStorage, address: 
 }
 
 function recipientOf(who: PublicKey | string): Uint8Array {
-  if (who instanceof PublicKey) return ed25519Recipient(who);
+  if (who instanceof PublicKey) return recipientOfPublicKey(who);
   if (who.startsWith('age1')) return decodeRecipient(who);
   const key = PublicKey.tryParse(who);
   if (!key) throw new EncryptionError('encryption_invalid_argument', `${JSON.stringify(who.slice(0, 80))} is neither a pubky nor an age1… recipient`);
-  return ed25519Recipient(key);
-}
-
-function ed25519Recipient(key: PublicKey): Uint8Array {
-  return ed25519.utils.toMontgomery(key.bytes);
+  return recipientOfPublicKey(key);
 }
 
 function asBytes(body: PutBody): Uint8Array | null {

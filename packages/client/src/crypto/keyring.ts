@@ -2,9 +2,8 @@
 // the directory keys of the scopes an app was granted (handed over in the auth flow), plus file keys
 // learned from share envelopes. It answers two questions: whom to encrypt a new file at a path to,
 // and what might open a file at a path.
-import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import type { Keypair, PublicKey } from '@pubky-ts/common';
-import { ageKeyPairOf, decodeIdentity, deriveDirectoryKey, encodeIdentity, rootDirectoryKey } from './age-keys.ts';
+import { ageKeyPairOf, decodeIdentity, recipientOfPublicKey, deriveDirectoryKey, encodeIdentity, rootDirectoryKey } from './age-keys.ts';
 import { EncryptionError } from './encryption-error.ts';
 import type { HeaderKeys } from './age-header.ts';
 
@@ -25,7 +24,6 @@ export class Keyring {
   private readonly scopes: ScopeKey[];
   private readonly identities: Uint8Array[] = [];
   private readonly fileKeys: Uint8Array[] = [];
-  private readonly recipients = new Map<string, Uint8Array>();
 
   private constructor(
     /** Whose tree the directory keys open. */
@@ -77,40 +75,20 @@ export class Keyring {
     return best ? deriveDirectoryKey(best.key, best.scope, dir) : null;
   }
 
-  /** The age recipient (32-byte point) of a directory, when held. Cached: a write needs it each time. */
-  directoryRecipient(dir: string): Uint8Array | null {
-    const cached = this.recipients.get(dir);
-    if (cached) return cached;
-    const key = this.directoryKey(dir);
-    if (!key) return null;
-    const recipient = x25519.getPublicKey(key);
-    if (this.recipients.size > 1024) this.recipients.clear();
-    this.recipients.set(dir, recipient);
-    return recipient;
-  }
-
   /**
    * Whom a new file at `path` in `owner`'s tree is encrypted to: the owner (so their own key, and
    * the age CLI with it, opens everything of theirs) and the file's directory (so apps and folder
    * shares holding that directory or one above it open it).
    */
-  recipientsFor(owner: PublicKey, path: string): Uint8Array[] {
-    const out: Uint8Array[] = [ed25519.utils.toMontgomery(owner.bytes)];
-    if (owner.equals(this.user)) {
-      const dir = this.directoryRecipient(dirOf(path));
-      if (dir) out.push(dir);
-    }
-    return out;
+  recipientsFor(owner: PublicKey, path: string): { recipients: Uint8Array[]; directoryKeys: Uint8Array[] } {
+    const dir = owner.equals(this.user) ? this.directoryKey(dirOf(path)) : null;
+    return { recipients: [recipientOfPublicKey(owner)], directoryKeys: dir ? [dir] : [] };
   }
 
   /** What might open a file at `path` in `owner`'s tree. */
   keysFor(owner: PublicKey, path: string): HeaderKeys {
-    const identities = [...this.identities];
-    if (owner.equals(this.user)) {
-      const dir = this.directoryKey(dirOf(path));
-      if (dir) identities.push(dir);
-    }
-    return { identities, fileKeys: this.fileKeys };
+    const dir = owner.equals(this.user) ? this.directoryKey(dirOf(path)) : null;
+    return { identities: this.identities, directoryKeys: dir ? [dir] : [], fileKeys: this.fileKeys };
   }
 
   /** The scope keys as JSON, for the auth flow's channel. */

@@ -1,5 +1,4 @@
 import type { ServerResponse } from 'node:http';
-import type { HttpReply } from './core/http-reply.ts';
 import { base64Encode, formatEventMessage } from '@pubky-ts/common';
 import type { HomeserverMetrics } from '../metrics/homeserver-metrics.ts';
 import type { EventStore, StoredEvent } from '../storage/types.ts';
@@ -25,10 +24,6 @@ export interface StreamSpec {
   limit: number | null;
 }
 
-const BATCH = 100;
-/** A live subscriber this far behind (bytes queued in its socket) is disconnected. */
-const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
-
 /** The exact SSE message bytes of an event (spec §4.3). */
 export function formatEvent(e: StoredEvent): string {
   return formatEventMessage(e.type, e.user, e.path, e.id, e.type === 'PUT' && e.contentHash ? base64Encode(e.contentHash) : null);
@@ -44,7 +39,7 @@ export function matchesPaths(path: string, filters: readonly string[] | null): b
 
 // Many subscribers receive the same event; format it once.
 let lastFormatted: { e: StoredEvent; text: string } | null = null;
-function formatCached(e: StoredEvent): string {
+export function formatCached(e: StoredEvent): string {
   if (lastFormatted?.e !== e) lastFormatted = { e, text: formatEvent(e) };
   return lastFormatted.text;
 }
@@ -89,109 +84,3 @@ export interface RunStreamOptions {
   watchRevocation?: (end: () => void) => () => void;
 }
 
-/** Takes over the reply and runs one stream until it ends, the client leaves, or shutdown. */
-export async function runEventStream(reply: HttpReply, spec: StreamSpec, opts: RunStreamOptions): Promise<void> {
-  const res = reply.raw;
-  const cursors = new Map<string, number | null>();
-  for (const u of spec.users ?? []) cursors.set(u.user, u.cursor);
-  let globalCursor = spec.cursor;
-  let remaining = spec.limit ?? Infinity;
-  let closed = false;
-  const queue: StoredEvent[] = [];
-  let batching = true;
-
-  const cleanups: Array<() => void> = [];
-  const finish = (): void => {
-    if (closed) return;
-    closed = true;
-    for (const c of cleanups) c();
-    if (!res.writableEnded) res.end();
-  };
-  res.once('close', finish);
-
-  const accepts = (e: StoredEvent): boolean => {
-    if (spec.users !== null) {
-      if (!cursors.has(e.user)) return false;
-      const c = cursors.get(e.user);
-      if (c != null && e.id <= c) return false;
-    }
-    if (globalCursor !== null && e.id <= globalCursor) return false;
-    return matchesPaths(e.path, spec.paths);
-  };
-  const metrics = opts.streams.metrics;
-  let halfFull = false;
-  const send = (e: StoredEvent): void => {
-    if (closed) return;
-    if (spec.users !== null) cursors.set(e.user, e.id);
-    if (spec.users === null || spec.cursor !== null) globalCursor = e.id;
-    res.write(formatCached(e));
-    if (--remaining <= 0) finish();
-    else if (res.writableLength > MAX_BUFFERED_BYTES / 2) {
-      if (res.writableLength > MAX_BUFFERED_BYTES) {
-        metrics?.streamLagged.inc();
-        res.destroy();
-      } else if (!halfFull) {
-        halfFull = true;
-        metrics?.streamHalfFull.inc();
-      }
-    } else halfFull = false;
-  };
-
-  reply.hijack();
-  const headers: Record<string, string | number | string[]> = {};
-  for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) headers[k] = v as string;
-  res.writeHead(200, {
-    ...headers,
-    ...opts.headers,
-    'content-type': 'text/event-stream',
-    connection: 'keep-alive',
-    'x-accel-buffering': 'no',
-  });
-  res.flushHeaders();
-  opts.streams.add(res);
-
-  if (spec.live) {
-    cleanups.push(
-      opts.events.bus.subscribe((e) => {
-        if (closed || !accepts(e)) return;
-        if (batching) queue.push(e);
-        else send(e);
-      }),
-    );
-  }
-  if (opts.watchRevocation) cleanups.push(opts.watchRevocation(finish));
-  const keepAlive = setInterval(() => {
-    if (!closed) res.write(':\n\n');
-  }, opts.keepAliveMs);
-  keepAlive.unref();
-  cleanups.push(() => clearInterval(keepAlive));
-
-  try {
-    while (!closed) {
-      const queried = performance.now();
-      const page = await opts.events.read({
-        users: spec.users === null ? undefined : [...cursors].map(([user, cursor]) => ({ user, cursor })),
-        cursor: globalCursor,
-        paths: spec.paths ?? undefined,
-        reverse: spec.reverse,
-        limit: Math.min(BATCH, remaining),
-      });
-      metrics?.streamQueryMs.observe(performance.now() - queried);
-      if (page.length === 0) break;
-      for (const e of page) {
-        if (closed) break;
-        send(e);
-      }
-    }
-  } catch (e) {
-    res.destroy(e as Error);
-    return;
-  }
-  if (closed) return;
-  if (!spec.live) {
-    finish();
-    return;
-  }
-  batching = false;
-  for (const e of queue.splice(0)) if (accepts(e)) send(e);
-}

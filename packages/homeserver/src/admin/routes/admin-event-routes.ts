@@ -3,7 +3,7 @@ import type { HttpApp } from '../../http/core/http-app.ts';
 import type { HttpReply } from '../../http/core/http-reply.ts';
 import type { HttpRequest } from '../../http/core/http-request.ts';
 import { httpError } from '../../http/errors.ts';
-import { runEventStream } from '../../http/event-streams.ts';
+import { runEventStream } from '../../http/event-stream-run.ts';
 import { parseEventCursor, parseQueryOr400 } from '../../http/query.ts';
 import { cursorToId, streamFlag, streamLimit, streamPaths, streamUsers } from '../../http/routes/event-routes.ts';
 import { queryAll, queryGet, splitUrl } from '../../http/url.ts';

@@ -6,7 +6,8 @@ import { authorizePrivateRead, readAccess } from '../../auth/authorize.ts';
 import { resolveSession, type AuthSession } from '../../auth/session.ts';
 import type { EventStore } from '../../storage/types.ts';
 import { httpError } from '../errors.ts';
-import { runEventStream, type StreamUser } from '../event-streams.ts';
+import { runEventStream } from '../event-stream-run.ts';
+import type { StreamUser } from '../event-streams.ts';
 import { feedQuery, parseEventCursor, parseQueryOr400, type EventCursor } from '../query.ts';
 import { queryAll, queryGet, type QueryPair } from '../url.ts';
 

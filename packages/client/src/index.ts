@@ -14,6 +14,7 @@ export {
   type ResourceStats,
 } from './storage.ts';
 export { type ByteRangeRequest, type RangeRead } from './range-read.ts';
+export { createAppPassword, listGrants, revokeGrant, type AppPassword, type AppPasswordOptions, type GrantListing } from './app-password.ts';
 export { AuthFlow, type AuthFlowKind, type AuthFlowOptions, type AuthFlowState } from './auth-flow.ts';
 export {
   DEFAULT_HTTP_RELAY,

@@ -30,5 +30,6 @@ export const commands: CommandEntry[] = [
   { name: 'events', summary: "follow a user's event stream (writes and deletes), one line per event", load: async () => (await import('./events.ts')).events },
   { name: 'indexer', summary: 'run the pubky.app indexer over many homeservers (social-graph API), or verify its index', load: async () => (await import('./indexer.ts')).indexer },
   { name: 'admin', summary: "a homeserver's admin API: `pubky admin token` prints a fresh signup token", load: async () => (await import('./admin.ts')).admin },
+  { name: 'dav-password', summary: 'an app password to mount your storage over WebDAV (a scoped, revocable grant)', load: async () => (await import('./dav-password.ts')).davPassword },
   { name: 'auth', summary: 'the pubkyauth:// flow: approve an app’s request with your key, or ask for access', load: async () => (await import('./auth.ts')).auth },
 ];

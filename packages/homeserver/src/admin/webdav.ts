@@ -2,7 +2,8 @@ import type { HttpApp } from '../http/core/http-app.ts';
 import type { HttpDeps } from '../http/context.ts';
 import { httpError } from '../http/errors.ts';
 import { createDavHandler } from '../webdav/dav-handler.ts';
-import { createDavState, type DavState } from '../webdav/dav-server.ts';
+import type { DavState } from '../webdav/dav-server.ts';
+import { davStateFor } from '../webdav/user-mount.ts';
 import { underMount, type DavMount } from '../webdav/dav-path.ts';
 
 /**
@@ -20,7 +21,7 @@ export function isDavPath(path: string): boolean {
   return underMount(ADMIN_DAV_MOUNT, path);
 }
 
-export function registerWebDav(app: HttpApp, deps: HttpDeps, state: DavState = createDavState()): void {
+export function registerWebDav(app: HttpApp, deps: HttpDeps, state: DavState = davStateFor(deps.store)): void {
   for (const m of DAV_METHODS) app.addHttpMethod(m, { hasBody: true });
   const dav = createDavHandler({
     files: deps.store.files,

@@ -94,6 +94,12 @@ export const HOMESERVER_ERRORS = {
   POP_NONCE_REUSED: { status: 401, summary: 'The proof\'s nonce was already used.', message: text('PoP nonce already used') },
   SIGNUP_TOKEN_INVALID: { status: 401, summary: 'The signup token does not exist.', message: text('Invalid token') },
   SIGNUP_TOKEN_USED: { status: 401, summary: 'The signup token was already used.', message: text('Token already used') },
+  DAV_APP_PASSWORD: {
+    status: 401,
+    summary: 'A user WebDAV request without a valid app password (Basic: the user\'s key and `pubky dav-password` output; revoked or expired grants fail).',
+    message: text('Basic authentication required: user name = your public key, password = an app password from `pubky dav-password`'),
+    headers: { 'www-authenticate': 'Basic realm="pubky: your public key and an app password (pubky dav-password)", charset="UTF-8"' },
+  },
   ADMIN_BASIC_AUTH: {
     status: 401,
     summary: 'WebDAV without Basic authentication as `admin`.',

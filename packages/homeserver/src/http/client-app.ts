@@ -13,6 +13,7 @@ import { registerRootRoutes } from './routes/root-routes.ts';
 import { registerSessionRoutes } from './routes/session-routes.ts';
 import { registerGrantRoutes } from './routes/grant-routes.ts';
 import { registerStorageRoutes } from './routes/storage-routes.ts';
+import { registerUserWebDav } from '../webdav/user-mount.ts';
 import { registerEventRoutes } from './routes/event-routes.ts';
 import { registerMirrorRoutes } from '../mirror/mirror-routes.ts';
 
@@ -54,5 +55,6 @@ export function buildClientApp(deps: HttpDeps): { app: HttpApp; limiter: RateLim
   registerEventRoutes(app, deps);
   registerMirrorRoutes(app, deps);
   registerStorageRoutes(app, deps);
+  registerUserWebDav(app, deps);
   return { app, limiter };
 }

@@ -23,11 +23,16 @@ export function optionsHeaders(): Record<string, string> {
 
 export function createDavHandler(options: DavServerOptions): DavHandler {
   const server = new DavServer(options);
-  return async (req, res, principal) => {
+  return (req, res, principal) => serveDav(server, req, res, principal);
+}
+
+/** One WebDAV exchange, answered by `server` (a user mount builds one per request: its own user and access). */
+export async function serveDav(server: DavServer, req: IncomingMessage, res: ServerResponse, principal: string): Promise<void> {
     try {
       const ex: DavExchange = { req, res, r: server.parse(req.url ?? '/'), principal, tokens: new Set() };
       const method = req.method ?? '';
       if (method === 'OPTIONS') return server.send(res, 200, optionsHeaders());
+      if (ex.r.kind === 'path') server.authorize(ex.r.path, WRITES.has(method) ? 'w' : 'r');
       if (WRITES.has(method)) {
         if (req.headers['if-unmodified-since'] !== undefined) {
           throw httpError('DAV_CONDITIONAL', 'If-Unmodified-Since on writes is not supported; use If-Match with the ETag');
@@ -64,5 +69,4 @@ export function createDavHandler(options: DavServerOptions): DavHandler {
     } catch (e) {
       server.fail(req, res, e);
     }
-  };
 }

@@ -54,6 +54,8 @@ export interface DavServerOptions {
   log: FastifyBaseLogger;
   /** Operator writes bypass allowed paths and the disabled check (spec §5.1); a user's do not. */
   admin: boolean;
+  /** What the credential may do (an app password's capabilities); absent = everything (the operator). */
+  access?: (path: string, action: 'r' | 'w') => boolean;
 }
 
 export interface DavExchange {
@@ -85,6 +87,7 @@ export class DavServer {
   readonly limits: BodyLimits;
   readonly log: FastifyBaseLogger;
   readonly admin: boolean;
+  private readonly access: ((path: string, action: 'r' | 'w') => boolean) | undefined;
 
   constructor(o: DavServerOptions) {
     this.files = o.files;
@@ -95,6 +98,20 @@ export class DavServer {
     this.limits = o.limits;
     this.log = o.log;
     this.admin = o.admin;
+    this.access = o.access;
+  }
+
+  /**
+   * 403 unless the credential may `action` at `path`: writes need a `w` capability covering it,
+   * reads of `/priv/` an `r` one (public files are public anyway). The operator may do anything.
+   */
+  authorize(path: string, action: 'r' | 'w'): void {
+    if (!this.access) return;
+    if (!isUnderStorageRoot(path)) throw httpError('DAV_FORBIDDEN', 'Only /pub/ and /priv/ hold files and collections');
+    if (action === 'r' && !path.startsWith('/priv/')) return;
+    if (!this.access(path, action)) {
+      throw httpError('DAV_FORBIDDEN', `This app password does not allow ${action === 'w' ? 'writing' : 'reading'} ${path}; create one with the capability (pubky dav-password --caps …)`);
+    }
   }
 
   parse(rawUrl: string): Resource {

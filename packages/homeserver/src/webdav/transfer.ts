@@ -68,6 +68,8 @@ export async function transfer(server: DavServer, ex: DavExchange, move: boolean
   const other = existing.file || existing.dir ? existing : await server.classify({ ...target, path: dir ? to.slice(0, -1) : `${to}/`, dir: !dir });
   const existed = other.file !== null || other.dir;
   if (existed && overwrite === 'F') throw httpError('DAV_DESTINATION_EXISTS');
+  server.authorize(to, 'w');
+  if (!move) server.authorize(from, 'r');
   await server.requireParent(r.z32, to);
   if (move) server.requireUnlocked(ex, r.z32, from, { deep: dir, membership: true });
   server.requireUnlocked(ex, r.z32, to, { deep: true, membership: true });

@@ -5,6 +5,8 @@ import { pipeline } from 'node:stream/promises';
 import { PubkyHttpError } from '@pubky-ts/client';
 import type { Command } from '../args.ts';
 import { CliError } from '../cli-error.ts';
+import { keyOptions, keyUsage } from '../key-source.ts';
+import { decryptIfEncrypted } from './encrypted-io.ts';
 import { counted, Progress, progressForce, progressOptions, progressUsage } from '../progress.ts';
 import { addressOf, clientOptions, clientUsage, exitCodesUsage, loadSession, openClient, parseTarget } from '../session-file.ts';
 
@@ -14,15 +16,19 @@ export const get: Command = {
 
 Reads a file and writes its bytes to stdout, or to --out (written to a temporary file and renamed
 when complete). /pub/ files need no session; /priv/ files need the owner's saved session.
-Progress is shown on stderr for long transfers on a terminal.
+Progress is shown on stderr for long transfers on a terminal. An encrypted (age) file is decrypted
+with --key or --recovery (yours, or a reader's it was encrypted --to); without one it is refused,
+and --raw writes the ciphertext as stored.
 
   -o, --out <file>          write here instead of stdout (- for stdout)
       --user <key>          whose tree a bare /pub/… path is in
+      --raw                 write an encrypted file's ciphertext, do not decrypt
+${keyUsage}
 ${progressUsage}
 ${clientUsage}
 
 ${exitCodesUsage}`,
-  options: { out: { type: 'string', short: 'o' }, user: { type: 'string' }, ...progressOptions, ...clientOptions },
+  options: { out: { type: 'string', short: 'o' }, user: { type: 'string' }, raw: { type: 'boolean' }, ...keyOptions, ...progressOptions, ...clientOptions },
   allowPositionals: true,
   async run(values, positionals) {
     if (positionals.length !== 1) throw new CliError('give exactly one address');
@@ -40,7 +46,7 @@ ${exitCodesUsage}`,
       // The size (for percent and ETA) costs a HEAD request: only when progress may be drawn.
       const mayDraw = force ?? Boolean(process.stderr.isTTY);
       const size = mayDraw ? ((await storage.stats(address))?.size ?? null) : null;
-      const stream = await storage.getStream(address);
+      const stream = await decryptIfEncrypted(await storage.getStream(address), target.owner, target.path, values);
       progress = new Progress({ label: `get ${target.path.slice(target.path.lastIndexOf('/') + 1)}`, total: size, force });
       const source = counted(Readable.fromWeb(stream as import('node:stream/web').ReadableStream<Uint8Array>), progress);
       if (tmp) {

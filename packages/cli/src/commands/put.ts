@@ -4,6 +4,8 @@ import { stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { Command } from '../args.ts';
 import { CliError } from '../cli-error.ts';
+import { keyOptions, keyUsage } from '../key-source.ts';
+import { putEncrypted } from './encrypted-io.ts';
 import { counted, Progress, progressForce, progressOptions, progressUsage } from '../progress.ts';
 import { addressOf, clientOptions, clientUsage, exitCodesUsage, loadSession, openClient, parseTarget } from '../session-file.ts';
 
@@ -11,7 +13,7 @@ const fstat = promisify(fstatCb);
 
 export const put: Command = {
   name: 'put',
-  usage: `pubky put <pubky://<user>/pub/… | /pub/…> [<file> | -] [--content-type <type>]
+  usage: `pubky put <pubky://<user>/pub/… | /pub/…> [<file> | -] [--content-type <type>] [--encrypt [--to <pubky>…]]
 
 Writes the file's bytes (or stdin's, with - or no file) to the address, through the owner's saved
 session (pubky signup/login first). A path without a user (/pub/app/x) is in --user's tree, or the
@@ -22,11 +24,15 @@ only saved session's. Progress is shown on stderr for long transfers on a termin
 
       --user <key>          whose tree a bare /pub/… path is in
       --content-type <t>    send this Content-Type (the homeserver may choose its own)
+      --encrypt             upload an age file only you (and --to) can open; the homeserver sees ciphertext
+      --to <pubky|age1…>    (with --encrypt) another reader, repeatable
+${keyUsage}
+                            (with --encrypt, also encrypts to the directory's key: apps granted it open it)
 ${progressUsage}
 ${clientUsage}
 
 ${exitCodesUsage}`,
-  options: { user: { type: 'string' }, 'content-type': { type: 'string' }, ...progressOptions, ...clientOptions },
+  options: { user: { type: 'string' }, 'content-type': { type: 'string' }, encrypt: { type: 'boolean' }, to: { type: 'string', multiple: true }, ...keyOptions, ...progressOptions, ...clientOptions },
   allowPositionals: true,
   async run(values, positionals) {
     if (positionals.length < 1 || positionals.length > 2) throw new CliError('give an address and a file (or - for stdin)');
@@ -62,9 +68,13 @@ ${exitCodesUsage}`,
     const progress = new Progress({ label, total: size, force: progressForce(values) });
     try {
       const session = await loadSession(ctx, target.owner);
-      await session.storage.put(target.path, counted(input, progress), {
-        contentType: typeof values['content-type'] === 'string' ? values['content-type'] : undefined,
-      });
+      if (values.encrypt) await putEncrypted(session, target.path, counted(input, progress), values);
+      else {
+        if (values.to) throw new CliError('--to names readers of an encrypted file: add --encrypt');
+        await session.storage.put(target.path, counted(input, progress), {
+          contentType: typeof values['content-type'] === 'string' ? values['content-type'] : undefined,
+        });
+      }
       progress.done();
       console.log(`${addressOf(target)}  ${progress.bytes} bytes`);
     } catch (e) {

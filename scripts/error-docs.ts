@@ -9,6 +9,7 @@ import { CLIENT_ERROR_DOCS } from '../packages/client/src/error-catalogue.ts';
 import { DHT_ERROR_DOCS } from '../packages/dht/src/errors.ts';
 import { PKARR_ERROR_DOCS } from '../packages/pkarr/src/errors.ts';
 import { HOMESERVER_ERROR_DOCS } from '../packages/homeserver/src/errors/catalogue.ts';
+import { RELAY_ERROR_DOCS } from '../packages/relay/src/relay-errors.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -18,6 +19,7 @@ const ERROR_DOCS: ReadonlyArray<{ readme: string; docs: readonly ErrorDoc[] }> =
   { readme: 'packages/dht/README.md', docs: DHT_ERROR_DOCS },
   { readme: 'packages/pkarr/README.md', docs: PKARR_ERROR_DOCS },
   { readme: 'packages/client/README.md', docs: CLIENT_ERROR_DOCS },
+  { readme: 'packages/relay/README.md', docs: RELAY_ERROR_DOCS },
 ];
 
 const check = process.argv.includes('--check');

@@ -1,4 +1,4 @@
-import { PubkyError } from '@pubky-ts/common';
+import { PubkyError, type ErrorDoc } from '@pubky-ts/common';
 
 /** The header that carries an error answer's stable code, as on the homeserver. */
 export const ERROR_CODE_HEADER = 'pubky-error-code';
@@ -33,6 +33,9 @@ export const RELAY_ERRORS = {
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type RelayErrorCode = keyof typeof RELAY_ERRORS;
+
+/** The catalogue as the README's generated table lists it (`npm run docs:errors`). */
+export const RELAY_ERROR_DOCS: readonly ErrorDoc[] = Object.entries(RELAY_ERRORS).map(([code, e]) => ({ code, status: e.status, summary: e.summary }));
 
 /** An error answer of a relay: status from the catalogue, text body, extra headers (Allow, Retry-After…). */
 export class RelayError extends PubkyError {

@@ -2,10 +2,11 @@
 // catalogue's status, over real HTTP on loopback.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Keypair, PubkyError } from '@pubky-ts/common';
+import { readFileSync } from 'node:fs';
+import { Keypair, PubkyError, readErrorSection, renderErrorTable } from '@pubky-ts/common';
 import { startPkarrRelay, type PkarrRelayHandle, type PkarrRelayOptions } from '../src/pkarr-relay.ts';
 import { startHttpRelay } from '../src/http-relay.ts';
-import { RELAY_ERRORS, type RelayErrorCode } from '../src/relay-errors.ts';
+import { RELAY_ERROR_DOCS, RELAY_ERRORS, type RelayErrorCode } from '../src/relay-errors.ts';
 import { makePacket, MemoryDht } from './helpers.ts';
 
 async function withRelay(opts: PkarrRelayOptions, fn: (r: PkarrRelayHandle) => Promise<void>): Promise<void> {
@@ -102,4 +103,10 @@ test('HTTP relay: each refusal has its code', async () => {
   } finally {
     await relay.close();
   }
+});
+
+test('the README table is the one the catalogue renders (npm run docs:errors rewrites it)', () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  assert.equal(readErrorSection(readme), renderErrorTable(RELAY_ERROR_DOCS), 'stale: run npm run docs:errors');
+  for (const code of Object.keys(RELAY_ERRORS)) assert.match(code, /^[A-Z][A-Z0-9_]*$/, 'UPPER_SNAKE on the wire, as the homeserver');
 });

@@ -101,6 +101,7 @@ export async function startIndexer(options: IndexerOptions): Promise<Indexer> {
       pubky,
       writer,
       homes,
+      indexedPaths: (user) => reader.pathsOf(user),
       options: followerOptions,
       onBatch,
     });

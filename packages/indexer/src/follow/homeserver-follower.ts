@@ -6,6 +6,7 @@ import { validateAppRecord, type Pubky } from '@pubky-ts/client';
 import type { Change } from '../store/changes.ts';
 import type { BatchResult, IndexWriter } from '../store/index-writer.ts';
 import { fetchRecord, SourceError } from './fetch-record.ts';
+import { resyncChanges } from './resync.ts';
 import type { UserHomes } from './user-homes.ts';
 
 export interface FollowerOptions {
@@ -45,6 +46,7 @@ export class HomeserverFollower {
   private readonly pubky: Pubky;
   private readonly writer: IndexWriter;
   private readonly homes: UserHomes;
+  private readonly indexedPaths: (user: string) => Set<string>;
   private readonly options: FollowerOptions;
   private readonly onBatch: (homeserver: string, result: BatchResult) => void;
   private readonly abort = new AbortController();
@@ -62,6 +64,7 @@ export class HomeserverFollower {
     pubky: Pubky;
     writer: IndexWriter;
     homes: UserHomes;
+    indexedPaths: (user: string) => Set<string>;
     options: FollowerOptions;
     onBatch: (homeserver: string, result: BatchResult) => void;
   }) {
@@ -70,6 +73,7 @@ export class HomeserverFollower {
     this.pubky = deps.pubky;
     this.writer = deps.writer;
     this.homes = deps.homes;
+    this.indexedPaths = deps.indexedPaths;
     this.options = deps.options;
     this.onBatch = deps.onBatch;
     // Every fetch in flight listens for the close.
@@ -161,7 +165,7 @@ export class HomeserverFollower {
     }
     const items = [...last.values()];
     const homes = new Map<string, string | null>();
-    for (const u of new Set(items.map((i) => i.user))) homes.set(u, await this.homes.homeOf(u));
+    for (const u of new Set(items.map((i) => i.user))) homes.set(u, await this.homes.homeOf(u, this.homeserver));
     const changes: Array<Change | null> = new Array(items.length).fill(null);
     let next = 0;
     const worker = async () => {
@@ -171,8 +175,16 @@ export class HomeserverFollower {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.options.fetchConcurrency, items.length) }, worker));
+    // Users who moved here: their state is re-read from here first, in the same transaction.
+    const moved: Change[] = [];
+    for (const [user, home] of homes) {
+      const stored = this.writer.storedHomeOf(user);
+      if (home === this.homeserver && stored !== null && stored !== this.homeserver) {
+        moved.push({ op: 'move', user }, ...(await resyncChanges(this.pubky, this.homeserver, user, this.indexedPaths(user), { timeoutMs: this.options.requestTimeoutMs, signal })));
+      }
+    }
     if (signal.aborted) throw new Error('closed');
-    const result = this.writer.applyBatch(this.homeserver, page.cursor, page.events.length, [...(changes as Change[]), ...skips]);
+    const result = this.writer.applyBatch(this.homeserver, page.cursor, page.events.length, [...moved, ...(changes as Change[]), ...skips]);
     this.cursor = page.cursor;
     this.onBatch(this.homeserver, result);
     return page.events.length >= this.options.pageSize;

@@ -6,6 +6,8 @@ export type Change =
   | { op: 'del'; user: string; path: string }
   /** The current file breaks a rule: whatever the path held before is dropped, the reason kept. */
   | { op: 'invalid'; user: string; path: string; reason: string }
+  /** The user lives on this homeserver now (a migration): the changes that follow re-read their tree. */
+  | { op: 'move'; user: string }
   /** Outside the data model (other apps, or a user who lives on another homeserver): counted only. */
   | { op: 'skip'; user: string };
 

@@ -25,8 +25,10 @@ export class IndexWriter {
     this.s = {
       addHomeserver: p(`INSERT INTO homeservers (id, source, added_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`),
       cursor: p(`UPDATE homeservers SET cursor = ?, events = events + ?, applied = applied + ?, invalid = invalid + ?, skipped = skipped + ?, last_event_at = ? WHERE id = ?`),
-      user: p(`INSERT INTO users (id, homeserver, indexed_at) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET homeserver = excluded.homeserver WHERE users.homeserver IS NOT excluded.homeserver`),
+      user: p(`INSERT INTO users (id, homeserver, indexed_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`),
+      move: p(`UPDATE users SET homeserver = ? WHERE id = ?`),
       userSeq: p(`SELECT seq, name, bio FROM users WHERE id = ?`),
+      storedHome: p(`SELECT homeserver FROM users WHERE id = ?`),
       profile: p(`UPDATE users SET name = ?, bio = ?, image = ?, status = ?, links = ?, indexed_at = ? WHERE id = ?`),
       usersFtsDel: p(`DELETE FROM users_fts WHERE rowid = ?`),
       usersFtsAdd: p(`INSERT INTO users_fts (rowid, name, bio) VALUES (?, ?, ?)`),
@@ -58,6 +60,17 @@ export class IndexWriter {
           continue;
         }
         this.s.user.run(c.user, homeserver, now);
+        if (c.op === 'move') {
+          this.s.move.run(homeserver, c.user);
+          continue;
+        }
+        // Checked inside the transaction: a user's rows come from one homeserver at a time, so a
+        // mirror's copy or an old home's late writes never interleave with the home's.
+        const stored = this.storedHomeOf(c.user);
+        if (stored !== null && stored !== homeserver) {
+          result.skipped++;
+          continue;
+        }
         if (c.op === 'invalid') {
           this.remove(c.user, c.path);
           this.s.invalid.run(c.user, c.path, homeserver, c.reason, now);
@@ -73,6 +86,11 @@ export class IndexWriter {
       if (r.changes !== 1) throw new Error(`homeserver ${homeserver} is not in the index`);
       return result;
     });
+  }
+
+  /** The homeserver the index took this user's rows from, or null for a user it has not seen. */
+  storedHomeOf(user: string): string | null {
+    return (this.s.storedHome.get(user) as { homeserver: string | null } | undefined)?.homeserver ?? null;
   }
 
   /** Registers a homeserver to follow (no-op when known); returns whether it was new. */

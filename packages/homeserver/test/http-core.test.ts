@@ -151,6 +151,8 @@ test('a mounted raw handler takes every request under its prefix, after onReques
   assert.equal(status(a), 200);
   assert.match(a, /\r\nraw PROPFIND \/raw\/x\/y\r\n/);
   assert.equal(status(await raw('GET /raw/x HTTP/1.1\r\nx-refuse: 1')), 403);
+  assert.match(await raw('GET /raw?q=1 HTTP/1.1'), /\r\nraw GET \/raw\?q=1\r\n/);
+  assert.equal(status(await raw('GET /rawer HTTP/1.1')), 404, 'not below the prefix');
 });
 
 test('closing: a request on a connection still open gets 503 SHUTTING_DOWN with Connection: close', async () => {

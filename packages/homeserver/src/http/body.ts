@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { WholeBody } from '../storage/types.ts';
 import { HttpError, httpError } from './errors.ts';
 
-/** Request bodies, read by the routes themselves (fastify's parsers are switched off). */
+/** Request bodies, read by the routes themselves (the HTTP core parses none). */
 
 export const bodyIdleTimeout = (ms: number): HttpError =>
   httpError('BODY_IDLE_TIMEOUT', ms);

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from 'pino';
 import { readBody, type BodyLimits } from '../http/body.ts';
 import { ERROR_CODE_HEADER, httpError, type HttpError } from '../http/errors.ts';
 import { toHttpError } from '../http/error-handler.ts';
@@ -51,7 +51,7 @@ export interface DavServerOptions {
   mount: DavMount;
   state: DavState;
   limits: BodyLimits;
-  log: FastifyBaseLogger;
+  log: Logger;
   /** Operator writes bypass allowed paths and the disabled check (spec §5.1); a user's do not. */
   admin: boolean;
   /** What the credential may do (an app password's capabilities); absent = everything (the operator). */
@@ -85,7 +85,7 @@ export class DavServer {
   readonly locks: LockTable;
   readonly props: DeadProperties;
   readonly limits: BodyLimits;
-  readonly log: FastifyBaseLogger;
+  readonly log: Logger;
   readonly admin: boolean;
   private readonly access: ((path: string, action: 'r' | 'w') => boolean) | undefined;
 

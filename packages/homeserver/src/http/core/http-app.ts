@@ -107,9 +107,12 @@ export class HttpApp implements ReplyOwner {
     return this;
   }
 
-  /** Hands every request whose path starts with `prefix` to `handler`, after the onRequest step. */
+  /**
+   * Hands every request for `prefix` or a path below it (`/dav`: `/dav`, `/dav/…`, not `/davx`) to
+   * `handler`, after the onRequest step.
+   */
   mount(prefix: string, handler: RawHandler): this {
-    this.mounts.push({ prefix, handler });
+    this.mounts.push({ prefix: prefix.endsWith('/') ? prefix.slice(0, -1) : prefix, handler });
     return this;
   }
 
@@ -169,7 +172,9 @@ export class HttpApp implements ReplyOwner {
   private mounted(request: HttpRequest, res: ServerResponse): boolean {
     const url = request.url;
     for (const m of this.mounts) {
-      if (url.startsWith(m.prefix)) {
+      const next = url.charCodeAt(m.prefix.length);
+      // Below the prefix: it is followed by the end, `/` or the query.
+      if (url.startsWith(m.prefix) && (Number.isNaN(next) || next === 47 || next === 63)) {
         m.handler(request.raw, res);
         return true;
       }

@@ -4,7 +4,7 @@
  * Each package's catalogue test makes the same comparison, so a stale table fails `npm test`.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { renderErrorTable, readErrorSection, writeErrorSection, type ErrorDoc } from '@pubky-ts/common';
+import { COMMON_ERROR_DOCS, renderErrorTable, readErrorSection, writeErrorSection, type ErrorDoc } from '@pubky-ts/common';
 import { CLIENT_ERROR_DOCS } from '../packages/client/src/error-catalogue.ts';
 import { DHT_ERROR_DOCS } from '../packages/dht/src/errors.ts';
 import { PKARR_ERROR_DOCS } from '../packages/pkarr/src/errors.ts';
@@ -15,6 +15,7 @@ const root = new URL('..', import.meta.url).pathname;
 
 /** README (relative to the repository root) → the codes it documents. */
 const ERROR_DOCS: ReadonlyArray<{ readme: string; docs: readonly ErrorDoc[] }> = [
+  { readme: 'packages/common/README.md', docs: COMMON_ERROR_DOCS },
   { readme: 'packages/homeserver/README.md', docs: HOMESERVER_ERROR_DOCS },
   { readme: 'packages/dht/README.md', docs: DHT_ERROR_DOCS },
   { readme: 'packages/pkarr/README.md', docs: PKARR_ERROR_DOCS },

@@ -1,6 +1,6 @@
 import { concatBytes, utf8Encode } from './bytes.ts';
 import { Capabilities } from './capabilities.ts';
-import { PubkyError } from './errors.ts';
+import { PubkyError, commonError } from './errors.ts';
 import { Keypair, PublicKey } from './keys.ts';
 import { encodeString, PostcardReader } from './postcard.ts';
 import { nowMicros } from './timestamp.ts';
@@ -35,22 +35,22 @@ export class AuthToken {
   /** Decodes without checking time or signature. Throws PubkyError for every malformed input. */
   static parse(bytes: Uint8Array): AuthToken {
     if (bytes.length < HEADER_LENGTH + 1) {
-      throw new PubkyError(
+      throw commonError(
         'auth_token_truncated',
         `an AuthToken is at least ${HEADER_LENGTH + 1} bytes, got ${bytes.length}`,
       );
     }
-    if (bytes[74] !== 0) throw new PubkyError('auth_token_unknown_version', 'Unknown version');
+    if (bytes[74] !== 0) throw commonError('auth_token_unknown_version', 'Unknown version');
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const ts = view.getBigUint64(75);
     if (ts > BigInt(Number.MAX_SAFE_INTEGER)) {
-      throw new PubkyError('auth_token_bad_timestamp', 'AuthToken timestamp is out of range');
+      throw commonError('auth_token_bad_timestamp', 'AuthToken timestamp is out of range');
     }
     let publicKey: PublicKey;
     try {
       publicKey = PublicKey.fromBytes(bytes.subarray(83, 115));
     } catch (e) {
-      throw new PubkyError('auth_token_bad_key', `AuthToken public key: ${(e as Error).message}`);
+      throw commonError('auth_token_bad_key', `AuthToken public key: ${(e as Error).message}`);
     }
     const reader = new PostcardReader(bytes, HEADER_LENGTH);
     const capsText = reader.string();
@@ -59,7 +59,7 @@ export class AuthToken {
       capabilities = Capabilities.parse(capsText);
     } catch (e) {
       // The reference answers with postcard's generic text; the detail follows for humans.
-      throw new PubkyError('auth_token_bad_capabilities', `Serde Deserialization Error: ${(e as Error).message}`);
+      throw commonError('auth_token_bad_capabilities', `Serde Deserialization Error: ${(e as Error).message}`);
     }
     return new AuthToken(Uint8Array.from(bytes), Number(ts), publicKey, capabilities);
   }
@@ -75,13 +75,13 @@ export class AuthToken {
     const diff = token.timestamp - now;
     const span = window % 60 === 0 ? `${window / 60} minutes` : `${window} seconds`;
     if (diff > window * 1e6) {
-      throw new PubkyError('auth_token_future', `AuthToken has a timestamp that is more than ${span} in the future`);
+      throw commonError('auth_token_future', `AuthToken has a timestamp that is more than ${span} in the future`);
     }
     if (diff < -window * 1e6) {
-      throw new PubkyError('auth_token_expired', `AuthToken has a timestamp that is more than ${span} in the past`);
+      throw commonError('auth_token_expired', `AuthToken has a timestamp that is more than ${span} in the past`);
     }
     if (!token.publicKey.verify(token.bytes.subarray(SIGNED_FROM), token.bytes.subarray(0, 64))) {
-      throw new PubkyError('auth_token_invalid_signature', 'Invalid Signature');
+      throw commonError('auth_token_invalid_signature', 'Invalid Signature');
     }
     return token;
   }

@@ -1,4 +1,4 @@
-import { PubkyError } from './errors.ts';
+import { commonError } from './errors.ts';
 
 /**
  * MSB-first 5-bit groups without padding: the bit packing shared by z-base-32 (keys) and Crockford
@@ -20,14 +20,14 @@ export function base32Encode(bytes: Uint8Array, alphabet: string): string {
   return out;
 }
 
-export function base32Decode(s: string, value: (ch: string) => number, code: string, what: string): Uint8Array {
+export function base32Decode(s: string, value: (ch: string) => number, code: 'invalid_z32' | 'invalid_crockford', what: string): Uint8Array {
   const out = new Uint8Array(Math.floor((s.length * 5) / 8));
   let acc = 0;
   let bits = 0;
   let o = 0;
   for (let i = 0; i < s.length; i++) {
     const v = value(s[i]);
-    if (v < 0) throw new PubkyError(code, `invalid ${what} character ${JSON.stringify(s[i])} at ${i}`);
+    if (v < 0) throw commonError(code, `invalid ${what} character ${JSON.stringify(s[i])} at ${i}`);
     acc = ((acc & 0xff) << 5) | v;
     bits += 5;
     if (bits >= 8) {

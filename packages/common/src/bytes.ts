@@ -1,4 +1,4 @@
-import { PubkyError } from './errors.ts';
+import { commonError } from './errors.ts';
 
 const textEncoder = new TextEncoder();
 const strictDecoder = new TextDecoder('utf-8', { fatal: true });
@@ -12,7 +12,7 @@ export function utf8Decode(b: Uint8Array): string {
   try {
     return strictDecoder.decode(b);
   } catch {
-    throw new PubkyError('invalid_utf8', 'bytes are not valid UTF-8');
+    throw commonError('invalid_utf8', 'bytes are not valid UTF-8');
   }
 }
 
@@ -51,7 +51,7 @@ export function bytesToHex(b: Uint8Array): string {
 
 export function hexToBytes(hex: string): Uint8Array {
   if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
-    throw new PubkyError('invalid_hex', 'expected an even number of hexadecimal digits');
+    throw commonError('invalid_hex', 'expected an even number of hexadecimal digits');
   }
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
@@ -81,14 +81,14 @@ function encode64(b: Uint8Array, alphabet: string, pad: boolean): string {
 
 function decode64(s: string, alphabet: string, what: string): Uint8Array {
   const clean = s.replace(/=+$/, '');
-  if (clean.length % 4 === 1) throw new PubkyError('invalid_base64', `${what} has an impossible length`);
+  if (clean.length % 4 === 1) throw commonError('invalid_base64', `${what} has an impossible length`);
   const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
   let acc = 0;
   let bits = 0;
   let o = 0;
   for (let i = 0; i < clean.length; i++) {
     const v = alphabet.indexOf(clean[i]);
-    if (v < 0) throw new PubkyError('invalid_base64', `${what} contains the character ${JSON.stringify(clean[i])}`);
+    if (v < 0) throw commonError('invalid_base64', `${what} contains the character ${JSON.stringify(clean[i])}`);
     acc = (acc << 6) | v;
     bits += 6;
     if (bits >= 8) {
@@ -97,7 +97,7 @@ function decode64(s: string, alphabet: string, what: string): Uint8Array {
     }
   }
   if (bits > 0 && (acc & ((1 << bits) - 1)) !== 0) {
-    throw new PubkyError('invalid_base64', `${what} has non-zero padding bits`);
+    throw commonError('invalid_base64', `${what} has non-zero padding bits`);
   }
   return out;
 }
@@ -114,7 +114,7 @@ export function base64urlEncode(b: Uint8Array): string {
   return encode64(b, B64URL, false);
 }
 export function base64urlDecode(s: string): Uint8Array {
-  if (s.includes('=')) throw new PubkyError('invalid_base64', 'base64url text must not be padded');
+  if (s.includes('=')) throw commonError('invalid_base64', 'base64url text must not be padded');
   return decode64(s, B64URL, 'base64url text');
 }
 

@@ -1,4 +1,4 @@
-import { PubkyError } from './errors.ts';
+import { PubkyError, commonError } from './errors.ts';
 import { parseStrictStoragePath } from './storage-path.ts';
 
 export type Action = 'r' | 'w';
@@ -59,7 +59,7 @@ export class Capability {
 }
 
 function invalid(input: string, why: string): PubkyError {
-  return new PubkyError('invalid_capability', `invalid capability ${JSON.stringify(input)}: ${why}`);
+  return commonError('invalid_capability', `invalid capability ${JSON.stringify(input)}: ${why}`);
 }
 
 /** A list of capabilities, written comma-separated on the wire (`/pub/app/:rw,/pub/foo.txt:r`). */

@@ -2,7 +2,7 @@
 // message per event on `/events-stream` (homeserver spec §4.3) and one text line per event on the
 // `/events/` feed (§4.2). Both sides use this file, so the format is defined once.
 import { base64Decode } from './bytes.ts';
-import { PubkyError } from './errors.ts';
+import { PubkyError, commonError } from './errors.ts';
 import { PublicKey } from './keys.ts';
 import type { SseMessage } from './sse.ts';
 
@@ -57,7 +57,7 @@ export function formatFeedCursor(cursor: string | number): string {
 }
 
 function invalid(message: string): PubkyError {
-  return new PubkyError('invalid_event', message);
+  return commonError('invalid_event', message);
 }
 
 /** Splits `pubky://<z32>/<path>` into key and path; PubkyError `invalid_event` otherwise. */
@@ -109,7 +109,7 @@ export function parseEventMessage(msg: SseMessage): PubkyEvent {
 }
 
 function feedError(e: unknown): PubkyError {
-  return new PubkyError('invalid_events_feed', (e as Error).message);
+  return commonError('invalid_events_feed', (e as Error).message);
 }
 
 /** Parses a `/events/` body: `PUT|DEL pubky://…` lines and a final `cursor: <c>` line (`invalid_events_feed`). */
@@ -130,7 +130,7 @@ export function parseEventsFeed(text: string): EventsPage {
     const space = line.indexOf(' ');
     const type = line.slice(0, space);
     if (space < 0 || (type !== 'PUT' && type !== 'DEL')) {
-      throw new PubkyError('invalid_events_feed', `malformed feed line ${JSON.stringify(line.slice(0, 80))}`);
+      throw commonError('invalid_events_feed', `malformed feed line ${JSON.stringify(line.slice(0, 80))}`);
     }
     let parsed;
     try {
@@ -140,6 +140,6 @@ export function parseEventsFeed(text: string): EventsPage {
     }
     events.push({ type, ...parsed, url: `pubky://${parsed.user.z32}${parsed.path}` });
   }
-  if (events.length > 0 && cursor === null) throw new PubkyError('invalid_events_feed', 'a non-empty feed page lacks its cursor line');
+  if (events.length > 0 && cursor === null) throw commonError('invalid_events_feed', 'a non-empty feed page lacks its cursor line');
   return { events, cursor };
 }

@@ -66,6 +66,7 @@ export type GrantFailure =
 
 /** A grant (code `invalid_grant`) or PoP (code `invalid_pop`) that does not verify; `failure` says which check. */
 export class GrantError extends PubkyError {
+  declare readonly code: 'invalid_grant' | 'invalid_pop';
   constructor(
     readonly failure: GrantFailure,
     message: string,

@@ -1,4 +1,4 @@
-export { PubkyError } from './errors.ts';
+export { COMMON_ERROR_DOCS, COMMON_ERRORS, commonError, PubkyError, type CommonErrorCode } from './errors.ts';
 export {
   base64Decode,
   base64Encode,

@@ -1,5 +1,5 @@
 import { base64urlDecode, base64urlEncode, utf8Decode, utf8Encode } from './bytes.ts';
-import { PubkyError } from './errors.ts';
+import { PubkyError, commonError } from './errors.ts';
 import type { Keypair } from './keys.ts';
 
 /** Longest compact JWS accepted: grants and PoPs are a few hundred bytes. */
@@ -26,10 +26,10 @@ function jsonObject(part: string, what: string): Record<string, unknown> {
   try {
     value = JSON.parse(utf8Decode(base64urlDecode(part)));
   } catch {
-    throw new PubkyError('invalid_jws', `the JWS ${what} is not base64url JSON`);
+    throw commonError('invalid_jws', `the JWS ${what} is not base64url JSON`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new PubkyError('invalid_jws', `the JWS ${what} is not a JSON object`);
+    throw commonError('invalid_jws', `the JWS ${what} is not a JSON object`);
   }
   return value as Record<string, unknown>;
 }
@@ -37,10 +37,10 @@ function jsonObject(part: string, what: string): Record<string, unknown> {
 /** Splits and decodes a compact JWS without verifying it; PubkyError `invalid_jws` says what is wrong. */
 export function decodeJws(token: string): DecodedJws {
   if (typeof token !== 'string' || token.length > MAX_JWS_LENGTH) {
-    throw new PubkyError('invalid_jws', `a JWS is a string of at most ${MAX_JWS_LENGTH} characters`);
+    throw commonError('invalid_jws', `a JWS is a string of at most ${MAX_JWS_LENGTH} characters`);
   }
   const parts = token.split('.');
-  if (parts.length !== 3) throw new PubkyError('invalid_jws', 'a compact JWS has exactly three dot-separated parts');
+  if (parts.length !== 3) throw commonError('invalid_jws', 'a compact JWS has exactly three dot-separated parts');
   const [h, p, s] = parts as [string, string, string];
   const header = jsonObject(h, 'header');
   const payload = jsonObject(p, 'payload');
@@ -48,8 +48,8 @@ export function decodeJws(token: string): DecodedJws {
   try {
     signature = base64urlDecode(s);
   } catch {
-    throw new PubkyError('invalid_jws', 'the JWS signature is not base64url');
+    throw commonError('invalid_jws', 'the JWS signature is not base64url');
   }
-  if (signature.length !== 64) throw new PubkyError('invalid_jws', 'an Ed25519 signature is 64 bytes');
+  if (signature.length !== 64) throw commonError('invalid_jws', 'an Ed25519 signature is 64 bytes');
   return { header, payload, signingInput: utf8Encode(`${h}.${p}`), signature };
 }

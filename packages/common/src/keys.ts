@@ -1,6 +1,6 @@
 import { backend } from '#ed25519';
 import { bytesEqual, bytesToHex, hexToBytes, randomBytes } from './bytes.ts';
-import { PubkyError } from './errors.ts';
+import { commonError } from './errors.ts';
 import { z32Decode, z32Encode } from './z32.ts';
 
 const Z32_KEY_LENGTH = 52;
@@ -21,13 +21,13 @@ export class PublicKey {
   /** From 32 raw bytes; refuses bytes that are not a curve point (code `invalid_public_key`). */
   static fromBytes(bytes: Uint8Array): PublicKey {
     if (bytes.length !== 32) {
-      throw new PubkyError('invalid_public_key', `a public key is 32 bytes, got ${bytes.length}`);
+      throw commonError('invalid_public_key', `a public key is 32 bytes, got ${bytes.length}`);
     }
     const z32 = z32Encode(bytes);
     const cached = validated.get(z32);
     if (cached) return cached;
     if (!backend.isValidPoint(bytes)) {
-      throw new PubkyError('invalid_public_key', `${z32} is not a valid Ed25519 public key`);
+      throw commonError('invalid_public_key', `${z32} is not a valid Ed25519 public key`);
     }
     const key = new PublicKey(Uint8Array.from(bytes), z32);
     if (validated.size >= MAX_CACHED) validated.delete(validated.keys().next().value as string);
@@ -41,12 +41,12 @@ export class PublicKey {
    * The `pubky<z32>` display form is accepted too (see `parsePubkyPrefixed` for the strict wire rule).
    */
   static parse(input: string): PublicKey {
-    if (typeof input !== 'string') throw new PubkyError('invalid_public_key', 'a public key must be a string');
+    if (typeof input !== 'string') throw commonError('invalid_public_key', 'a public key must be a string');
     let s = input;
     if (s.length === Z32_KEY_LENGTH + 5 && s.startsWith('pubky')) s = s.slice(5);
     s = extractKeyLabel(s);
     if (s.length !== Z32_KEY_LENGTH) {
-      throw new PubkyError(
+      throw commonError(
         'invalid_public_key',
         `expected a 52-character z-base-32 public key, got ${JSON.stringify(truncate(input))}`,
       );
@@ -55,9 +55,9 @@ export class PublicKey {
     try {
       bytes = z32Decode(s);
     } catch (e) {
-      throw new PubkyError('invalid_public_key', `${JSON.stringify(truncate(input))} is not z-base-32: ${(e as Error).message}`);
+      throw commonError('invalid_public_key', `${JSON.stringify(truncate(input))} is not z-base-32: ${(e as Error).message}`);
     }
-    if (bytes.length !== 32) throw new PubkyError('invalid_public_key', 'a public key decodes to 32 bytes');
+    if (bytes.length !== 32) throw commonError('invalid_public_key', 'a public key decodes to 32 bytes');
     return PublicKey.fromBytes(bytes);
   }
 
@@ -73,10 +73,10 @@ export class PublicKey {
   /** Strict form used on the wire (hosts, headers, JSON): exactly the 52-char z32, nothing around it. */
   static parseZ32(input: string): PublicKey {
     if (typeof input !== 'string' || input.length !== Z32_KEY_LENGTH) {
-      throw new PubkyError('invalid_public_key', `expected a 52-character z-base-32 public key`);
+      throw commonError('invalid_public_key', `expected a 52-character z-base-32 public key`);
     }
     const key = PublicKey.parse(input);
-    if (key.z32 !== input) throw new PubkyError('invalid_public_key', `${input} is not in canonical z-base-32`);
+    if (key.z32 !== input) throw commonError('invalid_public_key', `${input} is not in canonical z-base-32`);
     return key;
   }
 
@@ -170,7 +170,7 @@ export class Keypair {
 
   static fromSecretKey(secretKey: Uint8Array): Keypair {
     if (!(secretKey instanceof Uint8Array) || secretKey.length !== 32) {
-      throw new PubkyError('invalid_secret_key', 'a secret key is 32 bytes');
+      throw commonError('invalid_secret_key', 'a secret key is 32 bytes');
     }
     const seed = Uint8Array.from(secretKey);
     return new Keypair(seed, PublicKey.fromBytes(backend.publicKey(seed)));
@@ -179,7 +179,7 @@ export class Keypair {
   /** Reads the 64 hex characters of a secret key file (whitespace around is ignored). */
   static fromSecretKeyHex(text: string): Keypair {
     const hex = text.trim();
-    if (hex.length !== 64) throw new PubkyError('invalid_secret_key', 'a secret key file holds 64 hexadecimal characters');
+    if (hex.length !== 64) throw commonError('invalid_secret_key', 'a secret key file holds 64 hexadecimal characters');
     return Keypair.fromSecretKey(hexToBytes(hex));
   }
 

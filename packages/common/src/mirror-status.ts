@@ -1,6 +1,6 @@
 // What a mirror homeserver says about the copy it keeps of a user (`GET/PUT /mirror`): written by the
 // mirror, read by the SDK and the CLI.
-import { PubkyError } from './errors.ts';
+import { PubkyError, commonError } from './errors.ts';
 import { PublicKey } from './keys.ts';
 
 /** The client id of the grant a mirror uses to read the user's private data at the primary. */
@@ -32,11 +32,11 @@ export function parseMirrorStatus(text: string): MirrorStatus {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new PubkyError('invalid_response', `the mirror status is not JSON: ${(e as Error).message}`);
+    throw commonError('invalid_response', `the mirror status is not JSON: ${(e as Error).message}`);
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new PubkyError('invalid_response', 'the mirror status is not a JSON object');
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw commonError('invalid_response', 'the mirror status is not a JSON object');
   const o = json as Record<string, unknown>;
-  const bad = (field: string, what: string) => new PubkyError('invalid_response', `the mirror status field "${field}" is not ${what}`);
+  const bad = (field: string, what: string) => commonError('invalid_response', `the mirror status field "${field}" is not ${what}`);
   const str = (f: string): string => {
     if (typeof o[f] !== 'string') throw bad(f, 'a string');
     return o[f] as string;

@@ -1,9 +1,9 @@
 import { concatBytes, utf8Decode, utf8Encode } from './bytes.ts';
-import { PubkyError } from './errors.ts';
+import { PubkyError, commonError } from './errors.ts';
 
 /** The few postcard (Rust serde) encodings the wire formats use: LEB128 varints and strings. */
 export function encodeVarint(n: number): Uint8Array {
-  if (!Number.isSafeInteger(n) || n < 0) throw new PubkyError('invalid_varint', `cannot encode ${n} as a varint`);
+  if (!Number.isSafeInteger(n) || n < 0) throw commonError('invalid_varint', `cannot encode ${n} as a varint`);
   const out: number[] = [];
   do {
     let byte = n % 128;
@@ -27,7 +27,7 @@ export class PostcardReader {
   }
   private need(n: number): void {
     if (this.offset + n > this.bytes.length) {
-      throw new PubkyError('postcard_unexpected_end', 'Hit the end of buffer, expected more data');
+      throw commonError('postcard_unexpected_end', 'Hit the end of buffer, expected more data');
     }
   }
   byte(): number {
@@ -52,7 +52,7 @@ export class PostcardReader {
       }
       scale *= 128;
     }
-    throw new PubkyError('postcard_bad_varint', 'Found a varint that didn\'t terminate. Is the usize too big for this platform?');
+    throw commonError('postcard_bad_varint', 'Found a varint that didn\'t terminate. Is the usize too big for this platform?');
   }
   string(): string {
     const len = this.varint();
@@ -60,7 +60,7 @@ export class PostcardReader {
     try {
       return utf8Decode(raw);
     } catch {
-      throw new PubkyError('postcard_bad_utf8', 'Found a string that wasn\'t valid UTF-8');
+      throw commonError('postcard_bad_utf8', 'Found a string that wasn\'t valid UTF-8');
     }
   }
 }

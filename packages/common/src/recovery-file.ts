@@ -1,6 +1,6 @@
 import { argon2idAsync } from '@noble/hashes/argon2.js';
 import { concatBytes, utf8Decode, utf8Encode } from './bytes.ts';
-import { PubkyError } from './errors.ts';
+import { commonError } from './errors.ts';
 import { Keypair } from './keys.ts';
 import { decrypt, encrypt } from './secretbox.ts';
 
@@ -21,25 +21,25 @@ export async function createRecoveryFile(keypair: Keypair, passphrase: string): 
 
 export async function decryptRecoveryFile(file: Uint8Array, passphrase: string): Promise<Keypair> {
   const newline = file.indexOf(0x0a);
-  if (newline < 0) throw new PubkyError('invalid_recovery_file', 'not a recovery file: no spec line');
+  if (newline < 0) throw commonError('invalid_recovery_file', 'not a recovery file: no spec line');
   let spec: string;
   try {
     spec = utf8Decode(file.subarray(0, newline));
   } catch {
-    throw new PubkyError('invalid_recovery_file', 'not a recovery file: the spec line is not text');
+    throw commonError('invalid_recovery_file', 'not a recovery file: the spec line is not text');
   }
   if (!spec.startsWith(SPEC_LINE) && !spec.startsWith(LEGACY_SPEC_LINE)) {
-    throw new PubkyError('invalid_recovery_file', `not a recovery file: unknown spec line ${JSON.stringify(spec.slice(0, 40))}`);
+    throw commonError('invalid_recovery_file', `not a recovery file: unknown spec line ${JSON.stringify(spec.slice(0, 40))}`);
   }
   const box = file.subarray(newline + 1);
   if (box.length !== 24 + 32 + 16) {
-    throw new PubkyError('invalid_recovery_file', `a recovery file holds 72 encrypted bytes, this one ${box.length}`);
+    throw commonError('invalid_recovery_file', `a recovery file holds 72 encrypted bytes, this one ${box.length}`);
   }
   let secret: Uint8Array;
   try {
     secret = decrypt(box, await recoveryKey(passphrase));
   } catch {
-    throw new PubkyError('wrong_passphrase', 'the recovery file could not be decrypted: wrong passphrase or damaged file');
+    throw commonError('wrong_passphrase', 'the recovery file could not be decrypted: wrong passphrase or damaged file');
   }
   return Keypair.fromSecretKey(secret);
 }

@@ -1,5 +1,5 @@
 import { concatBytes } from './bytes.ts';
-import { PubkyError } from './errors.ts';
+import { commonError } from './errors.ts';
 import { PublicKey } from './keys.ts';
 import { encodeString, encodeVarint, PostcardReader } from './postcard.ts';
 
@@ -28,13 +28,13 @@ export function encodeSessionInfo(info: SessionInfo): Uint8Array {
 export function decodeSessionInfo(bytes: Uint8Array): SessionInfo {
   const r = new PostcardReader(bytes);
   const version = r.varint();
-  if (version > 0) throw new PubkyError('session_info_unknown_version', `unknown SessionInfo version ${version}`);
+  if (version > 0) throw commonError('session_info_unknown_version', `unknown SessionInfo version ${version}`);
   const publicKey = PublicKey.fromBytes(r.take(32));
   const createdAt = r.varint();
   const name = r.string();
   const userAgent = r.string();
   const count = r.varint();
-  if (count > bytes.length) throw new PubkyError('postcard_unexpected_end', 'Hit the end of buffer, expected more data');
+  if (count > bytes.length) throw commonError('postcard_unexpected_end', 'Hit the end of buffer, expected more data');
   const capabilities: string[] = [];
   for (let i = 0; i < count; i++) capabilities.push(r.string());
   return { publicKey, createdAt, name, userAgent, capabilities };

@@ -1,5 +1,5 @@
 import { utf8Encode } from './bytes.ts';
-import { PubkyError } from './errors.ts';
+import { PubkyError, commonError } from './errors.ts';
 
 /** Limits of a canonical storage path (spec homeserver-delta §3). */
 export const MAX_SEGMENT_BYTES = 255;
@@ -19,7 +19,7 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const WHITESPACE = /[\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]$/;
 
 function fail(reason: string): never {
-  throw new PubkyError('invalid_path', reason);
+  throw commonError('invalid_path', reason);
 }
 
 function checkSegment(segment: string): void {

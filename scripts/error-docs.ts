@@ -5,6 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { COMMON_ERROR_DOCS, renderErrorTable, readErrorSection, writeErrorSection, type ErrorDoc } from '@pubky-ts/common';
+import { CLI_ERROR_DOCS } from '../packages/cli/src/cli-error.ts';
 import { CLIENT_ERROR_DOCS } from '../packages/client/src/error-catalogue.ts';
 import { DHT_ERROR_DOCS } from '../packages/dht/src/errors.ts';
 import { PKARR_ERROR_DOCS } from '../packages/pkarr/src/errors.ts';
@@ -21,6 +22,7 @@ const ERROR_DOCS: ReadonlyArray<{ readme: string; docs: readonly ErrorDoc[] }> =
   { readme: 'packages/pkarr/README.md', docs: PKARR_ERROR_DOCS },
   { readme: 'packages/client/README.md', docs: CLIENT_ERROR_DOCS },
   { readme: 'packages/relay/README.md', docs: RELAY_ERROR_DOCS },
+  { readme: 'packages/cli/README.md', docs: CLI_ERROR_DOCS },
 ];
 
 const check = process.argv.includes('--check');

@@ -41,6 +41,7 @@ export async function loadKeypair(values: Record<string, unknown>): Promise<Keyp
       return await decryptRecoveryFile(bytes, await passphrase(values, 'Passphrase: '));
     }
   } catch (e) {
+    if (e instanceof CliError) throw e; // already says what to do (a missing passphrase)
     if (e instanceof PubkyError) throw new CliError(`${keyFile ?? recoveryFile}: ${e.message}`);
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new CliError(`${keyFile ?? recoveryFile}: no such file`);
     throw e;

@@ -149,7 +149,7 @@ export async function defaultUser(values: Record<string, unknown>): Promise<Publ
   const users = Object.keys((await readSessionFile(path)).sessions);
   if (users.length === 1) return PublicKey.parse(users[0]);
   if (users.length === 0) {
-    throw new CliError(`no saved session in ${path}: sign in first (pubky login -k <key>), or give a full pubky://<user>/… address`, 1);
+    throw new CliError(`no saved session in ${path}: sign in first (pubky login -k <key>), or give a full pubky://<user>/… address`, 1, 'no_session');
   }
   throw new CliError(`${users.length} sessions are saved in ${path}: say whose with --user <key> or a full pubky://<user>/… address`);
 }
@@ -213,13 +213,13 @@ export async function loadSession(ctx: ClientContext, user: PublicKey): Promise<
   const data = await readSessionFile(ctx.sessionFile);
   const saved = data.sessions[user.z32];
   if (!saved) {
-    throw new CliError(`no saved session for ${user.z32} in ${ctx.sessionFile}: run \`pubky login -k <key>\` (or signup) first`, 1);
+    throw new CliError(`no saved session for ${user.z32} in ${ctx.sessionFile}: run \`pubky login -k <key>\` (or signup) first`, 1, 'no_session');
   }
   try {
     return await ctx.pubky.restoreSession(saved.session);
   } catch (e) {
     if (e instanceof PubkyHttpError && (e.status === 401 || e.status === 404)) {
-      throw new CliError(`the saved session of ${user.z32} has ended on its homeserver: run \`pubky login -k <key>\` again`, 1);
+      throw new CliError(`the saved session of ${user.z32} has ended on its homeserver: run \`pubky login -k <key>\` again`, 1, 'no_session');
     }
     if (e instanceof ClientError && e.code === 'invalid_session_export') {
       throw new CliError(`the saved session of ${user.z32} in ${ctx.sessionFile} is damaged (${e.message}): run \`pubky login\` again`, 1);

@@ -66,7 +66,7 @@ async function request(values: Record<string, unknown>, positionals: string[]): 
       session = await flow.awaitSession({ signal: AbortSignal.any([stop.signal, AbortSignal.timeout(waitS * 1000)]) });
     } catch (e) {
       if (e instanceof AuthFlowError && e.code === 'auth_flow_aborted') {
-        throw new CliError(stop.signal.aborted ? 'interrupted before approval' : `no approval within ${waitS} s`, 1);
+        throw new CliError(stop.signal.aborted ? 'interrupted before approval' : `no approval within ${waitS} s`, 1, 'interrupted');
       }
       throw e;
     }

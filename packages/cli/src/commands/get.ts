@@ -66,7 +66,7 @@ ${exitCodesUsage}`,
     } catch (e) {
       progress?.abort();
       if (tmp) await unlink(tmp).catch(() => {});
-      if (e instanceof PubkyHttpError && e.code === 'not_found') throw new CliError(`${addressOf(target)}: no such file (not_found)`, 1);
+      if (e instanceof PubkyHttpError && e.code === 'not_found') throw new CliError(`${addressOf(target)}: no such file (not_found)`, 1, 'not_found');
       throw e;
     } finally {
       await ctx.close();

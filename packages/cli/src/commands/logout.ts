@@ -44,7 +44,7 @@ ${exitCodesUsage}`,
         }
       }
       if (await forgetSession(ctx.sessionFile, user)) console.error(`removed from ${ctx.sessionFile}`);
-      else if (values['forget-only']) throw new CliError(`no saved session for ${user.z32} in ${ctx.sessionFile}`, 1);
+      else if (values['forget-only']) throw new CliError(`no saved session for ${user.z32} in ${ctx.sessionFile}`, 1, 'no_session');
     } finally {
       await ctx.close();
     }

@@ -16,10 +16,12 @@ import { BandwidthThrottle } from './http/bandwidth.ts';
 import { buildMetricsApp, HomeserverMetrics } from './metrics/homeserver-metrics.ts';
 import { openPostgresStore } from './storage/postgres/index.ts';
 import type { HomeserverStore } from './storage/types.ts';
+import type { HomeserverStartCode } from './errors/catalogue.ts';
 
 /** A start-up failure with a stable code (`PORT_IN_USE`, `LISTEN_FAILED`, `PUBLISH_FAILED`, …). */
 export class HomeserverStartError extends PubkyError {
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  declare readonly code: Exclude<HomeserverStartCode, 'CONFIG_INVALID'>;
+  constructor(code: Exclude<HomeserverStartCode, 'CONFIG_INVALID'>, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
     this.name = 'HomeserverStartError';
   }

@@ -4,6 +4,7 @@ import { parseBandwidth, type BandwidthDefaults } from '../http/bandwidth.ts';
 
 /** A config value that failed validation; `message` names the key and what was expected. */
 export class ConfigError extends PubkyError {
+  declare readonly code: 'CONFIG_INVALID';
   constructor(message: string) {
     super('CONFIG_INVALID', message);
     this.name = 'ConfigError';

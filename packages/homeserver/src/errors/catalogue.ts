@@ -181,5 +181,23 @@ export type HomeserverErrorCode = keyof typeof HOMESERVER_ERRORS;
 /** The details a code's message takes (what its factory is called with). */
 export type ErrorDetails<C extends HomeserverErrorCode> = Parameters<(typeof HOMESERVER_ERRORS)[C]['message']>;
 
-/** The catalogue as the README documents it. */
-export const HOMESERVER_ERROR_DOCS: ErrorDoc[] = Object.entries(HOMESERVER_ERRORS).map(([code, e]) => ({ code, status: e.status, summary: e.summary }));
+/**
+ * Errors of starting the process (`HomeserverStartError`, `ConfigError`): no HTTP status, the
+ * CLI prints them and exits 1.
+ */
+export const HOMESERVER_START_ERRORS = {
+  CONFIG_INVALID: 'Start-up: a config value (file, env or flag) failed validation; the message names the key and what it expects.',
+  PORT_IN_USE: 'Start-up: a listen socket\'s port is taken (another homeserver or testnet?).',
+  PORT_FORBIDDEN: 'Start-up: a port below 1024 without the privilege to bind it.',
+  ADDRESS_UNAVAILABLE: 'Start-up: a listen address that is not one of this machine\'s.',
+  LISTEN_FAILED: 'Start-up: a listen socket failed otherwise (the message has the system\'s reason).',
+  PUBLISH_FAILED: 'Start-up: the homeserver\'s PKARR packet could not be published to any relay or the DHT.',
+} as const;
+
+export type HomeserverStartCode = keyof typeof HOMESERVER_START_ERRORS;
+
+/** The catalogue as the README documents it (the HTTP codes, then the start-up codes). */
+export const HOMESERVER_ERROR_DOCS: ErrorDoc[] = [
+  ...Object.entries(HOMESERVER_ERRORS).map(([code, e]) => ({ code, status: e.status, summary: e.summary })),
+  ...Object.entries(HOMESERVER_START_ERRORS).map(([code, summary]) => ({ code, summary })),
+];

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { blake3, bytesToHex } from '@pubky-ts/common';
+import { blake3, bytesToHex, mstRoot } from '@pubky-ts/common';
 import { crashContent } from './crash-child.ts';
 import { openHomeserverStore } from './open-store.ts';
 import { collect, randomUserKey } from './test-helpers.ts';
@@ -81,6 +81,13 @@ for (const durability of ['normal', 'fsync']) {
           usage += expected.length + 256;
         }
         assert.equal((await store.users.get(user))!.usedBytes, usage, 'usage matches the entries exactly');
+        // The tree's latest version, recorded in the entries' transactions, is the root of the
+        // entries as they survived: rebuilt from scratch, they give the same root.
+        const userId = (store.db.prepare('SELECT id FROM users WHERE public_key = ?').get(user) as { id: number }).id;
+        const trees = store.writer.trees!;
+        const latest = trees.latestVersion(userId, 0);
+        assert.ok(latest && latest.version > 0, 'versions were recorded');
+        assert.equal(bytesToHex(latest.root), bytesToHex(mstRoot(trees.load(userId, 0, latest.version).tree)), 'latest root = root rebuilt from the entries');
         const events = await store.events.read({ limit: 1000 });
         assert.ok(events.length >= paths.size);
         // Every blob file left is referenced (orphans from the crash were swept).

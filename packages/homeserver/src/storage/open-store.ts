@@ -39,6 +39,8 @@ export interface SqliteStoreExtras {
   backgroundCheckpointAfter?: number | null;
   /** Ids one window of a filtered or several-user event read spans (see SqliteEventStore.read). */
   eventScanWindow?: number;
+  /** Per-user Merkle trees and versions (default true; false only for the benchmark's comparison). */
+  versioning?: boolean;
 }
 
 /** The embedded (SQLite + files) implementation of every store, built by plain constructor injection. */
@@ -84,6 +86,7 @@ export class SqliteHomeserverStore implements HomeserverStore {
       commitMode: options.commitMode,
       onCommit,
       onUsersCommitted: (users) => caches.usersCommitted(users),
+      versioning: options.versioning,
     });
     this.blobs = new BlobStore(join(options.dataDir, 'blobs'), { fsync });
     this.revocations = new LocalBus<Revocation>();

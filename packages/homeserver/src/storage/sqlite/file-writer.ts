@@ -9,6 +9,7 @@ import type { UserRecord } from '../types.ts';
 import { conditionHolds, type WriteCondition } from '../write-condition.ts';
 import { BlobRefs, type UserRow } from './context.ts';
 import { userFromRow } from './row-cache.ts';
+import { SqliteUserTrees } from '../tree/sqlite-trees.ts';
 
 /**
  * The commit-time half of a file write: the body has been received, hashed and, when large,
@@ -68,6 +69,8 @@ export interface FileWriterOptions {
    * batch's usage UPDATE made them forget those users.
    */
   onUsersCommitted?: (users: UserRecord[]) => void;
+  /** Keep the per-user Merkle trees and their versions (default true; false = the benchmark's baseline). */
+  versioning?: boolean;
 }
 
 /** Ancestor paths known to hold no entry, at most this many. */
@@ -116,6 +119,8 @@ function prevOf(r: PrevAndCollision): WriteRow | undefined {
  */
 export class FileWriter {
   readonly committer: GroupCommitter;
+  /** The users' Merkle trees, changed in the same transactions as the entries (null: versioning off). */
+  readonly trees: SqliteUserTrees | null;
   private readonly db: Database;
   private readonly defaultQuotaMb: number | null;
   private readonly refs: BlobRefs;
@@ -166,9 +171,11 @@ export class FileWriter {
           this.committedUsers = [];
           this.onUsersCommitted?.(users);
         }
+        this.trees?.committed();
         options.onCommit?.(n);
       },
     });
+    this.trees = options.versioning === false ? null : new SqliteUserTrees(db, this.committer);
     this.entryForWrite = db.prepare<[number, string], WriteRow>(
       'SELECT id, content_hash, content_length, inline_data IS NOT NULL AS is_inline, created_at FROM entries WHERE user_id = ? AND path = ?',
     );
@@ -311,6 +318,7 @@ export class FileWriter {
 
   private put(job: PutJob): WriteDone {
     if (job.auth && !this.authCurrent(job.auth)) throw storageErrors.staleAuth();
+    this.trees?.touch(job.userId, job.path);
     // Checks first (user, collision, quota), in the reference's order.
     const { prev, collides } = this.previousAndCollision(job.userId, job.path, !job.admin);
     if (job.condition && !conditionHolds(job.condition, prev ? prev.content_hash : null)) throw storageErrors.preconditionFailed();
@@ -332,12 +340,15 @@ export class FileWriter {
     if (!prev && this.nonFiles.size > 0) this.nonFiles.delete(`${job.userId}${job.path}`);
     const done: WriteDone = { eventId: 0, at: now, createdAt: prev ? prev.created_at : now, released };
     // Last, after every statement that could throw (see GroupCommitter.addBatchHooks).
+    // Its reads can throw: before the event, so a failed job leaves nothing pending.
+    this.trees?.change(job.userId, job.path, { hash, length: job.length });
     this.pendingEvents.push({ type: 'PUT', userId: job.userId, path: job.path, hash, done });
     usage.delta += delta;
     return done;
   }
 
   private del(job: DelJob): WriteDone {
+    this.trees?.touch(job.userId, job.path);
     const prev = this.entryForWrite.get(job.userId, job.path);
     if (job.condition && !conditionHolds(job.condition, prev ? prev.content_hash : null)) throw storageErrors.preconditionFailed();
     if (!prev) throw storageErrors.notFound();
@@ -348,6 +359,7 @@ export class FileWriter {
     const usage = this.usageInBatch(job.userId);
     const done: WriteDone = { eventId: 0, at: now, createdAt: prev.created_at, released };
     // Last, after every statement that could throw (see GroupCommitter.addBatchHooks).
+    this.trees?.change(job.userId, job.path, null);
     this.pendingEvents.push({ type: 'DEL', userId: job.userId, path: job.path, hash: null, done });
     if (usage) usage.delta -= prev.content_length + FILE_OVERHEAD_BYTES;
     return done;

@@ -13,7 +13,7 @@
 import { Keypair } from '@pubky-ts/common';
 import { Pubky, SseParser, createGrant } from '@pubky-ts/client';
 import { startExtraHomeserver, startTestnet } from '@pubky-ts/testnet';
-import { cookieSession, mirrorCall, waitForMirror } from '../packages/homeserver/src/mirror/test-helpers.ts';
+import { cookieSession, mirrorCall, waitForMirror } from '../packages/e2e/test/mirror-helpers.ts';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -1,13 +1,13 @@
 // A whole Pubky round trip on this machine: starts a pkarr relay, an HTTP relay and a homeserver on
 // random loopback ports, then uses the SDK the way an app and a user's authenticator would.
-//   node --import tsx packages/client/examples/demo.ts
+//   node --import tsx examples/demo.ts
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveConfig, startHomeserver } from '@pubky-ts/homeserver';
 import { Pkarr, SignedPacket } from '@pubky-ts/pkarr';
 import { startHttpRelay, startPkarrRelay } from '@pubky-ts/relay';
-import { Keypair, Pubky } from '../src/index.ts';
+import { Keypair, Pubky } from '@pubky-ts/client';
 
 export async function main(log: (line: string) => void = console.log): Promise<void> {
   // --- infrastructure (what `npm start` / a testnet gives you) ---

@@ -2,8 +2,7 @@
 // touching their PKARR record), the mirror routes, and bounded polling of the mirror status.
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AuthToken, type Keypair } from '@pubky-ts/common';
-import type { MirrorStatus } from './follower.ts';
+import { AuthToken, type Keypair, type MirrorStatus } from '@pubky-ts/common';
 
 /** Signs up (or in) on `baseUrl` with an AuthToken of `caps`; returns the `Cookie` header value. */
 export async function cookieSession(baseUrl: string, user: Keypair, caps = '/:rw', path: '/signup' | '/session' = '/signup'): Promise<string> {

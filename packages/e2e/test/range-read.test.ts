@@ -2,11 +2,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Keypair } from '@pubky-ts/common';
-import { Pubky } from '../src/pubky.ts';
-import { MemoryPacketSource } from '../src/memory-source.ts';
-import { rangeHeader, readRange } from '../src/range-read.ts';
-import { ClientError, PubkyHttpError } from '../src/errors.ts';
-import type { Session } from '../src/session.ts';
+import { Pubky, MemoryPacketSource, ClientError, PubkyHttpError, type Session } from '@pubky-ts/client';
+import { rangeHeader, readRange } from '../../client/src/range-read.ts';
 import { startTestHomeserver, type TestHomeserver } from './helpers.ts';
 
 const source = new MemoryPacketSource();

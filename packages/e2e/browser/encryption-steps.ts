@@ -1,6 +1,6 @@
 // The encryption steps of the browser scenario: the same EncryptedStorage API as on Node, on the
 // browser's payload cipher (@noble/ciphers, chosen by the `#aead` browser condition).
-import { decryptAgeBytes, encryptAgeBytes, EncryptedStorage, isAgeFile, Keyring, ageKeyPairOf, type Keypair, type Session } from '../src/index.ts';
+import { decryptAgeBytes, encryptAgeBytes, EncryptedStorage, isAgeFile, Keyring, ageKeyPairOf, type Keypair, type Session } from '@pubky-ts/client';
 
 type Step = <T>(name: string, fn: () => Promise<T>) => Promise<T | undefined>;
 

@@ -7,13 +7,11 @@ import { after, test } from 'node:test';
 import { Keypair } from '@pubky-ts/common';
 import { createGrant, Pubky } from '@pubky-ts/client';
 import { startExtraHomeserver, startTestnet, type Testnet } from '@pubky-ts/testnet';
-import { resolveConfig } from '../src/config/load-config.ts';
-import { pkarrPublisher } from '../src/pkarr/publisher.ts';
-import { startHomeserver, type RunningHomeserver } from '../src/server.ts';
-import { openPostgresStore } from '../src/storage/postgres/open-store.ts';
-import { cookieSession, mirrorCall, PrimaryProxy, waitForMirror } from '../src/mirror/test-helpers.ts';
-import { tempDir } from './helpers.ts';
-import { adminQuery, randomSchema, requirePostgres, TEST_DATABASE_URL } from './postgres/pg-helpers.ts';
+import { resolveConfig, pkarrPublisher, startHomeserver, type RunningHomeserver } from '@pubky-ts/homeserver';
+import { openPostgresStore } from '../../homeserver/src/storage/postgres/open-store.ts';
+import { cookieSession, mirrorCall, PrimaryProxy, waitForMirror } from './mirror-helpers.ts';
+import { tempDir } from '../../homeserver/test/helpers.ts';
+import { adminQuery, randomSchema, requirePostgres, TEST_DATABASE_URL } from '../../homeserver/test/postgres/pg-helpers.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 after(async () => {

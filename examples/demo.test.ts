@@ -1,7 +1,7 @@
 // The README's demo must keep running.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { main } from '../examples/demo.ts';
+import { main } from './demo.ts';
 
 test('examples/demo.ts runs end to end', async () => {
   const lines: string[] = [];

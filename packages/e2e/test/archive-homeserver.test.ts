@@ -9,9 +9,9 @@ import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { concatBytes, Keypair, utf8Encode } from '@pubky-ts/common';
 import { startExtraHomeserver, startTestnet, type ExtraHomeserver, type Testnet } from '@pubky-ts/testnet';
-import { ArchiveError, exportArchive, importArchive, Pubky, verifyArchive, type ArchiveProgress, type Session } from '../src/index.ts';
-import { signManifest } from '../src/archive/manifest.ts';
-import { END_OF_ARCHIVE, padding, tarHeader } from '../src/archive/tar.ts';
+import { ArchiveError, exportArchive, importArchive, Pubky, verifyArchive, type ArchiveProgress, type Session } from '@pubky-ts/client';
+import { signManifest } from '../../client/src/archive/manifest.ts';
+import { END_OF_ARCHIVE, padding, tarHeader } from '../../client/src/archive/tar.ts';
 
 let testnet: Testnet;
 let second: ExtraHomeserver;

@@ -5,7 +5,7 @@ import { Keypair, PublicKey } from '@pubky-ts/common';
 import { Pkarr } from '@pubky-ts/pkarr';
 import { UserRepublisher } from '@pubky-ts/homeserver';
 import { startExtraHomeserver, startTestnet, type ExtraHomeserver, type Testnet } from '@pubky-ts/testnet';
-import { ClientError, Pubky, readTree, type MigrationProgress, type Session, type Tree } from '../src/index.ts';
+import { ClientError, Pubky, readTree, type MigrationProgress, type Session, type Tree } from '@pubky-ts/client';
 
 let testnet: Testnet;
 let oldHs: ExtraHomeserver;

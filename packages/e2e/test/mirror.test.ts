@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { Keypair } from '@pubky-ts/common';
 import { createGrant, Pubky, type Session } from '@pubky-ts/client';
 import { startExtraHomeserver, startTestnet, type ExtraHomeserver, type Testnet } from '@pubky-ts/testnet';
-import { cookieSession, mirrorCall, PrimaryProxy, waitForMirror } from '../src/mirror/test-helpers.ts';
+import { cookieSession, mirrorCall, PrimaryProxy, waitForMirror } from './mirror-helpers.ts';
 
 const ADMIN = { 'x-admin-password': 'admin' };
 

@@ -2,12 +2,8 @@
 // sessions (cookie and grant), export/restore, events.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { base64Encode, base64urlDecode, base64urlEncode, blake3, Keypair, utf8Decode, utf8Encode } from '@pubky-ts/common';
-import { Pubky } from '../src/pubky.ts';
-import { MemoryPacketSource } from '../src/memory-source.ts';
-import { homeserverFromPacket } from '../src/pkdns.ts';
-import { PubkyHttpError } from '../src/errors.ts';
-import type { PubkyEvent } from '@pubky-ts/common';
+import { base64Encode, base64urlDecode, base64urlEncode, blake3, Keypair, utf8Decode, utf8Encode, type PubkyEvent } from '@pubky-ts/common';
+import { Pubky, MemoryPacketSource, homeserverFromPacket, PubkyHttpError } from '@pubky-ts/client';
 import { recordingFetch, startTestHomeserver, type TestHomeserver } from './helpers.ts';
 
 const source = new MemoryPacketSource();

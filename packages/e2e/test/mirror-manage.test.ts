@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import { Keypair, PubkyError } from '@pubky-ts/common';
 import { homeserverOf, mirrorsOf } from '@pubky-ts/pkarr';
 import { startExtraHomeserver, startTestnet, type ExtraHomeserver, type Testnet } from '@pubky-ts/testnet';
-import { Pubky } from '../src/index.ts';
+import { Pubky } from '@pubky-ts/client';
 
 let testnet: Testnet;
 let mirror: ExtraHomeserver;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Keypair } from '@pubky-ts/common';
 import { Pubky } from '@pubky-ts/client';
-import { startExtraHomeserver, startTestnet, type ExtraHomeserver, type Testnet } from '../src/index.ts';
+import { startExtraHomeserver, startTestnet, type ExtraHomeserver, type Testnet } from '@pubky-ts/testnet';
 
 let testnet: Testnet;
 let second: ExtraHomeserver;

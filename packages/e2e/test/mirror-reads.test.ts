@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { base64Encode, blake3, Keypair, PubkyError, type PublicKey } from '@pubky-ts/common';
 import { withHomeserver, withMirrors } from '@pubky-ts/pkarr';
 import { startExtraHomeserver, startTestnet, type ExtraHomeserver, type Testnet } from '@pubky-ts/testnet';
-import { Pubky } from '../src/index.ts';
+import { Pubky } from '@pubky-ts/client';
 import { homeserverPacket } from './helpers.ts';
 
 let testnet: Testnet;

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { Keypair } from '@pubky-ts/common';
 import { startExtraHomeserver, startTestnet, type ExtraHomeserver, type Testnet } from '@pubky-ts/testnet';
-import { Pubky, type MirrorStatus, type Session } from '../src/index.ts';
+import { Pubky, type MirrorStatus, type Session } from '@pubky-ts/client';
 
 const FILES = 1000;
 const CATCH_UP_LIMIT_MS = 180_000;

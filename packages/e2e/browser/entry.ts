@@ -3,7 +3,7 @@
 // local testnet from inside the page, shows each step in the page and resolves with the results;
 // the page stores them in `window.__result` for the test to read.
 import { encryptionSteps } from './encryption-steps.ts';
-import { ClientError, Keypair, PubkyError, Pubky, PublicKey, type PubkyEvent, type Session } from '../src/index.ts';
+import { ClientError, Keypair, PubkyError, Pubky, PublicKey, type PubkyEvent, type Session } from '@pubky-ts/client';
 
 export interface ScenarioConfig {
   /** The testnet's pkarr relay, e.g. `http://127.0.0.1:40123`. */

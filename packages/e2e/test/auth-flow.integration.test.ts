@@ -5,10 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { Keypair } from '@pubky-ts/common';
 import { Pkarr } from '@pubky-ts/pkarr';
 import { startHttpRelay, startPkarrRelay, type HttpRelayHandle, type PkarrRelayHandle } from '@pubky-ts/relay';
-import { Pubky, type PubkyOptions } from '../src/pubky.ts';
-import { PkarrPacketSource } from '../src/pkdns.ts';
-import { channelUrl } from '../src/channel.ts';
-import { parseDeepLink } from '../src/deep-link.ts';
+import { Pubky, type PubkyOptions, PkarrPacketSource, channelUrl, parseDeepLink } from '@pubky-ts/client';
 import { startTestHomeserver, type TestHomeserver } from './helpers.ts';
 
 let pkarrRelay: PkarrRelayHandle;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Keypair } from '@pubky-ts/common';
 import { resolveConfig, startHomeserver, type RunningHomeserver } from '@pubky-ts/homeserver';
 import { SignedPacket } from '@pubky-ts/pkarr';
-import type { PacketSource } from '../src/pkdns.ts';
+import type { PacketSource } from '@pubky-ts/client';
 
 export interface TestHomeserver extends RunningHomeserver {
   signupToken(): Promise<string>;

@@ -1,5 +1,5 @@
 import { PubkyError } from '@pubky-ts/common';
-import type { ArchiveErrorCode } from './archive/errors.ts';
+import type { ArchiveErrorCode } from './archive/error-codes.ts';
 
 /**
  * Stable codes of the errors the SDK raises itself. Errors of `@pubky-ts/common` (keys, AuthToken,

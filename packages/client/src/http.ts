@@ -46,7 +46,14 @@ export interface PubkyHttpOptions {
   /** How long a homeserver's `/info` features are trusted. Default 60 s. */
   infoTtlMs?: number;
   now?: () => number;
+  /** How long reads of public data wait for a homeserver before its mirrors are tried; 0 = no limit. */
+  readTimeoutMs?: number;
 }
+
+/** How long a read of public data waits for the primary (and for each further chunk) before a mirror is tried. */
+export const DEFAULT_READ_TIMEOUT_MS = 10_000;
+/** After the primary failed to answer, its users' public reads ask the mirrors first for this long. */
+export const PRIMARY_DOWN_MS = 30_000;
 
 export class PubkyHttp {
   readonly pkdns: Pkdns;
@@ -56,6 +63,10 @@ export class PubkyHttp {
   private readonly infoTtl: number;
   private readonly now: () => number;
   private readonly features = new Map<string, { value: Promise<Set<string>>; expires: number }>();
+  /** See PubkyHttpOptions.readTimeoutMs (`read-fallback.ts` uses it). */
+  readonly readTimeoutMs: number;
+  /** Users (z32) whose primary did not answer, until when (ms): their reads ask mirrors first. */
+  readonly primaryDown = new Map<string, number>();
 
   constructor(options: PubkyHttpOptions) {
     this.pkdns = options.pkdns;
@@ -65,6 +76,9 @@ export class PubkyHttp {
     this.infoTtl = options.infoTtlMs ?? 60_000;
     this.now = options.now ?? Date.now;
     this.cookies = new CookieJar({ now: this.now });
+    const ms = options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
+    if (!Number.isFinite(ms) || ms < 0) throw new ClientError('invalid_argument', 'readTimeoutMs is a number of milliseconds >= 0');
+    this.readTimeoutMs = ms;
   }
 
   get fetchFn(): FetchLike {

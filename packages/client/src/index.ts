@@ -40,8 +40,8 @@ export { decodeJws, verifyGrant, type GrantSessionInfo } from './grant.ts';
 export { Pkdns, PkarrPacketSource, homeserverFromPacket, type PacketSource } from './pkdns.ts';
 export { selectHomeserverEndpoint as selectEndpoint, type HomeserverEndpoint } from '@pubky-ts/pkarr';
 export { MemoryPacketSource } from './memory-source.ts';
-export { DEFAULT_READ_TIMEOUT_MS, type AddMirrorOptions, type MirrorSetup } from './mirror.ts';
-export { PATH_ADDRESSED_STORAGE, type CookieMode } from './http.ts';
+export type { AddMirrorOptions, MirrorSetup } from './mirror-admin.ts';
+export { DEFAULT_READ_TIMEOUT_MS, PATH_ADDRESSED_STORAGE, type CookieMode } from './http.ts';
 export { parsePubkyTarget, parseResourceAddress, type PubkyTarget, type ResourceAddress } from './pubky-url.ts';
 export {
   AuthFlowError,

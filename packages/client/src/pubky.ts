@@ -12,7 +12,7 @@ import { Pkdns, PkarrPacketSource, type PacketSource } from './pkdns.ts';
 import { parsePubkyTarget } from './pubky-url.ts';
 import { CookieCredential, credentialFromExport, detailsFromSessionInfo, fetchSessionDetails, GrantCredential, parseSessionExport, Session } from './session.ts';
 import { Signer } from './signer.ts';
-import { setReadTimeout } from './mirror.ts';
+import type { PubkyInternals } from './internals.ts';
 import { PublicStorage } from './storage.ts';
 
 export const DEFAULT_PKARR_RELAYS = ['https://pkarr.pubky.app', 'https://pkarr.pubky.org'];
@@ -49,14 +49,6 @@ export interface PubkyOptions {
   readTimeoutMs?: number;
 }
 
-/** What Signer and AuthFlow use inside the client. Not part of the public API. */
-export interface PubkyInternals extends AuthFlowHost {
-  readonly http: PubkyHttp;
-  readonly pkdns: Pkdns;
-  cookieSession(user: PublicKey, homeserver: PublicKey, res: Response, options?: { remember?: boolean }): Promise<Session>;
-  sessionFromAuthToken(token: AuthToken, homeserver?: PublicKey, signal?: AbortSignal, options?: { remember?: boolean }): Promise<Session>;
-}
-
 export class Pubky implements PubkyInternals {
   readonly http: PubkyHttp;
   readonly pkdns: Pkdns;
@@ -77,8 +69,7 @@ export class Pubky implements PubkyInternals {
       source = new PkarrPacketSource(pkarr);
     }
     this.pkdns = new Pkdns(source, { httpHosts: testnetHost ? [testnetHost] : [] });
-    this.http = new PubkyHttp({ fetch: fetchFn, pkdns: this.pkdns, cookieMode: options.cookieMode ?? defaultCookieMode });
-    setReadTimeout(this.http, options.readTimeoutMs);
+    this.http = new PubkyHttp({ fetch: fetchFn, pkdns: this.pkdns, cookieMode: options.cookieMode ?? defaultCookieMode, readTimeoutMs: options.readTimeoutMs });
     this.publicStorage = new PublicStorage(this.http);
     this.httpRelay = options.httpRelay ?? (testnetHost ? `http://${testnetHost}:${TESTNET_HTTP_RELAY_PORT}/inbox` : 'https://httprelay.pubky.app/inbox');
   }

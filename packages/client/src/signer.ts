@@ -7,8 +7,8 @@ import { createGrant, createPop, decodeJws, SIGNUP_CLIENT_ID, type CreateGrantOp
 import { httpError } from './http.ts';
 import { STALE_AFTER_MS } from './pkdns.ts';
 import { migrateAccount, type MigrateOptions, type MigrationReport } from './migrate/migrate.ts';
-import { addMirror, mirrorStatus, removeMirror, type AddMirrorOptions, type MirrorSetup } from './mirror.ts';
-import type { PubkyInternals } from './pubky.ts';
+import type { AccountSigner, PubkyInternals } from './internals.ts';
+import { addMirror, mirrorStatus, removeMirror, type AddMirrorOptions, type MirrorSetup } from './mirror-admin.ts';
 import type { Session } from './session.ts';
 
 const ROOT_CAPS = '/:rw';

@@ -3,7 +3,7 @@
 import { PublicKey } from '@pubky-ts/common';
 import { ClientError } from './errors.ts';
 import { httpError, type HomeserverRequest, type PubkyHttp } from './http.ts';
-import { readWithFallback, type ReadMode } from './mirror.ts';
+import { readWithFallback, type ReadMode } from './read-fallback.ts';
 import { readTextLimited } from './read-limited.ts';
 import { rangeHeader, readRange, type ByteRangeRequest, type RangeRead } from './range-read.ts';
 import { normalizePath, parseResourceAddress, type ResourceAddress } from './pubky-url.ts';

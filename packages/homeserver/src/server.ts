@@ -10,7 +10,7 @@ import { buildAdminApp } from './admin/admin-app.ts';
 import { buildClientApp } from './http/client-app.ts';
 import { EventStreams } from './http/event-streams.ts';
 import type { HttpDeps } from './http/context.ts';
-import { mirrorServiceFor } from './mirror/service.ts';
+import { MirrorService } from './mirror/service.ts';
 import { openHomeserverStore } from './storage/open-store.ts';
 import { BandwidthThrottle } from './http/bandwidth.ts';
 import { buildMetricsApp, HomeserverMetrics } from './metrics/homeserver-metrics.ts';
@@ -138,6 +138,7 @@ export async function startHomeserver(config: HomeserverConfig, options: StartHo
   const nowMs = options.nowMs ?? Date.now;
   const metrics = config.metrics.enabled ? new HomeserverMetrics() : null;
   const streams = new EventStreams(metrics);
+  const nowMicros = (): number => Math.floor(nowMs() * 1000);
   const deps: HttpDeps = {
     config,
     keypair,
@@ -146,8 +147,9 @@ export async function startHomeserver(config: HomeserverConfig, options: StartHo
     streams,
     bandwidth: new BandwidthThrottle(config.defaultQuotas),
     metrics,
+    mirrors: new MirrorService({ config, keypair, store, log, nowMicros }),
     nowSeconds: () => Math.floor(nowMs() / 1000),
-    nowMicros: () => Math.floor(nowMs() * 1000),
+    nowMicros,
   };
   const { app: client, limiter } = buildClientApp(deps);
   let icannPort = 0;
@@ -166,7 +168,7 @@ export async function startHomeserver(config: HomeserverConfig, options: StartHo
   const close = (): Promise<void> => {
     closing ??= (async () => {
       clearInterval(sweep);
-      await mirrorServiceFor(deps).close().catch((e) => log.warn({ err: e }, 'mirrors failed to stop'));
+      await deps.mirrors.close().catch((e) => log.warn({ err: e }, 'mirrors failed to stop'));
       try {
         if (publisher) await publisher.close();
       } catch (e) {
@@ -204,7 +206,7 @@ export async function startHomeserver(config: HomeserverConfig, options: StartHo
         throw new HomeserverStartError('PUBLISH_FAILED', `publishing the homeserver packet failed: ${(e as Error).message}`, { cause: e });
       }
     }
-    await mirrorServiceFor(deps).start(publisher);
+    await deps.mirrors.start(publisher);
     const running: RunningHomeserver = {
       url: urlOf(addr),
       adminUrl: adminAddr ? urlOf(adminAddr) : null,

@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { Keypair } from '@pubky-ts/common';
 import { BandwidthThrottle } from '../src/http/bandwidth.ts';
 import { EventStreams } from '../src/http/event-streams.ts';
+import { MirrorService } from '../src/mirror/service.ts';
 import { buildFastifyClientApp } from './support/fastify-client-app.ts';
 import { signup, startTestServer, type TestServer } from './helpers.ts';
 
@@ -79,6 +80,7 @@ before(async () => {
     streams: new EventStreams(),
     bandwidth: new BandwidthThrottle(hs.config.defaultQuotas),
     metrics: null,
+    mirrors: new MirrorService({ config: hs.config, keypair: hs.keypair, store: hs.store, log: hs.log, nowMicros: () => Date.now() * 1000 }),
     nowSeconds: () => Math.floor(Date.now() / 1000),
     nowMicros: () => Date.now() * 1000,
   };

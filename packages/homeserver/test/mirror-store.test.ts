@@ -6,7 +6,7 @@ import { after, describe, test } from 'node:test';
 import { Keypair } from '@pubky-ts/common';
 import { openHomeserverStore } from '../src/storage/open-store.ts';
 import type { HomeserverStore } from '../src/storage/types.ts';
-import { mirrorStoreFor, type MirrorStore } from '../src/mirror/mirror-store.ts';
+import { SealedMirrorStore } from '../src/mirror/sealed-mirror-store.ts';
 import { SqliteMirrorStore } from '../src/mirror/sqlite-mirror-store.ts';
 import { SqliteHomeserverStore } from '../src/storage/open-store.ts';
 import { tempDir } from './helpers.ts';
@@ -37,7 +37,7 @@ for (const [name, open] of [['SQLite', sqlite], ['PostgreSQL', postgres]] as con
   describe(`mirror store (${name})`, () => {
     test('put, replace, progress by generation, leases, delete, cascade', async () => {
       const store = await open();
-      const mirrors = mirrorStoreFor(store, Keypair.random().secretKey) as MirrorStore;
+      const mirrors = new SealedMirrorStore(store.mirrors, Keypair.random().secretKey);
       assert.ok(mirrors);
       const user = Keypair.random().publicKey.z32;
       const primary = Keypair.random().publicKey.z32;
@@ -94,7 +94,7 @@ for (const [name, open] of [['SQLite', sqlite], ['PostgreSQL', postgres]] as con
 test('grants and bearers are sealed at rest: the row holds ciphertext, the record the value; old plain rows still read; another key reads null', async () => {
   const store = (await sqlite()) as SqliteHomeserverStore;
   const key = Keypair.random().secretKey;
-  const mirrors = mirrorStoreFor(store, key)!;
+  const mirrors = new SealedMirrorStore(store.mirrors, key);
   const user = Keypair.random().publicKey.z32;
   await store.users.create(user);
   const grant = 'eyJhbGciOiJFZERTQSJ9.grant.signature';
@@ -112,7 +112,7 @@ test('grants and bearers are sealed at rest: the row holds ciphertext, the recor
   store.db.prepare('UPDATE mirrors SET bearer = ?').run('plain-old-bearer');
   assert.equal((await mirrors.get(user))!.bearer, 'plain-old-bearer');
   // Under another homeserver key (or tampered), sealed values read as null, never as garbage.
-  const other = mirrorStoreFor(store, Keypair.random().secretKey)!;
+  const other = new SealedMirrorStore(store.mirrors, Keypair.random().secretKey);
   assert.equal((await other.get(user))!.grant, null);
   store.db.prepare("UPDATE mirrors SET grant_jws = 'enc1:AAAA'").run();
   assert.equal((await mirrors.get(user))!.grant, null);

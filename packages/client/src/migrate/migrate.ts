@@ -6,11 +6,10 @@
 import { PublicKey } from '@pubky-ts/common';
 import { mirrorsOf } from '@pubky-ts/pkarr';
 import { ClientError, PubkyHttpError } from '../errors.ts';
-import { addMirror, removeMirror } from '../mirror.ts';
+import { addMirror, removeMirror } from '../mirror-admin.ts';
 import { homeserverFromPacket } from '../pkdns.ts';
-import type { PubkyInternals } from '../pubky.ts';
+import type { AccountSigner, PubkyInternals } from '../internals.ts';
 import type { Session } from '../session.ts';
-import type { Signer } from '../signer.ts';
 import { copyFile } from './copy.ts';
 import { diffTrees, forEachConcurrent, readTree, treeSummary, type Tree } from '../tree.ts';
 
@@ -76,7 +75,7 @@ async function currentRecord(pubky: PubkyInternals, user: PublicKey, signal?: Ab
 }
 
 /** Moves the signer's account to `options.to`. See the module comment for the guarantees. */
-export async function migrateAccount(pubky: PubkyInternals, signer: Signer, options: MigrateOptions): Promise<MigrationReport> {
+export async function migrateAccount(pubky: PubkyInternals, signer: AccountSigner, options: MigrateOptions): Promise<MigrationReport> {
   const started = performance.now();
   const to = typeof options.to === 'string' ? PublicKey.parse(options.to) : options.to;
   const user = signer.publicKey;
@@ -200,7 +199,7 @@ export async function migrateAccount(pubky: PubkyInternals, signer: Signer, opti
  */
 async function repointMirrors(
   pubky: PubkyInternals,
-  signer: Signer,
+  signer: AccountSigner,
   mirrors: PublicKey[],
   to: PublicKey,
   newSession: Session,

@@ -10,7 +10,7 @@ import { resolveSession } from '../auth/session.ts';
 import { verifyGrant } from '../auth/jws.ts';
 import type { MirrorStatus } from './follower.ts';
 import { PrimaryConnection, PrimaryError } from './primary.ts';
-import { mirrorServiceFor, type MirrorService } from './service.ts';
+import type { MirrorService } from './service.ts';
 
 export interface MirrorRequest {
   primary: PublicKey;
@@ -76,8 +76,7 @@ async function requireMirrorManager(request: HttpRequest, deps: HttpDeps): Promi
 }
 
 function requireService(deps: HttpDeps): MirrorService {
-  const service = mirrorServiceFor(deps);
-  if (!service.mirrors) throw httpError('MIRRORS_UNSUPPORTED');
+  const service = deps.mirrors;
   return service;
 }
 
@@ -142,7 +141,7 @@ export function registerMirrorRoutes(app: HttpApp, deps: HttpDeps): void {
 /** `GET /mirrors` on the admin API: every mirrored user's status, with its lag. */
 export function registerMirrorAdminRoutes(app: HttpApp, deps: HttpDeps): void {
   app.get('/mirrors', async (_request, reply) => {
-    const items = await mirrorServiceFor(deps).statuses();
+    const items = await deps.mirrors.statuses();
     reply.header('cache-control', 'no-store').type('application/json').send(JSON.stringify({ items }));
   });
 }

@@ -1,10 +1,3 @@
-import type { HomeserverStore } from '../storage/types.ts';
-import { SqliteHomeserverStore } from '../storage/open-store.ts';
-import { PostgresHomeserverStore } from '../storage/postgres/open-store.ts';
-import { PgMirrorStore } from './pg-mirror-store.ts';
-import { SealedMirrorStore } from './sealed-mirror-store.ts';
-import { SqliteMirrorStore } from './sqlite-mirror-store.ts';
-
 export type MirrorState = 'catching_up' | 'live' | 'retrying' | 'stopped';
 
 /** One mirrored user (table `mirrors`). Times: `...At` in µs, except grant/bearer expiries (unix seconds). */
@@ -53,7 +46,7 @@ export interface NewMirror {
   keepCursor: boolean;
 }
 
-/** Persistence of mirror state, in both storage profiles. */
+/** Persistence of mirror state, in both storage profiles (`HomeserverStore.mirrors`). */
 export interface MirrorStore {
   /** Creates or replaces the user's mirror (new generation, lease released). null for an unknown user. */
   put(m: NewMirror, nowMicros: number): Promise<MirrorRecord | null>;
@@ -137,14 +130,4 @@ export function mirrorFromRow(r: MirrorRow): MirrorRecord {
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
   };
-}
-
-/**
- * The mirror store over the same database as `store`, its secrets sealed with a key derived from
- * `homeserverSecretKey`; null when the store is neither SQL profile.
- */
-export function mirrorStoreFor(store: HomeserverStore, homeserverSecretKey: Uint8Array): MirrorStore | null {
-  if (store instanceof SqliteHomeserverStore) return new SealedMirrorStore(new SqliteMirrorStore(store.db), homeserverSecretKey);
-  if (store instanceof PostgresHomeserverStore) return new SealedMirrorStore(new PgMirrorStore(store.db), homeserverSecretKey);
-  return null;
 }

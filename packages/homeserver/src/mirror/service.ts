@@ -1,16 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import { Pkarr } from '@pubky-ts/pkarr';
-import type { HttpDeps } from '../http/context.ts';
-import { SqliteHomeserverStore } from '../storage/open-store.ts';
-import { MirrorFollower, statusOfRecord, type MirrorStatus } from './follower.ts';
-import { mirrorStoreFor, type MirrorRecord, type MirrorStore, type NewMirror } from './mirror-store.ts';
+import type { Keypair } from '@pubky-ts/common';
+import type { HomeserverConfig } from '../config/config.ts';
+import type { HomeserverStore } from '../storage/types.ts';
+import { MirrorFollower, statusOfRecord, type FollowerLog, type MirrorStatus } from './follower.ts';
+import type { MirrorRecord, MirrorStore, NewMirror } from './mirror-store.ts';
 import { PrimaryResolver } from './primary.ts';
+import { SealedMirrorStore } from './sealed-mirror-store.ts';
 
 /** How long a process holds a mirror's lease without renewing it, and how often it renews (ms). */
 const LEASE_MS = 30_000;
 const RECONCILE_MS = 10_000;
 export const MIRROR_BACKOFF_MIN_MS = 200;
 export const MIRROR_BACKOFF_MAX_MS = 10_000;
+
+/** What the mirror service is built from (the composition root passes its own deps). */
+export interface MirrorServiceDeps {
+  config: HomeserverConfig;
+  keypair: Keypair;
+  store: HomeserverStore;
+  log: FollowerLog;
+  /** µs */
+  nowMicros: () => number;
+}
 
 /**
  * Runs the followers of every mirrored user. Each row of `mirrors` is followed by exactly one process:
@@ -19,7 +31,8 @@ export const MIRROR_BACKOFF_MAX_MS = 10_000;
  * restart); PostgreSQL processes get a name each and share the rows.
  */
 export class MirrorService {
-  readonly mirrors: MirrorStore | null;
+  /** The store's mirror rows, their grants and bearers sealed with a key derived from this homeserver's. */
+  readonly mirrors: MirrorStore;
   private readonly owner: string;
   private readonly followers = new Map<string, MirrorFollower>();
   private resolver: PrimaryResolver | null = null;
@@ -28,9 +41,9 @@ export class MirrorService {
   private reconciling: Promise<void> | null = null;
   private closed = false;
 
-  constructor(private readonly deps: HttpDeps) {
-    this.mirrors = mirrorStoreFor(deps.store, deps.keypair.secretKey);
-    this.owner = deps.store instanceof SqliteHomeserverStore ? 'local' : `${deps.keypair.publicKey.z32.slice(0, 8)}-${randomUUID()}`;
+  constructor(private readonly deps: MirrorServiceDeps) {
+    this.mirrors = new SealedMirrorStore(deps.store.mirrors, deps.keypair.secretKey);
+    this.owner = deps.store.singleProcess ? 'local' : `${deps.keypair.publicKey.z32.slice(0, 8)}-${randomUUID()}`;
   }
 
   private nowMicros(): number {
@@ -57,7 +70,7 @@ export class MirrorService {
 
   /** Starts the followers of every mirrored user and the lease loop. `publisher` may carry a pkarr client. */
   async start(publisher?: unknown): Promise<void> {
-    if (!this.mirrors || this.closed) return;
+    if (this.closed) return;
     const pkarr = (publisher as { pkarr?: unknown } | undefined)?.pkarr;
     this.primaryResolver(pkarr instanceof Pkarr ? pkarr : undefined);
     await this.reconcile();
@@ -76,7 +89,7 @@ export class MirrorService {
   }
 
   private async reconcileOnce(): Promise<void> {
-    if (!this.mirrors || this.closed) return;
+    if (this.closed) return;
     const rows = await this.mirrors.list();
     const seen = new Set<string>();
     for (const row of rows) {
@@ -93,7 +106,7 @@ export class MirrorService {
 
   /** Runs (or stops) the follower of one row according to its lease. */
   private async ensure(row: MirrorRecord): Promise<void> {
-    if (!this.mirrors || this.closed) return;
+    if (this.closed) return;
     const now = this.nowMicros();
     let f = this.followers.get(row.user);
     if (f && (f.generation !== row.generation || !f.running)) {
@@ -130,7 +143,6 @@ export class MirrorService {
 
   /** Saves a (new or replaced) mirror and starts following it here. */
   async put(m: NewMirror): Promise<MirrorRecord | null> {
-    if (!this.mirrors) return null;
     const old = this.followers.get(m.user);
     if (old) {
       this.followers.delete(m.user);
@@ -142,7 +154,6 @@ export class MirrorService {
   }
 
   async delete(user: string): Promise<boolean> {
-    if (!this.mirrors) return false;
     const f = this.followers.get(user);
     if (f) {
       this.followers.delete(user);
@@ -152,7 +163,7 @@ export class MirrorService {
   }
 
   async get(user: string): Promise<MirrorRecord | null> {
-    return this.mirrors ? this.mirrors.get(user) : null;
+    return this.mirrors.get(user);
   }
 
   /** The status of a row: live figures from the follower when it runs here, else what the table holds. */
@@ -163,7 +174,6 @@ export class MirrorService {
   }
 
   async statuses(): Promise<MirrorStatus[]> {
-    if (!this.mirrors) return [];
     return (await this.mirrors.list()).map((r) => this.statusOf(r));
   }
 
@@ -176,16 +186,7 @@ export class MirrorService {
     const all = [...this.followers.values()];
     this.followers.clear();
     await Promise.allSettled(all.map((f) => f.stop()));
-    await this.mirrors?.release(this.owner).catch((err) => this.deps.log.warn({ err }, 'mirror leases not released'));
+    await this.mirrors.release(this.owner).catch((err) => this.deps.log.warn({ err }, 'mirror leases not released'));
     await this.ownPkarr?.close();
   }
-}
-
-const services = new WeakMap<HttpDeps, MirrorService>();
-
-/** The one mirror service of a homeserver (its apps and the composition root share `deps`). */
-export function mirrorServiceFor(deps: HttpDeps): MirrorService {
-  let s = services.get(deps);
-  if (!s) services.set(deps, (s = new MirrorService(deps)));
-  return s;
 }

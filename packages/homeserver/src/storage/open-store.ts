@@ -3,11 +3,13 @@ import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import { BackgroundCheckpointer } from '../db/checkpointer.ts';
 import { openDatabase } from '../db/sqlite.ts';
+import { SqliteMirrorStore } from '../mirror/sqlite-mirror-store.ts';
 import { BlobStore } from './blob-store.ts';
 import { LocalBus } from './bus.ts';
 import { PathPolicyFileStore } from './path-policy.ts';
 import { QuotaFileStore } from './quota-file-store.ts';
-import { BlobRefs, type SqliteContext } from './sqlite/context.ts';
+import { BlobRefs } from './sqlite/blob-refs.ts';
+import type { SqliteContext } from './sqlite/context.ts';
 import { FileWriter } from './sqlite/file-writer.ts';
 import { RowCaches } from './sqlite/row-cache.ts';
 import { SqliteEventStore } from './sqlite/event-store.ts';
@@ -56,6 +58,8 @@ export class SqliteHomeserverStore implements HomeserverStore {
   readonly events: SqliteEventStore;
   readonly packets: SqliteUserPacketStore;
   readonly revocations: LocalBus<Revocation>;
+  readonly mirrors: SqliteMirrorStore;
+  readonly singleProcess = true;
   readonly db: Database;
   /** Commits entry and event writes. */
   readonly writer: FileWriter;
@@ -111,6 +115,7 @@ export class SqliteHomeserverStore implements HomeserverStore {
     this.authTokenReplay = new SqliteReplayGuard(ctx);
     this.events = new SqliteEventStore(ctx, { scanWindow: options.eventScanWindow });
     this.packets = new SqliteUserPacketStore(ctx);
+    this.mirrors = new SqliteMirrorStore(this.db);
     this.rawFiles = new SqliteFileStore(ctx);
     this.files = new PathPolicyFileStore(new QuotaFileStore(this.rawFiles, this.users, ctx.defaultQuotaMb), this.users);
   }

@@ -1,7 +1,7 @@
 /**
  * The storage and persistence contracts of the homeserver. The embedded profile implements them on
- * SQLite + files (`./sqlite/`), the scale-out profile will implement them on PostgreSQL; the HTTP,
- * auth and admin layers only ever see these interfaces. Every method is async for that reason.
+ * SQLite + files (`./sqlite/`), the scale-out profile on PostgreSQL (`./postgres/`); the HTTP,
+ * auth and admin layers only ever see these interfaces. Every method is async for the latter.
  *
  * Conventions:
  * - Users are identified by their z-base-32 public key string (52 chars) everywhere in this API.
@@ -12,6 +12,7 @@
  * - Errors a caller can cause are thrown as `StorageError` (./errors.ts) with an HTTP `status`, a
  *   stable `code` and the reference message text.
  */
+import type { MirrorStore } from '../mirror/mirror-store.ts';
 
 /** Per-user limits set by an admin or copied from a signup token. `null` = system default. */
 export interface UserQuota {
@@ -452,5 +453,9 @@ export interface HomeserverStore {
   readonly packets: UserPacketStore;
   /** Session / grant revocations (sign-out, grant revoke, account deletion), for private SSE. */
   readonly revocations: Bus<Revocation>;
+  /** Mirrored users (the `mirrors` table), as stored: the mirror service seals their secrets. */
+  readonly mirrors: MirrorStore;
+  /** True when one process owns the database (SQLite); false when several share it (PostgreSQL). */
+  readonly singleProcess: boolean;
   close(): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { PgMirrorStore } from '../../mirror/pg-mirror-store.ts';
 import { advisoryKey, PgDatabase, type PgDatabaseOptions } from '../../db/postgres/database.ts';
 import { runPgMigrations, type PgMigration } from '../../db/postgres/migrate.ts';
 import { pgMigrations } from '../../db/postgres/migrations/index.ts';
@@ -82,6 +83,8 @@ export class PostgresHomeserverStore implements HomeserverStore {
   readonly events: PgEventStore;
   readonly packets: PgUserPacketStore;
   readonly revocations: LocalBus<Revocation>;
+  readonly mirrors: PgMirrorStore;
+  readonly singleProcess = false;
   readonly db: PgDatabase;
   readonly blobs: BlobBackend;
   readonly listener: PgListener;
@@ -93,6 +96,7 @@ export class PostgresHomeserverStore implements HomeserverStore {
   /** Use `openPostgresStore` (it runs the migrations and reads the start positions first). */
   constructor(db: PgDatabase, options: PostgresStoreOptions, start: { events: number; revocations: number }) {
     this.db = db;
+    this.mirrors = new PgMirrorStore(db);
     const eventBus = new LocalBus<StoredEvent>();
     this.revocations = new LocalBus<Revocation>();
     this.blobs = options.blobs === 'postgres' ? new PgChunkBlobs(db) : new DirBlobs(db, options.blobs.dir, { fsync: options.blobs.fsync });

@@ -9,7 +9,8 @@ import { inMemoryContent, pickRange } from '../ranged-content.ts';
 import type { SqliteContext } from './context.ts';
 import { prefixEnd } from '../path-ranges.ts';
 import { entryFromRow, etagOf, type EntryRow } from '../rows.ts';
-import type { AuthCheck, PutJob, WriteDone } from './file-writer.ts';
+import type { AuthCheck } from './auth-fingerprint.ts';
+import type { PutJob, WriteDone } from './file-writer.ts';
 
 interface EntryDataRow extends EntryRow {
   inline_data: Buffer | null;

@@ -4,10 +4,11 @@ import { GroupCommitter } from '../../db/group-commit.ts';
 import { ancestorFiles } from '../path-ranges.ts';
 import { storageErrors } from '../errors.ts';
 import { exceedsQuota, FILE_OVERHEAD_BYTES, storageLimitBytes, writeDelta } from '../quota.ts';
-import { authFingerprint } from './auth-fingerprint.ts';
+import { authFingerprint, type AuthCheck } from './auth-fingerprint.ts';
 import type { UserRecord } from '../types.ts';
 import { conditionHolds, type WriteCondition } from '../write-condition.ts';
-import { BlobRefs, type UserRow } from './context.ts';
+import { BlobRefs } from './blob-refs.ts';
+import type { UserRow } from './user-row.ts';
 import { userFromRow } from './row-cache.ts';
 import { SqliteUserTrees } from '../tree/sqlite-trees.ts';
 
@@ -40,12 +41,6 @@ export interface DelJob {
 }
 
 export type WriteJob = PutJob | DelJob;
-
-/** A cookie session (by secret) and the fingerprint of it and its user as they authorised the write. */
-export interface AuthCheck {
-  secret: string;
-  fingerprint: string;
-}
 
 export interface WriteDone {
   /** The event's id (assigned when the batch's events are inserted, right before COMMIT). */

@@ -1,8 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { CookieSessionRecord, FileEntry, UserRecord } from '../types.ts';
-import type { UserRow } from './context.ts';
-import type { AuthCheck } from './file-writer.ts';
-import { authFingerprint } from './auth-fingerprint.ts';
+import { authFingerprint, type AuthCheck } from './auth-fingerprint.ts';
+import type { UserRow } from './user-row.ts';
 import { quotaFromRow } from './quota-columns.ts';
 
 export function userFromRow(row: UserRow): UserRecord {

@@ -1,7 +1,9 @@
 import { nowMicros } from '@pubky-ts/common';
 import { storageErrors } from '../errors.ts';
 import type { CreateUserOptions, UserQuota, UserRecord, UserStats, UserStore } from '../types.ts';
-import { BlobRefs, type SqliteContext, type UserRow } from './context.ts';
+import type { BlobRefs } from './blob-refs.ts';
+import type { SqliteContext } from './context.ts';
+import type { UserRow } from './user-row.ts';
 import { fullQuotaRow, quotaFromRow, quotaToColumns, type QuotaRow } from './quota-columns.ts';
 import { userFromRow } from './row-cache.ts';
 

@@ -117,7 +117,7 @@ delete childEnv.NODE_TEST_CONTEXT;
 const fmt = (ms) => `${(ms / 1000).toFixed(1)} s`.padStart(7);
 
 async function main() {
-  const files = ['packages', 'examples']
+  const files = ['packages', 'examples', 'scripts']
     .filter((d) => existsSync(join(root, d)))
     .flatMap((d) => walk(join(root, d), []))
     .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))

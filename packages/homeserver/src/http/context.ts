@@ -27,5 +27,4 @@ export interface HttpDeps {
   nowMicros: () => number;
 }
 
-/** How the cache-policy hook must rewrite the response (delta §5). */
-export type PrivacyPolicy = 'none' | 'legacy-private' | 'path-private' | 'events-stream';
+export type { PrivacyPolicy } from './core/http-request.ts';

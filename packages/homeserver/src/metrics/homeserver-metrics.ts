@@ -1,4 +1,3 @@
-import { HttpApp, type HttpAppOptions } from '../http/core/http-app.ts';
 import { Counter, Gauge, Histogram, Registry } from './registry.ts';
 
 /** Milliseconds, for query durations. */
@@ -46,18 +45,4 @@ export class HomeserverMetrics {
   render(): string {
     return this.registry.render();
   }
-}
-
-/**
- * The metrics app: `GET /metrics` (and HEAD) as Prometheus text, on its own socket. It is
- * unauthenticated, like the reference's: keep `metrics.listen_socket` private.
- */
-export function buildMetricsApp(metrics: HomeserverMetrics, options: Pick<HttpAppOptions, 'log' | 'headersTimeoutMs'>): HttpApp {
-  return new HttpApp(options).route({
-    method: ['GET', 'HEAD'],
-    url: '/metrics',
-    handler: (_request, reply) => {
-      reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render());
-    },
-  });
 }

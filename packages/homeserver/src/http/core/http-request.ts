@@ -1,8 +1,10 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { AuthSession } from '../../auth/session.ts';
-import type { PrivacyPolicy } from '../context.ts';
 import type { RequestTarget } from '../tenant.ts';
+
+/** How the cache-policy hook must rewrite the response (delta §5). */
+export type PrivacyPolicy = 'none' | 'legacy-private' | 'path-private' | 'events-stream';
 
 const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Keypair, Pubky, PubkyAppWriter, type Session } from '@pubky-ts/client';
 import { startExtraHomeserver, startTestnet, type ExtraHomeserver, type Testnet } from '@pubky-ts/testnet';
-import { IndexerClient, IndexerClientError, startIndexer, verifyIndex, type Indexer } from '../src/index.ts';
+import { IndexerClient, IndexerClientError, startIndexer, verifyIndex, type Indexer } from '@pubky-ts/indexer';
 
 let testnet: Testnet;
 let second: ExtraHomeserver;

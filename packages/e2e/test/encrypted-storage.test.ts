@@ -4,11 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Keypair, utf8Encode } from '@pubky-ts/common';
-import { Pubky } from '../src/pubky.ts';
-import { MemoryPacketSource } from '../src/memory-source.ts';
-import { EncryptedStorage, Keyring, isAgeFile } from '../src/crypto/index.ts';
-import { CHUNK } from '../src/crypto/age-stream.ts';
-import { pattern } from '../src/crypto/age-test-helpers.ts';
+import { EncryptedStorage, isAgeFile, Keyring, MemoryPacketSource, Pubky } from '@pubky-ts/client';
+import { CHUNK } from '../../client/src/crypto/age-stream.ts';
+import { pattern } from '../../client/src/crypto/age-test-helpers.ts';
 import { recordingFetch, startTestHomeserver, type TestHomeserver } from './helpers.ts';
 
 const source = new MemoryPacketSource();

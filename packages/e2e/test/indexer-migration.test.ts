@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Keypair, Pubky, PubkyAppWriter } from '@pubky-ts/client';
 import { startExtraHomeserver, startTestnet, type ExtraHomeserver, type Testnet } from '@pubky-ts/testnet';
-import { startIndexer, type Indexer } from '../src/index.ts';
+import { startIndexer, type Indexer } from '@pubky-ts/indexer';
 
 let testnet: Testnet;
 let next: ExtraHomeserver;

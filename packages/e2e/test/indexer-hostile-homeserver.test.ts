@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Keypair, Pubky, PubkyAppWriter } from '@pubky-ts/client';
 import { startExtraHomeserver, startTestnet, type ExtraHomeserver, type Testnet } from '@pubky-ts/testnet';
-import { IndexerClient, startIndexer, type FollowerStatus, type Indexer } from '../src/index.ts';
-import { startHostileProxy, type HostileProxy } from './hostile-proxy.ts';
+import { IndexerClient, startIndexer, type FollowerStatus, type Indexer } from '@pubky-ts/indexer';
+import { startHostileProxy, type HostileProxy } from './indexer-hostile-proxy.ts';
 
 let testnet: Testnet;
 let bad: ExtraHomeserver;

@@ -1,6 +1,7 @@
 import type { HomeserverConfig } from '../config/config.ts';
 import { localChecks } from './local-checks.ts';
 import { networkChecks } from './network-checks.ts';
+import type { CheckResult, CheckStatus } from './check-result.ts';
 
 /**
  * `pubky homeserver doctor`: checks, from the machine itself, what a homeserver on the internet
@@ -8,17 +9,7 @@ import { networkChecks } from './network-checks.ts';
  * published PKARR packet, the DHT bootstrap nodes) and says in words what is wrong and what to do.
  */
 
-export type CheckStatus = 'ok' | 'warn' | 'fail' | 'info';
-
-export interface CheckResult {
-  /** Stable name of the check (`data-dir`, `secret-key`, `pkarr-packet`, …). */
-  check: string;
-  status: CheckStatus;
-  /** What was found, in words. */
-  message: string;
-  /** What to do about it (for warn and fail). */
-  fix?: string;
-}
+export type { CheckResult, CheckStatus } from './check-result.ts';
 
 export interface DoctorOptions {
   /** Per network probe (HTTP, DNS, DHT ping, relay); default 5000 ms. */

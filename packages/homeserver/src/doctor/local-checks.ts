@@ -6,7 +6,7 @@ import pg from 'pg';
 import type { HomeserverConfig, SocketAddress } from '../config/config.ts';
 import { migrations } from '../db/migrations/index.ts';
 import { pgMigrations } from '../db/postgres/migrations/index.ts';
-import type { CheckResult } from './doctor.ts';
+import type { CheckResult } from './check-result.ts';
 import { isLoopback, isPrivateAddress } from './addresses.ts';
 
 const GiB = 1024 ** 3;

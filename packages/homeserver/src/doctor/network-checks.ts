@@ -5,7 +5,7 @@ import { Keypair, type PublicKey } from '@pubky-ts/common';
 import { DEFAULT_BOOTSTRAP, DhtNode } from '@pubky-ts/dht';
 import { endpointRecords, Pkarr, pubkyHttpPort, type DhtBackend, type SignedPacket } from '@pubky-ts/pkarr';
 import type { HomeserverConfig } from '../config/config.ts';
-import type { CheckResult } from './doctor.ts';
+import type { CheckResult } from './check-result.ts';
 
 
 interface NetOptions {

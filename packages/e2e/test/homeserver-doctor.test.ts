@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { bytesToHex, Keypair } from '@pubky-ts/common';
 import { startExtraHomeserver, startTestnet, type ExtraHomeserver, type Testnet } from '@pubky-ts/testnet';
-import { resolveConfig, runDoctor, formatDoctorReport, type CheckResult, type HomeserverConfig } from '../src/index.ts';
+import { resolveConfig, runDoctor, formatDoctorReport, type CheckResult, type HomeserverConfig } from '@pubky-ts/homeserver';
 
 let net: Testnet;
 let hs: ExtraHomeserver;

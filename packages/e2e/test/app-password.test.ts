@@ -3,10 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Keypair } from '@pubky-ts/common';
-import { Pubky } from '../src/pubky.ts';
-import { MemoryPacketSource } from '../src/memory-source.ts';
-import { createAppPassword } from '../src/app-password.ts';
-import type { Session } from '../src/session.ts';
+import { MemoryPacketSource, Pubky, type Session, createAppPassword } from '@pubky-ts/client';
 import { startTestHomeserver, type TestHomeserver } from './helpers.ts';
 
 const source = new MemoryPacketSource();

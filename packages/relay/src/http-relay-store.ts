@@ -1,6 +1,8 @@
 // In-memory state of the HTTP relay (auth-flow rendezvous, spec §7.1): inbox entries with TTL and
 // ACK, and legacy link rendezvous where producer and consumer wait for each other.
 
+import { PubkyError } from '@pubky-ts/common';
+
 export interface RelayMessage {
   body: Buffer;
   contentType: string | undefined;
@@ -45,17 +47,19 @@ export class Waiter<T> {
   }
 }
 
-export class TooManyWaitersError extends Error {
-  readonly code = 'TOO_MANY_WAITERS';
+/** More waiters on one id than the limit (answered 503 `TOO_MANY_WAITERS`). */
+export class TooManyWaitersError extends PubkyError {
+  declare readonly code: 'TOO_MANY_WAITERS';
   constructor() {
-    super('Too many concurrent requests');
+    super('TOO_MANY_WAITERS', 'Too many concurrent requests');
   }
 }
 
-export class AtCapacityError extends Error {
-  readonly code = 'AT_CAPACITY';
+/** The store holds as many entries as it may (answered 503 `AT_CAPACITY`). */
+export class AtCapacityError extends PubkyError {
+  declare readonly code: 'AT_CAPACITY';
   constructor() {
-    super('Server at capacity');
+    super('AT_CAPACITY', 'Server at capacity');
   }
 }
 

@@ -1,17 +1,18 @@
 // Small helpers shared by both relay servers (plain node:http, no framework).
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PubkyError } from '@pubky-ts/common';
 
-export class BodyTooLargeError extends Error {
-  readonly code = 'BODY_TOO_LARGE';
+export class BodyTooLargeError extends PubkyError {
+  declare readonly code: 'BODY_TOO_LARGE';
   constructor(readonly limit: number) {
-    super(`Request body is larger than ${limit} bytes`);
+    super('BODY_TOO_LARGE', `Request body is larger than ${limit} bytes`);
   }
 }
 
-export class BodyAbortedError extends Error {
-  readonly code = 'BODY_ABORTED';
+export class BodyAbortedError extends PubkyError {
+  declare readonly code: 'BODY_ABORTED';
   constructor() {
-    super('Request body was aborted by the client');
+    super('BODY_ABORTED', 'Request body was aborted by the client');
   }
 }
 

@@ -15,7 +15,7 @@ import { parseHttpDate } from '@pubky-ts/pkarr';
 import { DhtLookup } from './dht-lookup.ts';
 import { BodyTooLargeError, declaredLengthExceeds, readBody, serverUrl } from './http-util.ts';
 import { checkIfMatch } from './if-match.ts';
-import { CacheEntry, PacketCache } from './packet-cache.ts';
+import { type CacheEntry, PacketCache } from './packet-cache.ts';
 import { RateLimiter, type Quota } from './rate-limiter.ts';
 import { ERROR_CODE_HEADER, RelayError, relayErrors } from './relay-errors.ts';
 import { MAX_CANONICAL_BYTES, moreRecentThan, parseRelayPayload, type RelayPacket } from './relay-packet.ts';

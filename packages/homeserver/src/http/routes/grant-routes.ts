@@ -7,7 +7,7 @@ import { checkSignupTokenFormat } from '../../auth/signup-token.ts';
 import { noSession } from '../../auth/authorize.ts';
 import { resolveBearerSession, resolveSession, type AuthSession } from '../../auth/session.ts';
 import type { GrantRecord } from '../../storage/types.ts';
-import { HttpError, httpError } from '../errors.ts';
+import { type HttpError, httpError } from '../errors.ts';
 import { parseQueryOr400 } from '../query.ts';
 import { queryGet } from '../url.ts';
 import { createAccount, readSmallBody } from './session-routes.ts';

@@ -10,7 +10,7 @@ import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { base64nopad } from '@scure/base';
-import { Decrypter, type Identity } from 'age-encryption';
+import type { Identity } from 'age-encryption';
 import { open, seal } from '#aead';
 import { ephemeralAgreement } from '#x25519';
 import { EncryptionError } from './encryption-error.ts';
@@ -19,6 +19,13 @@ import { NONCE_SIZE } from './age-stream.ts';
 
 /** Largest header read before giving up (a header with a thousand recipients is ~120 KiB). */
 export const MAX_HEADER = 256 * 1024;
+
+/**
+ * age-encryption (only its Decrypter), loaded on first open: importing it eagerly was most of the
+ * SDK's import time in Node (`npm run bench -- packaging`), and most apps never decrypt.
+ */
+let ageModule: Promise<typeof import('./age-library.ts')> | undefined;
+const age = () => (ageModule ??= import('./age-library.ts'));
 
 const VERSION_LINE = new TextEncoder().encode('age-encryption.org/v1\n');
 const MAC_PREFIX = new TextEncoder().encode('\n--- ');
@@ -116,6 +123,7 @@ export async function openHeader(header: Uint8Array, keys: HeaderKeys): Promise<
   if (identities.length + dirKeys.length + fileKeys.length === 0) {
     throw new EncryptionError('age_no_matching_key', 'no key to decrypt with: this file is encrypted and no identity or share was given');
   }
+  const { Decrypter } = await age();
   if (identities.length + dirKeys.length > 0) {
     const decrypter = new Decrypter();
     for (const id of identities) decrypter.addIdentity(encodeIdentity(id));

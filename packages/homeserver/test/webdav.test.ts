@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Keypair } from '@pubky-ts/common';
-import { chunks } from '../src/storage/test-helpers.ts';
+import { chunks } from './storage-helpers.ts';
 import { as, rawRequest, signup, startTestServer, type TestServer } from './helpers.ts';
 
 // WebDAV on the admin port (spec §5.1 `/dav/{…}`), over real HTTP.

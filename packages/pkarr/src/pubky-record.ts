@@ -25,7 +25,7 @@ function pubkyServiceRecords(packet: SignedPacket): SVCBRecord[] {
 }
 
 /**
- * The user's mirror homeservers (issue 6 mirror contract): the `_pubky` HTTPS/SVCB records after the
+ * The user's mirror homeservers (the mirror contract): the `_pubky` HTTPS/SVCB records after the
  * first one (the primary) whose priority is 1 or more and whose target is a key, by ascending
  * priority (packet order among equals). The primary itself and repeated keys are left out.
  */

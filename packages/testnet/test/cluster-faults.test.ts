@@ -1,4 +1,4 @@
-// Scale-out faults on the shared PostgreSQL (issue 5): homeserver processes (the CLI) behind the load
+// Scale-out faults on the shared PostgreSQL: homeserver processes (the CLI) behind the load
 // balancer. One process is SIGKILLed in the middle of a write load; two processes write one path at
 // the same moment.
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// PostgreSQL goes away in the middle of a load (issue 5): a private PostgreSQL cluster (never the
+// PostgreSQL goes away in the middle of a load: a private PostgreSQL cluster (never the
 // machine's shared one) is crashed (`pg_ctl -m immediate`: recovery from WAL) and started again while
 // two homeserver processes behind the load balancer serve writes and reads.
 import assert from 'node:assert/strict';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { chunks, collect, randomUserKey, tempStore } from '../storage/test-helpers.ts';
+import { chunks, collect, randomUserKey, tempStore } from '../../test/storage-helpers.ts';
 import { openHomeserverStore } from '../storage/open-store.ts';
 import type { BackgroundCheckpointer } from './checkpointer.ts';
 

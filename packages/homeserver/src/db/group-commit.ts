@@ -33,8 +33,9 @@ export interface GroupCommitterOptions {
 /**
  * Group commit for SQLite: write finalisations submitted by concurrent requests are queued and run in
  * one `BEGIN IMMEDIATE … COMMIT`, which costs one WAL append (and one fsync with synchronous=FULL)
- * instead of one per write. Each job runs inside its own SAVEPOINT, so a job that throws is rolled
- * back alone and only its caller sees the error. Promises settle after COMMIT returns, so an
+ * instead of one per write. A batch first runs without savepoints (each costs two statements);
+ * only when one of its jobs throws is it rolled back and run again with a SAVEPOINT per job, so a
+ * job that throws is rolled back alone and only its caller sees the error. Promises settle after COMMIT returns, so an
  * acknowledged write is durable to the configured level. `afterCommit` hooks (event publication,
  * blob unlinking) run synchronously right after the commit, in submission order, before any other
  * write can commit.

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StorageError } from '../../src/storage/errors.ts';
-import { chunks, collect, randomUserKey } from '../../src/storage/test-helpers.ts';
+import { chunks, collect, randomUserKey } from '../storage-helpers.ts';
 import type { HomeserverStore } from '../../src/storage/types.ts';
 import type { StoreFactory } from './store-suite.ts';
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pg from 'pg';
-import { chunks, randomUserKey } from '../../src/storage/test-helpers.ts';
+import { chunks, randomUserKey } from '../storage-helpers.ts';
 import type { StoredEvent } from '../../src/storage/types.ts';
 import type { PostgresHomeserverStore } from '../../src/storage/postgres/open-store.ts';
 import { tempPgStore, TEST_DATABASE_URL } from './pg-helpers.ts';

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StorageError } from '../../src/storage/errors.ts';
-import { chunks, collect, randomUserKey } from '../../src/storage/test-helpers.ts';
+import { chunks, collect, randomUserKey } from '../storage-helpers.ts';
 import type { Revocation, StoredEvent } from '../../src/storage/types.ts';
 import { adminQuery, randomSchema, tempPgStore, TEST_DATABASE_URL } from './pg-helpers.ts';
 import net from 'node:net';

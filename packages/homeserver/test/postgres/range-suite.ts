@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chunks, collect, randomUserKey } from '../../src/storage/test-helpers.ts';
+import { chunks, collect, randomUserKey } from '../storage-helpers.ts';
 import type { ByteRange, FileEntry } from '../../src/storage/types.ts';
 import type { StoreFactory } from './store-suite.ts';
 

@@ -2,7 +2,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openHomeserverStore } from '../../src/storage/open-store.ts';
-import { tempStore } from '../../src/storage/test-helpers.ts';
+import { tempStore } from '../storage-helpers.ts';
 import type { HomeserverStore } from '../../src/storage/types.ts';
 import { conditionSuite } from './condition-suite.ts';
 import { rangeSuite } from './range-suite.ts';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { bytesToHex } from '@pubky-ts/common';
 import { StorageError } from '../../src/storage/errors.ts';
 import { writeAllowed } from '../../src/storage/path-policy.ts';
-import { chunks, collect, randomUserKey } from '../../src/storage/test-helpers.ts';
+import { chunks, collect, randomUserKey } from '../storage-helpers.ts';
 import type { HomeserverStore, Revocation, StoredEvent } from '../../src/storage/types.ts';
 
 /** Test hooks reaching below the interfaces (raw rows, blob files). */

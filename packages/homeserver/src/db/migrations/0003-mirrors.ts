@@ -1,7 +1,7 @@
 import type { Migration } from '../migrate.ts';
 
 /**
- * Mirrors (issue 6): users this homeserver keeps a verified copy of, following their primary
+ * Mirrors: users this homeserver keeps a verified copy of, following their primary
  * homeserver's event stream. One row per mirrored user: the primary, the grant (private mirroring),
  * the current bearer, the primary's cursor and the counters shown by `GET /mirror`. `owner` and
  * `lease_until` let one of several processes sharing a database run each follower.

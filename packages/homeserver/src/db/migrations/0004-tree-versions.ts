@@ -1,7 +1,7 @@
 import type { Migration } from '../migrate.ts';
 
 /**
- * Versioned trees (issue 16): one row per change of a user's `/pub/` (scope 0) or `/priv/`
+ * Versioned trees: one row per change of a user's `/pub/` (scope 0) or `/priv/`
  * (scope 1) Merkle tree, written in the transaction of the entries it covers; and each user's
  * secret that keys the `/priv/` tree's leaves.
  */

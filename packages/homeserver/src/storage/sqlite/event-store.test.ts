@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setImmediate as turn } from 'node:timers/promises';
 import type { EventQuery } from '../types.ts';
-import { randomUserKey, tempStore } from '../test-helpers.ts';
+import { randomUserKey, tempStore } from '../../../test/storage-helpers.ts';
 
 interface Row {
   id: number;

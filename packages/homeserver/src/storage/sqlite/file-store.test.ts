@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { StorageError } from '../errors.ts';
-import { chunks, putText, randomUserKey, tempStore } from '../test-helpers.ts';
+import { chunks, putText, randomUserKey, tempStore } from '../../../test/storage-helpers.ts';
 
 function isCode(code: string, status: number) {
   return (err: unknown) => err instanceof StorageError && err.code === code && err.status === status;

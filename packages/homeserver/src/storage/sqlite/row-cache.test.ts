@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { chunks, randomUserKey, tempStore } from '../test-helpers.ts';
+import { chunks, randomUserKey, tempStore } from '../../../test/storage-helpers.ts';
 import { FILE_OVERHEAD_BYTES } from '../quota.ts';
 import type { UserRecord } from '../types.ts';
 

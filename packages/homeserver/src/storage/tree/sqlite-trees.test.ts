@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { blake3, bytesToHex, mstEntries, mstRoot, privateTreeKey, publicTreeKey } from '@pubky-ts/common';
 import { openHomeserverStore, type SqliteHomeserverStore } from '../open-store.ts';
-import { chunks, putText, randomUserKey, tempStore } from '../test-helpers.ts';
+import { chunks, putText, randomUserKey, tempStore } from '../../../test/storage-helpers.ts';
 import { PRIVATE_SCOPE, PUBLIC_SCOPE, type TreeScope } from './scope.ts';
 
 function userId(store: SqliteHomeserverStore, user: string): number {

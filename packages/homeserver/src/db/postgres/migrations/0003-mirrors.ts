@@ -1,7 +1,7 @@
 import type { PgMigration } from '../migrate.ts';
 
 /**
- * Mirrors (issue 6): users this homeserver keeps a verified copy of, following their primary
+ * Mirrors: users this homeserver keeps a verified copy of, following their primary
  * homeserver's event stream (same columns as SQLite's 0003). Several processes share the table:
  * `owner` + `lease_until` (µs) say which one runs each follower.
  */

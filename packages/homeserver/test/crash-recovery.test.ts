@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { blake3, bytesToHex, mstRoot } from '@pubky-ts/common';
 import { crashContent } from './crash-child.ts';
-import { openHomeserverStore } from './open-store.ts';
-import { collect, randomUserKey } from './test-helpers.ts';
+import { openHomeserverStore } from '../src/storage/open-store.ts';
+import { collect, randomUserKey } from './storage-helpers.ts';
 
 const CHILD = new URL('./crash-child.ts', import.meta.url).pathname;
 

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Keypair } from '@pubky-ts/common';
-import { openHomeserverStore, type SqliteHomeserverStore, type SqliteStoreExtras } from './open-store.ts';
-import type { HomeserverStoreOptions } from './types.ts';
+import { openHomeserverStore, type SqliteHomeserverStore, type SqliteStoreExtras } from '../src/storage/open-store.ts';
+import type { HomeserverStoreOptions } from '../src/storage/types.ts';
 
 /** A fresh store in a temp dir; `cleanup` closes it and removes the dir. */
 export async function tempStore(options: Partial<HomeserverStoreOptions> & SqliteStoreExtras = {}) {

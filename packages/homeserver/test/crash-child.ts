@@ -1,7 +1,7 @@
 // Child process for crash-recovery.test.ts: writes files through the store as fast as it can, with
 // many writes in flight, and prints `ACK <n>` for each acknowledged write. The parent SIGKILLs it.
-import { openHomeserverStore } from './open-store.ts';
-import type { Durability } from './types.ts';
+import { openHomeserverStore } from '../src/storage/open-store.ts';
+import type { Durability } from '../src/storage/types.ts';
 
 const SIZES = [0, 17, 900, 5_000, 40_000, 150_000];
 

@@ -53,6 +53,14 @@ const expectations: Record<string, RegExp[]> = {
     /^private read without a session refused: (unauthorized|forbidden|not_found)$/m,
     /^after delete, exists: false$/m,
   ],
+  'encrypted-files.ts': [
+    /^alice's age recipient: age1/m,
+    /^the homeserver holds an age file: true, \d+ bytes$/m,
+    /^alice reads: dear diary$/m,
+    /^the app reads: dear diary$/m,
+    /^bob reads: hello bob$/m,
+    /^a stranger is refused: age_no_matching_key$/m,
+  ],
   'events.ts': [
     /^event PUT \/pub\/example\.app\/a\.txt cursor=\S+\nevent PUT \/pub\/example\.app\/b\.txt cursor=\S+\nevent DEL \/pub\/example\.app\/a\.txt cursor=\S+\n/m,
     /^live event PUT \/pub\/example\.app\/d\.txt\nlive event DEL \/pub\/example\.app\/b\.txt$/m,

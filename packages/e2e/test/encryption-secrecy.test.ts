@@ -10,10 +10,8 @@ import { after, before, test } from 'node:test';
 import pino from 'pino';
 import { Keypair } from '@pubky-ts/common';
 import { resolveConfig, startHomeserver, type RunningHomeserver } from '@pubky-ts/homeserver';
-import { Pubky } from '../src/pubky.ts';
-import { MemoryPacketSource } from '../src/memory-source.ts';
-import { ageKeyPairOf, encodeIdentity, EncryptedStorage, Keyring, rootDirectoryKey, deriveDirectoryKey } from '../src/crypto/index.ts';
-import { pattern } from '../src/crypto/age-test-helpers.ts';
+import { ageKeyPairOf, deriveDirectoryKey, encodeIdentity, EncryptedStorage, Keyring, MemoryPacketSource, Pubky, rootDirectoryKey } from '@pubky-ts/client';
+import { pattern } from '../../client/src/crypto/age-test-helpers.ts';
 import { homeserverPacket } from './helpers.ts';
 
 const source = new MemoryPacketSource();

@@ -44,7 +44,7 @@ Exit codes: 0 done, 1 the admin API refused or did not answer, 2 bad usage.`,
     try {
       token = await fetchSignupToken(url, password);
     } catch (e) {
-      if (e instanceof SignupTokenError) throw new CliError(`${url}: ${e.message}`, 1);
+      if (e instanceof SignupTokenError) throw new CliError(`${url}: ${e.message}`, 1, e.code);
       const cause = (e as Error & { cause?: Error }).cause?.message ?? (e as Error).message;
       const hint = testnet ? ' Is the testnet running (`npm start`)?' : '';
       throw new CliError(`no answer from the admin API at ${url}: ${cause}.${hint}`, 1);

@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { STATUS_CODES } from 'node:http';
 import { connect } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Keypair, readErrorSection, renderErrorTable } from '@pubky-ts/common';
 import { HOMESERVER_ERROR_DOCS, HOMESERVER_ERRORS, type HomeserverErrorCode } from '../src/errors/catalogue.ts';
 import { httpError } from '../src/errors/http-error.ts';
@@ -41,6 +41,16 @@ describe('the homeserver error catalogue', () => {
       assert.equal(err.status, entry.status, err.code);
       assert.equal(err.message, (entry.message as () => string)(), err.code);
     }
+  });
+
+  test('every catalogued code is thrown somewhere in src (no dead entries in the README)', () => {
+    const src = new URL('../src/', import.meta.url);
+    const text = (readdirSync(src, { recursive: true }) as string[])
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.endsWith('catalogue.ts'))
+      .map((f) => readFileSync(new URL(f, src), 'utf8'))
+      .join('\n');
+    const unused = Object.keys(HOMESERVER_ERRORS).filter((code) => !text.includes(`'${code}'`));
+    assert.deepEqual(unused, []);
   });
 
   test('the README table is the one the catalogue renders (npm run docs:errors rewrites it)', () => {

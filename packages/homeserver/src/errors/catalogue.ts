@@ -122,7 +122,6 @@ export const HOMESERVER_ERRORS = {
   USER_DISABLED: { status: 403, summary: 'The user was disabled by the admin.', message: text('User is disabled') },
   WRITE_PATH_NOT_ALLOWED: { status: 403, summary: 'The user\'s allowed write paths do not include this one.', message: text('Write to this path is not allowed') },
   DAV_FORBIDDEN: { status: 403, summary: 'A WebDAV operation outside users\' `/pub/` and `/priv/`.', message: detail },
-  DAV_SAME_RESOURCE: { status: 403, summary: 'WebDAV COPY/MOVE onto itself.', message: text('Source and destination are the same') },
   DAV_NOT_LOCK_OWNER: { status: 403, summary: 'UNLOCK of a lock someone else took.', message: text('Forbidden: the lock belongs to someone else') },
 
   // 404
@@ -164,7 +163,6 @@ export const HOMESERVER_ERRORS = {
   // 5xx: the server or its upstream
   INTERNAL: { status: 500, summary: 'A fault of the server (logged with the request).', message: text('Internal server error') },
   DAV_CONDITIONAL: { status: 501, summary: 'A WebDAV condition this server does not honour (`If-Unmodified-Since`, `If-Match` on a method other than PUT and a file\'s DELETE).', message: detail },
-  MIRRORS_UNSUPPORTED: { status: 501, summary: 'Mirrors on the in-memory store.', message: text('Mirrors need the SQLite or PostgreSQL store') },
   MIRROR_PRIMARY_UNREACHABLE: { status: 502, summary: 'The mirror\'s primary cannot be resolved or reached.', message: (primary: string, reason: string) => `Cannot mirror from ${primary}: ${reason}` },
   MIRROR_PRIMARY_REFUSED: { status: 502, summary: 'The mirror\'s primary refused the grant or does not hold the user.', message: (primary: string, reason: string) => `Cannot mirror from ${primary}: ${reason}` },
   DATABASE_UNAVAILABLE: { status: 503, summary: 'The database (PostgreSQL profile) cannot be reached; `Retry-After` says when to retry.', message: text('Service Unavailable: the database is unreachable') },

@@ -22,7 +22,7 @@ export interface BenchHomeserver {
 const HERE = fileURLToPath(new URL('..', import.meta.url));
 
 /** `root`: the checkout whose homeserver runs (another worktree for A/B runs); this one by default. */
-export async function startBenchHomeserver(prefix: string, root = HERE): Promise<BenchHomeserver> {
+export async function startBenchHomeserver(prefix: string, root = HERE, storeExtras?: Record<string, unknown>): Promise<BenchHomeserver> {
   const load = (p: string) => import(pathToFileURL(join(root, p)).href);
   const { resolveConfig } = await load('packages/homeserver/src/config/load-config.ts');
   const { startHomeserver } = await load('packages/homeserver/src/server.ts');
@@ -34,7 +34,11 @@ export async function startBenchHomeserver(prefix: string, root = HERE): Promise
     admin: { enabled: false },
     logging: { level: 'error' },
   });
-  const hs: RunningHomeserver = await startHomeserver(cfg);
+  // storeExtras: the embedded store opened with extra options (e.g. `versioning: false`).
+  const store = storeExtras
+    ? await (await load('packages/homeserver/src/storage/open-store.ts')).openHomeserverStore({ dataDir: cfg.dataDir, ...storeExtras })
+    : undefined;
+  const hs: RunningHomeserver = await startHomeserver(cfg, { store });
   const kp = Keypair.random();
   const su = await fetch(`${hs.url}/signup`, { method: 'POST', body: new Uint8Array(AuthToken.sign(kp, '/:rw').serialize()) });
   const cookie = su.headers.get('set-cookie')!.split(';')[0]!;

@@ -26,7 +26,7 @@ async function* inChunks(b: Buffer): AsyncIterable<Uint8Array> {
 
 async function main() {
   const [dataDir, user, durability] = process.argv.slice(2);
-  const store = await openHomeserverStore({ dataDir, durability: durability as Durability, inlineThreshold: 1024 });
+  const store = await openHomeserverStore({ dataDir, durability: durability as Durability, inlineThreshold: 1024, versioning: true });
   if (!(await store.users.get(user))) await store.users.create(user);
   process.stdout.write('READY\n');
   let next = 0;

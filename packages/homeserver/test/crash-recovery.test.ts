@@ -55,7 +55,7 @@ for (const durability of ['normal', 'fsync']) {
       const first = await runAndKill(dataDir, user, durability, 120);
       // A second crash on top of the recovered state, to exercise recovery twice.
       const second = await runAndKill(dataDir, user, durability, 60);
-      const store = await openHomeserverStore({ dataDir });
+      const store = await openHomeserverStore({ dataDir, versioning: true });
       try {
         assert.deepEqual(readdirSync(join(dataDir, 'blobs', 'tmp')), [], 'temp files cleaned at start-up');
         const paths = new Set<string>();

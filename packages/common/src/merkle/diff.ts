@@ -76,6 +76,11 @@ function expand(node: DecodedNode, item: Item & { kind: 'tree' }): Item[] {
   return out;
 }
 
+/** Pushes `items` so that the first is on top (a copy of the whole stack per opened node made diffs O(n)). */
+function pushReversed(stack: Item[], items: Item[]): void {
+  for (let i = items.length - 1; i >= 0; i--) stack.push(items[i]!);
+}
+
 /**
  * The changes from tree `a` to tree `b`. Both are walked in key order as sequences of entries and
  * unopened subtrees; two subtrees with the same hash hold the same entries and are skipped whole,
@@ -87,8 +92,8 @@ export async function mstDiff(a: { root: Uint8Array; source: NodeSource }, b: { 
   const rootItem = (root: Uint8Array): Item[] =>
     bytesEqual(root, EMPTY_ROOT) ? [] : [{ kind: 'tree', hash: root, parentLayer: Infinity, lo: null, hi: null }];
   // Reversed stacks: the next item is at the end.
-  let sa = rootItem(a.root).reverse();
-  let sb = rootItem(b.root).reverse();
+  const sa = rootItem(a.root);
+  const sb = rootItem(b.root);
   for (;;) {
     // Merge entries and skip equal subtrees until both heads are entries or one side must be opened.
     const needA: Item[] = [];
@@ -135,11 +140,11 @@ export async function mstDiff(a: { root: Uint8Array; source: NodeSource }, b: { 
     ]);
     if (needA.length) {
       sa.pop();
-      sa = sa.concat(expand(na[0]!, needA[0] as Item & { kind: 'tree' }).reverse());
+      pushReversed(sa, expand(na[0]!, needA[0] as Item & { kind: 'tree' }));
     }
     if (needB.length) {
       sb.pop();
-      sb = sb.concat(expand(nb[0]!, needB[0] as Item & { kind: 'tree' }).reverse());
+      pushReversed(sb, expand(nb[0]!, needB[0] as Item & { kind: 'tree' }));
     }
   }
 }

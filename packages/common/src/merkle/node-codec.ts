@@ -29,30 +29,46 @@ export const HASH_BYTES = 32;
 /** No key's layer can exceed 128 (256 leading zero bits / 2). */
 const MAX_LAYER = 128;
 
-/** Appends unsigned LEB128 to `out`. */
-function pushVarint(out: number[], n: number): void {
+function varintSize(n: number): number {
+  let size = 1;
   while (n >= 0x80) {
-    out.push((n % 0x80) | 0x80);
+    n = Math.floor(n / 0x80);
+    size++;
+  }
+  return size;
+}
+
+/** Writes unsigned LEB128 at `at`; returns the offset after it. */
+function writeVarint(out: Uint8Array, at: number, n: number): number {
+  while (n >= 0x80) {
+    out[at++] = (n % 0x80) | 0x80;
     n = Math.floor(n / 0x80);
   }
-  out.push(n);
+  out[at++] = n;
+  return at;
 }
 
-function pushBytes(out: number[], b: Uint8Array): void {
-  for (let i = 0; i < b.length; i++) out.push(b[i]!);
-}
-
-function pushChild(out: number[], child: Uint8Array | null): void {
-  if (child === null) out.push(0);
-  else {
-    out.push(1);
-    pushBytes(out, child);
+function writeChild(out: Uint8Array, at: number, c: Uint8Array | null): number {
+  if (c === null) {
+    out[at] = 0;
+    return at + 1;
   }
+  out[at] = 1;
+  out.set(c, at + 1);
+  return at + 1 + HASH_BYTES;
+}
+
+function sharedPrefix(a: Uint8Array, b: Uint8Array): number {
+  const max = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < max && a[i] === b[i]) i++;
+  return i;
 }
 
 /**
  * The canonical bytes of a node (README "Node encoding"). `childHash(i)` gives the hash of child
- * slot i, or null for an empty slot.
+ * slot i, or null for an empty slot. Sized first and written in place: this runs for every node a
+ * write changes, on the homeserver's PUT path.
  */
 export function encodeNodeParts(
   layer: number,
@@ -60,28 +76,40 @@ export function encodeNodeParts(
   values: readonly LeafValue[],
   childHash: (i: number) => Uint8Array | null,
 ): Uint8Array {
-  const out: number[] = [NODE_FORMAT];
-  pushVarint(out, layer);
-  pushVarint(out, keys.length);
-  pushChild(out, childHash(0));
-  let prev: Uint8Array | null = null;
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!;
-    let shared = 0;
-    if (prev) {
-      const max = Math.min(prev.length, key.length);
-      while (shared < max && prev[shared] === key[shared]) shared++;
-    }
-    pushVarint(out, shared);
-    pushVarint(out, key.length - shared);
-    for (let j = shared; j < key.length; j++) out.push(key[j]!);
-    const v = values[i]!;
-    pushBytes(out, v.hash);
-    pushVarint(out, v.length);
-    pushChild(out, childHash(i + 1));
-    prev = key;
+  const m = keys.length;
+  const children: (Uint8Array | null)[] = new Array(m + 1);
+  const shared: number[] = new Array(m);
+  let size = 1 + varintSize(layer) + varintSize(m);
+  for (let i = 0; i <= m; i++) {
+    const c = childHash(i);
+    children[i] = c;
+    size += c === null ? 1 : 1 + HASH_BYTES;
   }
-  return Uint8Array.from(out);
+  for (let i = 0; i < m; i++) {
+    const key = keys[i]!;
+    const s = i === 0 ? 0 : sharedPrefix(keys[i - 1]!, key);
+    shared[i] = s;
+    size += varintSize(s) + varintSize(key.length - s) + key.length - s + HASH_BYTES + varintSize(values[i]!.length);
+  }
+  const out = new Uint8Array(size);
+  out[0] = NODE_FORMAT;
+  let at = writeVarint(out, 1, layer);
+  at = writeVarint(out, at, m);
+  at = writeChild(out, at, children[0]!);
+  for (let i = 0; i < m; i++) {
+    const key = keys[i]!;
+    const s = shared[i]!;
+    at = writeVarint(out, at, s);
+    at = writeVarint(out, at, key.length - s);
+    out.set(s === 0 ? key : key.subarray(s), at);
+    at += key.length - s;
+    const v = values[i]!;
+    out.set(v.hash, at);
+    at += HASH_BYTES;
+    at = writeVarint(out, at, v.length);
+    at = writeChild(out, at, children[i + 1]!);
+  }
+  return out;
 }
 
 export function encodeNode(node: DecodedNode): Uint8Array {

@@ -41,7 +41,7 @@ export interface SqliteStoreExtras {
   backgroundCheckpointAfter?: number | null;
   /** Ids one window of a filtered or several-user event read spans (see SqliteEventStore.read). */
   eventScanWindow?: number;
-  /** Per-user Merkle trees and versions (default true; false only for the benchmark's comparison). */
+  /** Per-user Merkle trees and versions (default false: see FileWriterOptions.versioning). */
   versioning?: boolean;
 }
 

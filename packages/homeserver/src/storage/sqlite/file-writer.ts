@@ -64,7 +64,10 @@ export interface FileWriterOptions {
    * batch's usage UPDATE made them forget those users.
    */
   onUsersCommitted?: (users: UserRecord[]) => void;
-  /** Keep the per-user Merkle trees and their versions (default true; false = the benchmark's baseline). */
+  /**
+   * Keep the per-user Merkle trees and their versions. Off by default until the PUT path pays less
+   * than 10 % for it (BENCHMARKS.md "versioning": 0.5x measured so far).
+   */
   versioning?: boolean;
 }
 
@@ -170,7 +173,7 @@ export class FileWriter {
         options.onCommit?.(n);
       },
     });
-    this.trees = options.versioning === false ? null : new SqliteUserTrees(db, this.committer);
+    this.trees = options.versioning === true ? new SqliteUserTrees(db, this.committer) : null;
     this.entryForWrite = db.prepare<[number, string], WriteRow>(
       'SELECT id, content_hash, content_length, inline_data IS NOT NULL AS is_inline, created_at FROM entries WHERE user_id = ? AND path = ?',
     );

@@ -30,7 +30,7 @@ function assertConsistent(store: SqliteHomeserverStore, id: number, scope: TreeS
 }
 
 test('writes and deletes under /pub/ and /priv/ keep each tree equal to its entries, one version per changing batch', async () => {
-  const { store, cleanup } = await tempStore();
+  const { store, cleanup } = await tempStore({ versioning: true });
   try {
     const user = randomUserKey();
     await store.users.create(user);
@@ -61,7 +61,7 @@ test('writes and deletes under /pub/ and /priv/ keep each tree equal to its entr
 });
 
 test('a batch where one write fails commits the others and the tree follows the committed entries only', async () => {
-  const { store, cleanup } = await tempStore();
+  const { store, cleanup } = await tempStore({ versioning: true });
   try {
     const user = randomUserKey();
     await store.users.create(user);
@@ -83,8 +83,8 @@ test('a batch where one write fails commits the others and the tree follows the 
 });
 
 test('two stores on one database (as two processes) each see the trees the other changed', async () => {
-  const { store: a, dataDir, cleanup } = await tempStore();
-  const b = await openHomeserverStore({ dataDir });
+  const { store: a, dataDir, cleanup } = await tempStore({ versioning: true });
+  const b = await openHomeserverStore({ dataDir, versioning: true });
   try {
     const user = randomUserKey();
     await a.users.create(user);

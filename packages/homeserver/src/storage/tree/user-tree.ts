@@ -1,4 +1,4 @@
-import { bytesEqual, mstDelete, mstGet, mstPut, mstRoot, type LeafValue, type MstNode } from '@pubky-ts/common';
+import { bytesEqual, mstDelete, mstPut, mstRoot, type LeafValue, type MstNode } from '@pubky-ts/common';
 import { treeKey, type TreeScope } from './scope.ts';
 
 /** One user's tree of one scope, as of a version. Immutable: a change makes a new one. */
@@ -32,7 +32,9 @@ export interface PendingTree {
 export function applyChange(p: PendingTree, path: string, value: LeafValue | null): void {
   const key = treeKey(p.base.scope, path, p.base.secret);
   if (value) {
-    if (mstGet(p.tree, key) === null) p.size++;
+    // The size only weighs the cache budget: counting overwrites as additions errs on the safe side
+    // (an extra descent per write to tell them apart costs more than it saves).
+    p.size++;
     p.tree = mstPut(p.tree, key, value);
   } else {
     const before = p.tree;

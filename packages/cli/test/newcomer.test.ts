@@ -183,3 +183,19 @@ test('key and session files the CLI writes in a checkout are ignored by git', as
   assert.equal(r.code, 0, show(r));
   assert.equal(r.out.trim().split('\n').length, 6, show(r));
 });
+
+test('`pubky completion bash` completes commands and each command’s own flags in a real bash', async () => {
+  const script = await runCli(['completion', 'bash']);
+  assert.equal(script.code, 0, show(script));
+  const file = join(tmp.dir, 'completion.sh');
+  writeFileSync(file, script.stdout);
+  const complete = (words: string[]) =>
+    run('bash', ['-c', `source ${file}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _pubky; echo "\${COMPREPLY[@]}"`]);
+  const [cmd, flag, testnet] = await Promise.all([complete(['pubky', 'mig']), complete(['pubky', 'get', '--ou']), complete(['pubky', 'testnet', '--home'])]);
+  assert.equal(cmd.out.trim(), 'migrate', show(cmd));
+  assert.equal(flag.out.trim(), '--out', show(flag));
+  assert.equal(testnet.out.trim(), '--homeservers', show(testnet));
+  const bad = await runCli(['completion', 'fish']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /give the shell/);
+});

@@ -13,7 +13,7 @@
 //             indexer to catch up on all of them. Then the p99 from a PUT's acknowledgement to the
 //             post being readable through the API (50 posts, one at a time).
 //
-//   npm run bench -- indexer   or   node --import tsx benchmarks/indexer.ts [--events 10000] [--posts 300000] [--users 30000] [--net-users 300]
+//   npm run bench -- indexer   or   node --import tsx benchmarks/indexer.ts [--events 10000] [--posts 100000] [--users 10000] [--net-users 200]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,10 +55,11 @@ async function pool<T>(n: number, jobs: Array<() => Promise<T>>): Promise<T[]> {
   return out;
 }
 
-async function signupMany(pubky: Pubky, homeservers: Array<{ key: string; token: () => Promise<string | null> }>, n: number): Promise<PubkyAppWriter[]> {
+/** Each user gets an SDK instance of their own, as on their own device (one cookie jar caps the cookies per host). */
+async function signupMany(net: Testnet, homeservers: Array<{ key: string; token: () => Promise<string | null> }>, n: number): Promise<PubkyAppWriter[]> {
   return pool(8, Array.from({ length: n }, (_, i) => async () => {
     const hs = homeservers[i % homeservers.length];
-    return new PubkyAppWriter(await pubky.signer(Keypair.random()).signup(hs.key, await hs.token()));
+    return new PubkyAppWriter(await pubkyFor(net).signer(Keypair.random()).signup(hs.key, await hs.token()));
   }));
 }
 
@@ -67,7 +68,7 @@ async function ingestPart() {
   const net = await startTestnet({ signupMode: 'open', logLevel: 'silent', dhtNodes: 2 });
   try {
     const pubky = pubkyFor(net);
-    const writers = await signupMany(pubky, [{ key: net.homeserver.publicKey.z32, token: async () => null }], 20);
+    const writers = await signupMany(net, [{ key: net.homeserver.publicKey.z32, token: async () => null }], 20);
     const t0 = performance.now();
     await pool(32, Array.from({ length: events }, (_, i) => () => {
       const w = writers[i % writers.length];
@@ -132,8 +133,8 @@ async function ingestPart() {
 }
 
 async function queriesPart() {
-  const posts = arg('posts', 300_000);
-  const users = arg('users', 30_000);
+  const posts = arg('posts', 100_000);
+  const users = arg('users', 10_000);
   const db = openDatabase(join(tmp, 'queries.sqlite'));
   const writer = new IndexWriter(db);
   writer.addHomeserver('synthetic', 'config');
@@ -202,7 +203,7 @@ async function queriesPart() {
 }
 
 async function networkPart() {
-  const nUsers = arg('net-users', 300);
+  const nUsers = arg('net-users', 200);
   const rows: string[] = [];
   let latency: { p50: number; p99: number } | null = null;
   for (const count of [1, 5, 10]) {
@@ -212,7 +213,7 @@ async function networkPart() {
       for (let i = 1; i < count; i++) extras.push(await startExtraHomeserver(net, { logLevel: 'silent' }));
       const pubky = pubkyFor(net);
       const homeservers = [{ key: net.homeserver.publicKey.z32, token: async () => null as string | null }, ...extras.map((e) => ({ key: e.publicKey.z32, token: () => e.signupToken() }))];
-      const writers = await signupMany(pubky, homeservers, nUsers);
+      const writers = await signupMany(net, homeservers, nUsers);
       await pool(16, writers.map((w, i) => async () => {
         await w.setProfile({ name: `user ${i}` });
         for (let k = 0; k < 3; k++) await w.post({ content: `post ${k} of ${i}` });

@@ -102,6 +102,7 @@ export async function startIndexer(options: IndexerOptions): Promise<Indexer> {
       writer,
       homes,
       indexedPaths: (user) => reader.pathsOf(user),
+      isDown: (hs) => (followers.get(hs)?.status().consecutiveFailures ?? 0) >= 2,
       options: followerOptions,
       onBatch,
     });

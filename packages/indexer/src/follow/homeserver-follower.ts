@@ -47,6 +47,7 @@ export class HomeserverFollower {
   private readonly writer: IndexWriter;
   private readonly homes: UserHomes;
   private readonly indexedPaths: (user: string) => Set<string>;
+  private readonly isDown: (homeserver: string) => boolean;
   private readonly options: FollowerOptions;
   private readonly onBatch: (homeserver: string, result: BatchResult) => void;
   private readonly abort = new AbortController();
@@ -65,6 +66,8 @@ export class HomeserverFollower {
     writer: IndexWriter;
     homes: UserHomes;
     indexedPaths: (user: string) => Set<string>;
+    /** Whether the follower of that homeserver is failing (a primary whose mirrors may stand in). */
+    isDown: (homeserver: string) => boolean;
     options: FollowerOptions;
     onBatch: (homeserver: string, result: BatchResult) => void;
   }) {
@@ -74,6 +77,7 @@ export class HomeserverFollower {
     this.writer = deps.writer;
     this.homes = deps.homes;
     this.indexedPaths = deps.indexedPaths;
+    this.isDown = deps.isDown;
     this.options = deps.options;
     this.onBatch = deps.onBatch;
     // Every fetch in flight listens for the close.
@@ -165,7 +169,13 @@ export class HomeserverFollower {
     }
     const items = [...last.values()];
     const homes = new Map<string, string | null>();
-    for (const u of new Set(items.map((i) => i.user))) homes.set(u, await this.homes.homeOf(u, this.homeserver));
+    for (const u of new Set(items.map((i) => i.user))) {
+      let home = await this.homes.homeOf(u, this.homeserver);
+      // The primary is down and this homeserver mirrors the user: read the user from here meanwhile
+      // (their tree is re-read from here once; the primary's next event moves them back).
+      if (home !== null && home !== this.homeserver && this.isDown(home) && (await this.homes.mirrorsOf(u)).includes(this.homeserver)) home = this.homeserver;
+      homes.set(u, home);
+    }
     const changes: Array<Change | null> = new Array(items.length).fill(null);
     let next = 0;
     const worker = async () => {

@@ -45,4 +45,13 @@ export class UserHomes {
     this.cache.set(user, { home, until: Date.now() + (home ? this.ttlMs : 5000) });
     return home;
   }
+
+  /** The user's mirror homeservers from their record (the SDK caches them). Empty when unknown. */
+  async mirrorsOf(user: string): Promise<string[]> {
+    try {
+      return (await this.pubky.getMirrorsOf(user, { signal: AbortSignal.timeout(5000) })).map((k) => k.z32);
+    } catch {
+      return [];
+    }
+  }
 }

@@ -3,6 +3,8 @@
 // so a page reload can resume the wait (field notes §5.1 D).
 import { AuthToken, base64urlDecode, base64urlEncode, bytesToHex, Capabilities, hexToBytes, Keypair, PublicKey, utf8Decode } from '@pubky-ts/common';
 import { channelUrl, decryptPayload, generateSecret, receiveFromChannel } from './channel.ts';
+import { receiveScopeKeys } from './crypto/scope-key-channel.ts';
+import type { Keyring } from './crypto/keyring.ts';
 import { DEFAULT_HTTP_RELAY, formatDeepLink, type AuthDeepLink, type DeepLinkCallbacks } from './deep-link.ts';
 import { AuthFlowError, isAbortError } from './errors.ts';
 import { verifyGrant } from './grant.ts';
@@ -21,6 +23,8 @@ export interface AuthFlowOptions {
   /** For grant kinds: the app's id (domain-like, ≤ 253 chars). */
   clientId?: string;
   callbacks?: DeepLinkCallbacks;
+  /** Ask the authenticator for the granted scopes' encryption keys too (see `awaitKeyring`). */
+  ageKeys?: boolean;
 }
 
 /** Everything needed to resume a flow; contains the channel secret (and the client key for grants). */
@@ -35,6 +39,7 @@ export interface AuthFlowState {
   clientId?: string;
   clientSecret?: string;
   callbacks?: DeepLinkCallbacks;
+  ageKeys?: boolean;
   createdAt: number;
 }
 
@@ -90,6 +95,7 @@ export class AuthFlow {
       state.clientSecret = bytesToHex(Keypair.random().secretKey);
     }
     if (options.callbacks) state.callbacks = options.callbacks;
+    if (options.ageKeys) state.ageKeys = true;
     return new AuthFlow(host, state);
   }
 
@@ -116,7 +122,7 @@ export class AuthFlow {
 
   private deepLink(): AuthDeepLink {
     const s = this.state;
-    const base = { capabilities: s.capabilities, relay: s.relay, secret: this.secret, ...(s.callbacks ? { callbacks: s.callbacks } : {}) };
+    const base = { capabilities: s.capabilities, relay: s.relay, secret: this.secret, ...(s.callbacks ? { callbacks: s.callbacks } : {}), ...(s.ageKeys ? { ageKeys: true } : {}) };
     const signup = () => ({ homeserver: PublicKey.parseZ32(s.homeserver ?? ''), ...(s.signupToken ? { signupToken: s.signupToken } : {}) });
     const grant = () => {
       if (!s.clientId || !this.clientKeypair) throw new AuthFlowError('invalid_auth_flow_state', 'a grant flow needs clientId and clientSecret');
@@ -156,6 +162,17 @@ export class AuthFlow {
   /** Alias of awaitSession, the name of SDK 0.6.0. */
   awaitApproval(options: { signal?: AbortSignal } = {}): Promise<Session> {
     return this.awaitSession(options);
+  }
+
+  /**
+   * For a flow started with `ageKeys`: waits for the session, then for the scope keys the
+   * authenticator sent alongside it, and returns them as a Keyring for `EncryptedStorage`.
+   */
+  async awaitKeyring(options: { signal?: AbortSignal } = {}): Promise<Keyring> {
+    if (!this.state.ageKeys) throw new AuthFlowError('invalid_auth_flow_state', 'this flow did not ask for encryption keys: start it with { ageKeys: true }');
+    const session = await this.awaitSession(options);
+    const signal = options.signal ? AbortSignal.any([options.signal, this.abort.signal]) : this.abort.signal;
+    return receiveScopeKeys(this.relay, this.secret, session.publicKey, { fetch: this.host.fetchFn, signal });
   }
 
   /** Stops waiting. */

@@ -24,6 +24,8 @@ interface ChannelParams {
   /** 32 random bytes shared with the authenticator; the channel id and the encryption key derive from it. */
   secret: Uint8Array;
   callbacks?: DeepLinkCallbacks;
+  /** The app asks for its scopes' encryption keys (`x-age-keys=1`; crypto/scope-key-channel.ts). */
+  ageKeys?: boolean;
 }
 interface SignupParams {
   homeserver: PublicKey;
@@ -103,6 +105,7 @@ export function parseDeepLink(link: string): AuthDeepLink {
   const secret = parseSecret(one('secret', true)!);
   const channel: ChannelParams = { capabilities, relay, secret };
   if (callbacks) channel.callbacks = callbacks;
+  if (params.get('x-age-keys') === '1') channel.ageKeys = true;
   const grant = (): GrantParams => {
     const clientId = one('cid', true)!;
     if (clientId.length > MAX_CLIENT_ID_LENGTH) throw bad(`cid is at most ${MAX_CLIENT_ID_LENGTH} characters`);
@@ -201,5 +204,6 @@ export function formatDeepLink(link: AuthDeepLink): string {
     ];
     for (const [k, v] of extra) if (v) query += `${query ? '&' : ''}${k}=${encodeURIComponent(v)}`;
   }
+  if (link.intent !== 'direct_signup' && link.ageKeys) query += `${query ? '&' : ''}x-age-keys=1`;
   return `pubkyauth://${link.intent}?${query}`;
 }

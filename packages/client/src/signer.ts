@@ -1,6 +1,7 @@
 // The user's side: a key pair that signs up, signs in, and approves apps' auth requests.
 import { AuthToken, Capabilities, Keypair, PublicKey, utf8Encode, type MirrorStatus } from '@pubky-ts/common';
 import { channelUrl, encryptPayload, sendToChannel } from './channel.ts';
+import { sendScopeKeys } from './crypto/scope-key-channel.ts';
 import { parseDeepLink, type AuthDeepLink } from './deep-link.ts';
 import { PubkyHttpError } from './errors.ts';
 import { createGrant, createPop, decodeJws, SIGNUP_CLIENT_ID, type CreateGrantOptions } from './grant.ts';
@@ -193,7 +194,12 @@ export class Signer {
       payload = utf8Encode(this.createGrant({ clientId: req.clientId, clientKey: req.clientKey, capabilities: req.capabilities }));
     }
     const url = await channelUrl(req.relay, req.secret);
-    await sendToChannel(url, encryptPayload(payload, req.secret), { fetch: this.pubky.http.fetchFn, signal: options.signal });
+    const send = { fetch: this.pubky.http.fetchFn, signal: options.signal };
+    // Side by side: on a legacy /link relay each send waits for its reader.
+    await Promise.all([
+      sendToChannel(url, encryptPayload(payload, req.secret), send),
+      req.ageKeys ? sendScopeKeys(req.relay, req.secret, this.keypair, req.capabilities, send) : undefined,
+    ]);
   }
 
   private async signupTolerant(homeserver: PublicKey, signupToken: string | undefined, signal?: AbortSignal): Promise<void> {

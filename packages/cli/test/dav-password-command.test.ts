@@ -2,8 +2,9 @@
 // Debian's rclone (copy a tree of small and large files up, check it, move, delete) and cadaver,
 // list it among the grants, revoke it, and see the mount refused.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startTestnet, type Testnet } from '@pubky-ts/testnet';
@@ -70,6 +71,10 @@ test('pubky dav-password: rclone and cadaver mount the user’s storage with it,
   assert.equal(r.code, 0, r.log);
   r = await run('rclone', ['lsf', ':webdav:pub', ...remote]);
   assert.equal(r.out.trim(), 'moved.bin');
+  r = await run('rclone', ['mkdir', ':webdav:pub/empty-dir', ...remote]);
+  assert.equal(r.code, 0, r.log);
+  r = await run('rclone', ['lsf', ':webdav:pub', ...remote]);
+  assert.deepEqual(r.out.trim().split('\n').sort(), ['empty-dir/', 'moved.bin'], 'rclone mkdir makes a directory one can list');
   r = await run('rclone', ['copy', src, ':webdav:priv/tree', ...remote]);
   assert.notEqual(r.code, 0, 'a /pub/:rw password cannot write /priv/');
 
@@ -79,6 +84,37 @@ test('pubky dav-password: rclone and cadaver mount the user’s storage with it,
   r = await run('cadaver', [`${url}pub/`], `put ${join(tmp.dir, 'note.txt')} note.txt\nls\nget note.txt ${join(tmp.dir, 'back.txt')}\nquit\n`);
   assert.match(r.out, /note\.txt/, r.log);
   assert.equal(readFileSync(join(tmp.dir, 'back.txt'), 'utf8'), 'from cadaver', r.log);
+
+  // rclone mount over FUSE: files written through the mount, and a seek reads only a range.
+  if (!existsSync('/dev/fuse')) assert.fail('FUSE is unavailable here (/dev/fuse missing): rclone mount cannot be tested');
+  const mnt = join(tmp.dir, 'mnt');
+  mkdirSync(mnt);
+  // The daemon keeps whatever pipes it inherits: no pipes, or execFile would wait for it forever.
+  const mounted = await new Promise<number | null>((resolve) => {
+    const child = spawn('rclone', ['mount', ':webdav:', mnt, ...remote, '--daemon', '--daemon-wait', '15s', '--dir-cache-time', '0s'], {
+      stdio: 'ignore',
+      env: { ...process.env, HOME: tmp.dir, RCLONE_CONFIG: join(tmp.dir, 'rclone.conf') },
+    });
+    const timer = setTimeout(() => child.kill(), 30_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+  assert.equal(mounted, 0, 'rclone mount started');
+  try {
+    // Asynchronous I/O only: the homeserver answering the mount runs in this very process.
+    await writeFile(join(mnt, 'pub', 'mounted.bin'), big);
+    const fh = await open(join(mnt, 'pub', 'moved.bin'), 'r');
+    const part = Buffer.alloc(4096);
+    await fh.read(part, 0, part.length, 2 * 1024 * 1024 + 5);
+    await fh.close();
+    assert.ok(part.equals(big.subarray(2 * 1024 * 1024 + 5, 2 * 1024 * 1024 + 5 + 4096)), 'a read in the middle of the file');
+  } finally {
+    await run('fusermount3', ['-uz', mnt]);
+  }
+  r = await run('rclone', ['copyto', ':webdav:pub/mounted.bin', join(tmp.dir, 'mounted.bin'), ...remote]);
+  assert.ok(readFileSync(join(tmp.dir, 'mounted.bin')).equals(big), 'written through the mount, byte for byte');
 
   const listed = await runCli(['dav-password', '-k', keyFile, '--list', ...args]);
   assert.equal(listed.code, 0, show(listed));

@@ -80,3 +80,23 @@ test('wrong, foreign, malformed and revoked passwords get 401 with a Basic chall
   assert.ok(r.status === 204 || r.status === 200, `revoke: ${r.status}`);
   assert.equal((await status(basic(app.username, app.password))).status, 401, 'revoked');
 });
+
+test('lock tokens are the principal’s own: the operator’s lock holds against the user, and its token does not open it', async () => {
+  const app = await createAppPassword(pubky, user, { capabilities: '/pub/:rw' });
+  const z = user.publicKey.z32;
+  const admin = `Basic ${Buffer.from('admin:admin').toString('base64')}`;
+  await session.storage.putText('/pub/locked.txt', 'v1');
+  const lockinfo = '<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>';
+  const lock = await fetch(`${hs.adminUrl}/dav/${z}/pub/locked.txt`, { method: 'LOCK', body: lockinfo, headers: { authorization: admin } });
+  assert.equal(lock.status, 200);
+  const token = /<([^>]+)>/.exec(lock.headers.get('lock-token')!)![1]!;
+  const put = (headers: Record<string, string>) =>
+    fetch(`${hs.url}/dav/pub/locked.txt`, { method: 'PUT', body: 'v2', headers: { authorization: basic(app.username, app.password), ...headers } });
+  assert.equal((await put({})).status, 423, 'locked by the operator');
+  assert.equal((await put({ if: `(<${token}>)` })).status, 412, "someone else's token is no lock of mine");
+  const unlock = await fetch(`${hs.url}/dav/pub/locked.txt`, { method: 'UNLOCK', headers: { authorization: basic(app.username, app.password), 'lock-token': `<${token}>` } });
+  assert.equal(unlock.status, 403, 'nor can I unlock it');
+  assert.equal(await session.storage.getText('/pub/locked.txt'), 'v1');
+  assert.equal((await fetch(`${hs.adminUrl}/dav/${z}/pub/locked.txt`, { method: 'UNLOCK', headers: { authorization: admin, 'lock-token': `<${token}>` } })).status, 204);
+  assert.equal((await put({})).status, 204);
+});

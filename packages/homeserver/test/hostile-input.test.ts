@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { AuthToken, Keypair } from '@pubky-ts/common';
+import { HOMESERVER_ERRORS, type HomeserverErrorCode } from '../src/errors/catalogue.ts';
 import { as, rawRequest, signup, startTestServer, type TestServer } from './helpers.ts';
 
 // Deterministic PRNG so a failure can be replayed.
@@ -79,6 +80,9 @@ describe('hostile input never crashes and is answered with a 4xx', () => {
       if (res.status >= 400) {
         assert.match(String(res.headers['content-type']), /^text\/plain/, `${method} ${path}`);
         if (method !== 'HEAD') assert.ok(res.body.length > 0, `error body for ${method} ${path}`);
+        // Every refusal names its rule with a catalogued code, answered with that code's status.
+        const code = String(res.headers['pubky-error-code']) as HomeserverErrorCode;
+        assert.equal(HOMESERVER_ERRORS[code]?.status, res.status, `${method} ${path} → ${res.status} with code ${code}`);
       }
     }
     assert.equal(count, 300);

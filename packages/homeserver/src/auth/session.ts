@@ -1,5 +1,5 @@
 import { Capabilities, type PublicKey } from '@pubky-ts/common';
-import type { CookieSessionRecord, GrantRecord, GrantSessionRecord, HomeserverStore, UserRecord } from '../storage/types.ts';
+import type { AuthStamp, CookieSessionRecord, GrantRecord, GrantSessionRecord, HomeserverStore, UserRecord } from '../storage/types.ts';
 import { readCookie } from '../http/cookies.ts';
 
 /** An authenticated session, whichever mechanism produced it (spec §3.4). */
@@ -13,9 +13,9 @@ export type AuthSession =
       account?: UserRecord;
       /**
        * Set when session and account came from memory unconfirmed (`optimistic`): a write passes it
-       * as WriteOptions.authStamp and its commit confirms them, or fails so it can be redone checked.
+       * in WriteOptions.authority and its commit confirms them, or fails so it can be redone checked.
        */
-      stamp?: unknown;
+      stamp?: AuthStamp;
     }
   | { kind: 'grant'; user: string; capabilities: Capabilities; grant: GrantRecord; bearer: GrantSessionRecord };
 

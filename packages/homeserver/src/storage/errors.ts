@@ -44,7 +44,7 @@ export const storageErrors = {
   userDisabled: () => new StorageError('USER_DISABLED'),
   writePathNotAllowed: () => new StorageError('WRITE_PATH_NOT_ALLOWED'),
   userNotFound: () => new StorageError('USER_NOT_FOUND'),
-  /** A write made with unconfirmed session and user records (WriteOptions.authStamp) that changed: retried by the caller. */
+  /** A write made with unconfirmed session and user records (WriteOptions.authority.stamp) that changed: retried by the caller. */
   staleAuth: () => new StorageError('STALE_AUTH'),
   notFound: () => new StorageError('NOT_FOUND'),
   grantNotFound: () => new StorageError('GRANT_NOT_FOUND'),

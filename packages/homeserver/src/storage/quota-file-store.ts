@@ -1,5 +1,6 @@
 import { storageErrors } from './errors.ts';
 import { exceedsQuota, storageLimitBytes, writeDelta } from './quota.ts';
+import { writerOf } from './write-authority.ts';
 import type { FileContent, FileEntry, FileStore, ListOptions, ReadOptions, UserRecord, UserStore, WriteOptions } from './types.ts';
 
 /**
@@ -17,7 +18,7 @@ export class QuotaFileStore implements FileStore {
   put(user: string, path: string, body: AsyncIterable<Uint8Array>, options: WriteOptions = {}): Promise<FileEntry> {
     const hint = options.sizeHint;
     if (hint === undefined || !Number.isFinite(hint) || hint < 0) return this.inner.put(user, path, body, options);
-    const u = options.resolvedUser;
+    const u = writerOf(options, user);
     if (u !== undefined && !this.exceedsAsNewFile(u, hint)) return this.inner.put(user, path, body, options);
     return this.checkedPut(user, path, body, options, hint);
   }
@@ -29,7 +30,7 @@ export class QuotaFileStore implements FileStore {
   }
 
   private async checkedPut(user: string, path: string, body: AsyncIterable<Uint8Array>, options: WriteOptions, hint: number): Promise<FileEntry> {
-    const u = options.resolvedUser ?? (await this.users.get(user));
+    const u = writerOf(options, user) ?? (await this.users.get(user));
     if (u && this.exceedsAsNewFile(u, hint)) {
       // The old entry is looked up only now: an overwrite frees its length.
       const prev = await this.inner.head(user, path, { admin: true });

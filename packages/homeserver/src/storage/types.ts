@@ -123,10 +123,10 @@ export interface CookieSessionStore {
   getBySecretWithUser?(secret: string): Promise<{ session: CookieSessionRecord; user: UserRecord } | null>;
   /**
    * Optional: the same from memory only, without asking the database whether another process changed
-   * them (null unless both are held). `stamp` goes into WriteOptions.authStamp: the write's commit
+   * them (null unless both are held). `stamp` goes into WriteOptions.authority: the write's commit
    * then confirms that neither changed since, or fails with 503 `STALE_AUTH`.
    */
-  peekBySecretWithUser?(secret: string): { session: CookieSessionRecord; user: UserRecord; stamp: unknown } | null;
+  peekBySecretWithUser?(secret: string): { session: CookieSessionRecord; user: UserRecord; stamp: AuthStamp } | null;
   /** Deletes by secret; publishes a `cookie_session` revocation. False if it did not exist. */
   delete(secret: string): Promise<boolean>;
 }
@@ -254,6 +254,26 @@ export interface ReadOptions {
   range?: (entry: FileEntry) => ByteRange | null;
 }
 
+/**
+ * What a commit checks when a write was authorised with a session and user read from memory:
+ * neither changed since (`peekBySecretWithUser` makes it), else 503 `STALE_AUTH`, nothing written.
+ */
+export interface AuthStamp {
+  readonly secret: string;
+  readonly fingerprint: string;
+}
+
+/**
+ * Who a write is made as, handed down the layers so that none reads the writer again: the writer's
+ * record, read during this request (with its session, one moment of the database, or by the policy
+ * layer), and the stamp its commit confirms when the records came from memory. A layer uses `user`
+ * only when its key is the writer's; never pass a record read before the request.
+ */
+export interface WriteAuthority {
+  readonly user: UserRecord;
+  readonly stamp?: AuthStamp;
+}
+
 export interface WriteOptions {
   /**
    * Admin / WebDAV writes (spec §5.1): bypass the allowed-write-path and collision checks and the
@@ -264,23 +284,8 @@ export interface WriteOptions {
   sizeHint?: number;
   /** Aborts the streaming phase (client disconnect); nothing is committed. */
   signal?: AbortSignal;
-  /**
-   * The writer's record, read by an outer layer (PathPolicyFileStore) during this very call, so the
-   * layers below need not read it again. Never pass a record read earlier than the call.
-   */
-  resolvedUser?: UserRecord;
-  /**
-   * The writer's record as read together with the request's session (`getBySecretWithUser`, one
-   * moment of the database during this request): the policy layer checks it instead of reading the
-   * user again. Ignored unless its key is the writer's.
-   */
-  requestUser?: UserRecord;
-  /**
-   * From `peekBySecretWithUser`: the commit first confirms that no user or session changed since
-   * the records were read, else fails with 503 `STALE_AUTH` (nothing written) and the caller
-   * retries with checked records.
-   */
-  authStamp?: unknown;
+  /** Who the write is made as (see WriteAuthority); the layers read the writer's record themselves without it. */
+  authority?: WriteAuthority;
   /** Conditional write (see WriteCondition): `*` or a strong ETag; 412 `PRECONDITION_FAILED` when it fails. */
   ifMatch?: string;
   ifNoneMatch?: string;
@@ -289,8 +294,7 @@ export interface WriteOptions {
 /** Options of `FileStore.delete`; `ifMatch` / `ifNoneMatch` make it conditional, as for a put. */
 export interface DeleteOptions {
   admin?: boolean;
-  requestUser?: UserRecord;
-  resolvedUser?: UserRecord;
+  authority?: WriteAuthority;
   ifMatch?: string;
   ifNoneMatch?: string;
 }

@@ -3,7 +3,7 @@ import type { HttpDeps } from '../context.ts';
 import type { HttpRequest } from '../core/http-request.ts';
 import { authorizeWrite } from '../../auth/authorize.ts';
 import { peekCookieSession, resolveSession, type AuthSession } from '../../auth/session.ts';
-import type { UserRecord } from '../../storage/types.ts';
+import type { WriteAuthority } from '../../storage/types.ts';
 import type { Pacer } from '../bandwidth.ts';
 import { httpError } from '../errors.ts';
 import { readCookie } from '../cookies.ts';
@@ -18,7 +18,8 @@ const PUBKY_HOST_QUERY = /(?:^|&)pubky-host(?:=|&|$)/;
 export interface WriteTarget {
   tenant: PublicKey;
   path: string;
-  requestUser: UserRecord | undefined;
+  /** The writer's record and stamp as read with the session (cookie sessions), for the storage layers. */
+  authority: WriteAuthority | undefined;
 }
 
 /**
@@ -120,6 +121,7 @@ export class StorageRequests {
         : httpError('INVALID_URL', 'target path must be a file');
     }
     authorizeWrite(s, tenant, sp.path);
-    return { tenant, path: sp.path, requestUser: s.kind === 'cookie' ? s.account : undefined };
+    const authority = s.kind === 'cookie' && s.account ? { user: s.account, stamp: s.stamp } : undefined;
+    return { tenant, path: sp.path, authority };
   }
 }

@@ -28,7 +28,7 @@ export class StorageWrites {
   /**
    * PUT. A small declared body is read once and can be offered again, so its first attempt may be
    * optimistic: session and user taken from memory without asking the database about other
-   * writers (a read transaction), confirmed instead by the commit (`authStamp`). Any failure of an
+   * writers (a read transaction), confirmed instead by the commit (the authority's `stamp`). Any failure of an
    * optimistic attempt — a check that failed on records that may be stale, or a commit that found
    * them changed — is forgotten and the request is answered by a checked attempt, exactly as if
    * it had been the only one. An acknowledged write was always authorised by current records.
@@ -43,26 +43,26 @@ export class StorageWrites {
     let optimistic = small;
     for (;;) {
       const s = (optimistic ? requests.peekedSession(request) : undefined) ?? (await requests.session(request, optimistic));
-      const authStamp = s?.kind === 'cookie' ? s.stamp : undefined;
+      const optimisticAttempt = s?.kind === 'cookie' && s.stamp !== undefined;
       try {
-        const { tenant, path, requestUser } = requests.checkWrite(request, s);
+        const { tenant, path, authority } = requests.checkWrite(request, s);
         if (maxFile !== null && size !== null && size > maxFile) throw limits.tooLarge();
         const pacing = requests.pacerFor(request, 'write', s);
         const pacer = pacing instanceof Promise ? await pacing : pacing;
         // A client that disconnects mid-upload makes the body iteration throw, which aborts the put.
         try {
           const body = small ? (whole ??= wholeBody(request.raw, size, limits)) : streamBody(request.raw, limits);
-          const entry = await this.files.put(tenant.z32, path, pacer ? pacedBody(body, pacer) : body, { sizeHint: size ?? undefined, requestUser, authStamp, ifMatch, ifNoneMatch });
+          const entry = await this.files.put(tenant.z32, path, pacer ? pacedBody(body, pacer) : body, { sizeHint: size ?? undefined, authority, ifMatch, ifNoneMatch });
           reply.header('etag', entry.etag);
         } catch (e) {
           // An error before the body was read (409, 507, 413…): close instead of draining the upload.
-          if (authStamp === undefined && !request.raw.complete) reply.header('connection', 'close');
+          if (!optimisticAttempt && !request.raw.complete) reply.header('connection', 'close');
           throw e;
         }
         reply.code(201).send();
         return;
       } catch (e) {
-        if (authStamp === undefined) throw e;
+        if (!optimisticAttempt) throw e;
         request.sessionPromise = undefined;
         optimistic = false;
       }
@@ -72,9 +72,9 @@ export class StorageWrites {
   /** DELETE of one file (conditional on If-Match / If-None-Match). */
   async delete(request: HttpRequest, reply: HttpReply): Promise<void> {
     this.requests.countRequest(request);
-    const { tenant, path, requestUser } = await this.requests.writeTarget(request);
+    const { tenant, path, authority } = await this.requests.writeTarget(request);
     const { ifMatch, ifNoneMatch } = writeCondition(request.headers);
-    await this.files.delete(tenant.z32, path, { requestUser, ifMatch, ifNoneMatch });
+    await this.files.delete(tenant.z32, path, { authority, ifMatch, ifNoneMatch });
     reply.code(204).send();
   }
 }

@@ -1,11 +1,5 @@
 import type { CookieSessionRecord, UserRecord } from '../types.ts';
 
-/** A cookie session (by secret) and the fingerprint of it and its user as they authorised the write. */
-export interface AuthCheck {
-  secret: string;
-  fingerprint: string;
-}
-
 /**
  * Everything about a cookie session and its user that a write's authorisation depends on (not the
  * user's usage, which the commit checks itself). A write authorised with records read from memory

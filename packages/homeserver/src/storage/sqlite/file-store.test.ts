@@ -33,7 +33,7 @@ test('collisions stay exact while ancestors are remembered as directories: own w
     await store.files.put(u, '/pub/s/t', chunks('x'), { admin: true });
     assert.equal(writer.isKnownNonFile(id, '/pub/s/t'), false);
     const known = (await store.users.get(u))!;
-    await assert.rejects(store.rawFiles.put(u, '/pub/s/t/g', chunks('x'), { resolvedUser: known, sizeHint: 1 }), isCode('PATH_COLLISION', 409));
+    await assert.rejects(store.rawFiles.put(u, '/pub/s/t/g', chunks('x'), { authority: { user: known }, sizeHint: 1 }), isCode('PATH_COLLISION', 409));
     // and through another connection (another process), seen through data_version.
     await putText(store, u, '/pub/o/p/f', 'x');
     other.prepare('DELETE FROM entries WHERE user_id = ? AND path = ?').run(id, '/pub/o/p/f');
@@ -49,7 +49,7 @@ test('collisions stay exact while ancestors are remembered as directories: own w
     other
       .prepare("INSERT INTO entries (user_id, path, content_hash, content_length, content_type, inline_data, modified_at, created_at) VALUES (?, '/pub/v/w', zeroblob(32), 0, 'text/plain', x'', 0, 0)")
       .run(id);
-    await assert.rejects(store.rawFiles.put(u, '/pub/v/w/g', chunks('x'), { resolvedUser: record, sizeHint: 1 }), isCode('PATH_COLLISION', 409));
+    await assert.rejects(store.rawFiles.put(u, '/pub/v/w/g', chunks('x'), { authority: { user: record }, sizeHint: 1 }), isCode('PATH_COLLISION', 409));
     // A batch rolled back after a job learnt an ancestor as empty forgets it: here the first pass
     // deletes /pub/r, a PUT under it learns /pub/r as empty, a third job fails; on the second pass
     // (savepoints) nothing deletes /pub/r, so the PUT collides, and so must a later one.

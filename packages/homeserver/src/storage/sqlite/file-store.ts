@@ -9,7 +9,7 @@ import { inMemoryContent, pickRange } from '../ranged-content.ts';
 import type { SqliteContext } from './context.ts';
 import { prefixEnd } from '../path-ranges.ts';
 import { entryFromRow, etagOf, type EntryRow } from '../rows.ts';
-import type { AuthCheck } from './auth-fingerprint.ts';
+import { writerOf } from '../write-authority.ts';
 import type { PutJob, WriteDone } from './file-writer.ts';
 
 interface EntryDataRow extends EntryRow {
@@ -72,7 +72,7 @@ export class SqliteFileStore implements FileStore {
 
   async put(user: string, path: string, body: AsyncIterable<Uint8Array>, options: WriteOptions = {}): Promise<FileEntry> {
     if (path.endsWith('/') || !path.startsWith('/')) throw storageErrors.notAFile();
-    const u = options.resolvedUser ?? this.ctx.caches.user(user);
+    const u = writerOf(options, user) ?? this.ctx.caches.user(user);
     if (!u) throw storageErrors.userNotFound();
     // The early 409 spares a large upload; a small declared body is cheaper to read than to pre-check
     // (the commit re-checks anyway, with the same outcome).
@@ -113,7 +113,7 @@ export class SqliteFileStore implements FileStore {
       contentType: staged.contentType,
       inline: staged.inline,
       admin: options.admin === true,
-      auth: (options.authStamp as AuthCheck | undefined) ?? null,
+      auth: options.authority?.stamp ?? null,
       condition,
     };
     try {
@@ -179,7 +179,7 @@ export class SqliteFileStore implements FileStore {
   }
 
   async delete(user: string, path: string, options: DeleteOptions = {}): Promise<void> {
-    const u = options.resolvedUser ?? this.ctx.caches.user(user);
+    const u = writerOf(options, user) ?? this.ctx.caches.user(user);
     if (!u) throw storageErrors.userNotFound();
     const condition = hasCondition(options) ? { ifMatch: options.ifMatch, ifNoneMatch: options.ifNoneMatch } : null;
     await this.ctx.writer.write({ kind: 'del', userId: u.id, path, condition }, (d) => this.afterCommit('DEL', user, path, null, d));

@@ -4,8 +4,8 @@ import { GroupCommitter } from '../../db/group-commit.ts';
 import { ancestorFiles } from '../path-ranges.ts';
 import { storageErrors } from '../errors.ts';
 import { exceedsQuota, FILE_OVERHEAD_BYTES, storageLimitBytes, writeDelta } from '../quota.ts';
-import { authFingerprint, type AuthCheck } from './auth-fingerprint.ts';
-import type { UserRecord } from '../types.ts';
+import { authFingerprint } from './auth-fingerprint.ts';
+import type { UserRecord, AuthStamp } from '../types.ts';
 import { conditionHolds, type WriteCondition } from '../write-condition.ts';
 import { BlobRefs } from './blob-refs.ts';
 import type { UserRow } from './user-row.ts';
@@ -28,7 +28,7 @@ export interface PutJob {
   /** Admin writes skip the collision check. */
   admin: boolean;
   /** Set when the write was authorised with records read from memory: they must still be current. */
-  auth: AuthCheck | null;
+  auth: AuthStamp | null;
   /** A conditional write: checked against the entry this write replaces, in its transaction. */
   condition: WriteCondition | null;
 }
@@ -296,7 +296,7 @@ export class FileWriter {
   }
 
   /** Whether the session still exists and it and its user are as they were when they authorised the write. */
-  private authCurrent(auth: AuthCheck): boolean {
+  private authCurrent(auth: AuthStamp): boolean {
     let fp = this.confirmed.get(auth.secret);
     if (fp === undefined) {
       const r = this.sessionWithUser.get(auth.secret);

@@ -4,15 +4,15 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { chunks, randomUserKey, tempStore } from '../../../test/storage-helpers.ts';
 import { FILE_OVERHEAD_BYTES } from '../quota.ts';
-import type { UserRecord } from '../types.ts';
+import type { AuthStamp, UserRecord } from '../types.ts';
 
 type Store = Awaited<ReturnType<typeof tempStore>>['store'];
 /** Session and user as `peekBySecretWithUser` returns them. */
-type Peeked = { user: UserRecord; stamp: unknown };
+type Peeked = { user: UserRecord; stamp: AuthStamp };
 
 /** A small PUT authorised with records from memory, as the HTTP route's optimistic attempt sends it. */
 function stampedPut(store: Store, user: string, path: string, body: string, p: Peeked) {
-  return store.files.put(user, path, chunks(body), { sizeHint: body.length, requestUser: p.user, authStamp: p.stamp });
+  return store.files.put(user, path, chunks(body), { sizeHint: body.length, authority: { user: p.user, stamp: p.stamp } });
 }
 
 test('cached users follow every write: admin updates, usage, direct SQL, deletion', async () => {
@@ -165,7 +165,7 @@ test('cached small files follow overwrites, deletes, account deletion and other 
   }
 });
 
-test('writes authorised from memory (authStamp) commit only while the session and its user are unchanged', async () => {
+test('writes authorised from memory (a stamped authority) commit only while the session and its user are unchanged', async () => {
   const { store, dataDir, cleanup } = await tempStore();
   const other = new Database(join(dataDir, 'homeserver.sqlite'));
   try {

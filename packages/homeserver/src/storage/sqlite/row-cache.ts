@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
-import type { CookieSessionRecord, FileEntry, UserRecord } from '../types.ts';
-import { authFingerprint, type AuthCheck } from './auth-fingerprint.ts';
+import type { CookieSessionRecord, FileEntry, UserRecord, AuthStamp } from '../types.ts';
+import { authFingerprint } from './auth-fingerprint.ts';
 import type { UserRow } from './user-row.ts';
 import { quotaFromRow } from './quota-columns.ts';
 
@@ -223,7 +223,7 @@ export class RowCaches {
    * or null unless both are held. The stamp lets the write transaction that uses them confirm, at
    * its commit, that they were still current (FileWriter compares the fingerprint with the rows).
    */
-  peekSessionWithUser(secret: string): { session: CookieSessionRecord; user: UserRecord; stamp: AuthCheck } | null {
+  peekSessionWithUser(secret: string): { session: CookieSessionRecord; user: UserRecord; stamp: AuthStamp } | null {
     const session = this.sessions.get(secret);
     if (!session) return null;
     const user = this.users.get(session.user);

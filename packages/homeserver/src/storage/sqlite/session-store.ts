@@ -1,6 +1,6 @@
 import { crockfordEncode, nowMicros, randomBytes } from '@pubky-ts/common';
 import { storageErrors } from '../errors.ts';
-import type { CookieSessionRecord, CookieSessionStore, UserRecord } from '../types.ts';
+import type { CookieSessionRecord, CookieSessionStore, UserRecord, AuthStamp } from '../types.ts';
 import type { SqliteContext } from './context.ts';
 
 /** 16 random bytes → 26 uppercase Crockford chars (spec §3.3.1). */
@@ -38,7 +38,7 @@ export class SqliteCookieSessionStore implements CookieSessionStore {
     return this.ctx.caches.session(secret);
   }
 
-  peekBySecretWithUser(secret: string): { session: CookieSessionRecord; user: UserRecord; stamp: unknown } | null {
+  peekBySecretWithUser(secret: string): { session: CookieSessionRecord; user: UserRecord; stamp: AuthStamp } | null {
     if (typeof secret !== 'string' || secret.length !== 26) return null;
     return this.ctx.caches.peekSessionWithUser(secret);
   }

@@ -1,6 +1,13 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CliError } from './cli-error.ts';
 
+/** Every command, loaded only when it runs: `pubky --help` and each command start fast. */
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  load(): Promise<Command>;
+}
+
 export interface Command {
   name: string;
   usage: string;

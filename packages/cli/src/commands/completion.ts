@@ -1,9 +1,8 @@
-import type { Command } from '../args.ts';
+import type { Command, CommandEntry } from '../args.ts';
 import { CliError } from '../cli-error.ts';
-import { commands } from './index.ts';
 
 /** Every command's flags, read from the commands themselves so the script cannot go stale. */
-async function flagsByCommand(): Promise<Map<string, string[]>> {
+async function flagsByCommand(commands: readonly CommandEntry[]): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   for (const entry of commands) {
     const command = await entry.load();
@@ -14,8 +13,8 @@ async function flagsByCommand(): Promise<Map<string, string[]>> {
 }
 
 /** A bash completion function (zsh runs it through bashcompinit): commands, then their flags, then files. */
-export async function bashCompletion(): Promise<string> {
-  const flags = await flagsByCommand();
+export async function bashCompletion(commands: readonly CommandEntry[]): Promise<string> {
+  const flags = await flagsByCommand(commands);
   const cases = [...flags].map(([name, f]) => `    ${name}) opts="${f.join(' ')}" ;;`).join('\n');
   return `# pubky shell completion (bash; zsh: autoload -U +X bashcompinit && bashcompinit first)
 _pubky() {
@@ -37,7 +36,8 @@ complete -o filenames -F _pubky pubky
 `;
 }
 
-export const completion: Command = {
+/** `pubky completion` over the command table it is part of (passed in: the table imports this file). */
+export const completionOf = (commands: readonly CommandEntry[]): Command => ({
   name: 'completion',
   usage: `pubky completion <bash | zsh>
 
@@ -51,7 +51,7 @@ from your shell's startup file:
   async run(_values, positionals) {
     const shell = positionals[0];
     if (positionals.length !== 1 || (shell !== 'bash' && shell !== 'zsh')) throw new CliError('give the shell: pubky completion bash (or zsh)');
-    process.stdout.write(await bashCompletion());
+    process.stdout.write(await bashCompletion(commands));
     return 0;
   },
-};
+});

@@ -1,11 +1,6 @@
-import type { Command } from '../args.ts';
+import type { CommandEntry } from '../args.ts';
 
-/** Every command, loaded only when it runs: `pubky --help` and each command start fast. */
-export interface CommandEntry {
-  name: string;
-  summary: string;
-  load(): Promise<Command>;
-}
+export type { CommandEntry };
 
 export const commands: CommandEntry[] = [
   { name: 'keygen', summary: 'create a new key pair', load: async () => (await import('./keygen.ts')).keygen },
@@ -32,5 +27,5 @@ export const commands: CommandEntry[] = [
   { name: 'admin', summary: "a homeserver's admin API: `pubky admin token` prints a fresh signup token", load: async () => (await import('./admin.ts')).admin },
   { name: 'dav-password', summary: 'an app password to mount your storage over WebDAV (a scoped, revocable grant)', load: async () => (await import('./dav-password.ts')).davPassword },
   { name: 'auth', summary: 'the pubkyauth:// flow: approve an app’s request with your key, or ask for access', load: async () => (await import('./auth.ts')).auth },
-  { name: 'completion', summary: 'print a shell completion script (bash, zsh): source <(pubky completion bash)', load: async () => (await import('./completion.ts')).completion },
+  { name: 'completion', summary: 'print a shell completion script (bash, zsh): source <(pubky completion bash)', load: async () => (await import('./completion.ts')).completionOf(commands) },
 ];

@@ -6,8 +6,8 @@ import { openDatabase } from '../db/sqlite.ts';
 import { SqliteMirrorStore } from '../mirror/sqlite-mirror-store.ts';
 import { BlobStore } from './blob-store.ts';
 import { LocalBus } from './bus.ts';
-import { PathPolicyFileStore } from './path-policy.ts';
-import { QuotaFileStore } from './quota-file-store.ts';
+import { fileStoreChain } from './file-store-chain.ts';
+import type { PathPolicyFileStore } from './path-policy.ts';
 import { BlobRefs } from './sqlite/blob-refs.ts';
 import type { SqliteContext } from './sqlite/context.ts';
 import { FileWriter } from './sqlite/file-writer.ts';
@@ -117,7 +117,7 @@ export class SqliteHomeserverStore implements HomeserverStore {
     this.packets = new SqliteUserPacketStore(ctx);
     this.mirrors = new SqliteMirrorStore(this.db);
     this.rawFiles = new SqliteFileStore(ctx);
-    this.files = new PathPolicyFileStore(new QuotaFileStore(this.rawFiles, this.users, ctx.defaultQuotaMb), this.users);
+    this.files = fileStoreChain(this.rawFiles, this.users, ctx.defaultQuotaMb);
   }
 
   async close(): Promise<void> {

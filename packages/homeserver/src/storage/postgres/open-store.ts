@@ -5,8 +5,8 @@ import { runPgMigrations, type PgMigration } from '../../db/postgres/migrate.ts'
 import { pgMigrations } from '../../db/postgres/migrations/index.ts';
 import { LocalBus } from '../bus.ts';
 import { DEFAULT_INLINE_THRESHOLD } from '../open-store.ts';
-import { PathPolicyFileStore } from '../path-policy.ts';
-import { QuotaFileStore } from '../quota-file-store.ts';
+import { fileStoreChain } from '../file-store-chain.ts';
+import type { PathPolicyFileStore } from '../path-policy.ts';
 import type { HomeserverStore, Revocation, StoredEvent } from '../types.ts';
 import { DirBlobs, PgChunkBlobs, type BlobBackend } from './blobs.ts';
 import { EVENTS_CHANNEL, REVOCATIONS_CHANNEL, revocationFromRow, type PgContext } from './context.ts';
@@ -141,7 +141,7 @@ export class PostgresHomeserverStore implements HomeserverStore {
     this.events = new PgEventStore(this.ctx);
     this.packets = new PgUserPacketStore(this.ctx);
     this.rawFiles = new PgFileStore(this.ctx);
-    this.files = new PathPolicyFileStore(new QuotaFileStore(this.rawFiles, this.users, this.ctx.defaultQuotaMb), this.users);
+    this.files = fileStoreChain(this.rawFiles, this.users, this.ctx.defaultQuotaMb);
     this.listener = new PgListener({
       config: db.clientConfig(),
       channels: [EVENTS_CHANNEL, REVOCATIONS_CHANNEL],

@@ -68,6 +68,18 @@ test('pubky put --encrypt --to, pubky get --key, the raw ciphertext, and the age
   writeFileSync(cipherFile, raw.stdout);
   assert.ok(execFileSync('/usr/bin/age', ['-d', '-i', idFile, cipherFile]).equals(data));
 
+  // share / unshare: carol gets the key of a file that was not encrypted to her, then loses it.
+  const later = `pubky://${alice.z32}/pub/cli.enc/later.txt`;
+  assert.equal((await runCli(['put', later, '-', '--encrypt', '--key', alice.key, ...args], { input: 'shared later' })).code, 0);
+  assert.notEqual((await runCli(['get', later, '--key', carol.key, ...netArgs(net)])).code, 0);
+  const sh = await runCli(['share', later, '--with', carol.z32, '--key', alice.key, ...args]);
+  assert.equal(sh.code, 0, show(sh));
+  const carolNow = await runCli(['get', later, '--key', carol.key, ...netArgs(net)]);
+  assert.equal(carolNow.out, 'shared later', show(carolNow));
+  const un = await runCli(['unshare', later, '--with', carol.z32, '--key', alice.key, ...args]);
+  assert.equal(un.code, 0, show(un));
+  assert.notEqual((await runCli(['get', later, '--key', carol.key, ...netArgs(net)])).code, 0);
+
   // A plain file still reads as before with a key given; --to without --encrypt is refused.
   const plain = await runCli(['put', `pubky://${alice.z32}/pub/cli.enc/plain.txt`, '-', ...args], { input: 'plain\n' });
   assert.equal(plain.code, 0, show(plain));

@@ -1,6 +1,6 @@
 // What `pubky put --encrypt` and `pubky get` add for encrypted files (README, "Encryption"): the
 // commands keep their plumbing; this file holds the encryption steps.
-import { EncryptedStorage, isAgeFile, Keyring, decryptAge, type Session } from '@pubky-ts/client';
+import { EncryptedStorage, isAgeFile, Keyring, decryptAge, shareKeysFor, type PublicStorage, type Session, type SessionStorage } from '@pubky-ts/client';
 import type { Keypair, PublicKey } from '@pubky-ts/common';
 import { listOption } from '../args.ts';
 import { CliError } from '../cli-error.ts';
@@ -28,7 +28,7 @@ export async function putEncrypted(session: Session, path: string, body: AsyncIt
  * is not an age file. An age file without a key is refused with what to do (never ciphertext on a
  * terminal by surprise): `--raw` writes the ciphertext.
  */
-export async function decryptIfEncrypted(stream: ReadableStream<Uint8Array>, owner: PublicKey, path: string, values: Record<string, unknown>): Promise<ReadableStream<Uint8Array>> {
+export async function decryptIfEncrypted(stream: ReadableStream<Uint8Array>, storage: SessionStorage | PublicStorage, owner: PublicKey, path: string, values: Record<string, unknown>): Promise<ReadableStream<Uint8Array>> {
   const { prefix, rest } = await peek(stream, 22);
   if (values.raw || !isAgeFile(prefix)) return rest;
   const keypair = await optionalKeypair(values);
@@ -36,7 +36,14 @@ export async function decryptIfEncrypted(stream: ReadableStream<Uint8Array>, own
     await rest.cancel().catch(() => {});
     throw new CliError(`${path} is encrypted (an age file): pass --key or --recovery to decrypt it, or --raw for the ciphertext`);
   }
-  return decryptAge(rest, Keyring.fromKeypair(keypair).keysFor(owner, path));
+  const keyring = Keyring.fromKeypair(keypair);
+  const keys = keyring.keysFor(owner, path);
+  // Another user's file: the share envelopes they left for us, if any (`pubky share`).
+  if (!owner.equals(keypair.publicKey)) {
+    const shared = await shareKeysFor(storage, keyring, owner, path);
+    return decryptAge(rest, { ...keys, fileKeys: [...(keys.fileKeys ?? []), ...(shared.fileKeys ?? [])], directoryKeys: [...(keys.directoryKeys ?? []), ...(shared.directoryKeys ?? [])] });
+  }
+  return decryptAge(rest, keys);
 }
 
 /** The first `n` bytes of a stream (fewer if it is shorter) and the whole stream again. */

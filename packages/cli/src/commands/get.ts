@@ -46,7 +46,7 @@ ${exitCodesUsage}`,
       // The size (for percent and ETA) costs a HEAD request: only when progress may be drawn.
       const mayDraw = force ?? Boolean(process.stderr.isTTY);
       const size = mayDraw ? ((await storage.stats(address))?.size ?? null) : null;
-      const stream = await decryptIfEncrypted(await storage.getStream(address), target.owner, target.path, values);
+      const stream = await decryptIfEncrypted(await storage.getStream(address), storage, target.owner, target.path, values);
       progress = new Progress({ label: `get ${target.path.slice(target.path.lastIndexOf('/') + 1)}`, total: size, force });
       const source = counted(Readable.fromWeb(stream as import('node:stream/web').ReadableStream<Uint8Array>), progress);
       if (tmp) {

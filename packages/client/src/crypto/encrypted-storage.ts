@@ -7,6 +7,8 @@ import { decodeRecipient, recipientOfPublicKey } from './age-keys.ts';
 import { bytesStream, decryptAge, encryptAge, encryptAgeBytes, openAgeRanged, readAll, type ByteSource, type OpenedAgeFile } from './age-file.ts';
 import { EncryptionError } from './encryption-error.ts';
 import type { Keyring } from './keyring.ts';
+import type { HeaderKeys } from './age-header.ts';
+import { deleteShare, shareKeysFor, writeShare } from './shares.ts';
 
 export interface PutEncryptedOptions extends RequestOptions {
   /** More readers: pubkys (z-base-32, `pubky://…` or PublicKey) or `age1…` recipients. */
@@ -48,8 +50,7 @@ export class EncryptedStorage {
     const { owner, path: p } = this.address(path);
     const { recipients, directoryKeys } = this.keyring.recipientsFor(owner, p);
     recipients.push(...(options.to ?? []).map(recipientOf));
-    const storage = this.storage as SessionStorage;
-    if (typeof storage.put !== 'function') throw new EncryptionError('encryption_invalid_argument', 'writing needs a session\'s storage (session.storage)');
+    const storage = this.session();
     const put = { contentType: 'application/octet-stream', signal: options.signal };
     const bytes = asBytes(body);
     if (bytes) {
@@ -72,10 +73,48 @@ export class EncryptedStorage {
     return new TextDecoder().decode(await this.getDecrypted(address, options));
   }
 
-  /** The decrypted file as a stream, in constant memory; a cut or tampered payload errors it. */
+  /**
+   * The decrypted file as a stream, in constant memory; a cut or tampered payload errors it. A file
+   * of another user that none of our keys opens is retried with the share envelopes they left us.
+   */
   async getDecryptedStream(address: string, options: RequestOptions = {}): Promise<ReadableStream<Uint8Array>> {
+    return this.withShares(address, async (keys) => decryptAge(await this.storage.getStream(address, options), keys));
+  }
+
+  /**
+   * Shares a file (its key: the content is not re-encrypted or re-uploaded) or a directory ending
+   * in `/` (its key: files added later are readable too) with `reader`, by public key alone.
+   */
+  async share(path: string, reader: PublicKey | string): Promise<void> {
+    await writeShare(this.session(), this.keyring, this.address(path).path, toKey(reader));
+  }
+
+  /**
+   * Removes the reader's envelope. It cannot take back what they already opened or kept: a file
+   * key they fetched opens the file until it is rewritten (putEncrypted makes a new key), and a
+   * directory key opens everything below it that was, or will be, written with it.
+   */
+  async unshare(path: string, reader: PublicKey | string): Promise<void> {
+    await deleteShare(this.session(), this.address(path).path, toKey(reader));
+  }
+
+  private session(): SessionStorage {
+    const storage = this.storage as SessionStorage;
+    if (typeof storage.put !== 'function') throw new EncryptionError('encryption_invalid_argument', "writing needs a session's storage (session.storage)");
+    return storage;
+  }
+
+  private async withShares<T>(address: string, open: (keys: HeaderKeys) => Promise<T>): Promise<T> {
     const { owner, path } = this.address(address);
-    return decryptAge(await this.storage.getStream(address, options), this.keyring.keysFor(owner, path));
+    const keys = this.keyring.keysFor(owner, path);
+    try {
+      return await open(keys);
+    } catch (e) {
+      if (!(e instanceof EncryptionError) || e.code !== 'age_no_matching_key' || owner.equals(this.keyring.user)) throw e;
+      const shared = await shareKeysFor(this.storage, this.keyring, owner, path);
+      if ((shared.fileKeys?.length ?? 0) + (shared.directoryKeys?.length ?? 0) === 0) throw e;
+      return open({ ...keys, fileKeys: [...(keys.fileKeys ?? []), ...(shared.fileKeys ?? [])], directoryKeys: [...(keys.directoryKeys ?? []), ...(shared.directoryKeys ?? [])] });
+    }
   }
 
   /**
@@ -84,8 +123,7 @@ export class EncryptedStorage {
    * if the file changes meanwhile, the read fails instead of mixing two versions.
    */
   async openRanged(address: string, options: RequestOptions = {}): Promise<OpenedAgeFile> {
-    const { owner, path } = this.address(address);
-    return openAgeRanged(storageSource(this.storage, address, options), this.keyring.keysFor(owner, path));
+    return this.withShares(address, (keys) => openAgeRanged(storageSource(this.storage, address, options), keys));
   }
 
   private address(address: string): { owner: PublicKey; path: string } {
@@ -122,6 +160,13 @@ export function storageSource(storage: SessionStorage | PublicStorage, address: 
       return r.bytes;
     },
   };
+}
+
+function toKey(who: PublicKey | string): PublicKey {
+  if (who instanceof PublicKey) return who;
+  const key = PublicKey.tryParse(who);
+  if (!key) throw new EncryptionError('encryption_invalid_argument', `${JSON.stringify(who.slice(0, 80))} is not a pubky`);
+  return key;
 }
 
 function recipientOf(who: PublicKey | string): Uint8Array {

@@ -16,3 +16,4 @@ export { decryptAge, decryptAgeBytes, encryptAge, encryptAgeBytes, openAgeRanged
 export type { HeaderKeys } from './age-header.ts';
 export { Keyring, type ScopeKey, type ScopeKeyJson } from './keyring.ts';
 export { EncryptedStorage, isAgeFile, storageSource, type PutEncryptedOptions } from './encrypted-storage.ts';
+export { envelopePath, shareKeysFor, SHARES_ROOT } from './shares.ts';

@@ -1,7 +1,8 @@
-// `pubky indexer verify`: recomputes a sample of users from their homeservers and compares with the
-// index. Drift means a bug (or writes the index has not reached yet: users that drift are checked a
-// second time after a pause before they are reported).
-import { validateAppRecord, type Pubky } from '@pubky-ts/client';
+// `pubky indexer verify`: recomputes a sample of users from the homeservers the index took them
+// from and compares. Drift means a bug (or writes the index has not reached yet: users that drift
+// are checked a second time after a pause before they are reported).
+import type { Pubky } from '@pubky-ts/client';
+import { resyncChanges } from './follow/resync.ts';
 import type { IndexReader } from './store/index-reader.ts';
 
 export interface UserDrift {
@@ -22,50 +23,25 @@ export interface VerifyReport {
   unreachable: Array<{ user: string; error: string }>;
 }
 
-const ROOT = '/pub/pubky.app/';
 /** Valid records the index checks but keeps no rows for. */
-const NOT_STORED = /^\/pub\/pubky\.app\/(blobs\/|feeds\/|last_read$)/;
-
-async function homeserverView(pubky: Pubky, user: string, signal?: AbortSignal): Promise<{ paths: Set<string>; posts: Map<string, string> }> {
-  const paths = new Set<string>();
-  const posts = new Map<string, string>();
-  const prefix = `pubky://${user}`;
-  let urls: string[] = [];
-  try {
-    for await (const url of pubky.publicStorage.listAll(`${prefix}${ROOT}`, { limit: 1000, signal })) urls.push(url);
-  } catch (e) {
-    if ((e as { status?: number }).status !== 404) throw e;
-    urls = [];
-  }
-  for (const url of urls) {
-    const path = url.slice(prefix.length);
-    if (path.endsWith('/') || NOT_STORED.test(path)) continue;
-    let bytes: Uint8Array;
-    try {
-      bytes = await pubky.publicStorage.getBytes(url, { signal });
-    } catch (e) {
-      if ((e as { status?: number }).status === 404) continue;
-      throw e;
-    }
-    const v = await validateAppRecord(path, bytes);
-    if (!v.ok) continue;
-    paths.add(path);
-    if (v.record.kind === 'post') posts.set(v.record.id, v.record.value.content);
-  }
-  return { paths, posts };
-}
+const NOT_STORED = new Set(['blob', 'feed', 'last_read']);
 
 async function driftOf(reader: IndexReader, pubky: Pubky, user: string, signal?: AbortSignal): Promise<{ drift: UserDrift | null; records: number }> {
-  const hs = await homeserverView(pubky, user, signal);
+  const home = reader.user(user)?.homeserver;
+  if (!home) throw new Error(`the index has no homeserver for ${user}`);
   const indexed = reader.pathsOf(user);
-  const missing = [...hs.paths].filter((p) => !indexed.has(p));
-  const extra = [...indexed].filter((p) => !hs.paths.has(p));
-  const stale = [...hs.posts].filter(([id, content]) => {
-    const row = reader.post(user, id);
-    return row !== null && row.content !== content;
-  }).map(([id]) => `${ROOT}posts/${id}`);
-  const drift = missing.length + extra.length + stale.length > 0 ? { user, missing, extra, stale } : null;
-  return { drift, records: hs.paths.size };
+  // What a re-read from the home would change is exactly the drift.
+  const changes = await resyncChanges(pubky, home, user, indexed, { timeoutMs: 10_000, signal });
+  const drift: UserDrift = { user, missing: [], extra: [], stale: [] };
+  let records = 0;
+  for (const c of changes) {
+    if (c.op === 'del' || (c.op === 'invalid' && indexed.has(c.path))) drift.extra.push(c.path);
+    if (c.op !== 'put' || NOT_STORED.has(c.record.kind)) continue;
+    records++;
+    if (!indexed.has(c.path)) drift.missing.push(c.path);
+    else if (c.record.kind === 'post' && reader.post(user, c.record.id)?.content !== c.record.value.content) drift.stale.push(c.path);
+  }
+  return { drift: drift.missing.length + drift.extra.length + drift.stale.length > 0 ? drift : null, records };
 }
 
 export async function verifyIndex(reader: IndexReader, pubky: Pubky, options: { sample?: number; users?: string[]; recheckAfterMs?: number; signal?: AbortSignal } = {}): Promise<VerifyReport> {

@@ -8,7 +8,6 @@ const PARAMS = {
   limit: { name: 'limit', in: 'query', required: false, description: `page size, 1..${MAX_LIMIT}, default ${DEFAULT_LIMIT}`, schema: { type: 'integer', minimum: 1, maximum: MAX_LIMIT } },
   q: { name: 'q', in: 'query', required: true, description: 'words to search for (1..200 characters)', schema: { type: 'string', minLength: 1, maxLength: 200 } },
   since: { name: 'since', in: 'query', required: false, description: 'only tags created at or after this time, microseconds since the epoch', schema: { type: 'integer', minimum: 0 } },
-  taggers: { name: 'taggers', in: 'query', required: false, schema: { type: 'integer' } },
 } as const;
 
 const key = { type: 'string', pattern: '^[a-z0-9]{52}$', description: 'z-base-32 public key' };

@@ -16,7 +16,7 @@ export interface Route {
   path: string;
   summary: string;
   /** Query parameters it reads (documented in OpenAPI). */
-  query: Array<'cursor' | 'limit' | 'q' | 'since' | 'taggers'>;
+  query: Array<'cursor' | 'limit' | 'q' | 'since'>;
   /** What the 200 body is. */
   returns: string;
   handler: (ctx: RouteContext) => unknown;

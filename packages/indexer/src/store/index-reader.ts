@@ -260,17 +260,7 @@ export class IndexReader {
     return this.p(`SELECT user, path, homeserver, reason, seen_at seenAt FROM invalid_records ORDER BY seen_at DESC LIMIT ?`).all(limit) as never;
   }
 
-  /** Newest posts with seq > `afterSeq` (the live stream). */
-  postsAfterSeq(afterSeq: number, limit: number): Array<PostView & { seq: number }> {
-    const rows = this.p(`SELECT * FROM posts WHERE seq > ? ORDER BY seq LIMIT ?`).all(afterSeq, limit) as Row[];
-    return rows.map((r) => ({ ...this.postView(r), seq: r.seq as number }));
-  }
-
-  maxPostSeq(): number {
-    return (this.p(`SELECT COALESCE(MAX(seq), 0) n FROM posts`).get() as { n: number }).n;
-  }
-
-  /** Every row a user's tree produced, as paths (for `verify`). */
+  /** Every row a user's tree produced, as paths (for a re-read and `verify`). */
   pathsOf(user: string): Set<string> {
     const out = new Set<string>();
     const root = '/pub/pubky.app/';

@@ -27,7 +27,7 @@ export class IndexWriter {
       cursor: p(`UPDATE homeservers SET cursor = ?, events = events + ?, applied = applied + ?, invalid = invalid + ?, skipped = skipped + ?, last_event_at = ? WHERE id = ?`),
       user: p(`INSERT INTO users (id, homeserver, indexed_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`),
       move: p(`UPDATE users SET homeserver = ? WHERE id = ?`),
-      userSeq: p(`SELECT seq, name, bio FROM users WHERE id = ?`),
+      userSeq: p(`SELECT seq FROM users WHERE id = ?`),
       storedHome: p(`SELECT homeserver FROM users WHERE id = ?`),
       profile: p(`UPDATE users SET name = ?, bio = ?, image = ?, status = ?, links = ?, indexed_at = ? WHERE id = ?`),
       usersFtsDel: p(`DELETE FROM users_fts WHERE rowid = ?`),

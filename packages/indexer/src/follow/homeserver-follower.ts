@@ -148,10 +148,18 @@ export class HomeserverFollower {
   /** One page: returns whether there may be more right away. */
   private async step(signal: AbortSignal): Promise<boolean> {
     let page;
+    // Not AbortSignal.any: on Node 20 each call leaves a listener on the long-lived close signal.
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(new Error(`no answer within ${this.options.requestTimeoutMs} ms`)), this.options.requestTimeoutMs);
+    const onClose = () => ac.abort(signal.reason);
+    signal.addEventListener('abort', onClose, { once: true });
     try {
-      page = await this.pubky.eventsFeed(this.homeserver, { cursor: this.cursor, limit: this.options.pageSize, signal: AbortSignal.any([signal, AbortSignal.timeout(this.options.requestTimeoutMs)]) });
+      page = await this.pubky.eventsFeed(this.homeserver, { cursor: this.cursor, limit: this.options.pageSize, signal: ac.signal });
     } catch (e) {
       throw new SourceError(`event feed: ${(e as Error).message}`, { cause: e });
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onClose);
     }
     if (page.events.length === 0 || page.cursor === null) return false;
     // Only the last event of a path in the page decides its state: earlier ones are superseded within the same transaction.

@@ -45,7 +45,7 @@ const kb = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
 try {
   // Ours, packed; theirs, from npm's cache.
   const tarballs = join(work, 'tarballs');
-  sh(process.execPath, [join(ROOT, 'scripts/pack.mjs'), '--out', tarballs], ROOT);
+  sh(process.execPath, [join(ROOT, 'scripts/pack.mjs'), '--out', tarballs, ...(process.argv.includes('--no-build') ? ['--no-build'] : [])], ROOT);
   sh('npm', ['pack', '@synonymdev/pubky@0.6.0', '--prefer-offline', '--pack-destination', tarballs], work);
   const size = (f: string) => statSync(join(tarballs, f)).size;
   const oursClient = size('pubky-ts-client-0.1.0.tgz');

@@ -14,32 +14,41 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build, publishedPackages, ROOT } from './build.mjs';
+import { BUNDLED, bundledTarget, bundleSdkPackage } from './bundle-sdk.mjs';
 
-/** `./src/a/b.ts` → `{ types: './dist/a/b.d.ts', default: './dist/a/b.js' }`, through condition objects. */
-export function toDist(target) {
-  if (typeof target === 'string') {
-    const m = /^\.\/src\/(.+)\.ts$/.exec(target);
-    if (!m) return target;
-    return { types: `./dist/${m[1]}.d.ts`, default: `./dist/${m[1]}.js` };
-  }
+/** `./src/a/b.ts` → `{ types: './dist/a/b.d.ts', default: './dist/a/b.js' }` (or `leaf`'s answer), through condition objects. */
+export function toDist(target, leaf = perFileTarget) {
+  if (typeof target === 'string') return leaf(target);
   if (target && typeof target === 'object') {
-    return Object.fromEntries(Object.entries(target).map(([k, v]) => [k, toDist(v)]));
+    return Object.fromEntries(Object.entries(target).map(([k, v]) => [k, toDist(v, leaf)]));
   }
   return target;
+}
+
+function perFileTarget(target) {
+  const m = /^\.\/src\/(.+)\.ts$/.exec(target);
+  return m ? { types: `./dist/${m[1]}.d.ts`, default: `./dist/${m[1]}.js` } : target;
+}
+
+/** A bundled package's `imports` only serve its .d.ts files: the bundles resolved them already. */
+function typesOnlyTarget(target) {
+  const m = /^\.\/src\/(.+)\.ts$/.exec(target);
+  return m ? { types: `./dist/${m[1]}.d.ts` } : target;
 }
 
 /** The manifest an installed user gets. */
 export function publishedManifest(manifest) {
   const { private: _private, devDependencies: _dev, scripts: _scripts, pack, ...rest } = manifest;
   const out = { ...rest };
-  if (out.exports) out.exports = toDist(out.exports);
-  if (out.imports) out.imports = toDist(out.imports);
+  const bundled = BUNDLED.has(manifest.name);
+  if (out.exports) out.exports = toDist(out.exports, bundled ? bundledTarget : perFileTarget);
+  if (out.imports) out.imports = toDist(out.imports, bundled ? typesOnlyTarget : perFileTarget);
   out.engines = { node: '>=20.19' };
   out.files = undefined; // the staging directory holds exactly what ships
   return JSON.parse(JSON.stringify(out));
 }
 
-export function pack({ out = join(ROOT, '.pack'), skipBuild = false } = {}) {
+export async function pack({ out = join(ROOT, '.pack'), skipBuild = false } = {}) {
   if (!skipBuild) build();
   mkdirSync(out, { recursive: true });
   const tarballs = [];
@@ -49,6 +58,7 @@ export function pack({ out = join(ROOT, '.pack'), skipBuild = false } = {}) {
     rmSync(stage, { recursive: true, force: true });
     mkdirSync(stage, { recursive: true });
     cpSync(join(dir, 'dist'), join(stage, 'dist'), { recursive: true });
+    if (BUNDLED.has(manifest.name)) await bundleSdkPackage(dir, manifest, join(stage, 'dist'));
     for (const extra of ['bin', 'README.md', ...(manifest.pack?.files ?? [])]) {
       if (existsSync(join(dir, extra))) cpSync(join(dir, extra), join(stage, extra), { recursive: true });
     }
@@ -67,7 +77,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const args = process.argv.slice(2);
   const outAt = args.indexOf('--out');
   try {
-    const tarballs = pack({ out: outAt >= 0 ? resolve(process.env.INIT_CWD ?? '.', args[outAt + 1]) : undefined, skipBuild: args.includes('--no-build') });
+    const tarballs = await pack({ out: outAt >= 0 ? resolve(process.env.INIT_CWD ?? '.', args[outAt + 1]) : undefined, skipBuild: args.includes('--no-build') });
     for (const t of tarballs) console.log(`${t.file}\t${t.size} bytes`);
   } catch (e) {
     console.error(`pack: ${e.message}`);

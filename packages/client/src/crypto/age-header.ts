@@ -18,7 +18,7 @@ import { encodeIdentity } from './age-keys.ts';
 import { NONCE_SIZE } from './age-stream.ts';
 
 /** Largest header read before giving up (a header with a thousand recipients is ~120 KiB). */
-export const MAX_HEADER = 256 * 1024;
+const MAX_HEADER = 256 * 1024;
 
 /**
  * age-encryption (only its Decrypter), loaded on first open: importing it eagerly was most of the

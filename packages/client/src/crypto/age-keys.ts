@@ -89,11 +89,6 @@ function decode(text: string, hrp: string, what: string): Uint8Array {
   return bytes;
 }
 
-/** The public point of a scalar. */
-export function keyPairFromIdentity(identity: Uint8Array): AgeKeyPair {
-  return { identity, recipient: x25519.getPublicKey(identity) };
-}
-
 /**
  * The keys of the user's directories, derived segment by segment from the user's age identity:
  * `K("/") = HKDF(identity, "/")`, `K(d + s + "/") = HKDF(K(d), s + "/")`. Whoever holds a directory's

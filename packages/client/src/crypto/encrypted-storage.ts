@@ -170,11 +170,7 @@ function toKey(who: PublicKey | string): PublicKey {
 }
 
 function recipientOf(who: PublicKey | string): Uint8Array {
-  if (who instanceof PublicKey) return recipientOfPublicKey(who);
-  if (who.startsWith('age1')) return decodeRecipient(who);
-  const key = PublicKey.tryParse(who);
-  if (!key) throw new EncryptionError('encryption_invalid_argument', `${JSON.stringify(who.slice(0, 80))} is neither a pubky nor an age1… recipient`);
-  return recipientOfPublicKey(key);
+  return typeof who === 'string' && who.startsWith('age1') ? decodeRecipient(who) : recipientOfPublicKey(toKey(who));
 }
 
 function asBytes(body: PutBody): Uint8Array | null {

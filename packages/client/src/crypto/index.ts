@@ -8,7 +8,6 @@ export {
   deriveDirectoryKey,
   encodeIdentity,
   encodeRecipient,
-  keyPairFromIdentity,
   rootDirectoryKey,
   type AgeKeyPair,
 } from './age-keys.ts';

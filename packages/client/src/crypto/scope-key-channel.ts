@@ -10,8 +10,6 @@ import { channelUrl, decryptPayload, encryptPayload, receiveFromChannel, sendToC
 import { AuthFlowError } from '../errors.ts';
 import { Keyring } from './keyring.ts';
 
-/** The deep link parameter with which an app asks for its scopes' keys. */
-export const AGE_KEYS_PARAM = 'x-age-keys';
 const LABEL = new TextEncoder().encode('pubky-ts/auth-flow/age-keys/v1');
 
 /** The second channel's secret: HKDF-SHA256(flow secret, "pubky-ts/auth-flow/age-keys/v1"). */

@@ -74,86 +74,87 @@ async function currentRecord(pubky: PubkyInternals, user: PublicKey, signal?: Ab
   return { homeserver: hs, mirrors: mirrorsOf(packet) };
 }
 
-/** Moves the signer's account to `options.to`. See the module comment for the guarantees. */
-export async function migrateAccount(pubky: PubkyInternals, signer: AccountSigner, options: MigrateOptions): Promise<MigrationReport> {
-  const started = performance.now();
-  const to = typeof options.to === 'string' ? PublicKey.parse(options.to) : options.to;
-  const user = signer.publicKey;
-  const signal = options.signal;
-  const concurrency = options.concurrency ?? 8;
-  const progress: MigrationProgress = { phase: 'connecting', filesTotal: 0, filesDone: 0, bytesTotal: 0, bytesDone: 0, bytesCopied: 0, etaMs: null };
-  const interval = options.progressIntervalMs ?? 250;
-  let lastReport = -Infinity;
-  let copyStarted = performance.now();
-  const report = (force = false) => {
-    const now = performance.now();
-    if (!force && now - lastReport < interval) return;
-    lastReport = now;
-    if (progress.phase === 'copying' && progress.bytesCopied > 0) {
-      const rate = progress.bytesCopied / Math.max(1, now - copyStarted);
-      progress.etaMs = Math.round((progress.bytesTotal - progress.bytesDone) / rate);
-    }
-    options.onProgress?.({ ...progress });
-  };
-  const phase = (p: MigrationPhase) => {
-    progress.phase = p;
-    report(true);
-  };
-  phase('connecting');
-  const record = await currentRecord(pubky, user, signal);
-  const from = record.homeserver;
-  const base = { user, from, to, files: 0, bytes: 0, copied: 0, copiedBytes: 0, removed: 0, mirrors: record.mirrors, mirrorErrors: [] };
-  if (from.equals(to)) {
-    phase('done');
-    return { ...base, alreadyMoved: true, durationMs: performance.now() - started };
-  }
-  const oldSession = await signer.signinAt(from, { signal });
-  const newSession = await signer.sessionAt(to, { signupToken: options.signupToken, signal });
+/** Progress as the caller sees it: every phase change, and while copying at most every `intervalMs`. */
+class ProgressReporter {
+  readonly progress: MigrationProgress = { phase: 'connecting', filesTotal: 0, filesDone: 0, bytesTotal: 0, bytesDone: 0, bytesCopied: 0, etaMs: null };
+  private last = -Infinity;
+  private copyStarted = performance.now();
 
-  let copied = 0;
-  let copiedBytes = 0;
-  let removed = 0;
-  let source: Tree = new Map();
-  const maxRounds = options.maxRounds ?? 3;
+  constructor(
+    private readonly onProgress: ((p: MigrationProgress) => void) | undefined,
+    private readonly intervalMs: number,
+  ) {}
+
+  report(force = false): void {
+    const now = performance.now();
+    if (!force && now - this.last < this.intervalMs) return;
+    this.last = now;
+    const p = this.progress;
+    if (p.phase === 'copying' && p.bytesCopied > 0) {
+      const rate = p.bytesCopied / Math.max(1, now - this.copyStarted);
+      p.etaMs = Math.round((p.bytesTotal - p.bytesDone) / rate);
+    }
+    this.onProgress?.({ ...p });
+  }
+
+  phase(phase: MigrationPhase): void {
+    this.progress.phase = phase;
+    if (phase === 'copying') {
+      this.copyStarted = performance.now();
+      this.progress.bytesCopied = 0;
+    }
+    this.report(true);
+  }
+}
+
+interface SyncResult {
+  /** The source tree as last read (identical to the destination's). */
+  source: Tree;
+  copied: number;
+  copiedBytes: number;
+  removed: number;
+}
+
+/**
+ * Copies and removes until a full read of both trees finds them identical; more than `maxRounds`
+ * rounds that still differ is `migration_incomplete` (something keeps writing to the old one).
+ */
+async function syncTrees(oldSession: Session, newSession: Session, reporter: ProgressReporter, options: { concurrency: number; maxRounds: number; signal?: AbortSignal }): Promise<SyncResult> {
+  const { concurrency, maxRounds, signal } = options;
+  const progress = reporter.progress;
+  const out: SyncResult = { source: new Map(), copied: 0, copiedBytes: 0, removed: 0 };
   for (let round = 1; ; round++) {
-    phase(round === 1 ? 'scanning' : 'verifying');
-    const [src, dst] = await Promise.all([
-      readTree(oldSession, { concurrency, signal }),
-      readTree(newSession, { concurrency, signal }),
-    ]);
-    source = src;
+    reporter.phase(round === 1 ? 'scanning' : 'verifying');
+    const [src, dst] = await Promise.all([readTree(oldSession, { concurrency, signal }), readTree(newSession, { concurrency, signal })]);
+    out.source = src;
     const diff = diffTrees(src, dst);
     const totals = treeSummary(src);
     progress.filesTotal = totals.files;
     progress.bytesTotal = totals.bytes;
     progress.filesDone = diff.same;
     progress.bytesDone = totals.bytes - diff.copy.reduce((n, f) => n + f.size, 0);
-    if (diff.copy.length === 0 && diff.remove.length === 0) break;
+    if (diff.copy.length === 0 && diff.remove.length === 0) return out;
     if (round > maxRounds) {
       throw new ClientError(
         'migration_incomplete',
         `the trees still differ after ${maxRounds} rounds (${diff.copy.length} files to copy, ${diff.remove.length} to remove): is something still writing to the old homeserver? Nothing was switched; run the migration again`,
       );
     }
-    phase('copying');
-    copyStarted = performance.now();
-    progress.bytesCopied = 0;
+    reporter.phase('copying');
+    const onBytes = (n: number) => {
+      progress.bytesCopied += n;
+      progress.bytesDone += n;
+      reporter.report();
+    };
     await forEachConcurrent(
       diff.copy,
       concurrency,
       async (file) => {
-        await copyFile(oldSession.storage, newSession.storage, file, {
-          signal,
-          onBytes: (n) => {
-            progress.bytesCopied += n;
-            progress.bytesDone += n;
-            report();
-          },
-        });
-        copied++;
-        copiedBytes += file.size;
+        await copyFile(oldSession.storage, newSession.storage, file, { signal, onBytes });
+        out.copied++;
+        out.copiedBytes += file.size;
         progress.filesDone++;
-        report();
+        reporter.report();
       },
       signal,
     );
@@ -166,25 +167,45 @@ export async function migrateAccount(pubky: PubkyInternals, signer: AccountSigne
         } catch (e) {
           if (!(e instanceof PubkyHttpError && e.status === 404)) throw e;
         }
-        removed++;
+        out.removed++;
       },
       signal,
     );
   }
+}
+
+/** Moves the signer's account to `options.to`. See the module comment for the guarantees. */
+export async function migrateAccount(pubky: PubkyInternals, signer: AccountSigner, options: MigrateOptions): Promise<MigrationReport> {
+  const started = performance.now();
+  const to = typeof options.to === 'string' ? PublicKey.parse(options.to) : options.to;
+  const user = signer.publicKey;
+  const signal = options.signal;
+  const reporter = new ProgressReporter(options.onProgress, options.progressIntervalMs ?? 250);
+  reporter.phase('connecting');
+  const record = await currentRecord(pubky, user, signal);
+  const from = record.homeserver;
+  const base = { user, from, to, files: 0, bytes: 0, copied: 0, copiedBytes: 0, removed: 0, mirrors: record.mirrors, mirrorErrors: [] };
+  if (from.equals(to)) {
+    reporter.phase('done');
+    return { ...base, alreadyMoved: true, durationMs: performance.now() - started };
+  }
+  const oldSession = await signer.signinAt(from, { signal });
+  const newSession = await signer.sessionAt(to, { signupToken: options.signupToken, signal });
+  const sync = await syncTrees(oldSession, newSession, reporter, { concurrency: options.concurrency ?? 8, maxRounds: options.maxRounds ?? 3, signal });
 
   // Both trees were just read in full and are identical: switch the record.
-  phase('switching');
+  reporter.phase('switching');
   await signer.publishHomeserver(to, { signal });
   const mirrorErrors = await repointMirrors(pubky, signer, record.mirrors, to, newSession, signal);
-  phase('done');
-  const totals = treeSummary(source);
+  reporter.phase('done');
+  const totals = treeSummary(sync.source);
   return {
     ...base,
     files: totals.files,
     bytes: totals.bytes,
-    copied,
-    copiedBytes,
-    removed,
+    copied: sync.copied,
+    copiedBytes: sync.copiedBytes,
+    removed: sync.removed,
     alreadyMoved: false,
     mirrors: record.mirrors.filter((m) => !m.equals(to)),
     mirrorErrors,

@@ -124,23 +124,7 @@ export async function exportArchive(
     if (signal?.aborted) throw abortedError(signal);
 
     // 2. Size, hash and type of each (HEAD; a file without an ETag is hashed by reading it).
-    const found: Array<ArchiveFile | null> = new Array(paths.length).fill(null);
-    let scanned = 0;
-    progress({ phase: 'scanning', files: 0, totalFiles: paths.length, bytes: 0, totalBytes: 0 });
-    await forEachConcurrent(paths, concurrency, async (path, i) => {
-      const stats = await session.storage.stats(path, { signal });
-      scanned++;
-      if (stats) {
-        if (stats.size > MAX_ENTRY_SIZE) throw new ArchiveError('archive_too_large', `${path} is ${stats.size} bytes; an archive holds files up to ${MAX_ENTRY_SIZE} bytes`);
-        const hash = hashFromEtag(stats.etag) ?? (await hashRemote(session, path, signal));
-        // A type the manifest cannot carry (not printable ASCII, over 255 characters) is left out.
-        const contentType = stats.contentType !== null && CONTENT_TYPE_RE.test(stats.contentType) ? stats.contentType : null;
-        found[i] = { path, size: stats.size, hash, contentType };
-      }
-      // (a file deleted since the listing is not part of the snapshot)
-      progress({ phase: 'scanning', files: scanned, totalFiles: paths.length, bytes: 0, totalBytes: 0 });
-    });
-    const files = found.filter((f): f is ArchiveFile => f !== null);
+    const files = await scanFiles(session, paths, concurrency, progress, signal);
 
     // 3. The signed manifest, first in the archive.
     const manifest: ArchiveManifest = {
@@ -151,78 +135,12 @@ export async function exportArchive(
       source: session.homeserver.z32,
       files,
     };
-    // What import will demand of it (canonical paths under /pub/ and /priv/, order, sizes…).
-    validateManifest(manifest as unknown as Record<string, unknown>);
-    const manifestBytes = encodeManifest(manifest);
-    if (manifestBytes.length > MAX_MANIFEST_BYTES) throw new ArchiveError('archive_too_large', `the manifest would be ${manifestBytes.length} bytes; at most ${MAX_MANIFEST_BYTES} are supported`);
     const mtime = createdAt.getTime() / 1000;
-    await sink.write(tarHeader(MANIFEST_ENTRY, manifestBytes.length, mtime));
-    await sink.write(manifestBytes);
-    await sink.write(padding(manifestBytes.length));
-    const signature = signManifest(manifestBytes, keypair);
-    await sink.write(tarHeader(SIGNATURE_ENTRY, signature.length, mtime));
-    await sink.write(signature);
-    await sink.write(padding(signature.length));
+    await writeManifest(sink, manifest, keypair, mtime);
 
     // 4. Each distinct content once, in manifest order, re-hashed as it passes.
-    const blobs: ArchiveFile[] = [];
-    const seen = new Set<string>();
-    let totalBytes = 0;
-    for (const f of files) {
-      if (seen.has(f.hash)) continue;
-      seen.add(f.hash);
-      blobs.push(f);
-      totalBytes += f.size;
-    }
-    let written = 0;
-    let done = 0;
-    progress({ phase: 'writing', files: 0, totalFiles: blobs.length, bytes: 0, totalBytes });
-    const prefetched = new Map<number, Promise<Uint8Array>>();
-    let prefetchedUpTo = 0;
-    const prefetch = (from: number) => {
-      // Keep up to `concurrency` small files (≤ 1 MiB each) in flight ahead of the writer.
-      prefetchedUpTo = Math.max(prefetchedUpTo, from);
-      while (prefetchedUpTo < blobs.length && prefetched.size < concurrency) {
-        const j = prefetchedUpTo;
-        if (blobs[j].size > SMALL_FILE) break;
-        const p = session.storage.getBytes(blobs[j].path, { signal });
-        p.catch(() => {});
-        prefetched.set(j, p);
-        prefetchedUpTo++;
-      }
-    };
-    for (const [i, blob] of blobs.entries()) {
-      prefetch(i);
-      await sink.write(tarHeader(blobEntryName(blob.hash), blob.size, mtime));
-      const small = prefetched.get(i);
-      if (small) {
-        prefetched.delete(i);
-        const bytes = await fetchOrChanged(small, blob.path);
-        if (bytes.length !== blob.size) throw changed(blob.path, `it is now ${bytes.length} bytes, not ${blob.size}`);
-        const hex = bytesToHex(await blake3(bytes));
-        if (hex !== hashToHex(blob.hash)) throw changed(blob.path, `its BLAKE3 is now ${hexToHash(hex)}`);
-        await sink.write(bytes);
-        written += bytes.length;
-      } else {
-        const stream = await fetchOrChanged(session.storage.getStream(blob.path, { signal }), blob.path);
-        const hasher = await createBlake3();
-        let n = 0;
-        for await (const chunk of toAsyncIterable(stream)) {
-          n += chunk.length;
-          if (n > blob.size) throw changed(blob.path, `it is now longer than ${blob.size} bytes`);
-          hasher.update(chunk);
-          await sink.write(chunk);
-          written += chunk.length;
-          progress({ phase: 'writing', files: done, totalFiles: blobs.length, bytes: written, totalBytes });
-        }
-        if (n !== blob.size) throw changed(blob.path, `it is now ${n} bytes, not ${blob.size}`);
-        const hex = bytesToHex(hasher.digest());
-        if (hex !== hashToHex(blob.hash)) throw changed(blob.path, `its BLAKE3 is now ${hexToHash(hex)}`);
-      }
-      await sink.write(padding(blob.size));
-      done++;
-      progress({ phase: 'writing', files: done, totalFiles: blobs.length, bytes: written, totalBytes });
-    }
+    const { blobs, totalBytes } = distinctBlobs(files);
+    await writeBlobs(sink, session, blobs, totalBytes, { concurrency, progress, mtime, signal });
     await sink.write(END_OF_ARCHIVE);
     await sink.flush();
     await writer.close();
@@ -234,6 +152,128 @@ export async function exportArchive(
   } finally {
     writer.releaseLock();
   }
+}
+
+type Progress = (progress: ArchiveProgress) => void;
+
+/** The snapshot's files (size, hash, type), HEAD by HEAD; a file deleted since the listing is left out. */
+async function scanFiles(session: Session, paths: string[], concurrency: number, progress: Progress, signal: AbortSignal | undefined): Promise<ArchiveFile[]> {
+  const found: Array<ArchiveFile | null> = new Array(paths.length).fill(null);
+  let scanned = 0;
+  progress({ phase: 'scanning', files: 0, totalFiles: paths.length, bytes: 0, totalBytes: 0 });
+  await forEachConcurrent(paths, concurrency, async (path, i) => {
+    const stats = await session.storage.stats(path, { signal });
+    scanned++;
+    if (stats) {
+      if (stats.size > MAX_ENTRY_SIZE) throw new ArchiveError('archive_too_large', `${path} is ${stats.size} bytes; an archive holds files up to ${MAX_ENTRY_SIZE} bytes`);
+      const hash = hashFromEtag(stats.etag) ?? (await hashRemote(session, path, signal));
+      // A type the manifest cannot carry (not printable ASCII, over 255 characters) is left out.
+      const contentType = stats.contentType !== null && CONTENT_TYPE_RE.test(stats.contentType) ? stats.contentType : null;
+      found[i] = { path, size: stats.size, hash, contentType };
+    }
+    progress({ phase: 'scanning', files: scanned, totalFiles: paths.length, bytes: 0, totalBytes: 0 });
+  });
+  return found.filter((f): f is ArchiveFile => f !== null);
+}
+
+/** manifest.json and manifest.sig, the archive's first two entries. */
+async function writeManifest(sink: ArchiveSink, manifest: ArchiveManifest, keypair: Keypair, mtime: number): Promise<void> {
+  // What import will demand of it (canonical paths under /pub/ and /priv/, order, sizes…).
+  validateManifest(manifest as unknown as Record<string, unknown>);
+  const manifestBytes = encodeManifest(manifest);
+  if (manifestBytes.length > MAX_MANIFEST_BYTES) throw new ArchiveError('archive_too_large', `the manifest would be ${manifestBytes.length} bytes; at most ${MAX_MANIFEST_BYTES} are supported`);
+  await sink.write(tarHeader(MANIFEST_ENTRY, manifestBytes.length, mtime));
+  await sink.write(manifestBytes);
+  await sink.write(padding(manifestBytes.length));
+  const signature = signManifest(manifestBytes, keypair);
+  await sink.write(tarHeader(SIGNATURE_ENTRY, signature.length, mtime));
+  await sink.write(signature);
+  await sink.write(padding(signature.length));
+}
+
+/** Each content once (the first file that holds it), in manifest order. */
+function distinctBlobs(files: ArchiveFile[]): { blobs: ArchiveFile[]; totalBytes: number } {
+  const blobs: ArchiveFile[] = [];
+  const seen = new Set<string>();
+  let totalBytes = 0;
+  for (const f of files) {
+    if (seen.has(f.hash)) continue;
+    seen.add(f.hash);
+    blobs.push(f);
+    totalBytes += f.size;
+  }
+  return { blobs, totalBytes };
+}
+
+/**
+ * The blob entries: small files fetched ahead (up to `concurrency` of at most SMALL_FILE bytes in
+ * flight), large ones streamed through; each re-hashed as it passes, so a file changed since the
+ * scan fails the export instead of contradicting the manifest.
+ */
+async function writeBlobs(
+  sink: ArchiveSink,
+  session: Session,
+  blobs: ArchiveFile[],
+  totalBytes: number,
+  options: { concurrency: number; progress: Progress; mtime: number; signal: AbortSignal | undefined },
+): Promise<void> {
+  const { concurrency, progress, mtime, signal } = options;
+  let written = 0;
+  let done = 0;
+  const report = () => progress({ phase: 'writing', files: done, totalFiles: blobs.length, bytes: written, totalBytes });
+  report();
+  const prefetched = new Map<number, Promise<Uint8Array>>();
+  let prefetchedUpTo = 0;
+  const prefetch = (from: number) => {
+    prefetchedUpTo = Math.max(prefetchedUpTo, from);
+    while (prefetchedUpTo < blobs.length && prefetched.size < concurrency) {
+      const j = prefetchedUpTo;
+      if (blobs[j].size > SMALL_FILE) break;
+      const p = session.storage.getBytes(blobs[j].path, { signal });
+      p.catch(() => {});
+      prefetched.set(j, p);
+      prefetchedUpTo++;
+    }
+  };
+  for (const [i, blob] of blobs.entries()) {
+    prefetch(i);
+    await sink.write(tarHeader(blobEntryName(blob.hash), blob.size, mtime));
+    const small = prefetched.get(i);
+    if (small) {
+      prefetched.delete(i);
+      const bytes = await fetchOrChanged(small, blob.path);
+      if (bytes.length !== blob.size) throw changed(blob.path, `it is now ${bytes.length} bytes, not ${blob.size}`);
+      const hex = bytesToHex(await blake3(bytes));
+      if (hex !== hashToHex(blob.hash)) throw changed(blob.path, `its BLAKE3 is now ${hexToHash(hex)}`);
+      await sink.write(bytes);
+      written += bytes.length;
+    } else {
+      await streamBlob(sink, session, blob, signal, (n) => {
+        written += n;
+        report();
+      });
+    }
+    await sink.write(padding(blob.size));
+    done++;
+    report();
+  }
+}
+
+/** Streams one large blob into the archive, hashing it; `onChunk` sees each chunk's length. */
+async function streamBlob(sink: ArchiveSink, session: Session, blob: ArchiveFile, signal: AbortSignal | undefined, onChunk: (n: number) => void): Promise<void> {
+  const stream = await fetchOrChanged(session.storage.getStream(blob.path, { signal }), blob.path);
+  const hasher = await createBlake3();
+  let n = 0;
+  for await (const chunk of toAsyncIterable(stream)) {
+    n += chunk.length;
+    if (n > blob.size) throw changed(blob.path, `it is now longer than ${blob.size} bytes`);
+    hasher.update(chunk);
+    await sink.write(chunk);
+    onChunk(chunk.length);
+  }
+  if (n !== blob.size) throw changed(blob.path, `it is now ${n} bytes, not ${blob.size}`);
+  const hex = bytesToHex(hasher.digest());
+  if (hex !== hashToHex(blob.hash)) throw changed(blob.path, `its BLAKE3 is now ${hexToHash(hex)}`);
 }
 
 async function fetchOrChanged<T>(request: Promise<T>, path: string): Promise<T> {

@@ -130,7 +130,7 @@ function sortedEntries(n: number, prefix: string) {
 /** A source that counts the bytes of the encoded nodes it hands out (what a remote walk would fetch). */
 function counting(tree: MstNode | null): NodeSource & { bytes: number; nodesFetched: number } {
   const index = mstIndex(tree);
-  const inner = memorySource(index, bytesToHex);
+  const inner = memorySource(index);
   const s = {
     bytes: 0,
     nodesFetched: 0,
@@ -174,7 +174,7 @@ async function proofAndDiff(n: number): Promise<void> {
   const perProofMs = (performance.now() - t0) / samples;
   sizes.sort((a, b) => a - b);
   const changedSource = counting(changed);
-  const baseSource = memorySource(mstIndex(tree), bytesToHex);
+  const baseSource = memorySource(mstIndex(tree));
   const t1 = performance.now();
   const changes = await mstDiff({ root, source: baseSource }, { root: mstRoot(changed), source: changedSource });
   const diffMs = performance.now() - t1;
@@ -189,7 +189,7 @@ async function proofAndDiff(n: number): Promise<void> {
 async function catchUp(n: number): Promise<void> {
   const { tree, changed, entries } = await treeBench(n, 'Mirror catch-up');
   const primary = counting(changed);
-  const changes = await mstDiff({ root: mstRoot(tree), source: memorySource(mstIndex(tree), bytesToHex) }, { root: mstRoot(changed), source: primary });
+  const changes = await mstDiff({ root: mstRoot(tree), source: memorySource(mstIndex(tree)) }, { root: mstRoot(changed), source: primary });
   // The listing-based catch-up reads the primary's whole listing (one path per line).
   const listing = entries.reduce((s, e) => s + e.key.length + 1, 0);
   console.log('\n| catch-up after 100 of ' + n.toLocaleString('en-US') + ' files changed | bytes | ratio to listing |');

@@ -1,5 +1,5 @@
 import { sha256 } from '#sha256';
-import { bytesEqual, compareBytes } from '../bytes.ts';
+import { bytesEqual, bytesToHex, compareBytes } from '../bytes.ts';
 import { MerkleError } from './errors.ts';
 import { checkNodeRange, decodeNode, leafValuesEqual, type DecodedNode, type LeafValue } from './node-codec.ts';
 import { EMPTY_ROOT, type MstNode } from './tree.ts';
@@ -11,12 +11,12 @@ export interface NodeSource {
 }
 
 /** A source over an in-memory tree (the homeserver's own). */
-export function memorySource(index: Map<string, MstNode>, hex: (b: Uint8Array) => string): NodeSource {
+export function memorySource(index: Map<string, MstNode>): NodeSource {
   return {
     nodes(hashes) {
       return hashes.map((h) => {
-        const n = index.get(hex(h));
-        if (!n) throw new MerkleError('merkle_proof_incomplete', `No node ${hex(h)} in this tree`);
+        const n = index.get(bytesToHex(h));
+        if (!n) throw new MerkleError('merkle_proof_incomplete', `No node ${bytesToHex(h)} in this tree`);
         return n.toDecoded();
       });
     },

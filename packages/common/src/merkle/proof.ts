@@ -2,8 +2,7 @@ import { sha256 } from '#sha256';
 import { bytesEqual, compareBytes } from '../bytes.ts';
 import { MerkleError } from './errors.ts';
 import { checkNodeRange, decodeNode, type LeafValue } from './node-codec.ts';
-import { MstNode } from './tree.ts';
-import { EMPTY_ROOT } from './tree.ts';
+import { EMPTY_ROOT, type MstNode } from './tree.ts';
 
 /**
  * A proof for one key: the encoded nodes from the root down to the node that holds the key

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { httpError, type HttpError } from '../http/errors.ts';
+import { httpError } from '../http/errors.ts';
 import { ALLOW, DavServer, type DavExchange, type DavServerOptions } from './dav-server.ts';
 import { del, getOrHead, mkcol, put } from './file-methods.ts';
 import { lock, unlock } from './lock.ts';

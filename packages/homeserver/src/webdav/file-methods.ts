@@ -3,7 +3,7 @@ import { rangeSelector, setLengthHeaders } from '../http/range.ts';
 import { streamBody } from '../http/body.ts';
 import { writeCondition } from '../http/write-preconditions.ts';
 import { asDir, asFile, lastSegment } from './dav-path.ts';
-import { ALLOW, conflict, DIR_MARKER, forbidden, notFound, type DavExchange, type DavServer } from './dav-server.ts';
+import { ALLOW, DIR_MARKER, forbidden, notFound, type DavExchange, type DavServer } from './dav-server.ts';
 
 /** GET / HEAD, PUT, DELETE and MKCOL of the WebDAV tree. */
 
@@ -116,4 +116,3 @@ export async function mkcol(server: DavServer, ex: DavExchange): Promise<void> {
   server.send(ex.res, 201, {});
 }
 
-export { conflict };

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { httpError, type HttpError } from '../http/errors.ts';
+import { httpError } from '../http/errors.ts';
 import { asDir } from './dav-path.ts';
 import { forbidden, header, type DavExchange, type DavServer } from './dav-server.ts';
 import { childElements, expectRoot, isDav, parseXmlBody, serialize } from './dav-xml.ts';

@@ -1,5 +1,5 @@
 import type { Element } from '@xmldom/xmldom';
-import { httpError, type HttpError } from '../http/errors.ts';
+import { httpError } from '../http/errors.ts';
 import type { FileEntry } from '../storage/types.ts';
 import { asDir, hrefOf, lastSegment } from './dav-path.ts';
 import { DIR_MARKER, MAX_ITEMS, notFound, type DavExchange, type DavServer } from './dav-server.ts';

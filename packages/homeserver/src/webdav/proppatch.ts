@@ -1,4 +1,4 @@
-import { httpError, type HttpError } from '../http/errors.ts';
+import { httpError } from '../http/errors.ts';
 import { asDir, hrefOf } from './dav-path.ts';
 import { notFound, type DavExchange, type DavServer } from './dav-server.ts';
 import { childElements, expectRoot, isDav, MULTISTATUS_CLOSE, MULTISTATUS_OPEN, parseXmlBody, propKey, serialize, xmlEscape } from './dav-xml.ts';

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { httpError, type HttpError } from '../http/errors.ts';
+import { httpError } from '../http/errors.ts';
 import { splitUrl } from '../http/url.ts';
 import { asDir, parseDavPath, underMount, type PathResource, type Resource } from './dav-path.ts';
 import { forbidden, header, notFound, type DavExchange, type DavServer } from './dav-server.ts';

@@ -36,43 +36,45 @@ async function burst(s: Served, seconds: number, tag: string, mode: string): Pro
   const timer = setTimeout(() => (stop = true), seconds * 1000);
   const headers = `pubky-host: ${s.z32}\r\nCookie: ${s.cookie}\r\n`;
   await Promise.all(
-    Array.from({ length: 32 }, (_, c) =>
-      new Promise<void>((done_) => {
-        const sock = connect(s.port, '127.0.0.1');
-        sock.setNoDelay(true);
-        let i = 0;
-        let buf: Buffer = Buffer.alloc(0);
-        const send = (): void => {
-          if (stop) {
-            sock.end();
-            done_();
-            return;
-          }
-          if (mode === 'get') {
-            sock.write(`GET /pub/ab/get.bin HTTP/1.1\r\nHost: x\r\n${headers}\r\n`);
-          } else {
-            sock.write(`PUT /pub/ab/${tag}/c${c}/f${i++} HTTP/1.1\r\nHost: x\r\n${headers}Content-Length: ${BODY.length}\r\n\r\n`);
-            sock.write(BODY);
-          }
-        };
-        sock.on('connect', send);
-        sock.on('error', () => done_());
-        sock.on('close', () => done_());
-        sock.on('data', (chunk: Buffer) => {
-          buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-          for (;;) {
-            const end = buf.indexOf('\r\n\r\n');
-            if (end < 0) return;
-            const m = /content-length:\s*(\d+)/i.exec(buf.subarray(0, end).toString('latin1'));
-            const len = m ? Number(m[1]) : 0;
-            if (buf.length < end + 4 + len) return;
-            if (buf[9] !== 0x32) throw new Error(`status ${buf.subarray(9, 12).toString()}`);
-            buf = buf.subarray(end + 4 + len);
-            done++;
-            send();
-          }
-        });
-      }),
+    Array.from(
+      { length: 32 },
+      (_, c) =>
+        new Promise<void>((done_) => {
+          const sock = connect(s.port, '127.0.0.1');
+          sock.setNoDelay(true);
+          let i = 0;
+          let buf: Buffer = Buffer.alloc(0);
+          const send = (): void => {
+            if (stop) {
+              sock.end();
+              done_();
+              return;
+            }
+            if (mode === 'get') {
+              sock.write(`GET /pub/ab/get.bin HTTP/1.1\r\nHost: x\r\n${headers}\r\n`);
+            } else {
+              sock.write(`PUT /pub/ab/${tag}/c${c}/f${i++} HTTP/1.1\r\nHost: x\r\n${headers}Content-Length: ${BODY.length}\r\n\r\n`);
+              sock.write(BODY);
+            }
+          };
+          sock.on('connect', send);
+          sock.on('error', () => done_());
+          sock.on('close', () => done_());
+          sock.on('data', (chunk: Buffer) => {
+            buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+            for (;;) {
+              const end = buf.indexOf('\r\n\r\n');
+              if (end < 0) return;
+              const m = /content-length:\s*(\d+)/i.exec(buf.subarray(0, end).toString('latin1'));
+              const len = m ? Number(m[1]) : 0;
+              if (buf.length < end + 4 + len) return;
+              if (buf[9] !== 0x32) throw new Error(`status ${buf.subarray(9, 12).toString()}`);
+              buf = buf.subarray(end + 4 + len);
+              done++;
+              send();
+            }
+          });
+        }),
     ),
   );
   clearTimeout(timer);
@@ -94,7 +96,11 @@ async function main(): Promise<void> {
   }
   if (mode === 'get') {
     for (const s of Object.values(servers)) {
-      await fetch(`http://127.0.0.1:${s.port}/pub/ab/get.bin`, { method: 'PUT', body: new Uint8Array(BODY), headers: { 'pubky-host': s.z32, cookie: s.cookie } });
+      await fetch(`http://127.0.0.1:${s.port}/pub/ab/get.bin`, {
+        method: 'PUT',
+        body: new Uint8Array(BODY),
+        headers: { 'pubky-host': s.z32, cookie: s.cookie },
+      });
     }
   }
   const total = { A: 0, B: 0 };
@@ -111,7 +117,9 @@ async function main(): Promise<void> {
   }
   const sorted = [...ratios].sort((a, b) => a - b);
   console.log(`${mode}: A ${roots.A} ${Math.round(total.A / rounds)}/s, B ${roots.B} ${Math.round(total.B / rounds)}/s`);
-  console.log(`B/A: ${(total.B / total.A).toFixed(3)} in total, median ${sorted[Math.floor(rounds / 2)]!.toFixed(3)}; per round ${ratios.map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(
+    `B/A: ${(total.B / total.A).toFixed(3)} in total, median ${sorted[Math.floor(rounds / 2)]!.toFixed(3)}; per round ${ratios.map((x) => x.toFixed(2)).join(' ')}`,
+  );
   // Each child stops its server and removes its temp directory before it exits.
   await Promise.all(children.map((c) => new Promise((res) => c.once('exit', res).send('stop'))));
 }

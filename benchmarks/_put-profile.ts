@@ -28,8 +28,13 @@ const gen = fork(fileURLToPath(new URL('./homeserver.ts', import.meta.url)), ['-
 const r = await new Promise<{ requests: number; seconds: number; cpuMicros: number; non2xx: Record<string, number> }>((resolve) => {
   gen.once('message', resolve as (m: unknown) => void);
   gen.send({
-    kind: 'http', port, connections: Number(process.env.CONNS ?? 32), seconds: Number(process.env.SECS ?? 5), mode: 'put',
-    headers: `pubky-host: ${z32}\r\nCookie: ${cookie}\r\n`, path: '/pub/bench/r0/',
+    kind: 'http',
+    port,
+    connections: Number(process.env.CONNS ?? 32),
+    seconds: Number(process.env.SECS ?? 5),
+    mode: 'put',
+    headers: `pubky-host: ${z32}\r\nCookie: ${cookie}\r\n`,
+    path: '/pub/bench/r0/',
   });
 });
 const cpu = process.cpuUsage(cpu0);
@@ -38,6 +43,10 @@ const main = String(process.pid);
 let others = 0;
 for (const [t, ms] of after) if (t !== main) others += ms - (before.get(t) ?? 0);
 const per = (ms: number) => ((ms * 1000) / r.requests).toFixed(1);
-console.log(`${Math.round(r.requests / r.seconds)} PUT/s, non-2xx ${JSON.stringify(r.non2xx)}, ${(r.requests / (writer.commits - commits0)).toFixed(1)} PUTs per commit`);
-console.log(`server CPU ${((cpu.user + cpu.system) / r.requests).toFixed(1)} µs/PUT: main thread ${per(after.get(main)! - before.get(main)!)}, other threads ${per(others)}; load generator ${(r.cpuMicros / r.requests).toFixed(1)}`);
+console.log(
+  `${Math.round(r.requests / r.seconds)} PUT/s, non-2xx ${JSON.stringify(r.non2xx)}, ${(r.requests / (writer.commits - commits0)).toFixed(1)} PUTs per commit`,
+);
+console.log(
+  `server CPU ${((cpu.user + cpu.system) / r.requests).toFixed(1)} µs/PUT: main thread ${per(after.get(main)! - before.get(main)!)}, other threads ${per(others)}; load generator ${(r.cpuMicros / r.requests).toFixed(1)}`,
+);
 await close();

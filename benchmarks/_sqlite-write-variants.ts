@@ -53,7 +53,8 @@ function run(v: Variant, n: number, batch = 20): { us: number; commitUs: number;
       ${v.createdAtIndex === false ? '' : 'CREATE INDEX events_created_at ON events(created_at);'}
       INSERT INTO users (public_key) VALUES ('k');`);
     const prev = db.prepare('SELECT content_length, created_at FROM entries WHERE user_id = ? AND path = ?');
-    const cols = '(user_id, path, content_hash, content_length, content_type, inline_data, modified_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)';
+    const cols =
+      '(user_id, path, content_hash, content_length, content_type, inline_data, modified_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)';
     const up = db.prepare(
       v.upsert === false
         ? `INSERT INTO entries ${cols}`

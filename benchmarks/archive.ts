@@ -47,7 +47,8 @@ async function clear(session: Session): Promise<void> {
   for (const root of ['/pub/', '/priv/']) {
     const paths: string[] = [];
     try {
-      for await (const url of session.storage.listAll(root, { limit: 1000 })) paths.push(url.slice(`pubky://${session.publicKey.z32}`.length));
+      for await (const url of session.storage.listAll(root, { limit: 1000 }))
+        paths.push(url.slice(`pubky://${session.publicKey.z32}`.length));
     } catch (e) {
       if ((e as { status?: number }).status !== 404) throw e;
     }
@@ -61,14 +62,24 @@ const dir = mkdtempSync(join(tmpdir(), 'bench-archive-'));
 try {
   const pubky = new Pubky({ relays: [net.pkarrRelay.url], testnet: { host: 'localhost' } });
   const trees = [
-    { name: '1,000 × 1 KiB', files: Array.from({ length: 1000 }, (_, i) => ({ path: `/pub/bench/small/${String(i).padStart(4, '0')}.bin`, bytes: content(1024, i + 1) })) },
-    { name: '2 × 20 MiB', files: Array.from({ length: 2 }, (_, i) => ({ path: `/pub/bench/large/${i}.bin`, bytes: content(20 * 1024 * 1024, i + 7) })) },
+    {
+      name: '1,000 × 1 KiB',
+      files: Array.from({ length: 1000 }, (_, i) => ({
+        path: `/pub/bench/small/${String(i).padStart(4, '0')}.bin`,
+        bytes: content(1024, i + 1),
+      })),
+    },
+    {
+      name: '2 × 20 MiB',
+      files: Array.from({ length: 2 }, (_, i) => ({ path: `/pub/bench/large/${i}.bin`, bytes: content(20 * 1024 * 1024, i + 7) })),
+    },
   ];
   const rows: string[] = [];
   for (const tree of trees) {
     const keypair = Keypair.random();
     const source = await pubky.signer(keypair).signup(net.homeserver.publicKey);
-    for (let i = 0; i < tree.files.length; i += 16) await Promise.all(tree.files.slice(i, i + 16).map((f) => source.storage.put(f.path, f.bytes)));
+    for (let i = 0; i < tree.files.length; i += 16)
+      await Promise.all(tree.files.slice(i, i + 16).map((f) => source.storage.put(f.path, f.bytes)));
     const target = await pubky.signer(keypair).signup(second.publicKey);
     // A scratch account for the PUT baseline (same homeserver as the import's target).
     const scratch = await pubky.signer(Keypair.random()).signup(second.publicKey);
@@ -108,7 +119,9 @@ try {
     rows.push(row('export (to a file)', median(times.export)));
     rows.push(row('import (from the file)', median(times.import)));
   }
-  console.log(`Archives on a local testnet (loopback, two homeservers), median of ${rounds} rounds after a warm-up round, operations alternating.\n`);
+  console.log(
+    `Archives on a local testnet (loopback, two homeservers), median of ${rounds} rounds after a warm-up round, operations alternating.\n`,
+  );
   console.log('| tree | operation | s | files/s | MB/s | time × GET baseline |');
   console.log('| --- | --- | ---: | ---: | ---: | ---: |');
   for (const r of rows) console.log(r);

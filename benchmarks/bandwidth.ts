@@ -63,9 +63,14 @@ rmSync(dir, { recursive: true, force: true });
 // The bucket starts full (burst = the rate's amount), then refills at the rate.
 const expectedMs = ((mib - rateMb) / rateMb) * 1000;
 const mbps = (ms: number) => (mib / (ms / 1000)).toFixed(2);
-console.log(`${mib} MiB each way, [default_quotas] rate_read = rate_write = "${rateMb}mb/s" (burst ${rateMb} MiB), Node ${process.version}\n`);
+console.log(
+  `${mib} MiB each way, [default_quotas] rate_read = rate_write = "${rateMb}mb/s" (burst ${rateMb} MiB), Node ${process.version}\n`,
+);
 console.log('| direction | unthrottled user MiB/s | paced user MiB/s | paced time ms | bucket allows ms | paced ÷ allowed |');
 console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
-for (const [name, f, p] of [['upload (PUT)', free.upMs, paced.upMs], ['download (GET)', free.downMs, paced.downMs]] as const) {
+for (const [name, f, p] of [
+  ['upload (PUT)', free.upMs, paced.upMs],
+  ['download (GET)', free.downMs, paced.downMs],
+] as const) {
   console.log(`| ${name} | ${mbps(f)} | ${mbps(p)} | ${p.toFixed(0)} | ${expectedMs.toFixed(0)} | ${(p / expectedMs).toFixed(3)} |`);
 }

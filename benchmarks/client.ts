@@ -62,7 +62,10 @@ try {
       },
     },
     { name: 'resolve homeserver, cached', run: () => warm.getHomeserverOf(user) },
-    { name: 'sign-in core: AuthToken → POST /session → Session', run: () => warm.sessionFromAuthToken(AuthToken.sign(keypair, '/:rw'), hs) },
+    {
+      name: 'sign-in core: AuthToken → POST /session → Session',
+      run: () => warm.sessionFromAuthToken(AuthToken.sign(keypair, '/:rw'), hs),
+    },
     { name: 'signin(), warm client', run: () => warmSigner.signin({ awaitRepublish: true }) },
     { name: 'signin(), cold client (new Pubky)', run: () => new Pubky(options).signer(keypair).signin({ awaitRepublish: true }) },
   ];
@@ -88,7 +91,9 @@ try {
   console.log('| operation | p50 ms | p99 ms | p50 × baseline | p99 × baseline |');
   console.log('| --- | ---: | ---: | ---: | ---: |');
   for (const [k, op] of ops.entries()) {
-    console.log(`| ${op.name} | ${ms(stats[k].p50)} | ${ms(stats[k].p99)} | ${ratio(stats[k].p50, base.p50)} | ${ratio(stats[k].p99, base.p99)} |`);
+    console.log(
+      `| ${op.name} | ${ms(stats[k].p50)} | ${ms(stats[k].p99)} | ${ratio(stats[k].p50, base.p50)} | ${ratio(stats[k].p99, base.p99)} |`,
+    );
   }
 } finally {
   await net.close();

@@ -85,12 +85,14 @@ for (let i = 0; i < N; i++) {
 const burst = Array.from({ length: N }, makeItem);
 let next = 0;
 const cs = performance.now();
-await Promise.all(Array.from({ length: CONCURRENCY }, async (_, w) => {
-  while (next < burst.length) {
-    const i = next++;
-    await nodes[(i + w) % NODES].putMutable(burst[i]);
-  }
-}));
+await Promise.all(
+  Array.from({ length: CONCURRENCY }, async (_, w) => {
+    while (next < burst.length) {
+      const i = next++;
+      await nodes[(i + w) % NODES].putMutable(burst[i]);
+    }
+  }),
+);
 const putsPerSec = N / ((performance.now() - cs) / 1000);
 
 const stats = nodes.map((n) => n.stats());
@@ -99,12 +101,18 @@ await swarm.close();
 clearTimeout(hardStop);
 
 const mean = stored.reduce((a, b) => a + b, 0) / stored.length;
-console.log(`${NODES} nodes joined through node 0 in ${ms(joinMs)} ms; routing tables ${Math.min(...tables)}–${Math.max(...tables)} entries; ${N} distinct keys, 200-byte values; Node ${process.version}\n`);
+console.log(
+  `${NODES} nodes joined through node 0 in ${ms(joinMs)} ms; routing tables ${Math.min(...tables)}–${Math.max(...tables)} entries; ${N} distinct keys, 200-byte values; Node ${process.version}\n`,
+);
 console.log('| measure | p50 ms | p99 ms | × ping p50 |');
 console.log('| --- | ---: | ---: | ---: |');
 console.log(`| baseline: KRPC ping round trip | ${ms(pingP50)} | ${ms(pct(pings, 99))} | 1.0 |`);
-console.log(`| put (get lookup + puts to the ${Math.max(...stored)} closest) | ${ms(pct(putLat, 50))} | ${ms(pct(putLat, 99))} | ${(pct(putLat, 50) / pingP50).toFixed(1)} |`);
-console.log(`| get, first valid item | ${ms(pct(getFirst, 50))} | ${ms(pct(getFirst, 99))} | ${(pct(getFirst, 50) / pingP50).toFixed(1)} |`);
+console.log(
+  `| put (get lookup + puts to the ${Math.max(...stored)} closest) | ${ms(pct(putLat, 50))} | ${ms(pct(putLat, 99))} | ${(pct(putLat, 50) / pingP50).toFixed(1)} |`,
+);
+console.log(
+  `| get, first valid item | ${ms(pct(getFirst, 50))} | ${ms(pct(getFirst, 99))} | ${(pct(getFirst, 50) / pingP50).toFixed(1)} |`,
+);
 console.log(`| get, lookup complete | ${ms(pct(getAll, 50))} | ${ms(pct(getAll, 99))} | ${(pct(getAll, 50) / pingP50).toFixed(1)} |`);
 console.log('');
 console.log('| measure | value |');

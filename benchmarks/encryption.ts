@@ -17,7 +17,19 @@ import { Encrypter } from 'age-encryption';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ageKeyPairOf, decryptAge, decryptAgeBytes, encryptAge, encodeRecipient, EncryptedStorage, encryptAgeBytes, Keyring, Keypair, MemoryPacketSource, Pubky } from '@pubky-ts/client';
+import {
+  ageKeyPairOf,
+  decryptAge,
+  decryptAgeBytes,
+  encryptAge,
+  encodeRecipient,
+  EncryptedStorage,
+  encryptAgeBytes,
+  Keyring,
+  Keypair,
+  MemoryPacketSource,
+  Pubky,
+} from '@pubky-ts/client';
 import { resolveConfig, startHomeserver } from '@pubky-ts/homeserver';
 import { SignedPacket } from '@pubky-ts/pkarr';
 
@@ -97,7 +109,14 @@ const hs = await startHomeserver(
       const port = info.icannPort;
       await source.publish(
         SignedPacket.sign(info.keypair, [
-          { type: 'HTTPS', name: '.', ttl: 3600, priority: 10, target: 'localhost', params: { other: [{ key: 65280, value: Uint8Array.of(port >> 8, port & 0xff) }] } },
+          {
+            type: 'HTTPS',
+            name: '.',
+            ttl: 3600,
+            priority: 10,
+            target: 'localhost',
+            params: { other: [{ key: 65280, value: Uint8Array.of(port >> 8, port & 0xff) }] },
+          },
           { type: 'A', name: '.', ttl: 3600, address: '127.0.0.1' },
         ]),
       );
@@ -172,7 +191,9 @@ try {
     peak = Math.max(peak, process.memoryUsage().rss);
     if (got !== bigMib * 1024 * 1024) throw new Error(`${name}: read back ${got} bytes, wrote ${bigMib} MiB`);
     const mb = bigMib * 1.048576;
-    console.log(`| ${name} | ${t1 - t0 < 1 ? '—' : (mb / ((t1 - t0) / 1000)).toFixed(0)} | ${(mb / ((t2 - t1) / 1000)).toFixed(0)} | ${(before / 2 ** 20).toFixed(0)} | ${((peak - before) / 2 ** 20).toFixed(1)} |`);
+    console.log(
+      `| ${name} | ${t1 - t0 < 1 ? '—' : (mb / ((t1 - t0) / 1000)).toFixed(0)} | ${(mb / ((t2 - t1) / 1000)).toFixed(0)} | ${(before / 2 ** 20).toFixed(0)} | ${((peak - before) / 2 ** 20).toFixed(1)} |`,
+    );
   }
   console.log(`\n${bigMib} MiB streamed up and down (client and homeserver in this one process)\n`);
   console.log('| round trip | up MB/s | down MB/s | RSS before MiB | peak RSS growth MiB |\n| --- | ---: | ---: | ---: | ---: |');
@@ -182,9 +203,17 @@ try {
     async () => {},
     async () => decryptAge((await encryptAge(toStream(bigPlaintext()), [recipient])).stream, { identities: [identity] }),
   );
-  await roundTrip('plain put / getStream (baseline)', () => session.storage.put('/priv/bench/big-plain.bin', bigPlaintext()), () => session.storage.getStream('/priv/bench/big-plain.bin'));
+  await roundTrip(
+    'plain put / getStream (baseline)',
+    () => session.storage.put('/priv/bench/big-plain.bin', bigPlaintext()),
+    () => session.storage.getStream('/priv/bench/big-plain.bin'),
+  );
   await session.storage.delete('/priv/bench/big-plain.bin');
-  await roundTrip('putEncrypted / getDecryptedStream', () => enc.putEncrypted('/priv/bench/big.bin', bigPlaintext()), () => enc.getDecryptedStream('/priv/bench/big.bin'));
+  await roundTrip(
+    'putEncrypted / getDecryptedStream',
+    () => enc.putEncrypted('/priv/bench/big.bin', bigPlaintext()),
+    () => enc.getDecryptedStream('/priv/bench/big.bin'),
+  );
 } finally {
   await hs.close();
   rmSync(dir, { recursive: true, force: true });

@@ -73,7 +73,9 @@ try {
   const warm = await pass(reader, concurrency);
   const sequential = await pass(client(), 1);
 
-  console.log(`${users} users on ${homeservers} homeservers (one testnet, one pkarr relay, loopback), one small file each, ${concurrency} reads in flight; set-up ${setupS.toFixed(1)} s; Node ${process.version}\n`);
+  console.log(
+    `${users} users on ${homeservers} homeservers (one testnet, one pkarr relay, loopback), one small file each, ${concurrency} reads in flight; set-up ${setupS.toFixed(1)} s; Node ${process.version}\n`,
+  );
   console.log('| pass | total ms | reads/s | p50 ms | p99 ms | total vs warm |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
   const rows = [
@@ -82,7 +84,9 @@ try {
     ['cold, one read at a time', sequential],
   ] as const;
   for (const [name, r] of rows) {
-    console.log(`| ${name} | ${r.totalMs.toFixed(0)} | ${((users / r.totalMs) * 1000).toFixed(0)} | ${quantile(r.sorted, 0.5).toFixed(2)} | ${quantile(r.sorted, 0.99).toFixed(2)} | ${(r.totalMs / warm.totalMs).toFixed(2)}x |`);
+    console.log(
+      `| ${name} | ${r.totalMs.toFixed(0)} | ${((users / r.totalMs) * 1000).toFixed(0)} | ${quantile(r.sorted, 0.5).toFixed(2)} | ${quantile(r.sorted, 0.99).toFixed(2)} | ${(r.totalMs / warm.totalMs).toFixed(2)}x |`,
+    );
   }
   console.log(`\ncold total / warm total = ${(cold.totalMs / warm.totalMs).toFixed(2)} (goal < 5)`);
 } finally {

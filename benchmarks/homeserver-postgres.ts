@@ -51,7 +51,10 @@ async function postgres(blobs: 'postgres' | 'dir', exclusiveLock = false): Promi
   const schema = `bench_${randomBytes(6).toString('hex')}`;
   const dir = blobs === 'dir' ? mkdtempSync(join(tmpdir(), 'hs-bench-pg-')) : null;
   const store = await openPostgresStore({
-    databaseUrl: DATABASE_URL, schema, blobs: dir ? { dir } : 'postgres', maxConnections: 16,
+    databaseUrl: DATABASE_URL,
+    schema,
+    blobs: dir ? { dir } : 'postgres',
+    maxConnections: 16,
     migrations: exclusiveLock ? pgMigrations.slice(0, 1) : undefined,
   });
   cleanups.push(async () => {
@@ -146,8 +149,12 @@ try {
   console.log('| operation | ops/s | p50 ms | p99 ms | vs SQLite |');
   console.log('| --- | ---: | ---: | ---: | ---: |');
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);
-  console.log(`\n${N} ops per 1 KiB row, ${M} per 1 MiB row, spread over ${USERS} users; full store stack (policy → quota → bookkeeping → blobs),`);
-  console.log('Postgres writes: entry + blob ref + usage + event (events lock shared; "exclusive lock (0001)" = the old schema) + NOTIFY in one transaction, fsync on commit.');
+  console.log(
+    `\n${N} ops per 1 KiB row, ${M} per 1 MiB row, spread over ${USERS} users; full store stack (policy → quota → bookkeeping → blobs),`,
+  );
+  console.log(
+    'Postgres writes: entry + blob ref + usage + event (events lock shared; "exclusive lock (0001)" = the old schema) + NOTIFY in one transaction, fsync on commit.',
+  );
 } finally {
   for (const c of cleanups.reverse()) await c().catch((e) => console.error('cleanup failed', e));
 }

@@ -89,19 +89,35 @@ async function listingBench() {
       point.get(u.id, cursorAt(i));
       times.push(performance.now() - s);
     }
-    rows.push(['baseline: one point read (raw SQL)', f2(pct(times, 50)), f2(pct(times, 99)), f0(1000 / (times.reduce((x, y) => x + y, 0) / runs))]);
+    rows.push([
+      'baseline: one point read (raw SQL)',
+      f2(pct(times, 50)),
+      f2(pct(times, 99)),
+      f0(1000 / (times.reduce((x, y) => x + y, 0) / runs)),
+    ]);
   }
   await measure('deep, first page of /pub/', () => store.files.list(user, '/pub/', { limit: 100 }));
   await measure('deep, cursor in the middle', (i) => store.files.list(user, '/pub/', { limit: 100, cursor: cursorAt(i) }));
-  await measure('deep, reverse, cursor in the middle', (i) => store.files.list(user, '/pub/', { limit: 100, cursor: cursorAt(i), reverse: true }));
-  await measure(`shallow /pub/appN/ (${DIRS} subdirs of 100 files)`, (i) => store.files.list(user, `/pub/app${i % APPS}/`, { limit: 100, shallow: true }));
+  await measure('deep, reverse, cursor in the middle', (i) =>
+    store.files.list(user, '/pub/', { limit: 100, cursor: cursorAt(i), reverse: true }),
+  );
+  await measure(`shallow /pub/appN/ (${DIRS} subdirs of 100 files)`, (i) =>
+    store.files.list(user, `/pub/app${i % APPS}/`, { limit: 100, shallow: true }),
+  );
   await measure('shallow, reverse, cursor', (i) =>
-    store.files.list(user, `/pub/app${i % APPS}/`, { limit: 100, shallow: true, reverse: true, cursor: `/pub/app${i % APPS}/dir${String(500 + (i % 100)).padStart(3, '0')}/` }),
+    store.files.list(user, `/pub/app${i % APPS}/`, {
+      limit: 100,
+      shallow: true,
+      reverse: true,
+      cursor: `/pub/app${i % APPS}/dir${String(500 + (i % 100)).padStart(3, '0')}/`,
+    }),
   );
   await store.close();
 
   console.log(`### Listing a page of 100 from one user with ${f0(total)} entries\n`);
-  console.log(`Bulk insert of ${f0(total)} rows in one transaction: ${(insertMs / 1000).toFixed(1)} s (${f0(total / (insertMs / 1000))} rows/s). Target: page < 5 ms.\n`);
+  console.log(
+    `Bulk insert of ${f0(total)} rows in one transaction: ${(insertMs / 1000).toFixed(1)} s (${f0(total / (insertMs / 1000))} rows/s). Target: page < 5 ms.\n`,
+  );
   console.log('| query | median ms | p99 ms | pages/s |');
   console.log('| --- | ---: | ---: | ---: |');
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);
@@ -128,7 +144,9 @@ async function eventsBench() {
   })();
   const mid = N / 2;
   const oneQuery = {
-    rare: store.db.prepare(`${EVENT_SELECT} WHERE e.user_id = ? AND (e.path >= '/pub/rare/' AND e.path < '/pub/rare0') ORDER BY e.id LIMIT 100`),
+    rare: store.db.prepare(
+      `${EVENT_SELECT} WHERE e.user_id = ? AND (e.path >= '/pub/rare/' AND e.path < '/pub/rare0') ORDER BY e.id LIMIT 100`,
+    ),
     two: store.db.prepare(`${EVENT_SELECT} WHERE ((e.user_id = ? AND e.id > ?) OR (e.user_id = ? AND e.id > ?)) ORDER BY e.id LIMIT 100`),
   };
   /** Wall ms of `fn`, and the longest stretch the event loop did not turn meanwhile. */
@@ -160,7 +178,11 @@ async function eventsBench() {
       s.push(await timed(single));
       w.push(await timed(windowed));
     }
-    const med = (xs: [number, number][], k: 0 | 1) => pct(xs.map((x) => x[k]), 50);
+    const med = (xs: [number, number][], k: 0 | 1) =>
+      pct(
+        xs.map((x) => x[k]),
+        50,
+      );
     rows.push([label, f2(med(s, 0)), f2(med(w, 0)), f2(med(s, 0) / med(w, 0)), f2(med(s, 1)), f2(med(w, 1))]);
   };
   await measure(
@@ -173,7 +195,17 @@ async function eventsBench() {
   await measure(
     'two users, each from a cursor half-way, page of 100',
     async () => {
-      if ((await store.events.read({ users: [{ user: a, cursor: mid }, { user: b, cursor: mid }] })).length !== 100) throw new Error('short page');
+      if (
+        (
+          await store.events.read({
+            users: [
+              { user: a, cursor: mid },
+              { user: b, cursor: mid },
+            ],
+          })
+        ).length !== 100
+      )
+        throw new Error('short page');
     },
     () => oneQuery.two.all(ida, mid, idb, mid),
   );
@@ -225,7 +257,13 @@ async function putBench() {
       results[mode] = await putRun(store, user, n, 64, 1024, 'run');
       const commits = store.writer.commits;
       await store.close();
-      rows.push([durability, mode === 'single' ? 'one transaction per write (baseline)' : 'group commit', f0(results[mode]), f2(results[mode] / results.single), f0((n + 200) / commits)]);
+      rows.push([
+        durability,
+        mode === 'single' ? 'one transaction per write (baseline)' : 'group commit',
+        f0(results[mode]),
+        f2(results[mode] / results.single),
+        f0((n + 200) / commits),
+      ]);
     }
   }
   console.log(`### Store-level PUT of 1 KiB bodies, 64 in flight\n`);
@@ -239,10 +277,10 @@ async function putBench() {
 // 3. Inline threshold: the same sizes stored inline vs as blob files.
 
 async function inlineBench() {
-  const sizes = (process.env.HS_BENCH_SIZES ?? "1024,4096,16384,32768,65536,131072,262144").split(",").map(Number);
+  const sizes = (process.env.HS_BENCH_SIZES ?? '1024,4096,16384,32768,65536,131072,262144').split(',').map(Number);
   const rows: string[][] = [];
   for (const size of sizes) {
-    const n = Math.max(100, Math.min(QUICK ? 500 : 2000, Math.floor((QUICK ? 16 : 64) * 1024 * 1024 / size)));
+    const n = Math.max(100, Math.min(QUICK ? 500 : 2000, Math.floor(((QUICK ? 16 : 64) * 1024 * 1024) / size)));
     const out: Record<string, { w: number; r: number }> = {};
     for (const where of ['file', 'inline'] as const) {
       const store = await open({ inlineThreshold: where === 'inline' ? 1 << 30 : 0 });
@@ -268,8 +306,12 @@ async function inlineBench() {
     }
     rows.push([
       `${size / 1024} KiB`,
-      f0(out.file.w), f0(out.inline.w), f2(out.inline.w / out.file.w),
-      f0(out.file.r), f0(out.inline.r), f2(out.inline.r / out.file.r),
+      f0(out.file.w),
+      f0(out.inline.w),
+      f2(out.inline.w / out.file.w),
+      f0(out.file.r),
+      f0(out.inline.r),
+      f2(out.inline.r / out.file.r),
     ]);
   }
   console.log('### Inline in SQLite vs content-addressed file (durability normal; 16 in flight)\n');

@@ -98,44 +98,54 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
   const start = process.hrtime.bigint();
   const timer = setTimeout(() => (stop = true), job.seconds * 1000);
   await Promise.all(
-    Array.from({ length: job.connections }, (_, c) =>
-      new Promise<void>((resolve) => {
-        const sock = connect(job.port, '127.0.0.1');
-        sock.setNoDelay(true);
-        let i = 0;
-        let sentAt = 0n;
-        const send = (): void => {
-          if (stop) {
-            sock.end();
-            resolve();
-            return;
-          }
-          sentAt = process.hrtime.bigint();
-          if (job.mode === 'get') {
-            sock.write(`GET ${job.path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${job.headers}\r\n`);
-          } else {
-            sock.write(`PUT ${job.path}c${c}/f${i++} HTTP/1.1\r\nHost: 127.0.0.1\r\n${job.headers}Content-Length: ${BODY.length}\r\n\r\n`);
-            sock.write(BODY);
-          }
-        };
-        sock.on('connect', send);
-        sock.on('error', () => resolve());
-        sock.on('close', () => resolve());
-        sock.on(
-          'data',
-          responses((status) => {
-            latencies.push(Number(process.hrtime.bigint() - sentAt) / 1e6);
-            if (status[0] !== '2') non2xx[status] = (non2xx[status] ?? 0) + 1;
-            done++;
-            send();
-          }),
-        );
-      }),
+    Array.from(
+      { length: job.connections },
+      (_, c) =>
+        new Promise<void>((resolve) => {
+          const sock = connect(job.port, '127.0.0.1');
+          sock.setNoDelay(true);
+          let i = 0;
+          let sentAt = 0n;
+          const send = (): void => {
+            if (stop) {
+              sock.end();
+              resolve();
+              return;
+            }
+            sentAt = process.hrtime.bigint();
+            if (job.mode === 'get') {
+              sock.write(`GET ${job.path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${job.headers}\r\n`);
+            } else {
+              sock.write(
+                `PUT ${job.path}c${c}/f${i++} HTTP/1.1\r\nHost: 127.0.0.1\r\n${job.headers}Content-Length: ${BODY.length}\r\n\r\n`,
+              );
+              sock.write(BODY);
+            }
+          };
+          sock.on('connect', send);
+          sock.on('error', () => resolve());
+          sock.on('close', () => resolve());
+          sock.on(
+            'data',
+            responses((status) => {
+              latencies.push(Number(process.hrtime.bigint() - sentAt) / 1e6);
+              if (status[0] !== '2') non2xx[status] = (non2xx[status] ?? 0) + 1;
+              done++;
+              send();
+            }),
+          );
+        }),
     ),
   );
   clearTimeout(timer);
   const cpu = process.cpuUsage(cpu0);
-  return { requests: done, non2xx, seconds: Number(process.hrtime.bigint() - start) / 1e9, p99Ms: pct(latencies, 99), cpuMicros: cpu.user + cpu.system };
+  return {
+    requests: done,
+    non2xx,
+    seconds: Number(process.hrtime.bigint() - start) / 1e9,
+    p99Ms: pct(latencies, 99),
+    cpuMicros: cpu.user + cpu.system,
+  };
 }
 
 async function runEvents(job: EventJob): Promise<EventResult> {
@@ -186,7 +196,10 @@ async function runEvents(job: EventJob): Promise<EventResult> {
   writer.setNoDelay(true);
   await new Promise((r) => writer.once('connect', r));
   let acked!: () => void;
-  writer.on('data', responses(() => acked()));
+  writer.on(
+    'data',
+    responses(() => acked()),
+  );
   const put = async (path: string): Promise<void> => {
     const wait = new Promise<void>((r) => (acked = r));
     writer.write(`PUT ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${job.headers}Content-Length: ${BODY.length}\r\n\r\n`);
@@ -209,7 +222,15 @@ async function runEvents(job: EventJob): Promise<EventResult> {
   await new Promise((r) => setTimeout(r, 500));
   for (const s of sockets) s.destroy();
   writer.destroy();
-  return { connectS, liveAfterS, deliveries: latencies.length, expected: job.subscribers * job.writes, p50Ms: pct(latencies, 50), p99Ms: pct(latencies, 99), maxMs: Math.max(...latencies) };
+  return {
+    connectS,
+    liveAfterS,
+    deliveries: latencies.length,
+    expected: job.subscribers * job.writes,
+    p50Ms: pct(latencies, 50),
+    p99Ms: pct(latencies, 99),
+    maxMs: Math.max(...latencies),
+  };
 }
 
 function child<J, R>(job: J): Promise<R> {
@@ -251,7 +272,9 @@ function startBaseline(dir: string): Promise<{ server: Server; port: number; db:
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': row.body.length });
     res.end(row.body);
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as AddressInfo).port, db })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as AddressInfo).port, db })),
+  );
 }
 
 async function main(): Promise<void> {
@@ -264,9 +287,9 @@ async function main(): Promise<void> {
   const served = await startBenchHomeserver('hs-bench-');
   const { hs, port: hsPort, dir, z32: z, cookie } = served;
   const auth = `pubky-host: ${z}\r\nCookie: ${cookie}\r\n`;
-  await fetch(`${hs.url}/pub/bench/get.bin`, { method: "PUT", body: BODY_INIT, headers: { "pubky-host": z, cookie } });
+  await fetch(`${hs.url}/pub/bench/get.bin`, { method: 'PUT', body: BODY_INIT, headers: { 'pubky-host': z, cookie } });
   const bare = await startBaseline(dir);
-  await fetch(`http://127.0.0.1:${bare.port}/pub/bench/get.bin`, { method: "PUT", body: BODY_INIT });
+  await fetch(`http://127.0.0.1:${bare.port}/pub/bench/get.bin`, { method: 'PUT', body: BODY_INIT });
 
   // cpu: CPU time of this process (the server under load, its worker threads included) per
   // request; less sensitive than req/s to other work on the machine.
@@ -312,8 +335,13 @@ async function main(): Promise<void> {
       const order: Array<'hs' | 'bare'> = round % 2 === 0 ? ['bare', 'hs'] : ['hs', 'bare'];
       for (const who of order) {
         const r = await child<LoadJob, LoadResult>({
-          kind: 'http', port: who === 'hs' ? hsPort : bare.port, connections: conns, seconds, mode: 'put',
-          headers: who === 'hs' ? auth : '', path: `/pub/bench/s${conns}r${round}/`,
+          kind: 'http',
+          port: who === 'hs' ? hsPort : bare.port,
+          connections: conns,
+          seconds,
+          mode: 'put',
+          headers: who === 'hs' ? auth : '',
+          path: `/pub/bench/s${conns}r${round}/`,
         });
         point[who].rps.push(r.requests / r.seconds);
         point[who].p99.push(r.p99Ms);
@@ -328,8 +356,12 @@ async function main(): Promise<void> {
 
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-  console.log(`homeserver vs bare node:http + better-sqlite3 (one transaction per PUT), ${connections} keep-alive connections, ${rounds} paired rounds of ${seconds} s, load generator in a child process, Node ${process.version}\n`);
-  console.log('| case | homeserver req/s | bare req/s | req/s ratio (median of rounds) | per-round ratios | p99 ms homeserver / bare | p99 ratio (bare ÷ homeserver) | server CPU µs/req homeserver / bare | CPU ratio (bare ÷ homeserver) | load generator CPU µs/req (homeserver / bare) | target |');
+  console.log(
+    `homeserver vs bare node:http + better-sqlite3 (one transaction per PUT), ${connections} keep-alive connections, ${rounds} paired rounds of ${seconds} s, load generator in a child process, Node ${process.version}\n`,
+  );
+  console.log(
+    '| case | homeserver req/s | bare req/s | req/s ratio (median of rounds) | per-round ratios | p99 ms homeserver / bare | p99 ratio (bare ÷ homeserver) | server CPU µs/req homeserver / bare | CPU ratio (bare ÷ homeserver) | load generator CPU µs/req (homeserver / bare) | target |',
+  );
   console.log('| --- | ---: | ---: | ---: | --- | --- | ---: | --- | ---: | --- | --- |');
   for (const r of rows) {
     const ratios = r.hs.rps.map((x, i) => x / r.bare.rps[i]!);
@@ -338,7 +370,9 @@ async function main(): Promise<void> {
     const target = r.mode === 'put' ? '≥ 1.0' : '≥ 0.85';
     const cpuh = median(r.hs.cpu);
     const cpub = median(r.bare.cpu);
-    console.log(`| ${r.name} | ${fmt(median(r.hs.rps))} | ${fmt(median(r.bare.rps))} | ${median(ratios).toFixed(2)} | ${ratios.map((x) => x.toFixed(2)).join(', ')} | ${p99h.toFixed(1)} / ${p99b.toFixed(1)} | ${(p99b / p99h).toFixed(2)} | ${cpuh.toFixed(1)} / ${cpub.toFixed(1)} | ${(cpub / cpuh).toFixed(2)} | ${median(r.hs.gen).toFixed(1)} / ${median(r.bare.gen).toFixed(1)} | ${target} |`);
+    console.log(
+      `| ${r.name} | ${fmt(median(r.hs.rps))} | ${fmt(median(r.bare.rps))} | ${median(ratios).toFixed(2)} | ${ratios.map((x) => x.toFixed(2)).join(', ')} | ${p99h.toFixed(1)} / ${p99b.toFixed(1)} | ${(p99b / p99h).toFixed(2)} | ${cpuh.toFixed(1)} / ${cpub.toFixed(1)} | ${(cpub / cpuh).toFixed(2)} | ${median(r.hs.gen).toFixed(1)} / ${median(r.bare.gen).toFixed(1)} | ${target} |`,
+    );
   }
   if (sweepRounds > 0) {
     console.log(`\nPUT 1 KiB by concurrency (${sweepRounds} paired rounds each):\n`);
@@ -347,12 +381,20 @@ async function main(): Promise<void> {
   }
   for (const p of sweepRounds > 0 ? sweep : []) {
     const ratios = p.hs.rps.map((x, i) => x / p.bare.rps[i]!);
-    console.log(`| ${p.connections} | ${fmt(median(p.hs.rps))} | ${fmt(median(p.bare.rps))} | ${median(ratios).toFixed(2)} | ${ratios.map((x) => x.toFixed(2)).join(', ')} | ${median(p.hs.p99).toFixed(1)} / ${median(p.bare.p99).toFixed(1)} |`);
+    console.log(
+      `| ${p.connections} | ${fmt(median(p.hs.rps))} | ${fmt(median(p.bare.rps))} | ${median(ratios).toFixed(2)} | ${ratios.map((x) => x.toFixed(2)).join(', ')} | ${median(p.hs.p99).toFixed(1)} / ${median(p.bare.p99).toFixed(1)} |`,
+    );
   }
-  console.log('\n| event stream | subscribers | all connected after s | all live after s | writes | deliveries | p50 ms | p99 ms | max ms | target |');
+  console.log(
+    '\n| event stream | subscribers | all connected after s | all live after s | writes | deliveries | p50 ms | p99 ms | max ms | target |',
+  );
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
-  console.log(`| PUT → /events-stream live event | ${subscribers} | ${ev.connectS.toFixed(2)} | ${ev.liveAfterS.toFixed(2)} | ${writes} | ${ev.deliveries} / ${ev.expected} | ${ev.p50Ms.toFixed(1)} | ${ev.p99Ms.toFixed(1)} | ${ev.maxMs.toFixed(1)} | p99 < 50 ms |`);
-  for (const r of rows) for (const who of ['hs', 'bare'] as const) if (r[who].errors.length) console.log(`\nnon-2xx in "${r.name}" (${who}): ${r[who].errors.join('; ')}`);
+  console.log(
+    `| PUT → /events-stream live event | ${subscribers} | ${ev.connectS.toFixed(2)} | ${ev.liveAfterS.toFixed(2)} | ${writes} | ${ev.deliveries} / ${ev.expected} | ${ev.p50Ms.toFixed(1)} | ${ev.p99Ms.toFixed(1)} | ${ev.maxMs.toFixed(1)} | p99 < 50 ms |`,
+  );
+  for (const r of rows)
+    for (const who of ['hs', 'bare'] as const)
+      if (r[who].errors.length) console.log(`\nnon-2xx in "${r.name}" (${who}): ${r[who].errors.join('; ')}`);
 }
 
 if (process.argv.includes('--load')) {

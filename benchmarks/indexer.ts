@@ -46,21 +46,34 @@ const pubkyFor = (net: Testnet) => new Pubky({ relays: [net.pkarrRelay.url], tes
 async function pool<T>(n: number, jobs: Array<() => Promise<T>>): Promise<T[]> {
   const out: T[] = new Array(jobs.length);
   let next = 0;
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (next < jobs.length) {
-      const i = next++;
-      out[i] = await jobs[i]();
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (next < jobs.length) {
+        const i = next++;
+        out[i] = await jobs[i]();
+      }
+    }),
+  );
   return out;
 }
 
 /** Each user gets an SDK instance of their own, as on their own device (one cookie jar caps the cookies per host). */
-async function signupMany(net: Testnet, homeservers: Array<{ key: string; token: () => Promise<string | null> }>, n: number): Promise<PubkyAppWriter[]> {
-  return pool(8, Array.from({ length: n }, (_, i) => async () => {
-    const hs = homeservers[i % homeservers.length];
-    return new PubkyAppWriter(await pubkyFor(net).signer(Keypair.random()).signup(hs.key, await hs.token()));
-  }));
+async function signupMany(
+  net: Testnet,
+  homeservers: Array<{ key: string; token: () => Promise<string | null> }>,
+  n: number,
+): Promise<PubkyAppWriter[]> {
+  return pool(
+    8,
+    Array.from({ length: n }, (_, i) => async () => {
+      const hs = homeservers[i % homeservers.length];
+      return new PubkyAppWriter(
+        await pubkyFor(net)
+          .signer(Keypair.random())
+          .signup(hs.key, await hs.token()),
+      );
+    }),
+  );
 }
 
 async function ingestPart() {
@@ -70,11 +83,14 @@ async function ingestPart() {
     const pubky = pubkyFor(net);
     const writers = await signupMany(net, [{ key: net.homeserver.publicKey.z32, token: async () => null }], 20);
     const t0 = performance.now();
-    await pool(32, Array.from({ length: events }, (_, i) => () => {
-      const w = writers[i % writers.length];
-      if (i % 10 === 1) return w.follow(writers[(i + 3) % writers.length].user);
-      return w.post({ content: `benchmark post ${i} about ${['rust', 'gardens', 'bread', 'bitcoin'][i % 4]}` });
-    }));
+    await pool(
+      32,
+      Array.from({ length: events }, (_, i) => () => {
+        const w = writers[i % writers.length];
+        if (i % 10 === 1) return w.follow(writers[(i + 3) % writers.length].user);
+        return w.post({ content: `benchmark post ${i} about ${['rust', 'gardens', 'bread', 'bitcoin'][i % 4]}` });
+      }),
+    );
     const writeSecs = (performance.now() - t0) / 1000;
     let total = 0;
     const reads: number[] = [];
@@ -100,10 +116,19 @@ async function ingestPart() {
       for (;;) {
         const page = await pubky.eventsFeed(net.homeserver.publicKey, { cursor, limit: 1000 });
         if (page.cursor === null) break;
-        await pool(32, page.events.map((e) => async () => {
-          const res = await pubky.http.request({ homeserver: net.homeserver.publicKey, owner: e.user, path: e.path, storagePath: e.path, anonymous: true });
-          await res.arrayBuffer();
-        }));
+        await pool(
+          32,
+          page.events.map((e) => async () => {
+            const res = await pubky.http.request({
+              homeserver: net.homeserver.publicKey,
+              owner: e.user,
+              path: e.path,
+              storagePath: e.path,
+              anonymous: true,
+            });
+            await res.arrayBuffer();
+          }),
+        );
         n += page.events.length;
         cursor = page.cursor;
       }
@@ -112,7 +137,14 @@ async function ingestPart() {
     const ingests: number[] = [];
     for (let round = 0; round < 2; round++) {
       const t = performance.now();
-      const ix = await startIndexer({ database: join(tmp, `ingest-${round}.sqlite`), homeservers: [net.homeserver.publicKey.z32], pubky, api: false, discover: false, follower: { pollMs: 5, pageSize: 1000, fetchConcurrency: 32 } });
+      const ix = await startIndexer({
+        database: join(tmp, `ingest-${round}.sqlite`),
+        homeservers: [net.homeserver.publicKey.z32],
+        pubky,
+        api: false,
+        discover: false,
+        follower: { pollMs: 5, pageSize: 1000, fetchConcurrency: 32 },
+      });
       while ((ix.reader.homeservers()[0]?.events ?? 0) < total) await new Promise((r) => setTimeout(r, 5));
       ingests.push(total / ((performance.now() - t) / 1000));
       await ix.close();
@@ -125,8 +157,12 @@ async function ingestPart() {
     console.log(`| baseline: read the /events/ feed to the end (median of 3) | ${f(read, 0)} | 1.00 |`);
     const fetch = median(fetches);
     console.log(`| feed + one GET per event, 32 in flight, nothing else (median of 2) | ${f(fetch, 0)} | ${f(fetch / read, 3)} |`);
-    console.log(`| ingest: feed + GET + hash + validate + SQLite (median of 2, fresh index each) | ${f(ingest, 0)} | ${f(ingest / read, 3)} (${f(ingest / fetch, 2)} of feed + GET) |`);
-    console.log(`| (the homeserver's own write rate through the SDK, for scale) | ${f(events / writeSecs, 0)} | ${f(events / writeSecs / read, 3)} |`);
+    console.log(
+      `| ingest: feed + GET + hash + validate + SQLite (median of 2, fresh index each) | ${f(ingest, 0)} | ${f(ingest / read, 3)} (${f(ingest / fetch, 2)} of feed + GET) |`,
+    );
+    console.log(
+      `| (the homeserver's own write rate through the SDK, for scale) | ${f(events / writeSecs, 0)} | ${f(events / writeSecs / read, 3)} |`,
+    );
   } finally {
     await net.close();
   }
@@ -139,7 +175,10 @@ async function queriesPart() {
   const writer = new IndexWriter(db);
   writer.addHomeserver('synthetic', 'config');
   const keys = Array.from({ length: users }, () => Keypair.random().publicKey.z32);
-  const words = 'alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec romeo sierra tango'.split(' ');
+  const words =
+    'alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec romeo sierra tango'.split(
+      ' ',
+    );
   let seed = 7;
   const rnd = (n: number) => {
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;
@@ -194,10 +233,17 @@ async function queriesPart() {
   const followers = await time(N, (i) => api.followers(who(i)));
   const search = await time(N, (i) => api.searchPosts(`${words[i % 20]} ${words[(i * 3) % 20]}`));
   await ix.close();
-  console.log(`\nqueries: ${posts} posts by ${users} users, ${users * 20} follows (index written in ${f(genSecs)} s); ${N} sequential API round trips each`);
+  console.log(
+    `\nqueries: ${posts} posts by ${users} users, ${users * 20} follows (index written in ${f(genSecs)} s); ${N} sequential API round trips each`,
+  );
   console.log('| query | p50 ms | p99 ms | p99 ratio |');
   console.log('| --- | --- | --- | --- |');
-  for (const [name, r] of [['baseline: profile with counts', baseline], ['home feed page (20)', feed], ['followers page (20)', followers], ['search posts, 2 words (20)', search]] as const) {
+  for (const [name, r] of [
+    ['baseline: profile with counts', baseline],
+    ['home feed page (20)', feed],
+    ['followers page (20)', followers],
+    ['search posts, 2 words (20)', search],
+  ] as const) {
     console.log(`| ${name} | ${f(r.p50, 2)} | ${f(r.p99, 2)} | ${f(r.p99 / baseline.p99, 2)} |`);
   }
 }
@@ -212,17 +258,30 @@ async function networkPart() {
     try {
       for (let i = 1; i < count; i++) extras.push(await startExtraHomeserver(net, { logLevel: 'silent' }));
       const pubky = pubkyFor(net);
-      const homeservers = [{ key: net.homeserver.publicKey.z32, token: async () => null as string | null }, ...extras.map((e) => ({ key: e.publicKey.z32, token: () => e.signupToken() }))];
+      const homeservers = [
+        { key: net.homeserver.publicKey.z32, token: async () => null as string | null },
+        ...extras.map((e) => ({ key: e.publicKey.z32, token: () => e.signupToken() })),
+      ];
       const writers = await signupMany(net, homeservers, nUsers);
-      await pool(16, writers.map((w, i) => async () => {
-        await w.setProfile({ name: `user ${i}` });
-        for (let k = 0; k < 3; k++) await w.post({ content: `post ${k} of ${i}` });
-        await w.follow(writers[(i + 1) % writers.length].user);
-        await w.follow(writers[(i + 7) % writers.length].user);
-      }));
+      await pool(
+        16,
+        writers.map((w, i) => async () => {
+          await w.setProfile({ name: `user ${i}` });
+          for (let k = 0; k < 3; k++) await w.post({ content: `post ${k} of ${i}` });
+          await w.follow(writers[(i + 1) % writers.length].user);
+          await w.follow(writers[(i + 7) % writers.length].user);
+        }),
+      );
       const events = nUsers * 6;
       const t = performance.now();
-      const ix = await startIndexer({ database: join(tmp, `net-${count}.sqlite`), homeservers: homeservers.map((h) => h.key), pubky, api: { port: 0 }, discover: false, follower: { pollMs: 20 } });
+      const ix = await startIndexer({
+        database: join(tmp, `net-${count}.sqlite`),
+        homeservers: homeservers.map((h) => h.key),
+        pubky,
+        api: { port: 0 },
+        discover: false,
+        follower: { pollMs: 20 },
+      });
       const applied = () => ix.reader.homeservers().reduce((s, h) => s + h.applied, 0);
       while (applied() < events) await new Promise((r) => setTimeout(r, 5));
       const secs = (performance.now() - t) / 1000;
@@ -252,7 +311,10 @@ async function networkPart() {
   console.log('| homeservers | events | catch-up s | ratio to 1 |');
   console.log('| --- | --- | --- | --- |');
   for (const r of rows) console.log(`${r} ${f(Number(r.split('|')[3]) / first, 2)} |`);
-  if (latency) console.log(`\nwrite → visible in the API (after the PUT's ack, poll interval 20 ms, 50 posts): p50 ${f(latency.p50)} ms, p99 ${f(latency.p99)} ms`);
+  if (latency)
+    console.log(
+      `\nwrite → visible in the API (after the PUT's ack, poll interval 20 ms, 50 posts): p50 ${f(latency.p50)} ms, p99 ${f(latency.p99)} ms`,
+    );
 }
 
 try {

@@ -32,9 +32,11 @@ const pubky = new Pubky({ relays: [net.pkarrRelay.url], testnet: { host: 'localh
 
 async function pool<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < items.length) await work(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < items.length) await work(items[next++]);
+    }),
+  );
 }
 
 async function* chunks(total: number, seed: number): AsyncGenerator<Uint8Array> {
@@ -91,7 +93,8 @@ async function measure(name: string, files: Array<[string, number]>): Promise<Ro
       const t = performance.now();
       const report = await pubky.signer(b.keypair).migrate({ to: newHs.publicKey, concurrency: CONCURRENCY });
       row.migrateMs.push(performance.now() - t);
-      if (report.files !== files.length || report.copied !== files.length) throw new Error(`migrate moved ${report.copied}/${report.files}`);
+      if (report.files !== files.length || report.copied !== files.length)
+        throw new Error(`migrate moved ${report.copied}/${report.files}`);
     };
     if (r % 2 === 0) {
       await runBaseline();
@@ -103,7 +106,10 @@ async function measure(name: string, files: Array<[string, number]>): Promise<Ro
     // Free the disk for the next round.
     for (const kp of [a.keypair, b.keypair]) {
       for (const hs of [oldHs, newHs]) {
-        await fetch(`${hs.adminUrl}/users/${kp.publicKey.z32}`, { method: 'DELETE', headers: { 'X-Admin-Password': net.adminPassword } }).then((res) => res.body?.cancel());
+        await fetch(`${hs.adminUrl}/users/${kp.publicKey.z32}`, {
+          method: 'DELETE',
+          headers: { 'X-Admin-Password': net.adminPassword },
+        }).then((res) => res.body?.cancel());
       }
     }
   }
@@ -116,7 +122,9 @@ try {
   const small = Array.from({ length: 10_000 }, (_, i): [string, number] => [`/pub/bench/${i % 100}/${i}.bin`, 1024]);
   const big = Array.from({ length: 10 }, (_, i): [string, number] => [`/pub/big/${i}.bin`, bigMiB * 1024 * 1024]);
   const rows = [await measure('10,000 × 1 KiB', small), await measure(`10 × ${bigMiB} MiB`, big)];
-  console.log(`two homeservers on one testnet (loopback, SQLite profile), concurrency ${CONCURRENCY}, ${rounds} rounds, medians, Node ${process.version}\n`);
+  console.log(
+    `two homeservers on one testnet (loopback, SQLite profile), concurrency ${CONCURRENCY}, ${rounds} rounds, medians, Node ${process.version}\n`,
+  );
   console.log('| account | naive copy files/s | naive MB/s | migrate files/s | migrate MB/s | × naive copy (per-round) |');
   console.log('| --- | ---: | ---: | ---: | ---: | --- |');
   for (const row of rows) {
@@ -124,7 +132,9 @@ try {
     const m = median(row.migrateMs) / 1000;
     const ratios = row.migrateMs.map((ms, i) => (row.baselineMs[i] / ms).toFixed(2)).join(', ');
     const rate = (x: number) => (x >= 100 ? Math.round(x).toLocaleString('en') : x.toFixed(2));
-    console.log(`| ${row.name} | ${rate(row.files / b)} | ${(row.bytes / 1e6 / b).toFixed(1)} | ${rate(row.files / m)} | ${(row.bytes / 1e6 / m).toFixed(1)} | ${(b / m).toFixed(2)} (${ratios}) |`);
+    console.log(
+      `| ${row.name} | ${rate(row.files / b)} | ${(row.bytes / 1e6 / b).toFixed(1)} | ${rate(row.files / m)} | ${(row.bytes / 1e6 / m).toFixed(1)} | ${(b / m).toFixed(2)} (${ratios}) |`,
+    );
   }
 } finally {
   await newHs.close();

@@ -105,12 +105,16 @@ try {
   for (const v of Object.values(rows)) v.sort((a, b) => a - b);
   const b50 = quantile(rows.baseline, 0.5);
   const b99 = quantile(rows.baseline, 0.99);
-  console.log(`${writes} sequential writes of ${size} B (after ${warmup} warm-up), /pub/ and /priv/ mirrored with a grant; mirror applied ${final.appliedEvents} events, lastError ${final.lastError}\n`);
+  console.log(
+    `${writes} sequential writes of ${size} B (after ${warmup} warm-up), /pub/ and /priv/ mirrored with a grant; mirror applied ${final.appliedEvents} events, lastError ${final.lastError}\n`,
+  );
   console.log('| from PUT issued to | p50 ms | p99 ms | p50 × baseline | p99 × baseline |');
   console.log('| --- | ---: | ---: | ---: | ---: |');
   const line = (name: string, v: number[]) =>
-    console.log(`| ${name} | ${quantile(v, 0.5).toFixed(2)} | ${quantile(v, 0.99).toFixed(2)} | ${(quantile(v, 0.5) / b50).toFixed(2)} | ${(quantile(v, 0.99) / b99).toFixed(2)} |`);
-  line('baseline: event on the primary\'s own live stream', rows.baseline);
+    console.log(
+      `| ${name} | ${quantile(v, 0.5).toFixed(2)} | ${quantile(v, 0.99).toFixed(2)} | ${(quantile(v, 0.5) / b50).toFixed(2)} | ${(quantile(v, 0.99) / b99).toFixed(2)} |`,
+    );
+  line("baseline: event on the primary's own live stream", rows.baseline);
   line('PUT acknowledged by the primary', rows.ack);
   line('copy committed on the mirror (its event)', rows.mirror);
   line('mirror lag: ack → copy on the mirror', rows.lag);

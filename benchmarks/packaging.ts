@@ -45,7 +45,11 @@ const kb = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
 try {
   // Ours, packed; theirs, from npm's cache.
   const tarballs = join(work, 'tarballs');
-  sh(process.execPath, [join(ROOT, 'scripts/pack.mjs'), '--out', tarballs, ...(process.argv.includes('--no-build') ? ['--no-build'] : [])], ROOT);
+  sh(
+    process.execPath,
+    [join(ROOT, 'scripts/pack.mjs'), '--out', tarballs, ...(process.argv.includes('--no-build') ? ['--no-build'] : [])],
+    ROOT,
+  );
   sh('npm', ['pack', '@synonymdev/pubky@0.6.0', '--prefer-offline', '--pack-destination', tarballs], work);
   const size = (f: string) => statSync(join(tarballs, f)).size;
   const oursClient = size('pubky-ts-client-0.1.0.tgz');
@@ -59,12 +63,25 @@ try {
     sh('npm', ['install', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund', ...deps], dir);
     return dir;
   };
-  const ours = project('ours', ['common', 'pkarr', 'client'].map((p) => join(tarballs, `pubky-ts-${p}-0.1.0.tgz`)));
+  const ours = project(
+    'ours',
+    ['common', 'pkarr', 'client'].map((p) => join(tarballs, `pubky-ts-${p}-0.1.0.tgz`)),
+  );
   const official = project('official', [join(tarballs, 'synonymdev-pubky-0.6.0.tgz')]);
 
   const bundle = async (dir: string, pkg: string) => {
     writeFileSync(join(dir, 'entry.mjs'), `import * as sdk from '${pkg}';\nglobalThis.sdk = sdk;\n`);
-    const r = await build({ absWorkingDir: dir, entryPoints: ['entry.mjs'], bundle: true, minify: true, platform: 'browser', format: 'esm', write: false, logLevel: 'silent', loader: { '.wasm': 'binary' } });
+    const r = await build({
+      absWorkingDir: dir,
+      entryPoints: ['entry.mjs'],
+      bundle: true,
+      minify: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      logLevel: 'silent',
+      loader: { '.wasm': 'binary' },
+    });
     return gzipSync(r.outputFiles[0].contents).length;
   };
   const bundleOurs = await bundle(ours, '@pubky-ts/client');
@@ -98,11 +115,17 @@ try {
   console.log('| --- | --- | --- | --- |');
   console.log(`| tarball, gzipped (client alone) | ${kb(oursClient)} | ${kb(theirs)} | ${ratio(oursClient, theirs)} |`);
   console.log(`| tarballs, gzipped (client + common + pkarr) | ${kb(oursSdk)} | ${kb(theirs)} | ${ratio(oursSdk, theirs)} |`);
-  console.log(`| installed node_modules, on disk | ${kb(duSync(join(ours, 'node_modules')))} | ${kb(duSync(join(official, 'node_modules')))} | ${ratio(duSync(join(ours, 'node_modules')), duSync(join(official, 'node_modules')))} |`);
+  console.log(
+    `| installed node_modules, on disk | ${kb(duSync(join(ours, 'node_modules')))} | ${kb(duSync(join(official, 'node_modules')))} | ${ratio(duSync(join(ours, 'node_modules')), duSync(join(official, 'node_modules')))} |`,
+  );
   console.log(`| browser bundle, minified + gzipped | ${kb(bundleOurs)} | ${kb(bundleTheirs)} | ${ratio(bundleOurs, bundleTheirs)} |`);
-  console.log(`| import in Node, ms (median of ${runs}, minus ${b.toFixed(0)} ms of bare node) | ${m.toFixed(1)} | ${t.toFixed(1)} | ${ratio(m, t)} |`);
+  console.log(
+    `| import in Node, ms (median of ${runs}, minus ${b.toFixed(0)} ms of bare node) | ${m.toFixed(1)} | ${t.toFixed(1)} | ${ratio(m, t)} |`,
+  );
   const pkg = JSON.parse(readFileSync(join(ours, 'node_modules/@pubky-ts/client/package.json'), 'utf8'));
-  console.log(`\n(ours: ${pkg.name}@${pkg.version} from npm run pack of this checkout; the machine is shared, so only the ratios mean much)`);
+  console.log(
+    `\n(ours: ${pkg.name}@${pkg.version} from npm run pack of this checkout; the machine is shared, so only the ratios mean much)`,
+  );
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

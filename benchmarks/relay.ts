@@ -21,9 +21,33 @@ function encodeDns(z32: string, ts: number): Uint8Array {
   // One TXT record at the apex: a small, realistic packet.
   const txt = Buffer.from(`v=${ts}`);
   return Uint8Array.from([
-    0, 0, 0x80, 0, 0, 0, 0, 1, 0, 0, 0, 0,
-    z32.length, ...Buffer.from(z32), 0,
-    0, 16, 0, 1, 0, 0, 0x0e, 0x10, 0, txt.length + 1, txt.length, ...txt,
+    0,
+    0,
+    0x80,
+    0,
+    0,
+    0,
+    0,
+    1,
+    0,
+    0,
+    0,
+    0,
+    z32.length,
+    ...Buffer.from(z32),
+    0,
+    0,
+    16,
+    0,
+    1,
+    0,
+    0,
+    0x0e,
+    0x10,
+    0,
+    txt.length + 1,
+    txt.length,
+    ...txt,
   ]);
 }
 
@@ -67,10 +91,12 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
       for (let i = 0; i < job.putsPerConnection!; i++) {
         ts += 1000;
         const body = signedPayload(kp, ts);
-        list.push(Buffer.concat([
-          Buffer.from(`PUT /${kp.publicKey.z32} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${body.length}\r\n\r\n`),
-          body,
-        ]));
+        list.push(
+          Buffer.concat([
+            Buffer.from(`PUT /${kp.publicKey.z32} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${body.length}\r\n\r\n`),
+            body,
+          ]),
+        );
       }
       perConn.push(list);
     }
@@ -139,9 +165,7 @@ function load(job: LoadJob): Promise<LoadResult> {
 // ------------------------------------------------------------------ baselines
 function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ server: Server; port: number }> {
   const server = createServer(handler);
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as AddressInfo).port })),
-  );
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as AddressInfo).port })));
 }
 
 function close(server: Server): Promise<void> {
@@ -191,14 +215,26 @@ async function main(): Promise<void> {
     { name: 'PUT new packet: verify + SQLite, DHT disabled by config', relay: [], bare: [], cpu: { relay: [], bare: [] }, errors: [] },
   ];
   for (let round = 0; round < rounds; round++) {
-    const order: Array<[number, 'relay' | 'bare']> = round % 2 === 0
-      ? [[0, 'bare'], [0, 'relay'], [1, 'bare'], [1, 'relay']]
-      : [[0, 'relay'], [0, 'bare'], [1, 'relay'], [1, 'bare']];
+    const order: Array<[number, 'relay' | 'bare']> =
+      round % 2 === 0
+        ? [
+            [0, 'bare'],
+            [0, 'relay'],
+            [1, 'bare'],
+            [1, 'relay'],
+          ]
+        : [
+            [0, 'relay'],
+            [0, 'bare'],
+            [1, 'relay'],
+            [1, 'bare'],
+          ];
     for (const [row, who] of order) {
       const port = who === 'relay' ? relay.port : row === 0 ? bareGet.port : barePut.port;
-      const job: LoadJob = row === 0
-        ? { port, connections, seconds, mode: 'get', path: `/${kp.publicKey.z32}` }
-        : { port, connections, seconds, mode: 'put', putsPerConnection };
+      const job: LoadJob =
+        row === 0
+          ? { port, connections, seconds, mode: 'get', path: `/${kp.publicKey.z32}` }
+          : { port, connections, seconds, mode: 'put', putsPerConnection };
       const cpu0 = process.cpuUsage();
       const r = await load(job);
       const cpu = process.cpuUsage(cpu0);
@@ -213,18 +249,26 @@ async function main(): Promise<void> {
 
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-  console.log(`pkarr relay vs bare node:http, ${connections} keep-alive connections, ${rounds} paired rounds of ${seconds} s (relay and bare back to back, order alternating), load generator in a child process, Node ${process.version}\n`);
-  console.log('| case | relay req/s | bare node:http req/s | ratio (median of paired rounds) | per-round ratios | server CPU µs/req relay / bare | CPU-efficiency ratio |');
+  console.log(
+    `pkarr relay vs bare node:http, ${connections} keep-alive connections, ${rounds} paired rounds of ${seconds} s (relay and bare back to back, order alternating), load generator in a child process, Node ${process.version}\n`,
+  );
+  console.log(
+    '| case | relay req/s | bare node:http req/s | ratio (median of paired rounds) | per-round ratios | server CPU µs/req relay / bare | CPU-efficiency ratio |',
+  );
   console.log('| --- | ---: | ---: | ---: | --- | --- | ---: |');
   for (const r of rows) {
     const paired = r.relay.map((x, i) => x / r.bare[i]);
     const cpuRelay = median(r.cpu.relay);
     const cpuBare = median(r.cpu.bare);
-    console.log(`| ${r.name} | ${fmt(median(r.relay))} | ${fmt(median(r.bare))} | ${median(paired).toFixed(2)} | ${paired.map((x) => x.toFixed(2)).join(', ')} | ${cpuRelay.toFixed(1)} / ${cpuBare.toFixed(1)} | ${(cpuBare / cpuRelay).toFixed(2)} |`);
+    console.log(
+      `| ${r.name} | ${fmt(median(r.relay))} | ${fmt(median(r.bare))} | ${median(paired).toFixed(2)} | ${paired.map((x) => x.toFixed(2)).join(', ')} | ${cpuRelay.toFixed(1)} / ${cpuBare.toFixed(1)} | ${(cpuBare / cpuRelay).toFixed(2)} |`,
+    );
   }
   for (const r of rows) if (r.errors.length) console.log(`\nnon-2xx answers in "${r.name}": ${r.errors.join('; ')}`);
   console.log('\nGET target: ratio ≥ 0.80. The machine is shared: the CPU-efficiency ratio (bare CPU per request ÷ relay CPU');
-  console.log('per request, both measured in the server process) is the steadier figure when other processes compete. The PUT baseline reads the body and answers 204; the relay also verifies');
+  console.log(
+    'per request, both measured in the server process) is the steadier figure when other processes compete. The PUT baseline reads the body and answers 204; the relay also verifies',
+  );
   console.log('the Ed25519 signature, parses the DNS packet and writes SQLite (WAL, synchronous=NORMAL); its DHT is');
   console.log('disabled by config (`dht: false`), so no network publish is included.');
 }

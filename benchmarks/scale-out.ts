@@ -55,7 +55,8 @@ async function loadChild(spec: LoadSpec): Promise<LoadResult> {
           let n = 0;
           res.on('data', (c: Buffer) => (n += c.length));
           res.on('end', () => {
-            const ok = spec.method === 'PUT' ? res.statusCode === 201 || res.statusCode === 204 : res.statusCode === 200 && n === body.length;
+            const ok =
+              spec.method === 'PUT' ? res.statusCode === 201 || res.statusCode === 204 : res.statusCode === 200 && n === body.length;
             if (!ok) errors++;
             resolve();
           });
@@ -164,7 +165,9 @@ try {
       `| ${t.name} | ${f0(p.opsPerSec)} | ${f2(p.p50)} | ${f2(p.p99)} | ${f2(p.opsPerSec / median(base.PUT).opsPerSec)}× | ${f0(g.opsPerSec)} | ${f2(g.p50)} | ${f2(g.p99)} | ${f2(g.opsPerSec / median(base.GET).opsPerSec)}× |`,
     );
   }
-  console.log(`\nmedian of ${ROUNDS} rounds of ${SECONDS} s per target and method (rotating order), ${USERS} users, ${PATHS} paths, keep-alive connections, load generator in a child process.`);
+  console.log(
+    `\nmedian of ${ROUNDS} rounds of ${SECONDS} s per target and method (rotating order), ${USERS} users, ${PATHS} paths, keep-alive connections, load generator in a child process.`,
+  );
 
   // Event delivery: a write on process 0, a live subscriber on process 1.
   const [writerNode, subscriberNode] = three.cluster.instances;
@@ -205,7 +208,9 @@ try {
   console.log('\n| event delivery, write on process A → live subscriber on process B (PostgreSQL) | p50 ms | p99 ms |');
   console.log('| --- | ---: | ---: |');
   console.log(`| PUT sent → event received on B | ${f2(pct(fromSend, 50))} | ${f2(pct(fromSend, 99))} |`);
-  console.log(`| PUT acknowledged by A → event received on B (negative: before the ack) | ${f2(pct(fromAck, 50))} | ${f2(pct(fromAck, 99))} |`);
+  console.log(
+    `| PUT acknowledged by A → event received on B (negative: before the ack) | ${f2(pct(fromAck, 50))} | ${f2(pct(fromAck, 99))} |`,
+  );
   console.log(`| (the PUT itself on A) | ${f2(pct(put, 50))} | ${f2(pct(put, 99))} |`);
   console.log(`\n${N} sequential 1 KiB writes, 3 ms apart, while the cluster is otherwise idle.`);
 } finally {

@@ -73,7 +73,9 @@ function startBare(dir: string): Promise<{ server: Server; port: number; db: Dat
       res.end();
     });
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as AddressInfo).port, db })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as AddressInfo).port, db })),
+  );
 }
 
 async function putBench(seconds: number, rounds: number): Promise<void> {
@@ -143,7 +145,10 @@ function counting(tree: MstNode | null): NodeSource & { bytes: number; nodesFetc
   return s;
 }
 
-async function treeBench(n: number, label: string): Promise<{ tree: MstNode | null; changed: MstNode | null; entries: ReturnType<typeof sortedEntries> }> {
+async function treeBench(
+  n: number,
+  label: string,
+): Promise<{ tree: MstNode | null; changed: MstNode | null; entries: ReturnType<typeof sortedEntries> }> {
   const t0 = performance.now();
   const entries = sortedEntries(n, '/pub/pubky.app/posts/');
   const tree = mstBuild(entries);
@@ -155,7 +160,9 @@ async function treeBench(n: number, label: string): Promise<{ tree: MstNode | nu
     changed = mstPut(changed, e.key, { hash: new Uint8Array(32).fill(i + 1), length: 1 });
   }
   mstRoot(changed);
-  console.log(`\n${label}: ${n.toLocaleString('en-US')} entries, built from scratch in ${(buildMs / 1000).toFixed(1)} s, root layer ${tree!.layer}`);
+  console.log(
+    `\n${label}: ${n.toLocaleString('en-US')} entries, built from scratch in ${(buildMs / 1000).toFixed(1)} s, root layer ${tree!.layer}`,
+  );
   return { tree, changed, entries };
 }
 
@@ -180,10 +187,16 @@ async function proofAndDiff(n: number): Promise<void> {
   const diffMs = performance.now() - t1;
   console.log('\n| figure | value | target |');
   console.log('| --- | --- | --- |');
-  console.log(`| proof size, median / p99 / max | ${median(sizes)} / ${sizes[Math.floor(samples * 0.99)]} / ${sizes[samples - 1]} B | < 3 KB |`);
+  console.log(
+    `| proof size, median / p99 / max | ${median(sizes)} / ${sizes[Math.floor(samples * 0.99)]} / ${sizes[samples - 1]} B | < 3 KB |`,
+  );
   console.log(`| make + verify one proof | ${perProofMs.toFixed(3)} ms | served < 2 ms |`);
-  console.log(`| diff of two versions differing in ${changes.length} entries | ${diffMs.toFixed(1)} ms (both trees in memory; index building excluded) | < 50 ms |`);
-  console.log(`| bytes the diff fetched from the changed side | ${changedSource.bytes.toLocaleString('en-US')} B in ${changedSource.nodesFetched} nodes | < 100 KB |`);
+  console.log(
+    `| diff of two versions differing in ${changes.length} entries | ${diffMs.toFixed(1)} ms (both trees in memory; index building excluded) | < 50 ms |`,
+  );
+  console.log(
+    `| bytes the diff fetched from the changed side | ${changedSource.bytes.toLocaleString('en-US')} B in ${changedSource.nodesFetched} nodes | < 100 KB |`,
+  );
 }
 
 async function catchUp(n: number): Promise<void> {
@@ -195,9 +208,11 @@ async function catchUp(n: number): Promise<void> {
   console.log('\n| catch-up after 100 of ' + n.toLocaleString('en-US') + ' files changed | bytes | ratio to listing |');
   console.log('| --- | --- | --- |');
   console.log(`| full listing (current catch-up) | ${listing.toLocaleString('en-US')} | 1 |`);
-  console.log(`| tree diff (${changes.length} changes found; nodes fetched incl. 32-byte hash each) | ${primary.bytes.toLocaleString('en-US')} | ${(primary.bytes / listing * 100).toFixed(2)} % (target < 1 %) |`);
+  console.log(
+    `| tree diff (${changes.length} changes found; nodes fetched incl. 32-byte hash each) | ${primary.bytes.toLocaleString('en-US')} | ${((primary.bytes / listing) * 100).toFixed(2)} % (target < 1 %) |`,
+  );
 }
 
 if (!process.argv.includes('--skip-put')) await putBench(arg('seconds', 2), arg('rounds', 3));
-if (!process.argv.includes("--put-only")) await proofAndDiff(arg('entries', 1_000_000));
-if (!process.argv.includes("--put-only")) await catchUp(arg('mirror-entries', 100_000));
+if (!process.argv.includes('--put-only')) await proofAndDiff(arg('entries', 1_000_000));
+if (!process.argv.includes('--put-only')) await catchUp(arg('mirror-entries', 100_000));

@@ -26,7 +26,14 @@ export async function main(log: (line: string) => void = console.log): Promise<v
       // Publish the homeserver's packet like the testnet does: `HTTPS 10 localhost` + port in key 65280.
       publisher: async ({ keypair, icannPort }) => {
         const packet = SignedPacket.sign(keypair, [
-          { type: 'HTTPS', name: '.', ttl: 3600, priority: 10, target: 'localhost', params: { other: [{ key: 65280, value: Uint8Array.of(icannPort >> 8, icannPort & 0xff) }] } },
+          {
+            type: 'HTTPS',
+            name: '.',
+            ttl: 3600,
+            priority: 10,
+            target: 'localhost',
+            params: { other: [{ key: 65280, value: Uint8Array.of(icannPort >> 8, icannPort & 0xff) }] },
+          },
         ]);
         await new Pkarr({ relays: [pkarrRelay.url] }).publish(packet);
       },

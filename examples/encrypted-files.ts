@@ -1,7 +1,7 @@
 // End-to-end encrypted files: the homeserver stores age ciphertext; the owner, an app holding only
 // its scope key, and a reader named with `to` decrypt; a stranger cannot.
 //   node --import tsx examples/encrypted-files.ts
-import { ageRecipientOf, EncryptedStorage, EncryptionError, isAgeFile, Keypair, Keyring } from '@pubky-ts/client';
+import { ageRecipientOf, EncryptedStorage, type EncryptionError, isAgeFile, Keypair, Keyring } from '@pubky-ts/client';
 import { runExample } from './local-network.ts';
 
 await runExample(async (net, pubky) => {

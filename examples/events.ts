@@ -24,7 +24,12 @@ await runExample(async (net, pubky) => {
   // Live: resume after the last cursor and wait for new events; stop after two.
   const live = (async () => {
     const seen: string[] = [];
-    for await (const e of reader.events({ users: [{ key: keypair.publicKey, cursor }], paths: ['/pub/example.app/'], live: true, limit: 2 })) {
+    for await (const e of reader.events({
+      users: [{ key: keypair.publicKey, cursor }],
+      paths: ['/pub/example.app/'],
+      live: true,
+      limit: 2,
+    })) {
       console.log(`live event ${e.type} ${e.path}`);
       seen.push(e.path);
     }

@@ -85,11 +85,15 @@ const runs = new Map<string, ReturnType<typeof runExample>>();
 let chain: Promise<unknown> = Promise.resolve();
 for (let i = 0; i < names.length; i += 2) {
   const pair = names.slice(i, i + 2);
-  chain = chain.then(() => Promise.all(pair.map((n) => {
-    const p = runExample(n);
-    runs.set(n, p);
-    return p;
-  })));
+  chain = chain.then(() =>
+    Promise.all(
+      pair.map((n) => {
+        const p = runExample(n);
+        runs.set(n, p);
+        return p;
+      }),
+    ),
+  );
 }
 
 for (const name of names) {

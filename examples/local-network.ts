@@ -4,7 +4,7 @@
 // so examples can run side by side and leave nothing behind. With PUBKY_TESTNET=fixed they use the
 // fixed testnet layout instead (pkarr relay :15411, HTTP relay :15412, homeserver :6286, admin :6288):
 // the one `npm start` runs if it is up, otherwise one started here on those ports.
-import { Keypair, Pubky, PublicKey, type PubkyOptions } from '@pubky-ts/client';
+import { Keypair, Pubky, type PublicKey, type PubkyOptions } from '@pubky-ts/client';
 import { startTestnet, TESTNET_ADMIN_PASSWORD, TESTNET_HOMESERVER_SECRET, TESTNET_PORTS, type Testnet } from '@pubky-ts/testnet';
 
 export interface LocalNetwork {

@@ -12,7 +12,9 @@ try {
   console.log(`network: a testnet with two homeservers and an indexer at ${net.indexer!.url}`);
   const pubky = new Pubky({ relays: [net.pkarrRelay.url], testnet: { host: 'localhost' } });
   const join = async (name: string, onSecond: boolean) => {
-    const session = await pubky.signer(Keypair.random()).signup(onSecond ? second.publicKey : net.homeserver.publicKey, onSecond ? await second.signupToken() : null);
+    const session = await pubky
+      .signer(Keypair.random())
+      .signup(onSecond ? second.publicKey : net.homeserver.publicKey, onSecond ? await second.signupToken() : null);
     const app = new PubkyAppWriter(session);
     await app.setProfile({ name, bio: `${name} on the ${onSecond ? 'second' : 'first'} homeserver` });
     return app;

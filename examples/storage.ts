@@ -1,6 +1,6 @@
 // Storage on a homeserver: write, read, list, inspect and delete files, public and private.
 //   node --import tsx examples/storage.ts
-import { Keypair, Pubky, PubkyHttpError } from '@pubky-ts/client';
+import { Keypair, Pubky, type PubkyHttpError } from '@pubky-ts/client';
 import { runExample } from './local-network.ts';
 
 await runExample(async (net, pubky) => {

@@ -127,7 +127,9 @@ export function checkImports(root) {
     for (const field of ['dependencies', 'devDependencies', 'peerDependencies']) {
       for (const dep of Object.keys(manifest[field] ?? {})) {
         if (dep.startsWith(SCOPE) && !allowed.includes(dep.slice(SCOPE.length))) {
-          problems.push(`packages/${name}/package.json: ${field} lists ${dep}, but ${name} may import only ${allowed.join(', ') || 'no other package'}`);
+          problems.push(
+            `packages/${name}/package.json: ${field} lists ${dep}, but ${name} may import only ${allowed.join(', ') || 'no other package'}`,
+          );
         }
       }
     }
@@ -142,7 +144,14 @@ export function checkImports(root) {
     graph.set(file, edges);
     const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
     for (const { fileName: spec } of importedFiles) {
-      if (from && BROWSER_PACKAGES.has(from) && spec.startsWith('node:') && rel.includes(`${sep}src${sep}`) && !/(^|[-/])node\.ts$/.test(rel) && !rel.endsWith('.test.ts')) {
+      if (
+        from &&
+        BROWSER_PACKAGES.has(from) &&
+        spec.startsWith('node:') &&
+        rel.includes(`${sep}src${sep}`) &&
+        !/(^|[-/])node\.ts$/.test(rel) &&
+        !rel.endsWith('.test.ts')
+      ) {
         problems.push(`${rel}: imports ${spec}, but ${from} must bundle for browsers (node: modules only in node.ts or *-node.ts)`);
       }
       const to = resolveSpecifier(root, manifests, file, spec);
@@ -153,7 +162,9 @@ export function checkImports(root) {
       edges.add(to);
       const toPkg = packageOf(root, to);
       if (from && toPkg && toPkg !== from && !ALLOWED[from]?.includes(toPkg)) {
-        problems.push(`${rel}: imports ${spec} (package ${toPkg}), but ${from} may import only ${ALLOWED[from]?.join(', ') || 'no other package'}`);
+        problems.push(
+          `${rel}: imports ${spec} (package ${toPkg}), but ${from} may import only ${ALLOWED[from]?.join(', ') || 'no other package'}`,
+        );
       }
     }
   }

@@ -77,7 +77,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const args = process.argv.slice(2);
   const outAt = args.indexOf('--out');
   try {
-    const tarballs = await pack({ out: outAt >= 0 ? resolve(process.env.INIT_CWD ?? '.', args[outAt + 1]) : undefined, skipBuild: args.includes('--no-build') });
+    const tarballs = await pack({
+      out: outAt >= 0 ? resolve(process.env.INIT_CWD ?? '.', args[outAt + 1]) : undefined,
+      skipBuild: args.includes('--no-build'),
+    });
     for (const t of tarballs) console.log(`${t.file}\t${t.size} bytes`);
   } catch (e) {
     console.error(`pack: ${e.message}`);

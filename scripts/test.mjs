@@ -42,7 +42,8 @@ function prepareMachine() {
   if (process.env.PUBKY_TEST_NO_INSTALL === '1') return;
   for (const script of ['ensure-tools.sh', 'ensure-postgres.sh']) {
     const res = spawnSync('bash', [join(root, 'scripts', script)], { stdio: 'inherit', cwd: root });
-    if (res.status !== 0) console.error(`npm test: scripts/${script} could not prepare this machine; the tests that need it will fail (see above)`);
+    if (res.status !== 0)
+      console.error(`npm test: scripts/${script} could not prepare this machine; the tests that need it will fail (see above)`);
   }
 }
 
@@ -66,7 +67,14 @@ function writeTimes(times) {
 /** The counts of a finished `node --test` run, from the summary lines of its TAP output. */
 function summary(output) {
   const count = (name) => Number(output.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? 0);
-  return { tests: count('tests'), pass: count('pass'), fail: count('fail'), cancelled: count('cancelled'), skipped: count('skipped'), todo: count('todo') };
+  return {
+    tests: count('tests'),
+    pass: count('pass'),
+    fail: count('fail'),
+    cancelled: count('cancelled'),
+    skipped: count('skipped'),
+    todo: count('todo'),
+  };
 }
 
 function runFile(file) {
@@ -143,7 +151,11 @@ async function main() {
       const cpu = r.cpu === null ? '' : ` cpu ${fmt(r.cpu)}`;
       if (r.ok) console.log(`ok     ${fmt(r.ms)}${cpu} ${n}  ${file}`);
       else {
-        const why = r.timedOut ? `killed after ${fileTimeoutMs / 1000} s` : r.counts.fail || r.counts.cancelled ? `${r.counts.fail} failed, ${r.counts.cancelled} cancelled` : `exit ${r.code ?? r.signal}`;
+        const why = r.timedOut
+          ? `killed after ${fileTimeoutMs / 1000} s`
+          : r.counts.fail || r.counts.cancelled
+            ? `${r.counts.fail} failed, ${r.counts.cancelled} cancelled`
+            : `exit ${r.code ?? r.signal}`;
         console.log(`\n----- ${file}: ${why} -----\n${r.output.trimEnd()}\n----- end of ${file} -----\n`);
         console.log(`FAIL   ${fmt(r.ms)} ${n}  ${file} (${why})`);
       }
@@ -158,7 +170,9 @@ async function main() {
   if (measureCpu) console.log(`\ncpu: ${fmt(results.reduce((t, r) => t + (r.cpu ?? 0), 0))} over all files`);
   console.log('\nslowest files:');
   for (const r of [...results].sort((a, b) => b.ms - a.ms).slice(0, 8)) console.log(`  ${fmt(r.ms)}  ${r.file}`);
-  console.log(`\n# files ${results.length}\n# tests ${total('tests')}\n# pass ${total('pass')}\n# fail ${total('fail')}\n# cancelled ${total('cancelled')}\n# skipped ${total('skipped')}\n# todo ${total('todo')}\n# duration_ms ${wall}`);
+  console.log(
+    `\n# files ${results.length}\n# tests ${total('tests')}\n# pass ${total('pass')}\n# fail ${total('fail')}\n# cancelled ${total('cancelled')}\n# skipped ${total('skipped')}\n# todo ${total('todo')}\n# duration_ms ${wall}`,
+  );
   if (failedFiles.length) console.log(`\nfailed files:\n${failedFiles.map((r) => `  ${r.file}`).join('\n')}`);
   // a file that failed without counting a failed test (crash, hang) still counts as one failure
   const failed = total('fail') + total('cancelled') + failedFiles.filter((r) => r.counts.fail + r.counts.cancelled === 0).length;

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
-import { createRecoveryFile, decryptRecoveryFile, Keypair, PubkyError } from '@pubky-ts/common';
+import { createRecoveryFile, decryptRecoveryFile, type Keypair, PubkyError } from '@pubky-ts/common';
 import { readSecretKeyFile } from '@pubky-ts/common/node';
 import { CliError } from './cli-error.ts';
 

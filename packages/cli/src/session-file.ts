@@ -90,7 +90,9 @@ export async function readSessionFile(path: string): Promise<SessionFileData> {
     if (!s.isFile()) throw malformed(path, 'not a regular file');
     if (s.size > MAX_FILE_BYTES) throw malformed(path, `larger than ${MAX_FILE_BYTES} bytes`);
     if ((s.mode & 0o077) !== 0 && process.platform !== 'win32') {
-      console.error(`warning: ${path} is readable by others (mode ${(s.mode & 0o777).toString(8)}); it holds session secrets: chmod 600 it`);
+      console.error(
+        `warning: ${path} is readable by others (mode ${(s.mode & 0o777).toString(8)}); it holds session secrets: chmod 600 it`,
+      );
     }
     text = await readFile(path, 'utf8');
   } catch (e) {
@@ -149,7 +151,11 @@ export async function defaultUser(values: Record<string, unknown>): Promise<Publ
   const users = Object.keys((await readSessionFile(path)).sessions);
   if (users.length === 1) return PublicKey.parse(users[0]);
   if (users.length === 0) {
-    throw new CliError(`no saved session in ${path}: sign in first (pubky login -k <key>), or give a full pubky://<user>/… address`, 1, 'no_session');
+    throw new CliError(
+      `no saved session in ${path}: sign in first (pubky login -k <key>), or give a full pubky://<user>/… address`,
+      1,
+      'no_session',
+    );
   }
   throw new CliError(`${users.length} sessions are saved in ${path}: say whose with --user <key> or a full pubky://<user>/… address`);
 }
@@ -162,10 +168,19 @@ export async function parseTarget(arg: string | undefined, values: Record<string
   if (arg === undefined || arg === '') throw new CliError(`give ${what}: pubky://<user>/pub/… or /pub/…`);
   const shown = JSON.stringify(arg.slice(0, 200));
   if (/^\.\.?(\/|$)/.test(arg)) {
-    throw new CliError(`${shown} is a relative path; storage addresses are absolute in a user's tree: /pub/<app>/<file> or pubky://<user>/pub/…`);
+    throw new CliError(
+      `${shown} is a relative path; storage addresses are absolute in a user's tree: /pub/<app>/<file> or pubky://<user>/pub/…`,
+    );
   }
-  if (arg.split(/[?#]/)[0].split('/').some((s) => s === '..' || s === '.')) {
-    throw new CliError(`${shown} contains a "." or ".." segment; storage paths cannot step up or sideways: write the full path, e.g. /pub/<app>/<file>`);
+  if (
+    arg
+      .split(/[?#]/)[0]
+      .split('/')
+      .some((s) => s === '..' || s === '.')
+  ) {
+    throw new CliError(
+      `${shown} contains a "." or ".." segment; storage paths cannot step up or sideways: write the full path, e.g. /pub/<app>/<file>`,
+    );
   }
   let target: ResourceAddress;
   try {
@@ -213,13 +228,21 @@ export async function loadSession(ctx: ClientContext, user: PublicKey): Promise<
   const data = await readSessionFile(ctx.sessionFile);
   const saved = data.sessions[user.z32];
   if (!saved) {
-    throw new CliError(`no saved session for ${user.z32} in ${ctx.sessionFile}: run \`pubky login -k <key>\` (or signup) first`, 1, 'no_session');
+    throw new CliError(
+      `no saved session for ${user.z32} in ${ctx.sessionFile}: run \`pubky login -k <key>\` (or signup) first`,
+      1,
+      'no_session',
+    );
   }
   try {
     return await ctx.pubky.restoreSession(saved.session);
   } catch (e) {
     if (e instanceof PubkyHttpError && (e.status === 401 || e.status === 404)) {
-      throw new CliError(`the saved session of ${user.z32} has ended on its homeserver: run \`pubky login -k <key>\` again`, 1, 'no_session');
+      throw new CliError(
+        `the saved session of ${user.z32} has ended on its homeserver: run \`pubky login -k <key>\` again`,
+        1,
+        'no_session',
+      );
     }
     if (e instanceof ClientError && e.code === 'invalid_session_export') {
       throw new CliError(`the saved session of ${user.z32} in ${ctx.sessionFile} is damaged (${e.message}): run \`pubky login\` again`, 1);

@@ -18,7 +18,12 @@ export class SignupTokenError extends PubkyError {
     readonly status: number,
     readonly body: string,
   ) {
-    super('admin_api_error', status === 401 || status === 403 ? `the admin API refused the password (${status})` : `the admin API answered ${status}: ${body.slice(0, 200)}`);
+    super(
+      'admin_api_error',
+      status === 401 || status === 403
+        ? `the admin API refused the password (${status})`
+        : `the admin API answered ${status}: ${body.slice(0, 200)}`,
+    );
     this.name = 'SignupTokenError';
   }
 }

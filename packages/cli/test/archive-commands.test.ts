@@ -68,8 +68,13 @@ test('export to a file, check it, refuse tampered copies, import it on another h
   const file = join(tmp.dir, 'alice.tar');
   const ex = await runCli(['export', file, '-k', keyFile, '--progress', ...args]);
   assert.equal(ex.code, 0, show(ex));
-  assert.match(ex.out, new RegExp(`exported 5 files \\(4 distinct contents, 1\\.1 MiB\\) of ${user} from ${net.homeserver.publicKey.z32} to ${file.replace(/[.]/g, '\\.')}`));
-  assert.match(ex.err, /writing  4\/4 files  1\.1 MiB \/ 1\.1 MiB  100%/, 'the progress line counts files and bytes');
+  assert.match(
+    ex.out,
+    new RegExp(
+      `exported 5 files \\(4 distinct contents, 1\\.1 MiB\\) of ${user} from ${net.homeserver.publicKey.z32} to ${file.replace(/[.]/g, '\\.')}`,
+    ),
+  );
+  assert.match(ex.err, /writing {2}4\/4 files {2}1\.1 MiB \/ 1\.1 MiB {2}100%/, 'the progress line counts files and bytes');
   assert.equal(statSync(file).mode & 0o777, 0o600, 'the archive holds private files: mode 0600');
   const listing = execFileSync('tar', ['tvf', file], { encoding: 'utf8' });
   assert.equal(listing.trim().split('\n').length, 6);
@@ -96,7 +101,10 @@ test('export to a file, check it, refuse tampered copies, import it on another h
   writeFileSync(cut, bytes.subarray(0, bytes.length - 2000));
   const [badCheck, cutCheck] = await Promise.all([runCli(['import', bad, '--check']), runCli(['import', cut, '--check'])]);
   assert.equal(badCheck.code, 1, show(badCheck));
-  assert.match(badCheck.err, /^pubky import: the content of \/pub\/cli\.archive\/big\.bin .* does not match its hash.* \(archive_hash_mismatch\)/);
+  assert.match(
+    badCheck.err,
+    /^pubky import: the content of \/pub\/cli\.archive\/big\.bin .* does not match its hash.* \(archive_hash_mismatch\)/,
+  );
   assert.equal(cutCheck.code, 1, show(cutCheck));
   assert.match(cutCheck.err, /\(archive_truncated\)/);
 
@@ -113,9 +121,12 @@ test('export to a file, check it, refuse tampered copies, import it on another h
 
   const im = await runCli(['import', file, '--progress', ...args]);
   assert.equal(im.code, 0, show(im));
-  assert.match(im.out, new RegExp(`imported 5 files of ${user} to ${second.publicKey.z32}: 5 written \\(1\\.1 MiB\\), 0 already there, 0 deleted`));
-  assert.match(im.err, /verifying  4\/4 files .*100%/);
-  assert.match(im.err, /uploading  5\/5 files .*100%/);
+  assert.match(
+    im.out,
+    new RegExp(`imported 5 files of ${user} to ${second.publicKey.z32}: 5 written \\(1\\.1 MiB\\), 0 already there, 0 deleted`),
+  );
+  assert.match(im.err, /verifying {2}4\/4 files .*100%/);
+  assert.match(im.err, /uploading {2}5\/5 files .*100%/);
   assert.deepEqual(await tree(onSecond), original, 'the second homeserver holds the same tree');
 
   // An extra file is kept, then pruned.

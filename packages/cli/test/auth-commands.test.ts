@@ -45,8 +45,18 @@ test('auth approve: an app (SDK) asks for /pub/cli.app/:rw, the CLI approves wit
 test('auth request: the CLI prints a pubkyauth URL, an SDK signer approves, the CLI prints and saves the session', async () => {
   const sessionFile = join(tmp.dir, 'app-sessions.json');
   const child = spawnCli([
-    'auth', 'request', '--caps', '/pub/cli.app/:r,/pub/cli.app/posts/:rw', '--http-relay', `${net.httpRelay.url}/inbox`,
-    '--save', '--session-file', sessionFile, '--wait', '20', ...netArgs(net),
+    'auth',
+    'request',
+    '--caps',
+    '/pub/cli.app/:r,/pub/cli.app/posts/:rw',
+    '--http-relay',
+    `${net.httpRelay.url}/inbox`,
+    '--save',
+    '--session-file',
+    sessionFile,
+    '--wait',
+    '20',
+    ...netArgs(net),
   ]);
   let out = '';
   let err = '';

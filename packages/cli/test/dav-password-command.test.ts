@@ -26,8 +26,11 @@ after(async () => {
 /** Runs a client; `out` is its stdout, `log` stdout and stderr (for messages). */
 function run(cmd: string, argv: string[], input?: string): Promise<{ code: number; out: string; log: string }> {
   return new Promise((resolve) => {
-    const child = execFile(cmd, argv, { timeout: 60_000, env: { ...process.env, HOME: tmp.dir, RCLONE_CONFIG: join(tmp.dir, 'rclone.conf') } }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout, log: `${stdout}${stderr}` }),
+    const child = execFile(
+      cmd,
+      argv,
+      { timeout: 60_000, env: { ...process.env, HOME: tmp.dir, RCLONE_CONFIG: join(tmp.dir, 'rclone.conf') } },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout, log: `${stdout}${stderr}` }),
     );
     if (input !== undefined) child.stdin!.end(input);
   });
@@ -81,7 +84,11 @@ test('pubky dav-password: rclone and cadaver mount the user’s storage with it,
   // cadaver, scripted: put, ls, get.
   writeFileSync(join(tmp.dir, '.netrc'), `machine ${new URL(url).hostname} login ${name} password ${password}\n`, { mode: 0o600 });
   writeFileSync(join(tmp.dir, 'note.txt'), 'from cadaver');
-  r = await run('cadaver', [`${url}pub/`], `put ${join(tmp.dir, 'note.txt')} note.txt\nls\nget note.txt ${join(tmp.dir, 'back.txt')}\nquit\n`);
+  r = await run(
+    'cadaver',
+    [`${url}pub/`],
+    `put ${join(tmp.dir, 'note.txt')} note.txt\nls\nget note.txt ${join(tmp.dir, 'back.txt')}\nquit\n`,
+  );
   assert.match(r.out, /note\.txt/, r.log);
   assert.equal(readFileSync(join(tmp.dir, 'back.txt'), 'utf8'), 'from cadaver', r.log);
 

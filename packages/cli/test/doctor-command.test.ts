@@ -13,7 +13,17 @@ after(() => tmp.cleanup());
 test('doctor --offline on a data directory with a readable key and an exposed default password: exit 1, each finding with what to do', async () => {
   writeFileSync(join(tmp.dir, 'secret'), bytesToHex(Keypair.random().secretKey));
   chmodSync(join(tmp.dir, 'secret'), 0o644);
-  const r = await runCli(['homeserver', 'doctor', '--data-dir', tmp.dir, '--offline', '--set', 'admin.listen_socket=0.0.0.0:0', '--set', 'drive.icann_listen_socket=127.0.0.1:0']);
+  const r = await runCli([
+    'homeserver',
+    'doctor',
+    '--data-dir',
+    tmp.dir,
+    '--offline',
+    '--set',
+    'admin.listen_socket=0.0.0.0:0',
+    '--set',
+    'drive.icann_listen_socket=127.0.0.1:0',
+  ]);
   assert.equal(r.code, 1, show(r));
   assert.match(r.out, /^WARN {2}the homeserver key .*secret is readable by other users \(mode 0644\)\n {6}→ chmod 600 /m);
   assert.match(r.out, /^FAIL {2}the admin password is the default "admin" and the admin API listens on 0\.0\.0\.0:0/m);
@@ -48,7 +58,10 @@ test('the systemd unit in the repository is valid for systemd and runs a command
   assert.equal(verify.status, 0, verify.stderr);
   assert.equal(verify.stderr.trim(), '', 'no complaint from systemd');
   // the same arguments, given to the doctor, are understood by the homeserver's config loader
-  const args = execStart[2].split(' ').slice(1).map((a) => (a === '/var/lib/pubky-homeserver' ? tmp.dir : a));
+  const args = execStart[2]
+    .split(' ')
+    .slice(1)
+    .map((a) => (a === '/var/lib/pubky-homeserver' ? tmp.dir : a));
   const r = await runCli(['homeserver', 'doctor', ...args, '--offline']);
   assert.match(r.out, new RegExp(`data directory ${tmp.dir.replace(/[/.]/g, '\\$&')} is writable`), show(r));
 });

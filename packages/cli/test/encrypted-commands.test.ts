@@ -27,7 +27,16 @@ async function newUser(name: string): Promise<{ key: string; z32: string }> {
   const key = join(tmp.dir, `${name}.key`);
   const kg = await runCli(['keygen', '--out', key]);
   assert.equal(kg.code, 0, show(kg));
-  const su = await runCli(['signup', '-k', key, '--homeserver', net.homeserver.publicKey.z32, '--signup-token', await net.signupToken(), ...args]);
+  const su = await runCli([
+    'signup',
+    '-k',
+    key,
+    '--homeserver',
+    net.homeserver.publicKey.z32,
+    '--signup-token',
+    await net.signupToken(),
+    ...args,
+  ]);
   assert.equal(su.code, 0, show(su));
   return { key, z32: kg.out.trim() };
 }
@@ -49,7 +58,10 @@ test('pubky put --encrypt --to, pubky get --key, the raw ciphertext, and the age
     runCli(['get', address, '--key', carol.key, ...netArgs(net)]),
   ]);
   assert.equal(raw.code, 0, show(raw));
-  assert.ok(raw.stdout.subarray(0, 22).toString() === 'age-encryption.org/v1\n' && !raw.stdout.includes(data.subarray(0, 64)), 'the homeserver holds ciphertext');
+  assert.ok(
+    raw.stdout.subarray(0, 22).toString() === 'age-encryption.org/v1\n' && !raw.stdout.includes(data.subarray(0, 64)),
+    'the homeserver holds ciphertext',
+  );
   assert.notEqual(noKey.code, 0);
   assert.match(noKey.err, /is encrypted \(an age file\): pass --key or --recovery/);
   assert.equal(noKey.stdout.length, 0, 'no ciphertext on stdout by surprise');

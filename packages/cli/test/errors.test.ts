@@ -42,7 +42,18 @@ test('signup with a wrong token or without one fails (exit 1) and saves nothing'
   const sessionFile = join(tmp.dir, 's1.json');
   const hs = net.homeserver.publicKey.z32;
   const [bad, none, badHs, noKey] = await Promise.all([
-    runCli(['signup', '-k', keyFile, '--homeserver', hs, '--signup-token', 'AAAA-BBBB-CCCC', '--session-file', sessionFile, ...netArgs(net)]),
+    runCli([
+      'signup',
+      '-k',
+      keyFile,
+      '--homeserver',
+      hs,
+      '--signup-token',
+      'AAAA-BBBB-CCCC',
+      '--session-file',
+      sessionFile,
+      ...netArgs(net),
+    ]),
     runCli(['signup', '-k', keyFile, '--homeserver', hs, '--session-file', sessionFile, ...netArgs(net)]),
     runCli(['signup', '-k', keyFile, '--homeserver', 'nope', '--session-file', sessionFile, ...netArgs(net)]),
     runCli(['signup', '--homeserver', hs, '--session-file', sessionFile, ...netArgs(net)]),

@@ -11,7 +11,8 @@ const tmp = scratch();
 after(() => tmp.cleanup());
 
 test('pubky key age: recipient from the pubky, identity from the key file, both as the age CLI sees them', async () => {
-  if (!existsSync('/usr/bin/age-keygen')) assert.fail('the age CLI is missing: run scripts/ensure-tools.sh (as root) to install it with apt');
+  if (!existsSync('/usr/bin/age-keygen'))
+    assert.fail('the age CLI is missing: run scripts/ensure-tools.sh (as root) to install it with apt');
   const keyFile = join(tmp.dir, 'alice.key');
   const kg = await runCli(['keygen', '--out', keyFile]);
   assert.equal(kg.code, 0, show(kg));

@@ -79,10 +79,14 @@ test('`pubky homeserver --testnet` joins a running testnet: published through it
   t.after(() => net.close());
   // The fixed layout's relay and bootstrap node are swapped for this testnet's random ports.
   const child = spawnCli([
-    'homeserver', '--testnet',
-    '--set', `pkdns.dht_relay_nodes=["${net.pkarrRelay.url}"]`,
-    '--set', `pkdns.dht_bootstrap_nodes=["${net.bootstrap[0]}"]`,
-    '--set', 'logging.level="silent"',
+    'homeserver',
+    '--testnet',
+    '--set',
+    `pkdns.dht_relay_nodes=["${net.pkarrRelay.url}"]`,
+    '--set',
+    `pkdns.dht_bootstrap_nodes=["${net.bootstrap[0]}"]`,
+    '--set',
+    'logging.level="silent"',
   ]);
   t.after(() => interrupt(child));
   const out = await outputUntil(child, /signup token/);

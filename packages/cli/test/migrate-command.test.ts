@@ -101,7 +101,21 @@ test('migrate 1,000 files, killed halfway, rerun: identical trees, record switch
     }
   })();
 
-  const args = ['migrate', '-k', keyFile, '--to', newHs.publicKey.z32, '--signup-token', await newHs.signupToken(), '--progress', '--progress-interval', '50', ...netArgs(net), '--session-file', tmp.sessionFile];
+  const args = [
+    'migrate',
+    '-k',
+    keyFile,
+    '--to',
+    newHs.publicKey.z32,
+    '--signup-token',
+    await newHs.signupToken(),
+    '--progress',
+    '--progress-interval',
+    '50',
+    ...netArgs(net),
+    '--session-file',
+    tmp.sessionFile,
+  ];
 
   // First run: SIGKILL once half of the files are on the new homeserver.
   const child = spawnCli(args);

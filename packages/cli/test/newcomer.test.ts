@@ -50,7 +50,16 @@ before(async () => {
   const kg = await runCli(['keygen', '--out', keyFile]);
   assert.equal(kg.code, 0, show(kg));
   user = kg.out.trim();
-  const su = await runCli(['signup', '-k', keyFile, '--homeserver', net.homeserver.publicKey.z32, '--signup-token', await net.signupToken(), ...args]);
+  const su = await runCli([
+    'signup',
+    '-k',
+    keyFile,
+    '--homeserver',
+    net.homeserver.publicKey.z32,
+    '--signup-token',
+    await net.signupToken(),
+    ...args,
+  ]);
   assert.equal(su.code, 0, show(su));
 });
 after(async () => {
@@ -128,7 +137,10 @@ test('PUBKY_NETWORK selects the network for every command; flags win; a bad name
 
 test('a lookup that fails on the public network names --testnet and PUBKY_NETWORK', async () => {
   // What a user sees after forgetting --testnet: the public relays do not know the local key.
-  const hint = networkHint({}, 'could not resolve the PKARR packet of x: fetch failed (getaddrinfo ENOTFOUND pkarr.pubky.app) (pkarr_unavailable)');
+  const hint = networkHint(
+    {},
+    'could not resolve the PKARR packet of x: fetch failed (getaddrinfo ENOTFOUND pkarr.pubky.app) (pkarr_unavailable)',
+  );
   assert.match(hint ?? '', /--testnet.*PUBKY_NETWORK=testnet/);
   assert.match(networkHint({ testnet: true }, 'fetch failed (ECONNREFUSED)') ?? '', /npm start/);
   assert.equal(networkHint({}, 'quota exceeded'), null);
@@ -145,10 +157,7 @@ test('`pubky events` without a user follows the signed-in user', async () => {
 });
 
 test('`..` and relative paths are refused with a message that says what was wrong', async () => {
-  const [up, rel] = await Promise.all([
-    runCli(['get', '/pub/example.app/../x', ...args]),
-    runCli(['put', '../x', keyFile, ...args]),
-  ]);
+  const [up, rel] = await Promise.all([runCli(['get', '/pub/example.app/../x', ...args]), runCli(['put', '../x', keyFile, ...args])]);
   assert.equal(up.code, 2, show(up));
   assert.match(up.err, /contains a "\." or "\.\." segment.*write the full path/);
   assert.equal(rel.code, 2, show(rel));
@@ -174,12 +183,32 @@ test('`pubky admin token` prints a fresh single-use token (stdout: the token onl
   // The token signs a second user up.
   const k2 = join(tmp.dir, 'bob.key');
   assert.equal((await runCli(['keygen', '--out', k2])).code, 0);
-  const su = await runCli(['signup', '-k', k2, '--homeserver', net.homeserver.publicKey.z32, '--signup-token', a.out.trim(), ...netArgs(net), '--session-file', join(tmp.dir, 'bob.json')]);
+  const su = await runCli([
+    'signup',
+    '-k',
+    k2,
+    '--homeserver',
+    net.homeserver.publicKey.z32,
+    '--signup-token',
+    a.out.trim(),
+    ...netArgs(net),
+    '--session-file',
+    join(tmp.dir, 'bob.json'),
+  ]);
   assert.equal(su.code, 0, show(su));
 });
 
 test('key and session files the CLI writes in a checkout are ignored by git', async () => {
-  const r = await run('git', ['check-ignore', '--no-index', 'alice.key', 'backup.pkarr', 'me.recovery', '.pubky/cli-sessions.json', 'cli-sessions.json', 'photo.jpg.123.part']);
+  const r = await run('git', [
+    'check-ignore',
+    '--no-index',
+    'alice.key',
+    'backup.pkarr',
+    'me.recovery',
+    '.pubky/cli-sessions.json',
+    'cli-sessions.json',
+    'photo.jpg.123.part',
+  ]);
   assert.equal(r.code, 0, show(r));
   assert.equal(r.out.trim().split('\n').length, 6, show(r));
 });
@@ -190,8 +219,15 @@ test('`pubky completion bash` completes commands and each command’s own flags 
   const file = join(tmp.dir, 'completion.sh');
   writeFileSync(file, script.stdout);
   const complete = (words: string[]) =>
-    run('bash', ['-c', `source ${file}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _pubky; echo "\${COMPREPLY[@]}"`]);
-  const [cmd, flag, testnet] = await Promise.all([complete(['pubky', 'mig']), complete(['pubky', 'get', '--ou']), complete(['pubky', 'testnet', '--home'])]);
+    run('bash', [
+      '-c',
+      `source ${file}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _pubky; echo "\${COMPREPLY[@]}"`,
+    ]);
+  const [cmd, flag, testnet] = await Promise.all([
+    complete(['pubky', 'mig']),
+    complete(['pubky', 'get', '--ou']),
+    complete(['pubky', 'testnet', '--home']),
+  ]);
   assert.equal(cmd.out.trim(), 'migrate', show(cmd));
   assert.equal(flag.out.trim(), '--out', show(flag));
   assert.equal(testnet.out.trim(), '--homeservers', show(testnet));

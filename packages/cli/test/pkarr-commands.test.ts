@@ -41,8 +41,16 @@ test('publish records with a key, resolve them back through the relay and the DH
   const keyFile = join(tmp.dir, 'pub.key');
   const key = (await runCli(['keygen', '--out', keyFile])).out.trim();
   const pub = await runCli([
-    'publish', '-k', keyFile, '--record', '@ 300 A 203.0.113.7', '--record', '_foo TXT "hello world"',
-    '--homeserver', net.homeserver.publicKey.z32, ...netArgs(net),
+    'publish',
+    '-k',
+    keyFile,
+    '--record',
+    '@ 300 A 203.0.113.7',
+    '--record',
+    '_foo TXT "hello world"',
+    '--homeserver',
+    net.homeserver.publicKey.z32,
+    ...netArgs(net),
   ]);
   assert.equal(pub.code, 0, show(pub));
   assert.match(pub.out, /;; published: stored on [1-9]\d* DHT node\(s\) and sent to http:\/\/127\.0\.0\.1:\d+/);
@@ -60,7 +68,10 @@ test('publish records with a key, resolve them back through the relay and the DH
   assert.equal(json.key, key);
   assert.deepEqual(json.sources, [`relay ${net.pkarrRelay.url}`]);
   assert.ok(json.records.includes(`_foo.${key}.\t3600\tIN\tTXT\t"hello world"`), json.records.join('\n'));
-  assert.ok(json.records.some((r: string) => r.includes(`HTTPS\t0 ${net.homeserver.publicKey.z32}.`)), json.records.join('\n'));
+  assert.ok(
+    json.records.some((r: string) => r.includes(`HTTPS\t0 ${net.homeserver.publicKey.z32}.`)),
+    json.records.join('\n'),
+  );
   assert.equal(viaDht.code, 0, show(viaDht));
   assert.deepEqual(JSON.parse(viaDht.out).sources, ['DHT']);
 

@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Keypair } from '@pubky-ts/common';
 import { CliError } from '../src/cli-error.ts';
-import { defaultUser, forgetSession, parseSessionFile, parseTarget, readSessionFile, sessionFilePath, writeSessionFile } from '../src/session-file.ts';
+import {
+  defaultUser,
+  forgetSession,
+  parseSessionFile,
+  parseTarget,
+  readSessionFile,
+  sessionFilePath,
+  writeSessionFile,
+} from '../src/session-file.ts';
 import { scratch } from './helpers.ts';
 
 const tmp = scratch();
@@ -51,7 +59,10 @@ test('write, read back, forget: mode 0600 in a 0700 directory, no temporary file
   assert.equal(target.path, '/pub/app/x.txt');
   const two = join(tmp.dir, 'two.json');
   await writeSessionFile(two, data);
-  await writeSessionFile(two, { version: 1, sessions: { ...data.sessions, [alice]: { homeserver: hs, session: 'pubky-session:a', savedAt: '' } } });
+  await writeSessionFile(two, {
+    version: 1,
+    sessions: { ...data.sessions, [alice]: { homeserver: hs, session: 'pubky-session:a', savedAt: '' } },
+  });
   await assert.rejects(defaultUser({ 'session-file': two }), (e: CliError) => e.exitCode === 2 && /2 sessions are saved/.test(e.message));
   assert.equal((await defaultUser({ 'session-file': two, user: alice })).z32, alice);
 });
@@ -84,7 +95,11 @@ test('malformed session files are CliErrors (exit 1) naming the problem, for any
     ['{"version":1,"sessions":{"__proto__":{"session":"a","homeserver":"b"}}}', /is not a public key/],
   ];
   for (const [text, re] of cases) {
-    assert.throws(() => parseSessionFile(text, 'f.json'), (e: unknown) => e instanceof CliError && e.exitCode === 1 && re.test(e.message), text);
+    assert.throws(
+      () => parseSessionFile(text, 'f.json'),
+      (e: unknown) => e instanceof CliError && e.exitCode === 1 && re.test(e.message),
+      text,
+    );
   }
   // random bytes and mutations of a valid file: either parsed or a CliError, never anything else
   const valid = JSON.stringify({ version: 1, sessions: { [alice]: { homeserver: hs, session: 'pubky-session:x', savedAt: 'now' } } });

@@ -24,7 +24,11 @@ function sh(cmd: string, args: string[], timeout = 60_000) {
 }
 
 before(() => {
-  const pack = spawnSync(process.execPath, [join(ROOT, 'scripts/pack.mjs'), '--out', tarballDir], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  const pack = spawnSync(process.execPath, [join(ROOT, 'scripts/pack.mjs'), '--out', tarballDir], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   assert.equal(pack.status, 0, pack.stderr);
   const dependencies: Record<string, string> = {};
   for (const line of pack.stdout.trim().split('\n')) {
@@ -39,12 +43,19 @@ before(() => {
   const theirs = JSON.parse(readFileSync(join(project, 'node_modules/better-sqlite3/package.json'), 'utf8')).version;
   assert.equal(theirs, ours, 'the installed better-sqlite3 is the version whose addon this checkout built');
   mkdirSync(join(project, 'node_modules/better-sqlite3/build/Release'), { recursive: true });
-  cpSync(join(ROOT, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node'), join(project, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node'));
+  cpSync(
+    join(ROOT, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node'),
+    join(project, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node'),
+  );
 });
 after(() => rmSync(project, { recursive: true, force: true }));
 
 test('the installed packages resolve inside the project, to JavaScript, never to the workspace', () => {
-  const r = sh(process.execPath, ['--input-type=module', '-e', `for (const p of ['@pubky-ts/client', '@pubky-ts/common', '@pubky-ts/homeserver', '@pubky-ts/testnet', '@pubky-ts/cli']) console.log(import.meta.resolve(p))`]);
+  const r = sh(process.execPath, [
+    '--input-type=module',
+    '-e',
+    `for (const p of ['@pubky-ts/client', '@pubky-ts/common', '@pubky-ts/homeserver', '@pubky-ts/testnet', '@pubky-ts/cli']) console.log(import.meta.resolve(p))`,
+  ]);
   assert.equal(r.code, 0, r.err);
   for (const url of r.out.trim().split('\n')) {
     assert.ok(url.startsWith(`file://${project}/node_modules/`), url);
@@ -70,27 +81,63 @@ test("the README's SDK snippet runs from the tarballs (ESM), and require() loads
   const esm = sh(process.execPath, ['snippet.mjs']);
   assert.equal(esm.code, 0, esm.err);
   assert.match(esm.out, /pubky:\/\/[a-z0-9]{52}\/pub\/example\.app\/hello\.json/);
-  writeFileSync(join(project, 'require.cjs'), `const { Keypair, Pubky } = require('@pubky-ts/client');\nconsole.log(Keypair.random().publicKey.z32.length, typeof new Pubky().signer);\n`);
+  writeFileSync(
+    join(project, 'require.cjs'),
+    `const { Keypair, Pubky } = require('@pubky-ts/client');\nconsole.log(Keypair.random().publicKey.z32.length, typeof new Pubky().signer);\n`,
+  );
   const cjs = sh(process.execPath, ['require.cjs']);
   assert.equal(cjs.code, 0, cjs.err);
   assert.equal(cjs.out.trim(), '52 function');
 });
 
 test('the .d.ts files type-check a consumer under tsc (NodeNext), and catch a misuse', () => {
-  writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, skipLibCheck: false, types: ['node'], typeRoots: [join(ROOT, 'node_modules/@types')] }, files: ['app.ts'] }));
+  writeFileSync(
+    join(project, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        target: 'ES2022',
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        types: ['node'],
+        typeRoots: [join(ROOT, 'node_modules/@types')],
+      },
+      files: ['app.ts'],
+    }),
+  );
   const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
-  writeFileSync(join(project, 'app.ts'), `import { Keypair, Pubky, type Session } from '@pubky-ts/client';\nconst s: Promise<Session> = new Pubky().signer(Keypair.random()).signin();\nexport { s };\n`);
+  writeFileSync(
+    join(project, 'app.ts'),
+    `import { Keypair, Pubky, type Session } from '@pubky-ts/client';\nconst s: Promise<Session> = new Pubky().signer(Keypair.random()).signin();\nexport { s };\n`,
+  );
   const ok = sh(process.execPath, [tsc, '-p', 'tsconfig.json']);
   assert.equal(ok.code, 0, ok.out + ok.err);
-  writeFileSync(join(project, 'app.ts'), `import { Keypair } from '@pubky-ts/client';\nconst n: number = Keypair.random().publicKey;\nexport { n };\n`);
+  writeFileSync(
+    join(project, 'app.ts'),
+    `import { Keypair } from '@pubky-ts/client';\nconst n: number = Keypair.random().publicKey;\nexport { n };\n`,
+  );
   const bad = sh(process.execPath, [tsc, '-p', 'tsconfig.json']);
   assert.equal(bad.code, 2, 'a type error is reported');
   assert.match(bad.out, /app\.ts\(2,7\): error TS2322/);
 });
 
 test('the SDK bundles for browsers from its tarball (no node: module in the bundle)', async () => {
-  writeFileSync(join(project, 'browser.mjs'), `import { Keypair, Pubky } from '@pubky-ts/client';\nwindow.pubky = new Pubky();\nwindow.key = Keypair.random().publicKey.z32;\n`);
-  const result = await build({ absWorkingDir: project, entryPoints: ['browser.mjs'], bundle: true, platform: 'browser', format: 'esm', write: false, minify: true, logLevel: 'silent' });
+  writeFileSync(
+    join(project, 'browser.mjs'),
+    `import { Keypair, Pubky } from '@pubky-ts/client';\nwindow.pubky = new Pubky();\nwindow.key = Keypair.random().publicKey.z32;\n`,
+  );
+  const result = await build({
+    absWorkingDir: project,
+    entryPoints: ['browser.mjs'],
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    write: false,
+    minify: true,
+    logLevel: 'silent',
+  });
   const code = result.outputFiles[0].text;
   assert.ok(code.length > 10_000);
   assert.doesNotMatch(code, /from"node:|require\("node:|import\("node:/);
@@ -100,7 +147,11 @@ test('the installed `pubky` runs with npx: --help, and real commands against a t
   const help = sh('npx', ['--no-install', 'pubky', '--help']);
   assert.equal(help.code, 0, help.err);
   assert.match(help.out, /PUBKY_NETWORK/);
-  const child = spawn('npx', ['--no-install', 'pubky', 'testnet', '--random-ports', '--dht-nodes', '2', '--log-level', 'silent'], { cwd: project, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn('npx', ['--no-install', 'pubky', 'testnet', '--random-ports', '--dht-nodes', '2', '--log-level', 'silent'], {
+    cwd: project,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   const stop = () =>
     new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();

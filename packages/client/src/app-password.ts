@@ -66,6 +66,11 @@ export async function listGrants(pubky: Pubky, user: Keypair, signal?: AbortSign
 
 /** Revokes a grant (an app password stops working at its next request); needs a root session of `user`. */
 export async function revokeGrant(pubky: Pubky, user: Keypair, grantId: string, signal?: AbortSignal): Promise<void> {
-  const res = await pubky.http.requestOk({ method: 'DELETE', owner: user.publicKey, path: `/auth/grant/session/${encodeURIComponent(grantId)}`, signal });
+  const res = await pubky.http.requestOk({
+    method: 'DELETE',
+    owner: user.publicKey,
+    path: `/auth/grant/session/${encodeURIComponent(grantId)}`,
+    signal,
+  });
   await res.body?.cancel();
 }

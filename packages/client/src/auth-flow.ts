@@ -1,7 +1,17 @@
 // The app side of the pubkyauth flow (spec pkarr-dht-relay §7): show a deep link, wait on the relay
 // channel for the authenticator's encrypted answer, turn it into a session. The state is plain JSON
 // so a page reload can resume the wait (field notes §5.1 D).
-import { AuthToken, base64urlDecode, base64urlEncode, bytesToHex, Capabilities, hexToBytes, Keypair, PublicKey, utf8Decode } from '@pubky-ts/common';
+import {
+  AuthToken,
+  base64urlDecode,
+  base64urlEncode,
+  bytesToHex,
+  Capabilities,
+  hexToBytes,
+  Keypair,
+  PublicKey,
+  utf8Decode,
+} from '@pubky-ts/common';
 import { channelUrl, decryptPayload, generateSecret, receiveFromChannel } from './channel.ts';
 import { receiveScopeKeys } from './crypto/scope-key-channel.ts';
 import type { Keyring } from './crypto/keyring.ts';
@@ -62,7 +72,10 @@ export class AuthFlow {
   private readonly abort = new AbortController();
   private waiting: Promise<Session> | null = null;
 
-  private constructor(private readonly host: AuthFlowHost, state: AuthFlowState) {
+  private constructor(
+    private readonly host: AuthFlowHost,
+    state: AuthFlowState,
+  ) {
     this.state = state;
     this.kind = state.kind;
     this.capabilities = state.capabilities;
@@ -107,7 +120,8 @@ export class AuthFlow {
     } catch {
       throw new AuthFlowError('invalid_auth_flow_state', 'the saved auth flow is not JSON');
     }
-    if (typeof s !== 'object' || s === null || s.v !== 1) throw new AuthFlowError('invalid_auth_flow_state', 'unknown auth flow state version');
+    if (typeof s !== 'object' || s === null || s.v !== 1)
+      throw new AuthFlowError('invalid_auth_flow_state', 'unknown auth flow state version');
     const kinds: AuthFlowKind[] = ['signin', 'signup', 'signin_grant', 'signup_grant'];
     if (!kinds.includes(s.kind) || typeof s.capabilities !== 'string' || typeof s.relay !== 'string' || typeof s.secret !== 'string') {
       throw new AuthFlowError('invalid_auth_flow_state', 'the saved auth flow lacks kind, capabilities, relay or secret');
@@ -122,10 +136,17 @@ export class AuthFlow {
 
   private deepLink(): AuthDeepLink {
     const s = this.state;
-    const base = { capabilities: s.capabilities, relay: s.relay, secret: this.secret, ...(s.callbacks ? { callbacks: s.callbacks } : {}), ...(s.ageKeys ? { ageKeys: true } : {}) };
+    const base = {
+      capabilities: s.capabilities,
+      relay: s.relay,
+      secret: this.secret,
+      ...(s.callbacks ? { callbacks: s.callbacks } : {}),
+      ...(s.ageKeys ? { ageKeys: true } : {}),
+    };
     const signup = () => ({ homeserver: PublicKey.parseZ32(s.homeserver ?? ''), ...(s.signupToken ? { signupToken: s.signupToken } : {}) });
     const grant = () => {
-      if (!s.clientId || !this.clientKeypair) throw new AuthFlowError('invalid_auth_flow_state', 'a grant flow needs clientId and clientSecret');
+      if (!s.clientId || !this.clientKeypair)
+        throw new AuthFlowError('invalid_auth_flow_state', 'a grant flow needs clientId and clientSecret');
       return { clientId: s.clientId, clientKey: this.clientKeypair.publicKey };
     };
     switch (s.kind) {
@@ -169,7 +190,8 @@ export class AuthFlow {
    * authenticator sent alongside it, and returns them as a Keyring for `EncryptedStorage`.
    */
   async awaitKeyring(options: { signal?: AbortSignal } = {}): Promise<Keyring> {
-    if (!this.state.ageKeys) throw new AuthFlowError('invalid_auth_flow_state', 'this flow did not ask for encryption keys: start it with { ageKeys: true }');
+    if (!this.state.ageKeys)
+      throw new AuthFlowError('invalid_auth_flow_state', 'this flow did not ask for encryption keys: start it with { ageKeys: true }');
     const session = await this.awaitSession(options);
     const signal = options.signal ? AbortSignal.any([options.signal, this.abort.signal]) : this.abort.signal;
     return receiveScopeKeys(this.relay, this.secret, session.publicKey, { fetch: this.host.fetchFn, signal });
@@ -191,7 +213,9 @@ export class AuthFlow {
         try {
           token = AuthToken.parse(payload);
         } catch (e) {
-          throw new AuthFlowError('auth_flow_bad_payload', `the authenticator sent no valid AuthToken: ${(e as Error).message}`, { cause: e });
+          throw new AuthFlowError('auth_flow_bad_payload', `the authenticator sent no valid AuthToken: ${(e as Error).message}`, {
+            cause: e,
+          });
         }
         const homeserver = this.state.homeserver ? PublicKey.parseZ32(this.state.homeserver) : undefined;
         return await this.host.sessionFromAuthToken(token, homeserver, signal);

@@ -137,7 +137,10 @@ test('send posts bytes and surfaces relay refusals', async () => {
     },
     async (base) => {
       await sendToChannel(`${base}/inbox/a`, Uint8Array.of(9, 8, 7));
-      await assert.rejects(sendToChannel(`${base}/inbox/full`, Uint8Array.of(1)), (e: Error & { code?: string }) => e.code === 'auth_flow_relay_error' && /413/.test(e.message));
+      await assert.rejects(
+        sendToChannel(`${base}/inbox/full`, Uint8Array.of(1)),
+        (e: Error & { code?: string }) => e.code === 'auth_flow_relay_error' && /413/.test(e.message),
+      );
     },
   );
   assert.deepEqual([...got[0]], [9, 8, 7]);

@@ -36,7 +36,10 @@ test('garbage Set-Cookie values are ignored, never thrown', () => {
   const jar = new CookieJar();
   const junk = ['', ';;;', '=value', 'bad name=x', 'a=b\u0000c', `c=${'x'.repeat(5000)}`, 'd="quoted;', '\u00ff\u00fe=1', 'e=ok'];
   jar.storeFromResponse(ORIGIN, junk);
-  assert.deepEqual(jar.list(ORIGIN).map((c) => c.name), ['e']);
+  assert.deepEqual(
+    jar.list(ORIGIN).map((c) => c.name),
+    ['e'],
+  );
   let seed = 5;
   for (let i = 0; i < 2000; i++) {
     let s = '';

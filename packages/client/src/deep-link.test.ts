@@ -13,10 +13,7 @@ test('formats a signin link in the reference parameter order and encoding', () =
     relay: 'https://httprelay.pubky.app/inbox',
     secret: base64urlDecode(SECRET),
   });
-  assert.equal(
-    link,
-    `pubkyauth://signin?caps=%2Fpub%2Fpubky.app%2F%3Arw&relay=https%3A%2F%2Fhttprelay.pubky.app%2Finbox&secret=${SECRET}`,
-  );
+  assert.equal(link, `pubkyauth://signin?caps=%2Fpub%2Fpubky.app%2F%3Arw&relay=https%3A%2F%2Fhttprelay.pubky.app%2Finbox&secret=${SECRET}`);
   const parsed = parseDeepLink(link);
   assert.equal(parsed.intent, 'signin');
   if (parsed.intent !== 'signin') return;
@@ -85,14 +82,18 @@ test('rejects malformed links with precise codes', () => {
     [`pubkyauth://signin?${'a'.repeat(20000)}`, 'invalid_deep_link', /at most/],
   ];
   for (const [link, code, message] of cases) {
-    assert.throws(() => parseDeepLink(link), (e: Error & { code?: string }) => e.code === code && message.test(e.message), link.slice(0, 80));
+    assert.throws(
+      () => parseDeepLink(link),
+      (e: Error & { code?: string }) => e.code === code && message.test(e.message),
+      link.slice(0, 80),
+    );
   }
 });
 
 test('random and mutated links never throw anything but AuthFlowError', () => {
   const valid = `pubkyauth://signup?caps=%2Fpub%2Fa%2F%3Arw&relay=https%3A%2F%2Fr.example%2Finbox&secret=${SECRET}&hs=${HS}&st=AAAA-BBBB-CCCC`;
   let seed = 7;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   const alphabet = 'pubkyauth:/?&=%2F3A_-.#@ \u0000\u00ff\ud83d';
   for (let i = 0; i < 1500; i++) {
     const chars = [...valid];

@@ -42,12 +42,7 @@ export type SigninGrantDeepLink = { intent: 'signin_grant' } & ChannelParams & G
 export type SignupGrantDeepLink = { intent: 'signup_grant' } & ChannelParams & SignupParams & GrantParams;
 export type DirectSignupDeepLink = { intent: 'direct_signup'; callbacks?: DeepLinkCallbacks } & SignupParams;
 
-export type AuthDeepLink =
-  | SigninDeepLink
-  | SignupDeepLink
-  | SigninGrantDeepLink
-  | SignupGrantDeepLink
-  | DirectSignupDeepLink;
+export type AuthDeepLink = SigninDeepLink | SignupDeepLink | SigninGrantDeepLink | SignupGrantDeepLink | DirectSignupDeepLink;
 export type DeepLinkIntent = AuthDeepLink['intent'];
 /** The intents that carry a relay channel (and so an answer back to the app). */
 export type ChannelDeepLink = Exclude<AuthDeepLink, DirectSignupDeepLink>;

@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readErrorSection, renderErrorTable } from '@pubky-ts/common';
 import { CLIENT_ERROR_DOCS, CLIENT_ERRORS } from './error-catalogue.ts';
-import { ClientError, PubkyHttpError } from './errors.ts';
+import { ClientError, type PubkyHttpError } from './errors.ts';
 import { httpError } from './http.ts';
 import { parseResourceAddress } from './pubky-url.ts';
 
@@ -22,7 +22,10 @@ test('the README table is the one the catalogue renders (npm run docs:errors rew
 });
 
 test('an invalid address is a catalogued ClientError', () => {
-  assert.throws(() => parseResourceAddress('not an address'), (e: unknown) => e instanceof ClientError && e.code in CLIENT_ERRORS);
+  assert.throws(
+    () => parseResourceAddress('not an address'),
+    (e: unknown) => e instanceof ClientError && e.code in CLIENT_ERRORS,
+  );
 });
 
 test('an error answer of a real HTTP server: code from the status, serverCode from pubky-error-code', async () => {

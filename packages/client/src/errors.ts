@@ -136,10 +136,7 @@ export class AuthFlowError extends ClientError {
 }
 
 export function isAbortError(e: unknown): boolean {
-  return (
-    e instanceof Error &&
-    (e.name === 'AbortError' || e.name === 'TimeoutError' || (e as { code?: unknown }).code === 'aborted')
-  );
+  return e instanceof Error && (e.name === 'AbortError' || e.name === 'TimeoutError' || (e as { code?: unknown }).code === 'aborted');
 }
 
 /** Throws the signal's reason as an `aborted` error if the signal has fired. */

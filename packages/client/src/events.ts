@@ -33,7 +33,8 @@ function normalizeUsers(users: EventsOptions['users']): Array<{ key: PublicKey; 
 }
 
 function parseCursorArg(c: string): void {
-  if (typeof c !== 'string' || c === '' || /[\s:&]/.test(c)) throw new ClientError('invalid_argument', `invalid cursor ${JSON.stringify(String(c).slice(0, 40))}`);
+  if (typeof c !== 'string' || c === '' || /[\s:&]/.test(c))
+    throw new ClientError('invalid_argument', `invalid cursor ${JSON.stringify(String(c).slice(0, 40))}`);
 }
 
 function streamQuery(users: Array<{ key: PublicKey; cursor?: string }>, options: EventsOptions): string {
@@ -117,7 +118,11 @@ async function* oneStream(
 /** Interleaves async generators as their items arrive; closes the others when one fails or the consumer stops. */
 async function* merge<T>(sources: AsyncGenerator<T, void, undefined>[]): AsyncGenerator<T, void, undefined> {
   const pending = new Map<number, Promise<{ i: number; r: IteratorResult<T, void> }>>();
-  const pull = (i: number) => pending.set(i, sources[i].next().then((r) => ({ i, r })));
+  const pull = (i: number) =>
+    pending.set(
+      i,
+      sources[i].next().then((r) => ({ i, r })),
+    );
   sources.forEach((_, i) => pull(i));
   try {
     while (pending.size > 0) {
@@ -153,5 +158,7 @@ export async function fetchEventsFeed(http: PubkyHttp, homeserver: PublicKey, op
   const qs = q.toString();
   const res = await http.request({ homeserver, path: `/events/${qs ? `?${qs}` : ''}`, anonymous: true, signal: options.signal });
   if (!res.ok) throw await httpError(res, 'GET');
-  return parseEventsFeed(await readTextLimited(res, 8 * 1024 * 1024, () => new ClientError('invalid_events_feed', 'the feed page is larger than 8 MiB')));
+  return parseEventsFeed(
+    await readTextLimited(res, 8 * 1024 * 1024, () => new ClientError('invalid_events_feed', 'the feed page is larger than 8 MiB')),
+  );
 }

@@ -41,10 +41,14 @@ function expectCodes(fn: () => unknown, codes: string[], label: string): void {
 }
 
 test('listings: https://_pubky lines are normalised, garbage lines refused', () => {
-  assert.deepEqual(parseListing(`pubky://${KEY}/pub/a\r\n\nhttps://_pubky.${KEY}/pub/b\n`), [`pubky://${KEY}/pub/a`, `pubky://${KEY}/pub/b`]);
+  assert.deepEqual(parseListing(`pubky://${KEY}/pub/a\r\n\nhttps://_pubky.${KEY}/pub/b\n`), [
+    `pubky://${KEY}/pub/a`,
+    `pubky://${KEY}/pub/b`,
+  ]);
   assert.throws(() => parseListing('/pub/a'), { code: 'invalid_response' });
   assert.throws(() => parseListing(`pubky://${KEY.slice(0, 51)}z/pub/a`), { code: 'invalid_response' });
-  for (const m of mutations(`pubky://${KEY}/pub/a\npubky://${KEY}/pub/b/`, 1500)) expectCodes(() => parseListing(m), ['invalid_response'], m);
+  for (const m of mutations(`pubky://${KEY}/pub/a\npubky://${KEY}/pub/b/`, 1500))
+    expectCodes(() => parseListing(m), ['invalid_response'], m);
 });
 
 test('session exports: mutated text is invalid_session_export', () => {
@@ -52,16 +56,32 @@ test('session exports: mutated text is invalid_session_export', () => {
   assert.equal(parseSessionExport(valid).kind, 'cookie');
   for (const m of mutations(valid, 1500, 7)) expectCodes(() => parseSessionExport(m), ['invalid_session_export'], m);
   const json = (o: unknown) => `pubky-session:${base64urlEncode(utf8Encode(JSON.stringify(o)))}`;
-  for (const bad of [null, [], { v: 2 }, { v: 1, kind: 'cookie', user: KEY }, { v: 1, kind: 'cookie', user: KEY, homeserver: KEY, secret: 'a;b' }, { v: 1, kind: 'grant', user: KEY, homeserver: KEY, grant: 'x', clientSecret: 'zz' }, { v: 1, kind: 'other', user: KEY, homeserver: KEY }]) {
+  for (const bad of [
+    null,
+    [],
+    { v: 2 },
+    { v: 1, kind: 'cookie', user: KEY },
+    { v: 1, kind: 'cookie', user: KEY, homeserver: KEY, secret: 'a;b' },
+    { v: 1, kind: 'grant', user: KEY, homeserver: KEY, grant: 'x', clientSecret: 'zz' },
+    { v: 1, kind: 'other', user: KEY, homeserver: KEY },
+  ]) {
     assert.throws(() => parseSessionExport(json(bad)), { code: 'invalid_session_export' }, JSON.stringify(bad));
   }
 });
 
 test('saved auth flows: garbage state is invalid_auth_flow_state', () => {
   const host = {} as AuthFlowHost;
-  const valid = JSON.stringify({ v: 1, kind: 'signin', capabilities: '/pub/a/:rw', relay: 'https://r.example/inbox', secret: base64urlEncode(new Uint8Array(32)), createdAt: 1 });
+  const valid = JSON.stringify({
+    v: 1,
+    kind: 'signin',
+    capabilities: '/pub/a/:rw',
+    relay: 'https://r.example/inbox',
+    secret: base64urlEncode(new Uint8Array(32)),
+    createdAt: 1,
+  });
   assert.match(AuthFlow.resume(host, valid).authorizationUrl, /^pubkyauth:\/\/signin\?/);
-  for (const m of mutations(valid, 1500, 3)) expectCodes(() => AuthFlow.resume(host, m), ['invalid_auth_flow_state', 'invalid_deep_link'], m);
+  for (const m of mutations(valid, 1500, 3))
+    expectCodes(() => AuthFlow.resume(host, m), ['invalid_auth_flow_state', 'invalid_deep_link'], m);
 });
 
 test('grant exchange answers: garbage is invalid_response', () => {

@@ -219,5 +219,12 @@ export async function httpError(res: Response, method: string): Promise<PubkyHtt
   // Only a code-shaped value: the header comes from whatever server answered.
   const code = res.headers.get('pubky-error-code');
   const serverCode = code !== null && /^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(code) ? code : undefined;
-  return new PubkyHttpError({ status: res.status, serverMessage: text, serverCode, method: method.toUpperCase(), url: res.url || '', retryAfter });
+  return new PubkyHttpError({
+    status: res.status,
+    serverMessage: text,
+    serverCode,
+    method: method.toUpperCase(),
+    url: res.url || '',
+    retryAfter,
+  });
 }

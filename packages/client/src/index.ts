@@ -2,7 +2,13 @@
 export { Pubky, DEFAULT_PKARR_RELAYS, TESTNET_HTTP_RELAY_PORT, TESTNET_PKARR_RELAY_PORT, type PubkyOptions } from './pubky.ts';
 export { Signer, type SigninOptions } from './signer.ts';
 export { Session, type SessionDetails, type SessionKind } from './session.ts';
-export { migrateAccount, type MigrateOptions, type MigrationPhase, type MigrationProgress, type MigrationReport } from './migrate/migrate.ts';
+export {
+  migrateAccount,
+  type MigrateOptions,
+  type MigrationPhase,
+  type MigrationProgress,
+  type MigrationReport,
+} from './migrate/migrate.ts';
 export { diffTrees, listFiles, readTree, type Tree, type TreeDiff, type TreeFile } from './tree.ts';
 export {
   PublicStorage,
@@ -13,8 +19,15 @@ export {
   type RequestOptions,
   type ResourceStats,
 } from './storage.ts';
-export { type ByteRangeRequest, type RangeRead } from './range-read.ts';
-export { createAppPassword, listGrants, revokeGrant, type AppPassword, type AppPasswordOptions, type GrantListing } from './app-password.ts';
+export type { ByteRangeRequest, RangeRead } from './range-read.ts';
+export {
+  createAppPassword,
+  listGrants,
+  revokeGrant,
+  type AppPassword,
+  type AppPasswordOptions,
+  type GrantListing,
+} from './app-password.ts';
 export { AuthFlow, type AuthFlowKind, type AuthFlowOptions, type AuthFlowState } from './auth-flow.ts';
 export {
   DEFAULT_HTTP_RELAY,

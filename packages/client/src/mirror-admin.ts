@@ -1,7 +1,7 @@
 // Mirror administration, the user's side: a second homeserver keeps a verified copy of the user's
 // tree. The user's PKARR packet lists it as a further `_pubky` record after the primary (readers
 // fall back to it: `read-fallback.ts`). Writes go to the primary only.
-import { Keypair, MIRROR_CLIENT_ID, parseMirrorStatus, PublicKey, type MirrorStatus } from '@pubky-ts/common';
+import { type Keypair, MIRROR_CLIENT_ID, parseMirrorStatus, PublicKey, type MirrorStatus } from '@pubky-ts/common';
 import { homeserverOf, mirrorsOf, PUBKY_RECORD_TTL, withMirrors, type SignedPacket } from '@pubky-ts/pkarr';
 import { ClientError, PkarrResolutionError, PubkyHttpError } from './errors.ts';
 import { createGrant } from './grant.ts';
@@ -36,7 +36,9 @@ function key(k: PublicKey | string): PublicKey {
 }
 
 async function readStatus(res: Response): Promise<MirrorStatus> {
-  return parseMirrorStatus(await readTextLimited(res, STATUS_MAX_BYTES, () => new ClientError('invalid_response', 'the mirror status is larger than 64 KiB')));
+  return parseMirrorStatus(
+    await readTextLimited(res, STATUS_MAX_BYTES, () => new ClientError('invalid_response', 'the mirror status is larger than 64 KiB')),
+  );
 }
 
 // ---- managing mirrors (the user's side) ----
@@ -45,14 +47,23 @@ async function currentPacket(pubky: PubkyInternals, user: PublicKey, signal?: Ab
   try {
     return await pubky.pkdns.source.resolve(user, { fresh: true, signal });
   } catch (e) {
-    throw new PkarrResolutionError('pkarr_unavailable', user.z32, `could not read the current packet of ${user.z32}: ${(e as Error).message}`, { cause: e });
+    throw new PkarrResolutionError(
+      'pkarr_unavailable',
+      user.z32,
+      `could not read the current packet of ${user.z32}: ${(e as Error).message}`,
+      { cause: e },
+    );
   }
 }
 
 function primaryOf(packet: SignedPacket | null, user: PublicKey): PublicKey {
   const primary = packet ? homeserverOf(packet) : null;
   if (!primary) {
-    throw new PkarrResolutionError('homeserver_not_found', user.z32, `the PKARR packet of ${user.z32} names no primary homeserver; sign up somewhere before adding a mirror`);
+    throw new PkarrResolutionError(
+      'homeserver_not_found',
+      user.z32,
+      `the PKARR packet of ${user.z32} names no primary homeserver; sign up somewhere before adding a mirror`,
+    );
   }
   return primary;
 }
@@ -80,11 +91,20 @@ async function publishMirrorList(
       if (signal?.aborted) break;
     }
   }
-  throw new PkarrResolutionError('publish_failed', user.z32, `could not publish the mirror records of ${user.z32}: ${(lastError as Error).message}`, { cause: lastError });
+  throw new PkarrResolutionError(
+    'publish_failed',
+    user.z32,
+    `could not publish the mirror records of ${user.z32}: ${(lastError as Error).message}`,
+    { cause: lastError },
+  );
 }
 
 /** A root session on the mirror without touching `_pubky`: sign in, or sign up when there is no account. */
-function mirrorRequest(session: Session, mirror: PublicKey, bearer: string | undefined): Pick<HomeserverRequest, 'homeserver' | 'owner' | 'path' | 'bearer'> {
+function mirrorRequest(
+  session: Session,
+  mirror: PublicKey,
+  bearer: string | undefined,
+): Pick<HomeserverRequest, 'homeserver' | 'owner' | 'path' | 'bearer'> {
   return { homeserver: mirror, owner: session.publicKey, path: '/mirror', ...(bearer ? { bearer } : {}) };
 }
 
@@ -93,15 +113,26 @@ function mirrorRequest(session: Session, mirror: PublicKey, bearer: string | und
  * in, or sign up without publishing), a read grant for the mirror's key (unless `private: false`),
  * `PUT /mirror`, then the mirror record is added to the user's packet (after the existing mirrors).
  */
-export async function addMirror(pubky: PubkyInternals, signer: AccountSigner, mirrorKey: PublicKey | string, options: AddMirrorOptions = {}): Promise<MirrorSetup> {
+export async function addMirror(
+  pubky: PubkyInternals,
+  signer: AccountSigner,
+  mirrorKey: PublicKey | string,
+  options: AddMirrorOptions = {},
+): Promise<MirrorSetup> {
   const mirror = key(mirrorKey);
   const user = signer.publicKey;
   const primary = primaryOf(await currentPacket(pubky, user, options.signal), user);
-  if (primary.equals(mirror)) throw new ClientError('invalid_argument', `${mirror.z32} is the user's primary homeserver; a mirror is another one`);
+  if (primary.equals(mirror))
+    throw new ClientError('invalid_argument', `${mirror.z32} is the user's primary homeserver; a mirror is another one`);
   const session = await signer.sessionAt(mirror, { signupToken: options.signupToken, signal: options.signal });
   const body: { primary: string; grant?: string } = { primary: primary.z32 };
   if (options.private ?? true) {
-    body.grant = createGrant(signer.keypair, { clientId: MIRROR_CLIENT_ID, clientKey: mirror, capabilities: '/:r', lifetimeSeconds: options.lifetimeSeconds });
+    body.grant = createGrant(signer.keypair, {
+      clientId: MIRROR_CLIENT_ID,
+      clientKey: mirror,
+      capabilities: '/:r',
+      lifetimeSeconds: options.lifetimeSeconds,
+    });
   }
   const res = await pubky.http.request({
     ...mirrorRequest(session, mirror, await session.credential.bearer(options.signal)),
@@ -131,7 +162,11 @@ export async function removeMirror(
   await publishMirrorList(pubky, signer.keypair, (list) => list.filter((m) => !m.equals(mirror)), options.signal);
   if (options.stopFollowing === false) return;
   const session = options.session ?? (await signer.signinAt(mirror, { signal: options.signal }));
-  const res = await pubky.http.request({ ...mirrorRequest(session, mirror, await session.credential.bearer(options.signal)), method: 'DELETE', signal: options.signal });
+  const res = await pubky.http.request({
+    ...mirrorRequest(session, mirror, await session.credential.bearer(options.signal)),
+    method: 'DELETE',
+    signal: options.signal,
+  });
   if (!res.ok && res.status !== 404) throw await httpError(res, 'DELETE');
   await res.body?.cancel().catch(() => {});
 }
@@ -148,8 +183,13 @@ export async function mirrorStatus(
 ): Promise<MirrorStatus | null> {
   const mirror = key(mirrorKey);
   const session = options.session ?? (await signer.signinAt(mirror, { signal: options.signal }));
-  if (!session.homeserver.equals(mirror)) throw new ClientError('invalid_argument', `the session is on ${session.homeserver.z32}, not on the mirror ${mirror.z32}`);
-  const res = await pubky.http.request({ ...mirrorRequest(session, mirror, await session.credential.bearer(options.signal)), method: 'GET', signal: options.signal });
+  if (!session.homeserver.equals(mirror))
+    throw new ClientError('invalid_argument', `the session is on ${session.homeserver.z32}, not on the mirror ${mirror.z32}`);
+  const res = await pubky.http.request({
+    ...mirrorRequest(session, mirror, await session.credential.bearer(options.signal)),
+    method: 'GET',
+    signal: options.signal,
+  });
   if (res.status === 404) {
     await res.body?.cancel().catch(() => {});
     return null;

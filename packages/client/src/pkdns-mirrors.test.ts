@@ -14,7 +14,10 @@ test('Pkdns.getMirrorsOf: the mirrors of the packet in order, cached like the ho
   assert.deepEqual(await pkdns.getMirrorsOf(alice.publicKey), [], 'no packet: no mirrors');
   await source.publish(withMirrors(alice, [m2, m1], withHomeserver(alice, hs, null)));
   now += 60_001;
-  assert.deepEqual((await pkdns.getMirrorsOf(alice.publicKey)).map((k) => k.z32), [m2.z32, m1.z32]);
+  assert.deepEqual(
+    (await pkdns.getMirrorsOf(alice.publicKey)).map((k) => k.z32),
+    [m2.z32, m1.z32],
+  );
   const resolves = source.resolves;
   await pkdns.getMirrorsOf(alice.publicKey);
   assert.equal(source.resolves, resolves, 'the second call is answered from the cache');
@@ -23,10 +26,16 @@ test('Pkdns.getMirrorsOf: the mirrors of the packet in order, cached like the ho
   await source.publish(withMirrors(alice, [m1], latest));
   assert.equal((await pkdns.getMirrorsOf(alice.publicKey)).length, 2);
   pkdns.forget(alice.publicKey);
-  assert.deepEqual((await pkdns.getMirrorsOf(alice.publicKey)).map((k) => k.z32), [m1.z32]);
+  assert.deepEqual(
+    (await pkdns.getMirrorsOf(alice.publicKey)).map((k) => k.z32),
+    [m1.z32],
+  );
   // a homeserver move keeps the mirrors
   await source.publish(withHomeserver(alice, m2, source.packets.get(alice.publicKey.z32)!));
   now += 60_001;
   assert.equal((await pkdns.getHomeserverOf(alice.publicKey))?.z32, m2.z32);
-  assert.deepEqual((await pkdns.getMirrorsOf(alice.publicKey)).map((k) => k.z32), [m1.z32]);
+  assert.deepEqual(
+    (await pkdns.getMirrorsOf(alice.publicKey)).map((k) => k.z32),
+    [m1.z32],
+  );
 });

@@ -28,7 +28,10 @@ test('publishes the _pubky record, keeps other records, resolves through it, and
   const fresh = new Pkdns(source);
   assert.ok((await fresh.getHomeserverOf(user.publicKey))!.equals(hsKey.publicKey));
   assert.equal(await fresh.getHomeserverOf(Keypair.random().publicKey), null);
-  await assert.rejects(fresh.requireHomeserverOf(Keypair.random().publicKey), { code: 'user_packet_not_found', name: 'PkarrResolutionError' });
+  await assert.rejects(fresh.requireHomeserverOf(Keypair.random().publicKey), {
+    code: 'user_packet_not_found',
+    name: 'PkarrResolutionError',
+  });
   await assert.rejects(fresh.getEndpoint(hsKey.publicKey), { code: 'homeserver_packet_not_found' });
   await source.publish(hsPacket([{ type: 'A', name: '.', ttl: 60, address: '10.0.0.1' }]));
   await assert.rejects(fresh.getEndpoint(hsKey.publicKey), { code: 'no_usable_endpoint' });
@@ -37,7 +40,11 @@ test('publishes the _pubky record, keeps other records, resolves through it, and
 test('caches pointers and endpoints; forget() drops them; failures become pkarr_unavailable', async () => {
   const source = new MemoryPacketSource();
   const user = Keypair.random();
-  await source.publish(hsPacket([{ type: 'HTTPS', name: '.', ttl: 3600, priority: 10, target: 'localhost', params: { other: [{ key: 65280, value: port(1234) }] } }]));
+  await source.publish(
+    hsPacket([
+      { type: 'HTTPS', name: '.', ttl: 3600, priority: 10, target: 'localhost', params: { other: [{ key: 65280, value: port(1234) }] } },
+    ]),
+  );
   const pkdns = new Pkdns(source);
   await pkdns.publishHomeserver(user, hsKey.publicKey);
   const before = source.resolves;

@@ -1,6 +1,6 @@
 // PKDNS as the SDK uses it: a user's `_pubky` pointer to their homeserver, and the homeserver's own
 // HTTPS records that say where to reach it over HTTP (spec pkarr-dht-relay §3, homeserver §6, §11).
-import { PublicKey, type Keypair } from '@pubky-ts/common';
+import type { PublicKey, Keypair } from '@pubky-ts/common';
 import {
   homeserverOf,
   mirrorsOf,
@@ -77,7 +77,12 @@ export class Pkdns {
     try {
       return await this.source.resolve(key, { signal });
     } catch (e) {
-      throw new PkarrResolutionError('pkarr_unavailable', key.z32, `could not resolve the PKARR packet of ${key.z32}: ${(e as Error).message}`, { cause: e });
+      throw new PkarrResolutionError(
+        'pkarr_unavailable',
+        key.z32,
+        `could not resolve the PKARR packet of ${key.z32}: ${(e as Error).message}`,
+        { cause: e },
+      );
     }
   }
 
@@ -98,11 +103,19 @@ export class Pkdns {
     if (hit && hit.expires > this.now()) return hit.value;
     const packet = await this.packet(user, signal);
     if (!packet) {
-      throw new PkarrResolutionError('user_packet_not_found', user.z32, `no PKARR packet found for ${user.z32}: the user has not signed up anywhere, or their record expired`);
+      throw new PkarrResolutionError(
+        'user_packet_not_found',
+        user.z32,
+        `no PKARR packet found for ${user.z32}: the user has not signed up anywhere, or their record expired`,
+      );
     }
     const hs = homeserverFromPacket(packet);
     if (!hs) {
-      throw new PkarrResolutionError('homeserver_not_found', user.z32, `the PKARR packet of ${user.z32} has no usable _pubky record naming a homeserver`);
+      throw new PkarrResolutionError(
+        'homeserver_not_found',
+        user.z32,
+        `the PKARR packet of ${user.z32} has no usable _pubky record naming a homeserver`,
+      );
     }
     this.rememberHomeserver(user, hs);
     return hs;
@@ -134,7 +147,11 @@ export class Pkdns {
     if (hit && hit.expires > this.now()) return hit.value;
     const packet = await this.packet(homeserver, signal);
     if (!packet) {
-      throw new PkarrResolutionError('homeserver_packet_not_found', homeserver.z32, `no PKARR packet found for the homeserver ${homeserver.z32}`);
+      throw new PkarrResolutionError(
+        'homeserver_packet_not_found',
+        homeserver.z32,
+        `no PKARR packet found for the homeserver ${homeserver.z32}`,
+      );
     }
     const endpoint = selectHomeserverEndpoint(packet, this.httpHosts);
     if (!endpoint) {
@@ -170,7 +187,12 @@ export class Pkdns {
     try {
       current = await this.source.resolve(user, { fresh: true, signal: options.signal });
     } catch (e) {
-      throw new PkarrResolutionError('publish_failed', user.z32, `could not read the current packet of ${user.z32} before publishing: ${(e as Error).message}`, { cause: e });
+      throw new PkarrResolutionError(
+        'publish_failed',
+        user.z32,
+        `could not read the current packet of ${user.z32} before publishing: ${(e as Error).message}`,
+        { cause: e },
+      );
     }
     if (current && options.ifOlderThanMs !== undefined) {
       const ageMs = this.now() - current.timestamp / 1000;
@@ -188,6 +210,11 @@ export class Pkdns {
         if (options.signal?.aborted) break;
       }
     }
-    throw new PkarrResolutionError('publish_failed', user.z32, `could not publish the _pubky record of ${user.z32}: ${(lastError as Error).message}`, { cause: lastError });
+    throw new PkarrResolutionError(
+      'publish_failed',
+      user.z32,
+      `could not publish the _pubky record of ${user.z32}: ${(lastError as Error).message}`,
+      { cause: lastError },
+    );
   }
 }

@@ -32,7 +32,10 @@ export function parsePubkyTarget(input: string): PubkyTarget | null {
   const m = HTTPS_KEY.exec(input);
   if (m) return { kind: 'host', host: key(m[1], input), pathAndQuery: m[2] || '/' };
   if (/^pubky(:|[ybndrfg8ejkmcpqxot1uwisza345h769]{10})/i.test(input)) {
-    throw new ClientError('invalid_pubky_url', `${JSON.stringify(input.slice(0, 120))} is not a valid pubky URL (expected pubky://<key>/<path>)`);
+    throw new ClientError(
+      'invalid_pubky_url',
+      `${JSON.stringify(input.slice(0, 120))} is not a valid pubky URL (expected pubky://<key>/<path>)`,
+    );
   }
   return null;
 }
@@ -53,7 +56,10 @@ export function parseResourceAddress(input: string): ResourceAddress {
   if (typeof input !== 'string') throw new ClientError('invalid_pubky_url', 'an address must be a string');
   const target = parsePubkyTarget(input);
   if (!target || target.kind !== 'user') {
-    throw new ClientError('invalid_pubky_url', `${JSON.stringify(input.slice(0, 120))} is not a pubky address (expected pubky://<key>/<path> or pubky<key>/<path>)`);
+    throw new ClientError(
+      'invalid_pubky_url',
+      `${JSON.stringify(input.slice(0, 120))} is not a pubky address (expected pubky://<key>/<path> or pubky<key>/<path>)`,
+    );
   }
   const q = target.pathAndQuery.indexOf('?');
   const rawPath = q >= 0 ? target.pathAndQuery.slice(0, q) : target.pathAndQuery;

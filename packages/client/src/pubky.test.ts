@@ -36,7 +36,10 @@ test('testnet mode: relay on :15411, HTTP relay on :15412, plain HTTP to the tes
   const pubky = new Pubky({ testnet: { host: 'devbox' }, fetch: fakeFetch });
   assert.equal(pubky.httpRelay, 'http://devbox:15412/inbox');
   assert.equal(await pubky.getHomeserverOf(KEY), null);
-  assert.ok(seen.some((u) => u.startsWith(`http://devbox:15411/${KEY}`)), seen.join(','));
+  assert.ok(
+    seen.some((u) => u.startsWith(`http://devbox:15411/${KEY}`)),
+    seen.join(','),
+  );
   assert.equal(Pubky.testnet().httpRelay, 'http://localhost:15412/inbox');
   assert.equal(new Pubky({ fetch: fakeFetch }).httpRelay, 'https://httprelay.pubky.app/inbox');
   assert.throws(() => new Pubky({ relays: [] }), { code: 'invalid_argument' });
@@ -51,12 +54,24 @@ test('an unreachable homeserver is a network_error; resolution failures are Pkar
   const port = (srv.address() as AddressInfo).port;
   await new Promise((r) => srv.close(r));
   await source.publish(
-    SignedPacket.sign(hs, [{ type: 'HTTPS', name: '.', ttl: 3600, priority: 10, target: 'localhost', params: { other: [{ key: 65280, value: Uint8Array.of(port >> 8, port & 0xff) }] } }]),
+    SignedPacket.sign(hs, [
+      {
+        type: 'HTTPS',
+        name: '.',
+        ttl: 3600,
+        priority: 10,
+        target: 'localhost',
+        params: { other: [{ key: 65280, value: Uint8Array.of(port >> 8, port & 0xff) }] },
+      },
+    ]),
   );
   const pubky = new Pubky({ packetSource: source });
   await assert.rejects(pubky.signer(Keypair.random()).signup(hs.publicKey), { code: 'network_error' });
   const stranger = Keypair.random().publicKey;
-  await assert.rejects(pubky.publicStorage.getText(`pubky://${stranger.z32}/pub/x`), { name: 'PkarrResolutionError', code: 'user_packet_not_found' });
+  await assert.rejects(pubky.publicStorage.getText(`pubky://${stranger.z32}/pub/x`), {
+    name: 'PkarrResolutionError',
+    code: 'user_packet_not_found',
+  });
   await assert.rejects(pubky.fetch(`pubky://${stranger.z32}/pub/x`), { code: 'user_packet_not_found' });
 });
 

@@ -1,5 +1,5 @@
 // The SDK's entry point, shaped like `@synonymdev/pubky`'s `Pubky`.
-import { AuthToken, Capabilities, Keypair, PublicKey, type EventsPage, type PubkyEvent } from '@pubky-ts/common';
+import { type AuthToken, type Capabilities, type Keypair, PublicKey, type EventsPage, type PubkyEvent } from '@pubky-ts/common';
 import { defaultCookieMode } from '#platform';
 import { AuthFlow, type AuthFlowHost, type AuthFlowOptions, type AuthFlowState } from './auth-flow.ts';
 import type { FetchLike } from './channel.ts';
@@ -10,7 +10,15 @@ import { httpError, PubkyHttp, type CookieMode } from './http.ts';
 import { Pkarr, type DhtBackend } from '@pubky-ts/pkarr';
 import { Pkdns, PkarrPacketSource, type PacketSource } from './pkdns.ts';
 import { parsePubkyTarget } from './pubky-url.ts';
-import { CookieCredential, credentialFromExport, detailsFromSessionInfo, fetchSessionDetails, GrantCredential, parseSessionExport, Session } from './session.ts';
+import {
+  CookieCredential,
+  credentialFromExport,
+  detailsFromSessionInfo,
+  fetchSessionDetails,
+  GrantCredential,
+  parseSessionExport,
+  Session,
+} from './session.ts';
 import { Signer } from './signer.ts';
 import type { PubkyInternals } from './internals.ts';
 import { PublicStorage } from './storage.ts';
@@ -57,7 +65,11 @@ export class Pubky implements PubkyInternals {
   readonly httpRelay: string;
 
   constructor(options: PubkyOptions = {}) {
-    const testnetHost = options.testnet ? (typeof options.testnet === 'object' ? (options.testnet.host ?? 'localhost') : 'localhost') : null;
+    const testnetHost = options.testnet
+      ? typeof options.testnet === 'object'
+        ? (options.testnet.host ?? 'localhost')
+        : 'localhost'
+      : null;
     const fetchFn: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     let source = options.packetSource;
     if (!source) {
@@ -69,9 +81,15 @@ export class Pubky implements PubkyInternals {
       source = new PkarrPacketSource(pkarr);
     }
     this.pkdns = new Pkdns(source, { httpHosts: testnetHost ? [testnetHost] : [] });
-    this.http = new PubkyHttp({ fetch: fetchFn, pkdns: this.pkdns, cookieMode: options.cookieMode ?? defaultCookieMode, readTimeoutMs: options.readTimeoutMs });
+    this.http = new PubkyHttp({
+      fetch: fetchFn,
+      pkdns: this.pkdns,
+      cookieMode: options.cookieMode ?? defaultCookieMode,
+      readTimeoutMs: options.readTimeoutMs,
+    });
     this.publicStorage = new PublicStorage(this.http);
-    this.httpRelay = options.httpRelay ?? (testnetHost ? `http://${testnetHost}:${TESTNET_HTTP_RELAY_PORT}/inbox` : 'https://httprelay.pubky.app/inbox');
+    this.httpRelay =
+      options.httpRelay ?? (testnetHost ? `http://${testnetHost}:${TESTNET_HTTP_RELAY_PORT}/inbox` : 'https://httprelay.pubky.app/inbox');
   }
 
   /** A client for the local testnet (see PubkyOptions.testnet). */
@@ -222,7 +240,12 @@ export class Pubky implements PubkyInternals {
   }
 
   /** `POST /session` with a signed AuthToken on the user's homeserver. */
-  async sessionFromAuthToken(token: AuthToken, homeserver?: PublicKey, signal?: AbortSignal, options: { remember?: boolean } = {}): Promise<Session> {
+  async sessionFromAuthToken(
+    token: AuthToken,
+    homeserver?: PublicKey,
+    signal?: AbortSignal,
+    options: { remember?: boolean } = {},
+  ): Promise<Session> {
     const user = token.publicKey;
     const hs = homeserver ?? (await this.pkdns.requireHomeserverOf(user, signal));
     const res = await this.http.request({

@@ -27,12 +27,14 @@ const isIndex = (n: unknown): n is number => typeof n === 'number' && Number.isS
 /** The `Range` header value for `range`; throws invalid_argument for impossible ranges. */
 export function rangeHeader(range: ByteRangeRequest): string {
   if ('suffix' in range) {
-    if (!isIndex(range.suffix) || range.suffix === 0) throw new ClientError('invalid_argument', 'suffix is a positive integer number of bytes');
+    if (!isIndex(range.suffix) || range.suffix === 0)
+      throw new ClientError('invalid_argument', 'suffix is a positive integer number of bytes');
     return `bytes=-${range.suffix}`;
   }
   if (!isIndex(range.start)) throw new ClientError('invalid_argument', 'start is a non-negative integer byte offset');
   if (range.end === undefined) return `bytes=${range.start}-`;
-  if (!isIndex(range.end) || range.end < range.start) throw new ClientError('invalid_argument', 'end is an integer byte offset, at least start');
+  if (!isIndex(range.end) || range.end < range.start)
+    throw new ClientError('invalid_argument', 'end is an integer byte offset, at least start');
   return `bytes=${range.start}-${range.end}`;
 }
 

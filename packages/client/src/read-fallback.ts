@@ -84,7 +84,12 @@ const FALLBACK_STATUSES = new Set([502, 503, 504]);
 const LIST_MAX_BYTES = 8 * 1024 * 1024;
 
 /** Body reads from a mirror must hash to its ETag: this stream errors at its end when they do not. */
-async function verifyingStream(body: ReadableStream<Uint8Array>, etag: string, mirror: PublicKey, what: string): Promise<ReadableStream<Uint8Array>> {
+async function verifyingStream(
+  body: ReadableStream<Uint8Array>,
+  etag: string,
+  mirror: PublicKey,
+  what: string,
+): Promise<ReadableStream<Uint8Array>> {
   const hasher = await createBlake3();
   return body.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
@@ -95,7 +100,10 @@ async function verifyingStream(body: ReadableStream<Uint8Array>, etag: string, m
       flush() {
         const got = etagOfHash(hasher.digest());
         if (got !== etag) {
-          throw new ClientError('integrity_error', `the mirror ${mirror.z32} served ${what} with BLAKE3 ${got}, not its ETag ${etag}: not believed`);
+          throw new ClientError(
+            'integrity_error',
+            `the mirror ${mirror.z32} served ${what} with BLAKE3 ${got}, not its ETag ${etag}: not believed`,
+          );
         }
       },
     }),
@@ -128,7 +136,11 @@ async function tryPrimary(http: PubkyHttp, req: HomeserverRequest, mode: ReadMod
   } catch (e) {
     timer.clear();
     if (req.signal?.aborted || !primaryUnreachable(e, timer)) throw e;
-    return { failure: timer.fired ? new ClientError('network_error', `${method} ${what}: the homeserver sent nothing for ${ms} ms`, { cause: e }) : e };
+    return {
+      failure: timer.fired
+        ? new ClientError('network_error', `${method} ${what}: the homeserver sent nothing for ${ms} ms`, { cause: e })
+        : e,
+    };
   }
 }
 
@@ -143,7 +155,14 @@ interface MirrorsOutcome {
 }
 
 /** The owner's mirrors in the order of their record, anonymously; the first believable 2xx wins. */
-async function tryMirrors(http: PubkyHttp, req: HomeserverRequest, mode: ReadMode, ms: number, what: string, mirrors: PublicKey[]): Promise<MirrorsOutcome> {
+async function tryMirrors(
+  http: PubkyHttp,
+  req: HomeserverRequest,
+  mode: ReadMode,
+  ms: number,
+  what: string,
+  mirrors: PublicKey[],
+): Promise<MirrorsOutcome> {
   const method = (req.method ?? 'GET').toUpperCase();
   const out: MirrorsOutcome = { untrusted: [], failures: [], definitive: null };
   const win = async (res: Response): Promise<MirrorsOutcome> => {

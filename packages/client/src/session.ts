@@ -13,7 +13,14 @@ import {
   type PubkyEvent,
 } from '@pubky-ts/common';
 import { ClientError } from './errors.ts';
-import { createPop, parseGrantSessionInfo, parseGrantSessionResponse, verifyGrant, type GrantSessionInfo, type VerifiedGrant } from './grant.ts';
+import {
+  createPop,
+  parseGrantSessionInfo,
+  parseGrantSessionResponse,
+  verifyGrant,
+  type GrantSessionInfo,
+  type VerifiedGrant,
+} from './grant.ts';
 import { streamEvents, type EventsOptions } from './events.ts';
 import { httpError, type PubkyHttp } from './http.ts';
 import { readTextLimited } from './read-limited.ts';
@@ -271,7 +278,10 @@ export function parseSessionExport(text: string): SessionExport {
     throw bad((e as Error).message);
   }
   if (data.kind === 'cookie') {
-    if (data.secret !== undefined && (typeof data.secret !== 'string' || !/^[\x21-\x7e]{1,4096}$/.test(data.secret) || /[;,"\\]/.test(data.secret))) {
+    if (
+      data.secret !== undefined &&
+      (typeof data.secret !== 'string' || !/^[\x21-\x7e]{1,4096}$/.test(data.secret) || /[;,"\\]/.test(data.secret))
+    ) {
       throw bad('the cookie secret is malformed');
     }
     return data as unknown as CookieExport;

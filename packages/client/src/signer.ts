@@ -1,5 +1,5 @@
 // The user's side: a key pair that signs up, signs in, and approves apps' auth requests.
-import { AuthToken, Capabilities, Keypair, PublicKey, utf8Encode, type MirrorStatus } from '@pubky-ts/common';
+import { AuthToken, type Capabilities, Keypair, PublicKey, utf8Encode, type MirrorStatus } from '@pubky-ts/common';
 import { channelUrl, encryptPayload, sendToChannel } from './channel.ts';
 import { sendScopeKeys } from './crypto/scope-key-channel.ts';
 import { parseDeepLink, type AuthDeepLink } from './deep-link.ts';
@@ -40,7 +40,11 @@ export class Signer {
    * record is left as it is (an account on a homeserver the user is moving to, or a mirror), and this
    * client keeps resolving the user to the homeserver their record names.
    */
-  async signup(homeserver: PublicKey | string, signupToken?: string | null, options: { signal?: AbortSignal; publish?: boolean } = {}): Promise<Session> {
+  async signup(
+    homeserver: PublicKey | string,
+    signupToken?: string | null,
+    options: { signal?: AbortSignal; publish?: boolean } = {},
+  ): Promise<Session> {
     const hs = typeof homeserver === 'string' ? PublicKey.parse(homeserver) : homeserver;
     const token = AuthToken.sign(this.keypair, ROOT_CAPS);
     const query = signupToken ? `?signup_token=${encodeURIComponent(signupToken)}` : '';
@@ -104,7 +108,10 @@ export class Signer {
   }
 
   /** Takes `mirror` out of the user's packet and tells it to stop following (`stopFollowing: false` keeps it following). */
-  removeMirror(mirror: PublicKey | string, options: { session?: Session; stopFollowing?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+  removeMirror(
+    mirror: PublicKey | string,
+    options: { session?: Session; stopFollowing?: boolean; signal?: AbortSignal } = {},
+  ): Promise<void> {
     return removeMirror(this.pubky, this, mirror, options);
   }
 
@@ -141,9 +148,17 @@ export class Signer {
    * A grant session for this process: makes a client key, grants it `capabilities`, and exchanges
    * the grant for a bearer at the user's homeserver.
    */
-  async signinWithGrant(options: { clientId: string; capabilities?: Capabilities | string | string[]; signal?: AbortSignal }): Promise<Session> {
+  async signinWithGrant(options: {
+    clientId: string;
+    capabilities?: Capabilities | string | string[];
+    signal?: AbortSignal;
+  }): Promise<Session> {
     const client = Keypair.random();
-    const grant = this.createGrant({ clientId: options.clientId, clientKey: client.publicKey, capabilities: options.capabilities ?? ROOT_CAPS });
+    const grant = this.createGrant({
+      clientId: options.clientId,
+      clientKey: client.publicKey,
+      capabilities: options.capabilities ?? ROOT_CAPS,
+    });
     return this.pubky.sessionFromGrant(grant, client, options.signal);
   }
 
@@ -151,10 +166,19 @@ export class Signer {
    * Creates the account with a signup grant (`POST /auth/grant/signup`, newest homeservers) and
    * publishes `_pubky`. No session is issued; sign in afterwards.
    */
-  async signupWithGrant(homeserver: PublicKey | string, signupToken?: string | null, options: { signal?: AbortSignal } = {}): Promise<void> {
+  async signupWithGrant(
+    homeserver: PublicKey | string,
+    signupToken?: string | null,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<void> {
     const hs = typeof homeserver === 'string' ? PublicKey.parse(homeserver) : homeserver;
     const client = Keypair.random();
-    const grant = createGrant(this.keypair, { clientId: SIGNUP_CLIENT_ID, clientKey: client.publicKey, capabilities: ROOT_CAPS, lifetimeSeconds: 300 });
+    const grant = createGrant(this.keypair, {
+      clientId: SIGNUP_CLIENT_ID,
+      clientKey: client.publicKey,
+      capabilities: ROOT_CAPS,
+      lifetimeSeconds: 300,
+    });
     const jti = decodeJws<{ jti: string }>(grant).claims.jti;
     const pop = createPop(client, hs, jti);
     const query = signupToken ? `?signup_token=${encodeURIComponent(signupToken)}` : '';

@@ -36,13 +36,7 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-export type PutBody =
-  | Uint8Array
-  | ArrayBuffer
-  | string
-  | Blob
-  | ReadableStream<Uint8Array>
-  | AsyncIterable<Uint8Array>;
+export type PutBody = Uint8Array | ArrayBuffer | string | Blob | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
 
 const MAX_LIST_LINE = 4096;
 
@@ -58,7 +52,8 @@ export function toBodyInit(body: PutBody): BodyInit {
         try {
           const { done, value } = await it.next();
           if (done) controller.close();
-          else if (!(value instanceof Uint8Array)) controller.error(new ClientError('invalid_argument', 'a streamed body must yield Uint8Array chunks'));
+          else if (!(value instanceof Uint8Array))
+            controller.error(new ClientError('invalid_argument', 'a streamed body must yield Uint8Array chunks'));
           else controller.enqueue(value);
         } catch (e) {
           controller.error(e);
@@ -130,7 +125,10 @@ abstract class StorageReader {
   protected abstract auth(owner: PublicKey): Promise<Partial<HomeserverRequest>>;
 
   /** With `read`, a read of public data that falls back to the owner's mirrors (mirror.ts). Writes never do. */
-  protected async send(address: string, req: Omit<HomeserverRequest, 'path' | 'owner'> & { file?: boolean; read?: ReadMode }): Promise<{ res: Response; target: ResourceAddress }> {
+  protected async send(
+    address: string,
+    req: Omit<HomeserverRequest, 'path' | 'owner'> & { file?: boolean; read?: ReadMode },
+  ): Promise<{ res: Response; target: ResourceAddress }> {
     const target = this.target(address);
     if (req.file && target.isDirectory) throw new ClientError('invalid_argument', `${target.path} is a directory; this needs a file path`);
     const { file: _file, read, ...rest } = req;
@@ -145,7 +143,10 @@ abstract class StorageReader {
     return { res, target };
   }
 
-  protected async ok(address: string, req: Omit<HomeserverRequest, 'path' | 'owner'> & { file?: boolean; read?: ReadMode }): Promise<Response> {
+  protected async ok(
+    address: string,
+    req: Omit<HomeserverRequest, 'path' | 'owner'> & { file?: boolean; read?: ReadMode },
+  ): Promise<Response> {
     const { res } = await this.send(address, req);
     if (!res.ok) throw await httpError(res, req.method ?? 'GET');
     return res;
@@ -223,7 +224,9 @@ abstract class StorageReader {
     };
     const res = await readWithFallback(this.http, request, 'list');
     if (!res.ok) throw await httpError(res, 'GET');
-    return parseListing(await readTextLimited(res, 8 * 1024 * 1024, () => new ClientError('invalid_response', 'the listing is larger than 8 MiB')));
+    return parseListing(
+      await readTextLimited(res, 8 * 1024 * 1024, () => new ClientError('invalid_response', 'the listing is larger than 8 MiB')),
+    );
   }
 
   /** Every entry under a directory, page by page. */
@@ -326,4 +329,3 @@ export class SessionStorage extends StorageReader {
     await res.body?.cancel().catch(() => {});
   }
 }
-

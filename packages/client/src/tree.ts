@@ -31,7 +31,8 @@ export async function listFiles(session: Session, signal?: AbortSignal): Promise
   for (const root of TREE_ROOTS) {
     try {
       for await (const url of session.storage.listAll(root, { limit: 1000, signal })) {
-        if (!url.startsWith(prefix)) throw new ClientError('invalid_response', `the listing of ${root} holds ${url.slice(0, 120)}, outside the user's tree`);
+        if (!url.startsWith(prefix))
+          throw new ClientError('invalid_response', `the listing of ${root} holds ${url.slice(0, 120)}, outside the user's tree`);
         const path = url.slice(prefix.length - 1);
         if (!path.endsWith('/')) out.push(path);
       }
@@ -43,7 +44,12 @@ export async function listFiles(session: Session, signal?: AbortSignal): Promise
 }
 
 /** Runs `work` over `items` with at most `concurrency` in flight; the first failure stops the rest. */
-export async function forEachConcurrent<T>(items: Iterable<T>, concurrency: number, work: (item: T, index: number) => Promise<void>, signal?: AbortSignal): Promise<void> {
+export async function forEachConcurrent<T>(
+  items: Iterable<T>,
+  concurrency: number,
+  work: (item: T, index: number) => Promise<void>,
+  signal?: AbortSignal,
+): Promise<void> {
   const it = items[Symbol.iterator]();
   let index = 0;
   let failed: unknown = null;
@@ -71,7 +77,10 @@ export async function statFile(storage: SessionStorage, path: string, signal?: A
   if (!stats) return null;
   const hash = hashFromEtag(stats.etag);
   if (!hash) {
-    throw new ClientError('invalid_response', `the homeserver gave ${path} no BLAKE3 ETag (got ${JSON.stringify(stats.etag)}), so its content cannot be verified`);
+    throw new ClientError(
+      'invalid_response',
+      `the homeserver gave ${path} no BLAKE3 ETag (got ${JSON.stringify(stats.etag)}), so its content cannot be verified`,
+    );
   }
   return { path, size: stats.size, hash, contentType: stats.contentType };
 }

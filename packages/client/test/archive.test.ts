@@ -35,7 +35,13 @@ interface Built {
 async function build(
   owner: Keypair,
   files: Array<{ path: string; text: string | Uint8Array; contentType?: string | null }>,
-  tweak: { signer?: Keypair; manifest?: (m: ArchiveManifest) => void; text?: (json: string) => string; blobs?: (b: Entry[]) => Entry[]; signature?: (s: Uint8Array) => Uint8Array } = {},
+  tweak: {
+    signer?: Keypair;
+    manifest?: (m: ArchiveManifest) => void;
+    text?: (json: string) => string;
+    blobs?: (b: Entry[]) => Entry[];
+    signature?: (s: Uint8Array) => Uint8Array;
+  } = {},
 ): Promise<Built> {
   const list: ArchiveFile[] = [];
   const blobs: Entry[] = [];
@@ -44,7 +50,12 @@ async function build(
   for (const f of sorted) {
     const bytes = typeof f.text === 'string' ? utf8Encode(f.text) : f.text;
     const digest = await blake3(bytes);
-    list.push({ path: f.path, size: bytes.length, hash: base64Encode(digest), contentType: f.contentType === undefined ? 'text/plain' : f.contentType });
+    list.push({
+      path: f.path,
+      size: bytes.length,
+      hash: base64Encode(digest),
+      contentType: f.contentType === undefined ? 'text/plain' : f.contentType,
+    });
     if (!seen.has(bytesToHex(digest))) {
       seen.add(bytesToHex(digest));
       blobs.push({ name: `pubky-archive/blobs/${bytesToHex(digest)}`, bytes });
@@ -115,7 +126,11 @@ test('a built archive verifies, lists with tar, and keeps one blob per distinct 
     assert.match(listing.join('\n'), / 70000 .*pubky-archive\/blobs\/[0-9a-f]{64}/);
     const manifest = execFileSync('tar', ['xOf', file, 'pubky-archive/manifest.json']);
     assert.deepEqual(new Uint8Array(manifest), built.manifestBytes);
-    assert.equal(JSON.parse(manifest.toString('utf8')).files[0].path, '/priv/notes/ünïcødé 🗝.md', 'sorted by UTF-8 bytes: /priv/ before /pub/');
+    assert.equal(
+      JSON.parse(manifest.toString('utf8')).files[0].path,
+      '/priv/notes/ünïcødé 🗝.md',
+      'sorted by UTF-8 bytes: /priv/ before /pub/',
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -151,25 +166,38 @@ test('tampered contents: a flipped byte in a blob or the manifest, another signe
   await refused(theirs.bytes, 'archive_wrong_user', /holds the tree of/, { expectedUser: alice.publicKey.z32 });
 
   await refused((await build(alice, FILES, { signature: (s) => s.slice(0, 128) })).bytes, 'archive_signature_invalid', /manifest\.sig/);
-  await refused((await build(alice, FILES, { signature: (s) => utf8Encode(utf8Decode(s).toUpperCase()) })).bytes, 'archive_signature_invalid');
+  await refused(
+    (await build(alice, FILES, { signature: (s) => utf8Encode(utf8Decode(s).toUpperCase()) })).bytes,
+    'archive_signature_invalid',
+  );
 });
 
 test('missing, extra, duplicate and mis-sized blobs', async () => {
   await refused((await build(alice, FILES, { blobs: (b) => b.slice(1) })).bytes, 'archive_missing_blob', /lacks the content of/);
   const stray = utf8Encode('not in the manifest');
   const strayName = `pubky-archive/blobs/${bytesToHex(await blake3(stray))}`;
-  await refused((await build(alice, FILES, { blobs: (b) => [...b, { name: strayName, bytes: stray }] })).bytes, 'archive_unreferenced_entry', /manifest does not name/);
+  await refused(
+    (await build(alice, FILES, { blobs: (b) => [...b, { name: strayName, bytes: stray }] })).bytes,
+    'archive_unreferenced_entry',
+    /manifest does not name/,
+  );
   await refused((await build(alice, FILES, { blobs: (b) => [...b, b[0]] })).bytes, 'archive_duplicate_entry', /twice/);
-  await refused((await build(alice, FILES, { blobs: (b) => [...b, { name: 'pubky-archive/extra.txt', bytes: stray }] })).bytes, 'archive_invalid', /unexpected entry "pubky-archive\/extra\.txt"/);
+  await refused(
+    (await build(alice, FILES, { blobs: (b) => [...b, { name: 'pubky-archive/extra.txt', bytes: stray }] })).bytes,
+    'archive_invalid',
+    /unexpected entry "pubky-archive\/extra\.txt"/,
+  );
   // A blob whose name matches the manifest but whose bytes are another length.
   await refused(
-    (await build(alice, FILES, { blobs: (b) => b.map((e) => (e.bytes.length === 5 ? { name: e.name, bytes: utf8Encode('hello!') } : e)) })).bytes,
+    (await build(alice, FILES, { blobs: (b) => b.map((e) => (e.bytes.length === 5 ? { name: e.name, bytes: utf8Encode('hello!') } : e)) }))
+      .bytes,
     'archive_size_mismatch',
     /6 bytes in the archive, but the manifest says 5/,
   );
   // Same length, other bytes: the hash check catches it.
   await refused(
-    (await build(alice, FILES, { blobs: (b) => b.map((e) => (e.bytes.length === 5 ? { name: e.name, bytes: utf8Encode('jello') } : e)) })).bytes,
+    (await build(alice, FILES, { blobs: (b) => b.map((e) => (e.bytes.length === 5 ? { name: e.name, bytes: utf8Encode('jello') } : e)) }))
+      .bytes,
     'archive_hash_mismatch',
   );
 });
@@ -248,11 +276,31 @@ test('tar structure: truncation anywhere, garbage, wrong entry order, bad checks
     h.set(utf8Encode(`${sum.toString(8).padStart(6, '0')}\0 `), 148);
     return out;
   };
-  await refused(rewrite((h) => h.set(utf8Encode('ustar  \0'), 257)), 'archive_invalid', /not POSIX ustar/);
-  await refused(rewrite((h) => (h[156] = '2'.charCodeAt(0))), 'archive_invalid', /not a regular file/);
-  await refused(rewrite((h) => h.set(utf8Encode('9'), 124)), 'archive_invalid', /size field is not an octal number/);
-  await refused(rewrite((h) => h.set(utf8Encode('x'), 345)), 'archive_invalid', /prefix/);
-  assert.equal(parseHeader(rewrite(() => {}).subarray(0, 512), 0)?.name, 'pubky-archive/manifest.json', 'the re-checksummed header itself is fine');
+  await refused(
+    rewrite((h) => h.set(utf8Encode('ustar  \0'), 257)),
+    'archive_invalid',
+    /not POSIX ustar/,
+  );
+  await refused(
+    rewrite((h) => (h[156] = '2'.charCodeAt(0))),
+    'archive_invalid',
+    /not a regular file/,
+  );
+  await refused(
+    rewrite((h) => h.set(utf8Encode('9'), 124)),
+    'archive_invalid',
+    /size field is not an octal number/,
+  );
+  await refused(
+    rewrite((h) => h.set(utf8Encode('x'), 345)),
+    'archive_invalid',
+    /prefix/,
+  );
+  assert.equal(
+    parseHeader(rewrite(() => {}).subarray(0, 512), 0)?.name,
+    'pubky-archive/manifest.json',
+    'the re-checksummed header itself is fine',
+  );
 
   // Non-zero padding, bytes after the end marker, a lone zero block.
   const pad = built.bytes.slice();

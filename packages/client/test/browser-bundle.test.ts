@@ -16,8 +16,14 @@ test('bundles for the browser without any node: import', async () => {
     logLevel: 'silent',
   });
   const inputs = Object.keys(result.metafile.inputs);
-  assert.deepEqual(inputs.filter((i) => i.startsWith('node:') || /-node\.ts$|\/node\.ts$/.test(i)), []);
-  assert.ok(inputs.some((i) => i.endsWith('packages/client/src/platform-browser.ts')), 'browser platform selected');
+  assert.deepEqual(
+    inputs.filter((i) => i.startsWith('node:') || /-node\.ts$|\/node\.ts$/.test(i)),
+    [],
+  );
+  assert.ok(
+    inputs.some((i) => i.endsWith('packages/client/src/platform-browser.ts')),
+    'browser platform selected',
+  );
   assert.ok(!inputs.some((i) => i.endsWith('platform-node.ts')));
   const bytes = result.outputFiles[0].contents.length;
   assert.ok(bytes > 10_000 && bytes < 2_000_000, `bundle size ${bytes}`);

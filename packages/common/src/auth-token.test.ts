@@ -13,8 +13,11 @@ test('the AuthToken vector of homeserver spec §3.1.2 is reproduced byte for byt
   assert.equal(
     bytesToHex(t.bytes),
     '072028a652776bb0aa92409809ad200896ac39894ccb96c2078158efdec3b7e093300a437dedf23d77f0cf7cf899b359e7ffbbb937a79ada3e812dbb9fe53106' +
-      '5055424b593a41555448' + '00' + '00060a24181e4000' +
-      '3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29' + '042f3a7277',
+      '5055424b593a41555448' +
+      '00' +
+      '00060a24181e4000' +
+      '3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29' +
+      '042f3a7277',
   );
   assert.equal(bytesToHex(t.replayId), '00060a24181e40003b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29');
 });
@@ -37,21 +40,37 @@ test('the time window is ±180 s and the signature starts at byte 65', () => {
   assert.ok(AuthToken.verify(unsignedByte, { nowMicros: TS }));
   const forged = Uint8Array.from(t.bytes);
   forged[forged.length - 1] ^= 1;
-  assert.throws(() => AuthToken.verify(forged, { nowMicros: TS }), (e: PubkyError) => e.code === 'auth_token_invalid_signature' || e.code === 'auth_token_bad_capabilities');
+  assert.throws(
+    () => AuthToken.verify(forged, { nowMicros: TS }),
+    (e: PubkyError) => e.code === 'auth_token_invalid_signature' || e.code === 'auth_token_bad_capabilities',
+  );
   const sigFlip = Uint8Array.from(t.bytes);
   sigFlip[10] ^= 1;
-  assert.throws(() => AuthToken.verify(sigFlip, { nowMicros: TS }), (e: PubkyError) => e.message === 'Invalid Signature');
+  assert.throws(
+    () => AuthToken.verify(sigFlip, { nowMicros: TS }),
+    (e: PubkyError) => e.message === 'Invalid Signature',
+  );
 });
 
 test('truncated, versioned and badly capped tokens get precise errors', () => {
   const t = AuthToken.sign(ZERO, '/pub/app/:rw', TS);
   for (const n of [0, 1, 64, 74, 75, 100, 115]) {
-    assert.throws(() => AuthToken.parse(t.bytes.subarray(0, n)), (e: PubkyError) => e.code === 'auth_token_truncated', `len ${n}`);
+    assert.throws(
+      () => AuthToken.parse(t.bytes.subarray(0, n)),
+      (e: PubkyError) => e.code === 'auth_token_truncated',
+      `len ${n}`,
+    );
   }
-  assert.throws(() => AuthToken.parse(t.bytes.subarray(0, 120)), (e: PubkyError) => e.code === 'postcard_unexpected_end');
+  assert.throws(
+    () => AuthToken.parse(t.bytes.subarray(0, 120)),
+    (e: PubkyError) => e.code === 'postcard_unexpected_end',
+  );
   const v1 = Uint8Array.from(t.bytes);
   v1[74] = 1;
-  assert.throws(() => AuthToken.parse(v1), (e: PubkyError) => e.message === 'Unknown version');
+  assert.throws(
+    () => AuthToken.parse(v1),
+    (e: PubkyError) => e.message === 'Unknown version',
+  );
   assert.throws(
     () => AuthToken.sign(ZERO, '/pub//x/:rw', TS),
     (e: PubkyError) => e.code === 'invalid_capability',

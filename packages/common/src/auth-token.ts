@@ -1,7 +1,7 @@
 import { concatBytes, utf8Encode } from './bytes.ts';
 import { Capabilities } from './capabilities.ts';
 import { PubkyError, commonError } from './errors.ts';
-import { Keypair, PublicKey } from './keys.ts';
+import { type Keypair, PublicKey } from './keys.ts';
 import { encodeString, PostcardReader } from './postcard.ts';
 import { nowMicros } from './timestamp.ts';
 
@@ -35,10 +35,7 @@ export class AuthToken {
   /** Decodes without checking time or signature. Throws PubkyError for every malformed input. */
   static parse(bytes: Uint8Array): AuthToken {
     if (bytes.length < HEADER_LENGTH + 1) {
-      throw commonError(
-        'auth_token_truncated',
-        `an AuthToken is at least ${HEADER_LENGTH + 1} bytes, got ${bytes.length}`,
-      );
+      throw commonError('auth_token_truncated', `an AuthToken is at least ${HEADER_LENGTH + 1} bytes, got ${bytes.length}`);
     }
     if (bytes[74] !== 0) throw commonError('auth_token_unknown_version', 'Unknown version');
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

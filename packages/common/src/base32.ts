@@ -20,7 +20,12 @@ export function base32Encode(bytes: Uint8Array, alphabet: string): string {
   return out;
 }
 
-export function base32Decode(s: string, value: (ch: string) => number, code: 'invalid_z32' | 'invalid_crockford', what: string): Uint8Array {
+export function base32Decode(
+  s: string,
+  value: (ch: string) => number,
+  code: 'invalid_z32' | 'invalid_crockford',
+  what: string,
+): Uint8Array {
   const out = new Uint8Array(Math.floor((s.length * 5) / 8));
   let acc = 0;
   let bits = 0;

@@ -14,7 +14,18 @@ test('capability grammar and normalised actions', () => {
 });
 
 test('strict parsing refuses every malformed item of the list', () => {
-  for (const bad of [',/a/:r', '/a/:r,', '/a/:r,,/b/:w', '/pub/a/:', '/pub/a/:rx', '/pub/a:b:r', 'pub/a/:r', '/pub//x/:rw', '/pub/a/./b/:r', '/pub/x:']) {
+  for (const bad of [
+    ',/a/:r',
+    '/a/:r,',
+    '/a/:r,,/b/:w',
+    '/pub/a/:',
+    '/pub/a/:rx',
+    '/pub/a:b:r',
+    'pub/a/:r',
+    '/pub//x/:rw',
+    '/pub/a/./b/:r',
+    '/pub/x:',
+  ]) {
     assert.throws(() => Capabilities.parse(bad), /invalid capability/, bad);
   }
 });

@@ -1,4 +1,4 @@
-import { PubkyError, commonError } from './errors.ts';
+import { type PubkyError, commonError } from './errors.ts';
 import { parseStrictStoragePath } from './storage-path.ts';
 
 export type Action = 'r' | 'w';

@@ -37,10 +37,22 @@ test('hostile input is refused with catalogued codes', () => {
     }
     assert.fail('did not throw');
   };
-  assert.equal(code(() => PublicKey.parseZ32('not-a-key')), 'invalid_public_key');
-  assert.equal(code(() => z32Decode('0lv')), 'invalid_z32');
-  assert.equal(code(() => AuthToken.parse(new Uint8Array(10))), 'auth_token_truncated');
-  assert.equal(code(() => parseStrictStoragePath('/pub/a\u0000b')), 'invalid_path');
+  assert.equal(
+    code(() => PublicKey.parseZ32('not-a-key')),
+    'invalid_public_key',
+  );
+  assert.equal(
+    code(() => z32Decode('0lv')),
+    'invalid_z32',
+  );
+  assert.equal(
+    code(() => AuthToken.parse(new Uint8Array(10))),
+    'auth_token_truncated',
+  );
+  assert.equal(
+    code(() => parseStrictStoragePath('/pub/a\u0000b')),
+    'invalid_path',
+  );
   for (let i = 0; i < 200; i++) {
     const junk = new Uint8Array(Math.floor(Math.random() * 200)).map(() => Math.floor(Math.random() * 256));
     code(() => AuthToken.verify(junk));

@@ -50,7 +50,7 @@ export const COMMON_ERRORS = {
   invalid_recovery_file: 'not a recovery file (spec line, length)',
   wrong_passphrase: 'a recovery file that does not decrypt with this passphrase',
   // shared wire formats
-  invalid_sse: 'an event stream line or event longer than the parser\'s limits',
+  invalid_sse: "an event stream line or event longer than the parser's limits",
   invalid_event: 'an event-stream message that is not a Pubky event',
   invalid_events_feed: 'an `/events/` page that does not parse',
   invalid_response: 'a mirror status JSON that does not have its fields',
@@ -71,4 +71,7 @@ export function commonError(code: CommonErrorCode, message: string, options?: { 
 }
 
 /** The catalogue as the README documents it. */
-export const COMMON_ERROR_DOCS: Array<{ code: string; summary: string }> = Object.entries(COMMON_ERRORS).map(([code, summary]) => ({ code, summary }));
+export const COMMON_ERROR_DOCS: Array<{ code: string; summary: string }> = Object.entries(COMMON_ERRORS).map(([code, summary]) => ({
+  code,
+  summary,
+}));

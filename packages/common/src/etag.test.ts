@@ -15,7 +15,16 @@ test('an ETag is the quoted base64 of the BLAKE3 hash, and reads back', async ()
 
 test('ETags that are not a quoted 32-byte base64 hash read as null', () => {
   const b64 = Buffer.from(new Uint8Array(32).fill(7)).toString('base64');
-  for (const bad of [null, '', b64, `W/"${b64}"`, `"${b64.slice(1)}"`, '"abc"', `"${Buffer.from(new Uint8Array(31)).toString('base64')}"`, `"${b64}`]) {
+  for (const bad of [
+    null,
+    '',
+    b64,
+    `W/"${b64}"`,
+    `"${b64.slice(1)}"`,
+    '"abc"',
+    `"${Buffer.from(new Uint8Array(31)).toString('base64')}"`,
+    `"${b64}`,
+  ]) {
     assert.equal(hashFromEtag(bad), null, String(bad));
   }
 });

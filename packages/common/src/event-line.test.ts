@@ -50,7 +50,9 @@ test('parses the /events/ text feed', () => {
 });
 
 test('what the server formats, the readers parse back (stream message and feed page)', () => {
-  const [put, del] = new SseParser().push(formatEventMessage('PUT', KEY, '/pub/a b.txt', 42, HASH) + formatEventMessage('DEL', KEY, '/pub/old', 43, HASH));
+  const [put, del] = new SseParser().push(
+    formatEventMessage('PUT', KEY, '/pub/a b.txt', 42, HASH) + formatEventMessage('DEL', KEY, '/pub/old', 43, HASH),
+  );
   assert.deepEqual(
     [put, del].map((m) => {
       const e = parseEventMessage(m);
@@ -61,7 +63,9 @@ test('what the server formats, the readers parse back (stream message and feed p
       ['DEL', KEY, '/pub/old', '43', null],
     ],
   );
-  const page = parseEventsFeed([formatFeedLine('PUT', KEY, '/pub/x'), formatFeedLine('DEL', KEY, '/pub/y'), formatFeedCursor(7)].join('\n'));
+  const page = parseEventsFeed(
+    [formatFeedLine('PUT', KEY, '/pub/x'), formatFeedLine('DEL', KEY, '/pub/y'), formatFeedCursor(7)].join('\n'),
+  );
   assert.deepEqual(
     page.events.map((e) => [e.type, e.url]),
     [

@@ -2,7 +2,7 @@
 // message per event on `/events-stream` (homeserver spec §4.3) and one text line per event on the
 // `/events/` feed (§4.2). Both sides use this file, so the format is defined once.
 import { base64Decode } from './bytes.ts';
-import { PubkyError, commonError } from './errors.ts';
+import { type PubkyError, commonError } from './errors.ts';
 import { PublicKey } from './keys.ts';
 import type { SseMessage } from './sse.ts';
 
@@ -41,7 +41,13 @@ export interface EventsPage {
  * The exact SSE message of an event: `event: PUT|DEL`, data lines `pubky://<user><path>`,
  * `cursor: <c>`, and for a PUT with a hash `content_hash: <base64>`, then the blank line.
  */
-export function formatEventMessage(type: EventType, user: string, path: string, cursor: string | number, contentHash: string | null): string {
+export function formatEventMessage(
+  type: EventType,
+  user: string,
+  path: string,
+  cursor: string | number,
+  contentHash: string | null,
+): string {
   const hash = type === 'PUT' && contentHash !== null ? `data: content_hash: ${contentHash}\n` : '';
   return `event: ${type}\ndata: pubky://${user}${path}\ndata: cursor: ${cursor}\n${hash}\n`;
 }

@@ -129,7 +129,12 @@ function decoded(token: string, failure: 'grant_format' | 'pop_format') {
   }
 }
 
-function grantShape(p: Record<string, unknown>): { claims: GrantClaims; issuer: PublicKey; clientKey: PublicKey; capabilities: Capabilities } {
+function grantShape(p: Record<string, unknown>): {
+  claims: GrantClaims;
+  issuer: PublicKey;
+  clientKey: PublicKey;
+  capabilities: Capabilities;
+} {
   const format = (what: string) => new GrantError('grant_format', `grant ${what}`);
   const { iss, client_id: clientId, caps, cnf, jti, iat, exp } = p;
   if (typeof iss !== 'string' || typeof cnf !== 'string') throw format('claims iss and cnf must be strings');
@@ -169,7 +174,12 @@ export function verifyGrant(token: string, nowS: number = nowSeconds()): Verifie
  * z32 key): shape, the client key's signature, `typ`, audience, grant id, then `iat` within
  * POP_WINDOW_S of `nowS`.
  */
-export function verifyPop(token: string, grant: { clientKey: PublicKey; grantId: string }, audience: string, nowS: number = nowSeconds()): PopClaims {
+export function verifyPop(
+  token: string,
+  grant: { clientKey: PublicKey; grantId: string },
+  audience: string,
+  nowS: number = nowSeconds(),
+): PopClaims {
   const jws = decoded(token, 'pop_format');
   const { aud, gid, nonce, iat } = jws.payload;
   if (typeof aud !== 'string' || !isInt(iat)) throw new GrantError('pop_format', 'PoP aud must be a string and iat an integer');

@@ -18,8 +18,14 @@ test('z-base-32 round-trips the spec key (§11.1)', () => {
 });
 
 test('z-base-32 refuses characters outside its alphabet', () => {
-  assert.throws(() => z32Decode('YG4G'), (e: PubkyError) => e.code === 'invalid_z32');
-  assert.throws(() => z32Decode('l0v2'), (e: PubkyError) => e.code === 'invalid_z32');
+  assert.throws(
+    () => z32Decode('YG4G'),
+    (e: PubkyError) => e.code === 'invalid_z32',
+  );
+  assert.throws(
+    () => z32Decode('l0v2'),
+    (e: PubkyError) => e.code === 'invalid_z32',
+  );
 });
 
 test('a public key parses from every form of spec §11.1', () => {
@@ -42,7 +48,10 @@ test('a public key parses from every form of spec §11.1', () => {
 });
 
 test('a host with a port after a bare key does not parse (as in the reference)', () => {
-  assert.throws(() => PublicKey.parse(`${Z}:6287`), (e: PubkyError) => e.code === 'invalid_public_key');
+  assert.throws(
+    () => PublicKey.parse(`${Z}:6287`),
+    (e: PubkyError) => e.code === 'invalid_public_key',
+  );
 });
 
 test('the invalid-point vector is refused', () => {
@@ -76,5 +85,8 @@ test('the zero seed gives the testnet homeserver key; signatures verify', () => 
   assert.equal(kp.publicKey.verify(msg, sig), false);
   assert.equal(kp.publicKey.verify(msg, sig.subarray(1)), false);
   assert.equal(Keypair.fromSecretKeyHex(`  ${kp.secretKeyHex()}\n`).publicKey.z32, kp.publicKey.z32);
-  assert.throws(() => Keypair.fromSecretKeyHex('abcd'), (e: PubkyError) => e.code === 'invalid_secret_key');
+  assert.throws(
+    () => Keypair.fromSecretKeyHex('abcd'),
+    (e: PubkyError) => e.code === 'invalid_secret_key',
+  );
 });

@@ -46,10 +46,7 @@ export class PublicKey {
     if (s.length === Z32_KEY_LENGTH + 5 && s.startsWith('pubky')) s = s.slice(5);
     s = extractKeyLabel(s);
     if (s.length !== Z32_KEY_LENGTH) {
-      throw commonError(
-        'invalid_public_key',
-        `expected a 52-character z-base-32 public key, got ${JSON.stringify(truncate(input))}`,
-      );
+      throw commonError('invalid_public_key', `expected a 52-character z-base-32 public key, got ${JSON.stringify(truncate(input))}`);
     }
     let bytes: Uint8Array;
     try {

@@ -21,7 +21,15 @@ const good = {
 
 test('parseMirrorStatus reads the contract status JSON', () => {
   assert.deepEqual(parseMirrorStatus(JSON.stringify(good)), good);
-  const retrying = { ...good, state: 'retrying', lastAppliedAt: null, lastError: 'primary unreachable', pendingEvents: 3, lagMs: 1200, extra: 'ignored' };
+  const retrying = {
+    ...good,
+    state: 'retrying',
+    lastAppliedAt: null,
+    lastError: 'primary unreachable',
+    pendingEvents: 3,
+    lagMs: 1200,
+    extra: 'ignored',
+  };
   const parsed = parseMirrorStatus(JSON.stringify(retrying));
   assert.equal(parsed.state, 'retrying');
   assert.equal(parsed.lastError, 'primary unreachable');
@@ -31,7 +39,10 @@ test('parseMirrorStatus reads the contract status JSON', () => {
 
 test('parseMirrorStatus rejects garbage naming the field', () => {
   const rejects = (text: string, pattern: RegExp) =>
-    assert.throws(() => parseMirrorStatus(text), (e: unknown) => e instanceof PubkyError && e.code === 'invalid_response' && pattern.test(e.message));
+    assert.throws(
+      () => parseMirrorStatus(text),
+      (e: unknown) => e instanceof PubkyError && e.code === 'invalid_response' && pattern.test(e.message),
+    );
   rejects('not json', /not JSON/);
   rejects('[1]', /not a JSON object/);
   rejects('null', /not a JSON object/);

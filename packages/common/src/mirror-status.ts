@@ -34,7 +34,8 @@ export function parseMirrorStatus(text: string): MirrorStatus {
   } catch (e) {
     throw commonError('invalid_response', `the mirror status is not JSON: ${(e as Error).message}`);
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw commonError('invalid_response', 'the mirror status is not a JSON object');
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw commonError('invalid_response', 'the mirror status is not a JSON object');
   const o = json as Record<string, unknown>;
   const bad = (field: string, what: string) => commonError('invalid_response', `the mirror status field "${field}" is not ${what}`);
   const str = (f: string): string => {

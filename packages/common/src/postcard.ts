@@ -22,7 +22,10 @@ export function encodeString(s: string): Uint8Array {
 /** A cursor over bytes being decoded; every read checks bounds and throws PubkyError. */
 export class PostcardReader {
   offset: number;
-  constructor(readonly bytes: Uint8Array, offset = 0) {
+  constructor(
+    readonly bytes: Uint8Array,
+    offset = 0,
+  ) {
     this.offset = offset;
   }
   private need(n: number): void {
@@ -52,7 +55,7 @@ export class PostcardReader {
       }
       scale *= 128;
     }
-    throw commonError('postcard_bad_varint', 'Found a varint that didn\'t terminate. Is the usize too big for this platform?');
+    throw commonError('postcard_bad_varint', "Found a varint that didn't terminate. Is the usize too big for this platform?");
   }
   string(): string {
     const len = this.varint();
@@ -60,7 +63,7 @@ export class PostcardReader {
     try {
       return utf8Decode(raw);
     } catch {
-      throw commonError('postcard_bad_utf8', 'Found a string that wasn\'t valid UTF-8');
+      throw commonError('postcard_bad_utf8', "Found a string that wasn't valid UTF-8");
     }
   }
 }

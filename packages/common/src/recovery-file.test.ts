@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { hexToBytes } from './bytes.ts';
-import { PubkyError } from './errors.ts';
+import type { PubkyError } from './errors.ts';
 import { Keypair } from './keys.ts';
 import { createRecoveryFile, decryptRecoveryFile } from './recovery-file.ts';
 

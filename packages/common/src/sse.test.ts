@@ -63,18 +63,26 @@ test('a CR at a chunk end followed by LF in the next chunk is one line end', () 
 
 test('a leading BOM is skipped', () => {
   const p = new SseParser();
-  assert.deepEqual(p.push(Uint8Array.of(0xef, 0xbb, 0xbf, ...utf8Encode('data: x\n\n'))), [{ event: 'message', data: 'x', lastEventId: '' }]);
+  assert.deepEqual(p.push(Uint8Array.of(0xef, 0xbb, 0xbf, ...utf8Encode('data: x\n\n'))), [
+    { event: 'message', data: 'x', lastEventId: '' },
+  ]);
 });
 
 test('hostile input: endless lines and endless messages are refused with invalid_sse', () => {
   const p = new SseParser({ maxLineLength: 1000 });
-  assert.throws(() => {
-    for (let i = 0; i < 100; i++) p.push('a'.repeat(100));
-  }, { code: 'invalid_sse' });
+  assert.throws(
+    () => {
+      for (let i = 0; i < 100; i++) p.push('a'.repeat(100));
+    },
+    { code: 'invalid_sse' },
+  );
   const q = new SseParser({ maxMessageLength: 1000 });
-  assert.throws(() => {
-    for (let i = 0; i < 100; i++) q.push(`data: ${'b'.repeat(50)}\n`);
-  }, { code: 'invalid_sse' });
+  assert.throws(
+    () => {
+      for (let i = 0; i < 100; i++) q.push(`data: ${'b'.repeat(50)}\n`);
+    },
+    { code: 'invalid_sse' },
+  );
 });
 
 test('random bytes never throw anything but invalid_sse and never loop', () => {

@@ -1,7 +1,7 @@
 // An incremental parser for `text/event-stream` (WHATWG HTML §9.2.6), fed with chunks split anywhere:
 // inside a UTF-8 sequence, between CR and LF, in the middle of a field name. Shared by the SDK and by
 // a mirror homeserver, which both read a homeserver's `/events-stream`.
-import { PubkyError, commonError } from './errors.ts';
+import { type PubkyError, commonError } from './errors.ts';
 
 export interface SseMessage {
   /** The `event:` field; `message` when the server sent none. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PubkyError } from './errors.ts';
+import type { PubkyError } from './errors.ts';
 import { normalizeStoragePath, parseStrictStoragePath } from './storage-path.ts';
 
 test('normalisation vectors of the reference', () => {
@@ -47,7 +47,11 @@ test('invalid paths are refused with the reference reason', () => {
     [`/pub/${'a/'.repeat(500)}x`, /maximum is 972/],
   ];
   for (const [input, re] of bad) {
-    assert.throws(() => normalizeStoragePath(input), (e: PubkyError) => e.code === 'invalid_path' && re.test(e.message), input);
+    assert.throws(
+      () => normalizeStoragePath(input),
+      (e: PubkyError) => e.code === 'invalid_path' && re.test(e.message),
+      input,
+    );
   }
 });
 

@@ -83,10 +83,7 @@ function statusOf(e: unknown): number | undefined {
 }
 
 /** Expects `promise` to reject with an SDK error of `name` (and `status`, and a message matching). */
-async function rejectsWith(
-  promise: Promise<unknown>,
-  expected: { name: string; status?: number; message?: RegExp },
-): Promise<void> {
+async function rejectsWith(promise: Promise<unknown>, expected: { name: string; status?: number; message?: RegExp }): Promise<void> {
   await assert.rejects(promise, (e: unknown) => {
     const err = e as { name?: string; message?: string };
     assert.equal(err.name, expected.name, `error name (message: ${err.message})`);
@@ -112,15 +109,12 @@ function rawRequest(
   port: number = TESTNET_PORTS.homeserverHttp,
 ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      { host: '127.0.0.1', port, method, path, headers, agent: false },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      },
-    );
+    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
     req.on('error', reject);
     req.end();
   });

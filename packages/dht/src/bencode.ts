@@ -43,7 +43,7 @@ function next(data: Uint8Array, s: { pos: number }, depth: number): BValue {
       const first = data[s.pos];
       if (first < 0x30 || first > 0x39) fail('dictionary key is not a byte string', keyPos);
       const key = latin1(readString(data, s));
-      if (Object.prototype.hasOwnProperty.call(dict, key)) fail(`duplicate dictionary key "${printable(key)}"`, keyPos);
+      if (Object.hasOwn(dict, key)) fail(`duplicate dictionary key "${printable(key)}"`, keyPos);
       dict[key] = next(data, s, depth + 1);
     }
     s.pos++;
@@ -125,12 +125,7 @@ function printable(key: string): string {
 // Encoding. Strings are UTF-8; byte strings are written as they are; dictionary keys are sorted
 // by their raw bytes as bencode requires. `undefined` members are skipped.
 
-export type BEncodable =
-  | Uint8Array
-  | string
-  | number
-  | BEncodable[]
-  | { [key: string]: BEncodable | undefined };
+export type BEncodable = Uint8Array | string | number | BEncodable[] | { [key: string]: BEncodable | undefined };
 
 const te = new TextEncoder();
 

@@ -64,9 +64,7 @@ function cachedKey(k: Uint8Array): PublicKey | null {
   return key;
 }
 
-export function verifyMutable(
-  k: Uint8Array, seq: number, v: Uint8Array, sig: Uint8Array, salt?: Uint8Array,
-): boolean {
+export function verifyMutable(k: Uint8Array, seq: number, v: Uint8Array, sig: Uint8Array, salt?: Uint8Array): boolean {
   if (k.length !== 32 || sig.length !== 64) return false;
   const key = cachedKey(k);
   if (!key) return false;

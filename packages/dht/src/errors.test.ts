@@ -30,10 +30,18 @@ test('real failures carry catalogued codes', async () => {
     }
     assert.fail('did not throw');
   };
-  assert.equal(code(() => bdecode(new TextEncoder().encode('d1:a-3:e'))), 'bencode_invalid');
-  assert.equal(code(() => decodeMessage(new TextEncoder().encode('le'))), 'krpc_invalid');
+  assert.equal(
+    code(() => bdecode(new TextEncoder().encode('d1:a-3:e'))),
+    'bencode_invalid',
+  );
+  assert.equal(
+    code(() => decodeMessage(new TextEncoder().encode('le'))),
+    'krpc_invalid',
+  );
   const node = await DhtNode.start({ host: '127.0.0.1', port: 0, bootstrap: [] });
-  await assert.rejects(node.putMutable({ key: new Uint8Array(3), signature: new Uint8Array(64), seq: 1, value: new Uint8Array(1) }), { code: 'invalid_argument' });
+  await assert.rejects(node.putMutable({ key: new Uint8Array(3), signature: new Uint8Array(64), seq: 1, value: new Uint8Array(1) }), {
+    code: 'invalid_argument',
+  });
   await node.close();
   await assert.rejects(node.getMutable(new Uint8Array(32)).next(), { code: 'closed' });
 });

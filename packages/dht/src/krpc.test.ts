@@ -3,9 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { bencode } from './bencode.ts';
 import { DhtError } from './errors.ts';
-import {
-  KrpcDecodeError, decodeMessage, decodeNodes, encodeError, encodeNodes, encodeQuery, encodeResponse,
-} from './krpc.ts';
+import { KrpcDecodeError, decodeMessage, decodeNodes, encodeError, encodeNodes, encodeQuery, encodeResponse } from './krpc.ts';
 
 const id = new Uint8Array(20).fill(1);
 const target = new Uint8Array(20).fill(2);
@@ -25,9 +23,24 @@ test('queries round-trip: ping, find_node, get_peers, announce_peer, get, put', 
   assert.deepEqual(ap.y === 'q' && ap.query, { method: 'announce_peer', infoHash: target, port: 0, token: t4, impliedPort: true });
   const g = decodeMessage(encodeQuery(t4, 'get', { id, target, seq: 7 }, false));
   assert.deepEqual(g.y === 'q' && g.query, { method: 'get', target, seq: 7 });
-  const p = decodeMessage(encodeQuery(t4, 'put', { id, token: t4, target, v: new Uint8Array([1]), k, sig, seq: 1700000000000000, cas: 3, salt: new Uint8Array([5]) }, false));
+  const p = decodeMessage(
+    encodeQuery(
+      t4,
+      'put',
+      { id, token: t4, target, v: new Uint8Array([1]), k, sig, seq: 1700000000000000, cas: 3, salt: new Uint8Array([5]) },
+      false,
+    ),
+  );
   assert.deepEqual(p.y === 'q' && p.query, {
-    method: 'put', token: t4, target, v: new Uint8Array([1]), k, sig, seq: 1700000000000000, cas: 3, salt: new Uint8Array([5]),
+    method: 'put',
+    token: t4,
+    target,
+    v: new Uint8Array([1]),
+    k,
+    sig,
+    seq: 1700000000000000,
+    cas: 3,
+    salt: new Uint8Array([5]),
   });
   const unknown = decodeMessage(encodeQuery(t4, 'vote', { id }, false));
   assert.deepEqual(unknown.y === 'q' && unknown.query, { method: 'unknown', name: 'vote' });
@@ -41,11 +54,24 @@ test('outgoing queries carry a 4-byte v and ro only when read-only', () => {
 });
 
 test('responses round-trip and never carry ro', () => {
-  const nodes = [{ id, host: '127.0.0.1', port: 6881 }, { id: target, host: '10.0.0.2', port: 65535 }];
-  const raw = encodeResponse(new Uint8Array([0xaa, 0xbb]), {
-    id, token: t4, nodes: encodeNodes(nodes), v: new Uint8Array([9]), k, sig, seq: 5,
-    values: [new Uint8Array([1, 2, 3, 4, 0, 80]), new Uint8Array(18)],
-  }, { host: '1.2.3.4', port: 1000 });
+  const nodes = [
+    { id, host: '127.0.0.1', port: 6881 },
+    { id: target, host: '10.0.0.2', port: 65535 },
+  ];
+  const raw = encodeResponse(
+    new Uint8Array([0xaa, 0xbb]),
+    {
+      id,
+      token: t4,
+      nodes: encodeNodes(nodes),
+      v: new Uint8Array([9]),
+      k,
+      sig,
+      seq: 5,
+      values: [new Uint8Array([1, 2, 3, 4, 0, 80]), new Uint8Array(18)],
+    },
+    { host: '1.2.3.4', port: 1000 },
+  );
   assert.doesNotMatch(Buffer.from(raw).toString('latin1'), /2:ro/);
   const m = decodeMessage(raw);
   assert.equal(m.y, 'r');
@@ -60,7 +86,10 @@ test('responses round-trip and never carry ro', () => {
 
 test('errors round-trip', () => {
   assert.deepEqual(decodeMessage(encodeError(t4, 302, 'sequence number less than current')), {
-    y: 'e', t: t4, code: 302, message: 'sequence number less than current',
+    y: 'e',
+    t: t4,
+    code: 302,
+    message: 'sequence number less than current',
   });
 });
 
@@ -77,13 +106,16 @@ test('compact nodes: trailing partial entries and port 0 are skipped', () => {
 });
 
 function refused(raw: Uint8Array, code: string, pattern: RegExp, withTid: boolean) {
-  assert.throws(() => decodeMessage(raw), (err: unknown) => {
-    assert.ok(err instanceof KrpcDecodeError, String(err));
-    assert.equal(err.code, code);
-    assert.match(err.message, pattern);
-    assert.equal(err.t !== undefined, withTid, 'tid readable');
-    return true;
-  });
+  assert.throws(
+    () => decodeMessage(raw),
+    (err: unknown) => {
+      assert.ok(err instanceof KrpcDecodeError, String(err));
+      assert.equal(err.code, code);
+      assert.match(err.message, pattern);
+      assert.equal(err.t !== undefined, withTid, 'tid readable');
+      return true;
+    },
+  );
 }
 
 test('malformed messages are refused with precise errors', () => {
@@ -95,8 +127,18 @@ test('malformed messages are refused with precise errors', () => {
   refused(bencode({ t: 'aa', y: 'q', q: 'ping', a: { id: 'short' } }), 'krpc_invalid', /"id" is 5 bytes, expected 20/, true);
   refused(bencode({ t: 'aa', y: 'q', q: 'get', a: { id, target, seq: 'x' } }), 'krpc_invalid', /"seq" missing or not an integer/, true);
   refused(bencode({ t: 'aa', y: 'q', q: 'put', a: { id, token: 'x', v: 'x', k } }), 'krpc_invalid', /"sig"/, true);
-  refused(bencode({ t: 'aa', y: 'q', q: 'put', a: { id, token: 'x', v: 'x', seq: 1, sig } }), 'krpc_invalid', /mutable put without "k"/, true);
-  refused(bencode({ t: 'aa', y: 'q', q: 'announce_peer', a: { id, info_hash: target, token: 'x', port: 70000 } }), 'krpc_invalid', /port/, true);
+  refused(
+    bencode({ t: 'aa', y: 'q', q: 'put', a: { id, token: 'x', v: 'x', seq: 1, sig } }),
+    'krpc_invalid',
+    /mutable put without "k"/,
+    true,
+  );
+  refused(
+    bencode({ t: 'aa', y: 'q', q: 'announce_peer', a: { id, info_hash: target, token: 'x', port: 70000 } }),
+    'krpc_invalid',
+    /port/,
+    true,
+  );
   refused(bencode({ t: 'aa', y: 'r', r: { id: 'x' } }), 'krpc_invalid', /response "id"/, false);
   refused(bencode({ t: 'aa', y: 'r', r: { id, nodes: 5 } }), 'krpc_invalid', /"nodes" is not a byte string/, false);
   refused(bencode({ t: 'aa', y: 'r', r: { id, k: 'x' } }), 'krpc_invalid', /"k" is not 32 bytes/, false);
@@ -130,7 +172,7 @@ const SAMPLES = [
 
 test('fuzz: 5000 random byte strings', () => {
   for (let i = 0; i < 5000; i++) {
-    const len = i % 7 === 0 ? 2000 : (i % 300);
+    const len = i % 7 === 0 ? 2000 : i % 300;
     const raw = new Uint8Array(randomBytes(len));
     if (i % 3 === 0 && len > 0) raw[0] = 0x64; // start like a dictionary to get deeper
     mustNotThrowOut(raw);

@@ -295,15 +295,13 @@ function ipv4Bytes(host: string): Uint8Array | null {
 /** 4 bytes: "TS" + protocol revision. Rust mainline requires `v`, when present, to be 4 bytes. */
 export const CLIENT_VERSION = new Uint8Array([0x54, 0x53, 0x00, 0x01]);
 
-export function encodeQuery(
-  t: Uint8Array, method: string, args: { [k: string]: BEncodable | undefined }, ro: boolean,
-): Uint8Array {
+export function encodeQuery(t: Uint8Array, method: string, args: { [k: string]: BEncodable | undefined }, ro: boolean): Uint8Array {
   return bencode({ t, y: 'q', q: method, a: args, v: CLIENT_VERSION, ro: ro ? 1 : undefined });
 }
 
 /** Never carries `ro`: Rust nodes ignore responses with ro ≠ 0. */
 export function encodeResponse(t: Uint8Array, body: { [k: string]: BEncodable | undefined }, requester?: NodeAddress): Uint8Array {
-  const ip = requester ? encodePeer(requester) ?? undefined : undefined;
+  const ip = requester ? (encodePeer(requester) ?? undefined) : undefined;
   return bencode({ t, y: 'r', r: body, ip, v: CLIENT_VERSION });
 }
 

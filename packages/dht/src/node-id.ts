@@ -42,12 +42,7 @@ export function parseIPv4(host: string): Uint8Array | null {
 /** Loopback, private, link-local and unspecified addresses: every id is "valid" for them (BEP42). */
 export function isLocalIPv4(ip: Uint8Array): boolean {
   const [a, b] = ip;
-  return (
-    a === 0 || a === 10 || a === 127 ||
-    (a === 169 && b === 254) ||
-    (a === 172 && b >= 16 && b <= 31) ||
-    (a === 192 && b === 168)
-  );
+  return a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168);
 }
 
 /** The 3-byte BEP42 prefix for an address and a random byte `r` (only its top 21 bits count). */

@@ -4,9 +4,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { BEncodable } from './bencode.ts';
-import {
-  MAX_SALT_BYTES, MAX_VALUE_BYTES, immutableTarget, mutableTarget, verifyMutable,
-} from './bep44.ts';
+import { MAX_SALT_BYTES, MAX_VALUE_BYTES, immutableTarget, mutableTarget, verifyMutable } from './bep44.ts';
 import { DhtError } from './errors.ts';
 import { encodeNodes, encodePeer, type KrpcMessage, type NodeAddress, type NodeInfo, type ResponseBody } from './krpc.ts';
 import { lookup, type LookupCounters, type LookupResult, type Responder } from './lookup.ts';
@@ -225,7 +223,8 @@ export class DhtNode implements AsyncDisposable {
    */
   async *getMutable(key: Uint8Array, opts: GetOptions = {}): AsyncGenerator<MutableItem> {
     checkLength(key, 32, 'public key');
-    if (opts.salt && opts.salt.length > MAX_SALT_BYTES) throw new DhtError('invalid_argument', `salt is longer than ${MAX_SALT_BYTES} bytes`);
+    if (opts.salt && opts.salt.length > MAX_SALT_BYTES)
+      throw new DhtError('invalid_argument', `salt is longer than ${MAX_SALT_BYTES} bytes`);
     const salt = opts.salt && opts.salt.length > 0 ? opts.salt : undefined;
     const target = mutableTarget(key, salt);
     // Most nodes answer the same item: verify each distinct signature once per lookup.
@@ -233,17 +232,22 @@ export class DhtNode implements AsyncDisposable {
     let pushed = 0;
     let usable = 0;
     yield* this.#stream<MutableItem>(opts.signal, async (push, signal) => {
-      const res = await this.#lookup(target, 'get', { id: this.id, target, seq: opts.seq }, {
-        signal,
-        onResponse: (body, from) => {
-          const item = this.#checkMutable(body, key, salt, from, verified);
-          if (item || (body.token && !body.v)) usable++; // a value, no value, or no-more-recent
-          if (item && (opts.seq === undefined || item.seq > opts.seq)) {
-            pushed++;
-            push(item);
-          }
+      const res = await this.#lookup(
+        target,
+        'get',
+        { id: this.id, target, seq: opts.seq },
+        {
+          signal,
+          onResponse: (body, from) => {
+            const item = this.#checkMutable(body, key, salt, from, verified);
+            if (item || (body.token && !body.v)) usable++; // a value, no value, or no-more-recent
+            if (item && (opts.seq === undefined || item.seq > opts.seq)) {
+              pushed++;
+              push(item);
+            }
+          },
         },
-      });
+      );
       this.#cacheLookup(target, res);
       if (pushed === 0 && !res.stopped && !this.#closed) unreachableError(res.counters, usable);
     });
@@ -262,17 +266,29 @@ export class DhtNode implements AsyncDisposable {
     checkLength(item.key, 32, 'public key');
     checkLength(item.signature, 64, 'signature');
     if (!Number.isSafeInteger(item.seq)) throw new DhtError('invalid_argument', 'seq must be a safe integer');
-    if (item.value.length > MAX_VALUE_BYTES) throw new DhtError('invalid_argument', `value is ${item.value.length} bytes, at most ${MAX_VALUE_BYTES}`);
-    if (item.salt && item.salt.length > MAX_SALT_BYTES) throw new DhtError('invalid_argument', `salt is longer than ${MAX_SALT_BYTES} bytes`);
+    if (item.value.length > MAX_VALUE_BYTES)
+      throw new DhtError('invalid_argument', `value is ${item.value.length} bytes, at most ${MAX_VALUE_BYTES}`);
+    if (item.salt && item.salt.length > MAX_SALT_BYTES)
+      throw new DhtError('invalid_argument', `salt is longer than ${MAX_SALT_BYTES} bytes`);
     if (item.cas !== undefined && !Number.isSafeInteger(item.cas)) throw new DhtError('invalid_argument', 'cas must be a safe integer');
     const salt = item.salt && item.salt.length > 0 ? item.salt : undefined;
     if (!verifyMutable(item.key, item.seq, item.value, item.signature, salt)) {
       throw new DhtError('invalid_argument', 'the signature does not verify for this key, seq, value and salt');
     }
     const target = mutableTarget(item.key, salt);
-    return this.#put(target, {
-      target, v: item.value, k: item.key, seq: item.seq, sig: item.signature, salt, cas: item.cas,
-    }, opts.signal);
+    return this.#put(
+      target,
+      {
+        target,
+        v: item.value,
+        k: item.key,
+        seq: item.seq,
+        sig: item.signature,
+        salt,
+        cas: item.cas,
+      },
+      opts.signal,
+    );
   }
 
   // -- BEP44 immutable items ----------------------------------------------------------------
@@ -281,23 +297,29 @@ export class DhtNode implements AsyncDisposable {
   async getImmutable(target: Uint8Array, opts: { signal?: AbortSignal } = {}): Promise<Uint8Array | null> {
     checkLength(target, 20, 'target');
     let found: Uint8Array | null = null;
-    await this.#lookup(target, 'get', { id: this.id, target }, {
-      signal: opts.signal,
-      onResponse: (body) => {
-        if (!body.v || body.k || body.sig) return;
-        if (!bytesEq(immutableTarget(body.v), target)) {
-          this.#rpc.stats.invalidValues++;
-          return;
-        }
-        found = body.v;
-        return false;
+    await this.#lookup(
+      target,
+      'get',
+      { id: this.id, target },
+      {
+        signal: opts.signal,
+        onResponse: (body) => {
+          if (!body.v || body.k || body.sig) return;
+          if (!bytesEq(immutableTarget(body.v), target)) {
+            this.#rpc.stats.invalidValues++;
+            return;
+          }
+          found = body.v;
+          return false;
+        },
       },
-    });
+    );
     return found;
   }
 
   async putImmutable(value: Uint8Array, opts: { signal?: AbortSignal } = {}): Promise<PutResult> {
-    if (value.length > MAX_VALUE_BYTES) throw new DhtError('invalid_argument', `value is ${value.length} bytes, at most ${MAX_VALUE_BYTES}`);
+    if (value.length > MAX_VALUE_BYTES)
+      throw new DhtError('invalid_argument', `value is ${value.length} bytes, at most ${MAX_VALUE_BYTES}`);
     const target = immutableTarget(value);
     return this.#put(target, { target, v: value }, opts.signal);
   }
@@ -307,12 +329,17 @@ export class DhtNode implements AsyncDisposable {
   async getPeers(infoHash: Uint8Array, opts: { signal?: AbortSignal } = {}): Promise<NodeAddress[]> {
     checkLength(infoHash, 20, 'info hash');
     const peers = new Map<string, NodeAddress>();
-    const res = await this.#lookup(infoHash, 'get_peers', { id: this.id, info_hash: infoHash }, {
-      signal: opts.signal,
-      onResponse: (body) => {
-        for (const p of body.values ?? []) if (p.port > 0) peers.set(`${p.host}:${p.port}`, p);
+    const res = await this.#lookup(
+      infoHash,
+      'get_peers',
+      { id: this.id, info_hash: infoHash },
+      {
+        signal: opts.signal,
+        onResponse: (body) => {
+          for (const p of body.values ?? []) if (p.port > 0) peers.set(`${p.host}:${p.port}`, p);
+        },
       },
-    });
+    );
     this.#cacheLookup(infoHash, res);
     return [...peers.values()];
   }
@@ -325,7 +352,11 @@ export class DhtNode implements AsyncDisposable {
     }
     const responders = await this.#respondersFor(infoHash, 'get_peers', { id: this.id, info_hash: infoHash });
     return this.#sendAll(infoHash, responders, 'announce_peer', (token) => ({
-      id: this.id, info_hash: infoHash, token, port: port ?? this.#address.port, implied_port: port === undefined ? 1 : undefined,
+      id: this.id,
+      info_hash: infoHash,
+      token,
+      port: port ?? this.#address.port,
+      implied_port: port === undefined ? 1 : undefined,
     }));
   }
 
@@ -426,22 +457,31 @@ export class DhtNode implements AsyncDisposable {
   }
 
   #checkMutable(
-    body: ResponseBody, key: Uint8Array, salt: Uint8Array | undefined, from: NodeInfo,
+    body: ResponseBody,
+    key: Uint8Array,
+    salt: Uint8Array | undefined,
+    from: NodeInfo,
     verified: Map<string, { seq: number; v: Uint8Array }>,
   ): MutableItem | null {
     if (!body.v || !body.k || !body.sig || body.seq === undefined) return null; // no value / no-more-recent
     // §10.12: the key must be the one asked for (so sha1(k ‖ salt) is the target), and signed.
     const sigHex = hex(body.sig);
     const known = verified.get(sigHex);
-    const ok = bytesEq(body.k, key) && (known
-      ? known.seq === body.seq && bytesEq(known.v, body.v)
-      : verifyMutable(body.k, body.seq, body.v, body.sig, salt));
+    const ok =
+      bytesEq(body.k, key) &&
+      (known ? known.seq === body.seq && bytesEq(known.v, body.v) : verifyMutable(body.k, body.seq, body.v, body.sig, salt));
     if (!ok) {
       this.#rpc.stats.invalidValues++;
       return null;
     }
     if (!known && verified.size < 64) verified.set(sigHex, { seq: body.seq, v: body.v });
-    const item: MutableItem = { key: body.k, seq: body.seq, value: body.v, signature: body.sig, from: { host: from.host, port: from.port } };
+    const item: MutableItem = {
+      key: body.k,
+      seq: body.seq,
+      value: body.v,
+      signature: body.sig,
+      from: { host: from.host, port: from.port },
+    };
     if (salt) item.salt = salt;
     return item;
   }
@@ -454,7 +494,12 @@ export class DhtNode implements AsyncDisposable {
     while (this.#lookupCache.size > LOOKUP_CACHE_MAX) this.#lookupCache.delete(this.#lookupCache.keys().next().value as string);
   }
 
-  async #respondersFor(target: Uint8Array, method: string, args: { [k: string]: BEncodable | undefined }, signal?: AbortSignal): Promise<Responder[]> {
+  async #respondersFor(
+    target: Uint8Array,
+    method: string,
+    args: { [k: string]: BEncodable | undefined },
+    signal?: AbortSignal,
+  ): Promise<Responder[]> {
     const cached = this.#lookupCache.get(hex(target));
     if (cached && Date.now() - cached.at < LOOKUP_CACHE_MS) return cached.responders;
     const res = await this.#lookup(target, method, args, { signal });
@@ -531,7 +576,8 @@ export class DhtNode implements AsyncDisposable {
         this.#rpc.respond(msg.t, from, { id: this.id, nodes: this.#closestNodes(q.target, from) });
         return;
       case 'get_peers': {
-        const peers = this.store.getPeers(q.infoHash)
+        const peers = this.store
+          .getPeers(q.infoHash)
           .map((p) => encodePeer(p))
           .filter((x): x is Uint8Array => x !== null);
         this.#rpc.respond(msg.t, from, {
@@ -583,7 +629,8 @@ export class DhtNode implements AsyncDisposable {
   }
 
   #closestNodes(target: Uint8Array, requester: NodeAddress): Uint8Array {
-    const nodes = this.table.closest(target, K + 1)
+    const nodes = this.table
+      .closest(target, K + 1)
       .filter((n) => !(n.host === requester.host && n.port === requester.port))
       .slice(0, K);
     return encodeNodes(nodes);
@@ -663,24 +710,26 @@ function bind(host: string, port: number): Promise<Socket> {
 
 async function resolveBootstrap(entries: string[]): Promise<NodeAddress[]> {
   const out: NodeAddress[] = [];
-  await Promise.all(entries.map(async (entry) => {
-    const i = entry.lastIndexOf(':');
-    const host = i > 0 ? entry.slice(0, i) : '';
-    const port = Number(entry.slice(i + 1));
-    if (!host || !Number.isInteger(port) || port < 1 || port > 65535) {
-      throw new DhtError('invalid_argument', `bootstrap entry "${entry}" is not host:port`);
-    }
-    if (isIP(host) === 4) {
-      out.push({ host, port });
-      return;
-    }
-    try {
-      const { address } = await dnsLookup(host, { family: 4 });
-      out.push({ host: address, port });
-    } catch {
-      // An unresolvable default bootstrap host is skipped; the others may do.
-    }
-  }));
+  await Promise.all(
+    entries.map(async (entry) => {
+      const i = entry.lastIndexOf(':');
+      const host = i > 0 ? entry.slice(0, i) : '';
+      const port = Number(entry.slice(i + 1));
+      if (!host || !Number.isInteger(port) || port < 1 || port > 65535) {
+        throw new DhtError('invalid_argument', `bootstrap entry "${entry}" is not host:port`);
+      }
+      if (isIP(host) === 4) {
+        out.push({ host, port });
+        return;
+      }
+      try {
+        const { address } = await dnsLookup(host, { family: 4 });
+        out.push({ host: address, port });
+      } catch {
+        // An unresolvable default bootstrap host is skipped; the others may do.
+      }
+    }),
+  );
   return out;
 }
 

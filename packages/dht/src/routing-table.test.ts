@@ -53,7 +53,10 @@ test('closest() sorts by XOR distance; own id and duplicate addresses are not ke
   assert.equal(c.length, K);
   for (let i = 1; i < c.length; i++) assert.ok(compareDistance(target, c[i - 1].id, c[i].id) < 0);
   const all = rt.all().sort((a, b) => compareDistance(target, a.id, b.id));
-  assert.deepEqual(c.map((x) => x.port), all.slice(0, K).map((x) => x.port));
+  assert.deepEqual(
+    c.map((x) => x.port),
+    all.slice(0, K).map((x) => x.port),
+  );
   assert.equal(rt.add({ id: own, host: '1.1.1.1', port: 1 }), false);
   const before = rt.size;
   const moved = rt.all()[0];

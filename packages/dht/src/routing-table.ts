@@ -19,7 +19,10 @@ export class RoutingTable {
   readonly #buckets = new Map<number, RoutingEntry[]>();
   #size = 0;
 
-  constructor(readonly ownId: Uint8Array, private readonly now: () => number = Date.now) {}
+  constructor(
+    readonly ownId: Uint8Array,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   get size(): number {
     return this.#size;
@@ -44,7 +47,11 @@ export class RoutingTable {
     }
     const ip = parseIPv4(node.host);
     const entry: RoutingEntry = {
-      id: node.id, host: node.host, port: node.port, lastSeen: now, failures: 0,
+      id: node.id,
+      host: node.host,
+      port: node.port,
+      lastSeen: now,
+      failures: 0,
       secure: ip ? isValidBep42(node.id, ip) : false,
     };
     // One id per address: a node that restarted with a new id replaces its old entry.

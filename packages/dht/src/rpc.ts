@@ -5,8 +5,14 @@ import type { Socket, RemoteInfo } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import type { BEncodable } from './bencode.ts';
 import {
-  KrpcDecodeError, decodeMessage, encodeError, encodeQuery, encodeResponse,
-  type KrpcMessage, type NodeAddress, type ResponseBody,
+  KrpcDecodeError,
+  decodeMessage,
+  encodeError,
+  encodeQuery,
+  encodeResponse,
+  type KrpcMessage,
+  type NodeAddress,
+  type ResponseBody,
 } from './krpc.ts';
 
 export type Reply =
@@ -49,9 +55,22 @@ interface Pending {
 
 export class Rpc {
   readonly stats: RpcStats = {
-    packetsIn: 0, packetsOut: 0, queriesIn: 0, queriesAnswered: 0, requestsOut: 0, responsesIn: 0,
-    errorsIn: 0, timeouts: 0, malformed: 0, protocolErrorsSent: 0, unexpectedResponses: 0,
-    readOnlyResponses: 0, queriesIgnored: 0, invalidValues: 0, sendFailures: 0, handlerFailures: 0,
+    packetsIn: 0,
+    packetsOut: 0,
+    queriesIn: 0,
+    queriesAnswered: 0,
+    requestsOut: 0,
+    responsesIn: 0,
+    errorsIn: 0,
+    timeouts: 0,
+    malformed: 0,
+    protocolErrorsSent: 0,
+    unexpectedResponses: 0,
+    readOnlyResponses: 0,
+    queriesIgnored: 0,
+    invalidValues: 0,
+    sendFailures: 0,
+    handlerFailures: 0,
   };
   readonly #pending = new Map<number, Pending>();
   #nextTid = randomBytes(4).readUInt32BE(0);

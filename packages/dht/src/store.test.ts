@@ -105,7 +105,10 @@ test('peers: bounded per info hash, newest kept', () => {
   const s = new ItemStore({ maxPeersPerInfoHash: 3 });
   const h = new Uint8Array(20);
   for (let p = 1; p <= 5; p++) s.addPeer(h, { host: '1.2.3.4', port: p });
-  assert.deepEqual(s.getPeers(h).map((x) => x.port), [3, 4, 5]);
+  assert.deepEqual(
+    s.getPeers(h).map((x) => x.port),
+    [3, 4, 5],
+  );
   assert.deepEqual(s.getPeers(new Uint8Array(20).fill(1)), []);
 });
 

@@ -152,7 +152,10 @@ export class TokenIssuer {
   #previous = new Uint8Array(randomBytes(20));
   #rotatedAt: number;
 
-  constructor(readonly rotateMs = 5 * 60 * 1000, private readonly now: () => number = Date.now) {
+  constructor(
+    readonly rotateMs = 5 * 60 * 1000,
+    private readonly now: () => number = Date.now,
+  ) {
     this.#rotatedAt = now();
   }
 

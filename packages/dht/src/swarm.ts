@@ -40,7 +40,9 @@ export async function startLocalSwarm(n: number, opts: LocalSwarmOptions = {}): 
       // Join in small batches so each newcomer finds the ones before it.
       for (let i = 1; i < n; i += 8) {
         const batch = await Promise.all(
-          Array.from({ length: Math.min(8, n - i) }, () => DhtNode.start({ ...nodeOpts, host, port: 0, bootstrap: entry, serverMode: nodeOpts.serverMode ?? true })),
+          Array.from({ length: Math.min(8, n - i) }, () =>
+            DhtNode.start({ ...nodeOpts, host, port: 0, bootstrap: entry, serverMode: nodeOpts.serverMode ?? true }),
+          ),
         );
         nodes.push(...batch);
       }

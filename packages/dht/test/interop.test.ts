@@ -20,8 +20,8 @@ const verify = (sig: Uint8Array, msg: Uint8Array, pk: Uint8Array): boolean => {
   }
 };
 
-let ours: DhtNode[] = [];
-let theirs: DHT[] = [];
+const ours: DhtNode[] = [];
+const theirs: DHT[] = [];
 let hardStop: NodeJS.Timeout;
 
 function startTheirs(bootstrap: string[]): Promise<DHT> {
@@ -31,15 +31,22 @@ function startTheirs(bootstrap: string[]): Promise<DHT> {
     let listening = false;
     let ready = false;
     const done = () => listening && ready && resolve(dht);
-    dht.once('ready', () => { ready = true; done(); });
-    dht.listen(0, '127.0.0.1', () => { listening = true; done(); });
+    dht.once('ready', () => {
+      ready = true;
+      done();
+    });
+    dht.listen(0, '127.0.0.1', () => {
+      listening = true;
+      done();
+    });
   });
 }
 
 const theirAddr = (d: DHT) => `127.0.0.1:${d.address().port}`;
 const theirGet = (d: DHT, target: Uint8Array) =>
   new Promise<{ v: Uint8Array; seq?: number } | null>((resolve, reject) =>
-    d.get(target, { verify, cache: false }, (err, res) => (err ? reject(err) : resolve(res))));
+    d.get(target, { verify, cache: false }, (err, res) => (err ? reject(err) : resolve(res))),
+  );
 const theirPut = (d: DHT, opts: Parameters<DHT['put']>[0]) =>
   new Promise<number>((resolve, reject) => d.put(opts, (err, _hash, n) => (err ? reject(err) : resolve(n))));
 
@@ -151,8 +158,10 @@ test('republishing the same seq: ours accept, theirs answer 302, which here is a
   const first = await ours[2].putMutable(item);
   assert.equal(first.sentTo, OURS + THEIRS - 1); // fewer than K+1 nodes: every other node stores
   // 10 bittorrent-dht nodes of 19 refuse the equal seq: ≥ half+1 ⇒ not_most_recent, as mainline decides.
-  await assert.rejects(ours[2].putMutable(item), (err: unknown) =>
-    err instanceof Error && (err as { code?: string }).code === 'not_most_recent' && /10 of 19/.test(err.message));
+  await assert.rejects(
+    ours[2].putMutable(item),
+    (err: unknown) => err instanceof Error && (err as { code?: string }).code === 'not_most_recent' && /10 of 19/.test(err.message),
+  );
   const target = mutableTarget(kp.publicKey.bytes);
   assert.equal(ours.filter((n) => n !== ours[2] && n.store.getMutable(target)?.seq === 99).length, OURS - 1);
 });

@@ -7,7 +7,11 @@ test('a node whose bootstrap was down re-joins on a maintenance tick once it is 
   const port = probe.address().port;
   await probe.close();
   const a = await DhtNode.start({
-    host: '127.0.0.1', port: 0, bootstrap: [`127.0.0.1:${port}`], requestTimeoutMs: 100, maintenanceIntervalMs: 100,
+    host: '127.0.0.1',
+    port: 0,
+    bootstrap: [`127.0.0.1:${port}`],
+    requestTimeoutMs: 100,
+    maintenanceIntervalMs: 100,
   });
   let b: DhtNode | undefined;
   try {

@@ -21,7 +21,13 @@ let client: DhtNode;
 
 before(async () => {
   swarm = await startLocalSwarm(20, { seeded: false, requestTimeoutMs: LIVE_TIMEOUT });
-  client = await DhtNode.start({ host: '127.0.0.1', port: 0, bootstrap: swarm.bootstrap, serverMode: false, requestTimeoutMs: LIVE_TIMEOUT });
+  client = await DhtNode.start({
+    host: '127.0.0.1',
+    port: 0,
+    bootstrap: swarm.bootstrap,
+    serverMode: false,
+    requestTimeoutMs: LIVE_TIMEOUT,
+  });
 });
 after(async () => {
   await client.close();
@@ -44,7 +50,10 @@ async function rejectsWith(p: Promise<unknown>, code: string) {
 
 test('nodes joined through node 0 know most of the swarm', () => {
   const sizes = swarm.nodes.map((n) => n.routingTableSize());
-  assert.ok(sizes.every((s) => s >= 10), `routing table sizes ${sizes}`);
+  assert.ok(
+    sizes.every((s) => s >= 10),
+    `routing table sizes ${sizes}`,
+  );
   assert.ok(client.routingTableSize() >= 15);
 });
 
@@ -113,7 +122,10 @@ test('announce_peer and get_peers', async () => {
   await swarm.nodes[4].announcePeer(infoHash); // implied port
   const peers = await client.getPeers(infoHash);
   const ports = peers.map((p) => p.port).sort((a, b) => a - b);
-  assert.deepEqual(ports, [5555, swarm.nodes[4].address().port].sort((a, b) => a - b));
+  assert.deepEqual(
+    ports,
+    [5555, swarm.nodes[4].address().port].sort((a, b) => a - b),
+  );
 });
 
 test('findNode returns the closest answering nodes, sorted', async () => {
@@ -143,7 +155,9 @@ test('invalid arguments are refused before any traffic', async () => {
   await rejectsWith(client.putMutable({ ...good, key: new Uint8Array(31) }), 'invalid_argument');
   await rejectsWith(client.putMutable(item(kp, 1, new Uint8Array(1001))), 'invalid_argument');
   await rejectsWith(client.putImmutable(new Uint8Array(1001)), 'invalid_argument');
-  await assert.rejects(async () => { for await (const _ of client.getMutable(new Uint8Array(5))) void _; }, DhtError);
+  await assert.rejects(async () => {
+    for await (const _ of client.getMutable(new Uint8Array(5))) void _;
+  }, DhtError);
 });
 
 test('a lone node has nobody to store at or ask: no_closest_nodes, no_nodes_queried, no_nodes_responded', async () => {
@@ -173,15 +187,19 @@ test('storing nodes that hand out tokens but never ack: timeout; forged items ar
     const m = decodeMessage(new Uint8Array(buf));
     if (m.y !== 'q' || m.query.method === 'put') return;
     const base = { id: fakeId, token: new Uint8Array([1, 2, 3, 4]) };
-    const r = m.query.method === 'get'
-      ? (flip++ % 2 === 0
-        ? { ...base, k: kp.publicKey.bytes, seq: 1, v, sig: new Uint8Array(64) }
-        : { ...base, k: other.publicKey.bytes, seq: 1, v, sig: other.sign(encodeSignable(1, v)) })
-      : base;
+    const r =
+      m.query.method === 'get'
+        ? flip++ % 2 === 0
+          ? { ...base, k: kp.publicKey.bytes, seq: 1, v, sig: new Uint8Array(64) }
+          : { ...base, k: other.publicKey.bytes, seq: 1, v, sig: other.sign(encodeSignable(1, v)) }
+        : base;
     fake.socket.send(bencode({ t: m.t, y: 'r', r }), rinfo.port, rinfo.address);
   });
   const lonely = await DhtNode.start({
-    host: '127.0.0.1', port: 0, bootstrap: [`127.0.0.1:${fake.port}`], requestTimeoutMs: TIMEOUT,
+    host: '127.0.0.1',
+    port: 0,
+    bootstrap: [`127.0.0.1:${fake.port}`],
+    requestTimeoutMs: TIMEOUT,
   });
   try {
     const before = lonely.stats().invalidValues;
@@ -212,7 +230,13 @@ test('a seeded swarm (every table pre-filled, like mainline Testnet) lists every
     const kp = Keypair.random();
     const res = await seeded.nodes[0].putMutable(item(kp, 3, new TextEncoder().encode('seeded')));
     assert.equal(res.storedAt, 5);
-    const joiner = await DhtNode.start({ host: '127.0.0.1', port: 0, bootstrap: seeded.bootstrap, serverMode: false, requestTimeoutMs: TIMEOUT });
+    const joiner = await DhtNode.start({
+      host: '127.0.0.1',
+      port: 0,
+      bootstrap: seeded.bootstrap,
+      serverMode: false,
+      requestTimeoutMs: TIMEOUT,
+    });
     try {
       assert.equal((await joiner.getMutableLatest(kp.publicKey.bytes))?.seq, 3);
       assert.equal(joiner.stats().timeouts, 0);
@@ -242,12 +266,18 @@ test('an item forged with a known signature but another value is refused within 
     });
   });
   const n2 = await DhtNode.start({
-    host: '127.0.0.1', port: 0, bootstrap: fakes.map((f) => `127.0.0.1:${f.port}`), requestTimeoutMs: TIMEOUT,
+    host: '127.0.0.1',
+    port: 0,
+    bootstrap: fakes.map((f) => `127.0.0.1:${f.port}`),
+    requestTimeoutMs: TIMEOUT,
   });
   try {
     const before = n2.stats().invalidValues;
     const got = await collect(n2.getMutable(kp.publicKey.bytes));
-    assert.deepEqual(got.map((x) => new TextDecoder().decode(x.value)), ['genuine']);
+    assert.deepEqual(
+      got.map((x) => new TextDecoder().decode(x.value)),
+      ['genuine'],
+    );
     assert.equal(n2.stats().invalidValues - before, 1);
   } finally {
     await n2.close();

@@ -63,9 +63,14 @@ test('put without target (bittorrent-dht) is stored under sha1(k); get returns i
   const token = await tokenFor(target);
   const v = new TextEncoder().encode('from a js peer');
   const sig = kp.sign(encodeSignable(1000, v));
-  const ack = asResponse(await peer.exchange(node.address(), {
-    t: 'p1', y: 'q', q: 'put', a: { id: myId, token, v, k: kp.publicKey.bytes, seq: 1000, sig },
-  }));
+  const ack = asResponse(
+    await peer.exchange(node.address(), {
+      t: 'p1',
+      y: 'q',
+      q: 'put',
+      a: { id: myId, token, v, k: kp.publicKey.bytes, seq: 1000, sig },
+    }),
+  );
   assert.deepEqual(ack.body.id, node.id);
   const got = asResponse(await peer.exchange(node.address(), { t: 'g1', y: 'q', q: 'get', a: { id: myId, target } }));
   assert.deepEqual(got.body.v, v);
@@ -85,7 +90,8 @@ test('put errors over the wire: 203 bad token, 205, 206, 207, 301, 302', async (
   const target = mutableTarget(k);
   const token = await tokenFor(target);
   const v = new TextEncoder().encode('v');
-  const put = (a: Record<string, unknown>) => peer.exchange(node.address(), { t: 'pp', y: 'q', q: 'put', a: { id: myId, token, target, k, v, ...a } as never });
+  const put = (a: Record<string, unknown>) =>
+    peer.exchange(node.address(), { t: 'pp', y: 'q', q: 'put', a: { id: myId, token, target, k, v, ...a } as never });
   const sign = (seq: number, value = v, salt?: Uint8Array) => kp.sign(encodeSignable(seq, value, salt));
   assert.equal(asError(await put({ seq: 1, sig: sign(1), token: new Uint8Array(4) })).code, 203);
   assert.equal(asError(await put({ seq: 1, sig: sign(1), v: new Uint8Array(1001) })).code, 205);
@@ -108,7 +114,10 @@ test('immutable put and get through the wire; a wrong target is refused', async 
   asResponse(await peer.exchange(node.address(), { t: 'ip', y: 'q', q: 'put', a: { id: myId, token, v, target } }));
   const got = asResponse(await peer.exchange(node.address(), { t: 'ig', y: 'q', q: 'get', a: { id: myId, target } }));
   assert.deepEqual(got.body.v, new Uint8Array(v));
-  assert.equal(asError(await peer.exchange(node.address(), { t: 'iw', y: 'q', q: 'put', a: { id: myId, token, v, target: new Uint8Array(20) } })).code, 203);
+  assert.equal(
+    asError(await peer.exchange(node.address(), { t: 'iw', y: 'q', q: 'put', a: { id: myId, token, v, target: new Uint8Array(20) } })).code,
+    203,
+  );
 });
 
 test('announce_peer and get_peers, implied_port', async () => {
@@ -116,11 +125,33 @@ test('announce_peer and get_peers, implied_port', async () => {
   const gp = asResponse(await peer.exchange(node.address(), { t: 'gp', y: 'q', q: 'get_peers', a: { id: myId, info_hash: infoHash } }));
   assert.equal(gp.body.values, undefined);
   const token = gp.body.token!;
-  asResponse(await peer.exchange(node.address(), { t: 'an', y: 'q', q: 'announce_peer', a: { id: myId, info_hash: infoHash, port: 4000, token } }));
-  asResponse(await peer.exchange(node.address(), { t: 'an', y: 'q', q: 'announce_peer', a: { id: myId, info_hash: infoHash, port: 1, implied_port: 1, token } }));
-  assert.equal(asError(await peer.exchange(node.address(), { t: 'an', y: 'q', q: 'announce_peer', a: { id: myId, info_hash: infoHash, port: 1, token: 'bad!' } })).code, 203);
+  asResponse(
+    await peer.exchange(node.address(), { t: 'an', y: 'q', q: 'announce_peer', a: { id: myId, info_hash: infoHash, port: 4000, token } }),
+  );
+  asResponse(
+    await peer.exchange(node.address(), {
+      t: 'an',
+      y: 'q',
+      q: 'announce_peer',
+      a: { id: myId, info_hash: infoHash, port: 1, implied_port: 1, token },
+    }),
+  );
+  assert.equal(
+    asError(
+      await peer.exchange(node.address(), {
+        t: 'an',
+        y: 'q',
+        q: 'announce_peer',
+        a: { id: myId, info_hash: infoHash, port: 1, token: 'bad!' },
+      }),
+    ).code,
+    203,
+  );
   const gp2 = asResponse(await peer.exchange(node.address(), { t: 'gp', y: 'q', q: 'get_peers', a: { id: myId, info_hash: infoHash } }));
-  assert.deepEqual(gp2.body.values?.map((p) => p.port).sort((a, b) => a - b), [4000, peer.port].sort((a, b) => a - b));
+  assert.deepEqual(
+    gp2.body.values?.map((p) => p.port).sort((a, b) => a - b),
+    [4000, peer.port].sort((a, b) => a - b),
+  );
 });
 
 test('malformed queries with a readable tid get 203; unknown methods 204', async () => {

@@ -1,6 +1,15 @@
 // The encryption steps of the browser scenario: the same EncryptedStorage API as on Node, on the
 // browser's payload cipher (@noble/ciphers, chosen by the `#aead` browser condition).
-import { decryptAgeBytes, encryptAgeBytes, EncryptedStorage, isAgeFile, Keyring, ageKeyPairOf, type Keypair, type Session } from '@pubky-ts/client';
+import {
+  decryptAgeBytes,
+  encryptAgeBytes,
+  EncryptedStorage,
+  isAgeFile,
+  Keyring,
+  ageKeyPairOf,
+  type Keypair,
+  type Session,
+} from '@pubky-ts/client';
 
 type Step = <T>(name: string, fn: () => Promise<T>) => Promise<T | undefined>;
 
@@ -12,7 +21,12 @@ function pattern(n: number): Uint8Array {
 
 const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
-export async function encryptionSteps(session: Session, keypair: Keypair, step: Step, expectError: (name: string, fn: () => Promise<unknown>) => Promise<unknown>): Promise<void> {
+export async function encryptionSteps(
+  session: Session,
+  keypair: Keypair,
+  step: Step,
+  expectError: (name: string, fn: () => Promise<unknown>) => Promise<unknown>,
+): Promise<void> {
   const enc = new EncryptedStorage(session.storage, Keyring.fromKeypair(keypair));
   const path = '/priv/browser.test/encrypted.txt';
   await step('encPut', () => enc.putEncrypted(path, 'secret in the browser').then(() => true));

@@ -103,7 +103,10 @@ export async function runScenario(config: ScenarioConfig): Promise<ScenarioResul
     await step('list', () => session.storage.list(APP));
     await step('listShallow', () => session.storage.list(APP, { shallow: true }));
     await step('stats', () => session.storage.stats(`${APP}profile.json`));
-    await step('exists', async () => [await session.storage.exists(`${APP}profile.json`), await session.storage.exists(`${APP}missing.json`)]);
+    await step('exists', async () => [
+      await session.storage.exists(`${APP}profile.json`),
+      await session.storage.exists(`${APP}missing.json`),
+    ]);
     await expectError('getMissing', () => session.storage.getJson(`${APP}missing.json`));
     await step('putPriv', () => session.storage.putText('/priv/browser.test/secret.txt', 'private text'));
     await step('getPriv', () => session.storage.getText('/priv/browser.test/secret.txt'));

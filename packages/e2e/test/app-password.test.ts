@@ -32,9 +32,12 @@ test('an app password mounts the user’s own tree with the grant’s capabiliti
   const dav = (path: string, init: RequestInit & { headers?: Record<string, string> } = {}) =>
     fetch(`${hs.url}/dav${path}`, { ...init, headers: { authorization: basic(app.username, app.password), ...(init.headers ?? {}) } });
 
-  let r = await dav('/', { method: 'PROPFIND', headers: { depth: '1' } });
+  const r = await dav('/', { method: 'PROPFIND', headers: { depth: '1' } });
   assert.equal(r.status, 207);
-  assert.deepEqual([...(await r.text()).matchAll(/<D:href>([^<]*)<\/D:href>/g)].map((m) => m[1]), ['/dav/', '/dav/pub/', '/dav/priv/']);
+  assert.deepEqual(
+    [...(await r.text()).matchAll(/<D:href>([^<]*)<\/D:href>/g)].map((m) => m[1]),
+    ['/dav/', '/dav/pub/', '/dav/priv/'],
+  );
   assert.equal(await (await dav('/pub/hello.txt')).text(), 'hello');
   assert.equal((await dav('/pub/new', { method: 'MKCOL' })).status, 201);
   assert.equal((await dav('/pub/new/a.txt', { method: 'PUT', body: 'from webdav' })).status, 201);
@@ -86,17 +89,33 @@ test('lock tokens are the principal’s own: the operator’s lock holds against
   const z = user.publicKey.z32;
   const admin = `Basic ${Buffer.from('admin:admin').toString('base64')}`;
   await session.storage.putText('/pub/locked.txt', 'v1');
-  const lockinfo = '<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>';
+  const lockinfo =
+    '<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>';
   const lock = await fetch(`${hs.adminUrl}/dav/${z}/pub/locked.txt`, { method: 'LOCK', body: lockinfo, headers: { authorization: admin } });
   assert.equal(lock.status, 200);
   const token = /<([^>]+)>/.exec(lock.headers.get('lock-token')!)![1]!;
   const put = (headers: Record<string, string>) =>
-    fetch(`${hs.url}/dav/pub/locked.txt`, { method: 'PUT', body: 'v2', headers: { authorization: basic(app.username, app.password), ...headers } });
+    fetch(`${hs.url}/dav/pub/locked.txt`, {
+      method: 'PUT',
+      body: 'v2',
+      headers: { authorization: basic(app.username, app.password), ...headers },
+    });
   assert.equal((await put({})).status, 423, 'locked by the operator');
   assert.equal((await put({ if: `(<${token}>)` })).status, 412, "someone else's token is no lock of mine");
-  const unlock = await fetch(`${hs.url}/dav/pub/locked.txt`, { method: 'UNLOCK', headers: { authorization: basic(app.username, app.password), 'lock-token': `<${token}>` } });
+  const unlock = await fetch(`${hs.url}/dav/pub/locked.txt`, {
+    method: 'UNLOCK',
+    headers: { authorization: basic(app.username, app.password), 'lock-token': `<${token}>` },
+  });
   assert.equal(unlock.status, 403, 'nor can I unlock it');
   assert.equal(await session.storage.getText('/pub/locked.txt'), 'v1');
-  assert.equal((await fetch(`${hs.adminUrl}/dav/${z}/pub/locked.txt`, { method: 'UNLOCK', headers: { authorization: admin, 'lock-token': `<${token}>` } })).status, 204);
+  assert.equal(
+    (
+      await fetch(`${hs.adminUrl}/dav/${z}/pub/locked.txt`, {
+        method: 'UNLOCK',
+        headers: { authorization: admin, 'lock-token': `<${token}>` },
+      })
+    ).status,
+    204,
+  );
   assert.equal((await put({})).status, 204);
 });

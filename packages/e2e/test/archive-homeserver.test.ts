@@ -64,7 +64,9 @@ async function fill(session: Session, tree: Record<string, Uint8Array>): Promise
 }
 
 /** Every file of a session's tree: path → size, ETag, content type and bytes. */
-async function snapshot(session: Session): Promise<Map<string, { size: number; etag: string | null; contentType: string | null; bytes: Uint8Array }>> {
+async function snapshot(
+  session: Session,
+): Promise<Map<string, { size: number; etag: string | null; contentType: string | null; bytes: Uint8Array }>> {
   const out = new Map<string, { size: number; etag: string | null; contentType: string | null; bytes: Uint8Array }>();
   for (const root of ['/pub/', '/priv/']) {
     let urls: string[] = [];
@@ -114,7 +116,13 @@ test('export from one homeserver, import on another: identical trees; hostile ar
   assert.deepEqual([...phases], ['listing', 'scanning', 'writing']);
   assert.equal(result.files, original.size);
   assert.equal(result.blobs, original.size - 2, 'the two duplicate contents are stored once');
-  assert.deepEqual(lastWriting, { phase: 'writing', files: result.blobs, totalFiles: result.blobs, bytes: result.bytes, totalBytes: result.bytes });
+  assert.deepEqual(lastWriting, {
+    phase: 'writing',
+    files: result.blobs,
+    totalFiles: result.blobs,
+    bytes: result.bytes,
+    totalBytes: result.bytes,
+  });
   assert.equal(result.manifest.user, alice.publicKey.z32);
   assert.equal(result.manifest.source, testnet.homeserver.publicKey.z32);
   const archive = new Uint8Array(readFileSync(file));
@@ -146,11 +154,31 @@ test('export from one homeserver, import on another: identical trees; hostile ar
   const strayEntry = concatBytes(tarHeader(`pubky-archive/blobs/${'ab'.repeat(32)}`, stray.length, 0), stray, padding(stray.length));
   const edits: Array<[string, Uint8Array | Blob, string, RegExp]> = [
     ['a flipped byte in a large blob', flip(archive, big.offset + 1_000_000), 'archive_hash_mismatch', /\/big\.bin|copy-of-big\.bin/],
-    ['a flipped byte in the manifest', flipChar(archive, manifestAt + Buffer.from(verified.manifestBytes).indexOf('/pub/app/one') + 10), 'archive_signature_invalid', /not signed by its user/],
-    ['a signature by another key', overwrite(archive, sigAt, signManifest(verified.manifestBytes, bob)), 'archive_signature_invalid', /not signed by its user/],
+    [
+      'a flipped byte in the manifest',
+      flipChar(archive, manifestAt + Buffer.from(verified.manifestBytes).indexOf('/pub/app/one') + 10),
+      'archive_signature_invalid',
+      /not signed by its user/,
+    ],
+    [
+      'a signature by another key',
+      overwrite(archive, sigAt, signManifest(verified.manifestBytes, bob)),
+      'archive_signature_invalid',
+      /not signed by its user/,
+    ],
     ['the manifest of another user', await openAsBlob(bobFile), 'archive_wrong_user', new RegExp(`tree of ${bob.publicKey.z32}`)],
-    ['a missing blob', concatBytes(archive.subarray(0, small.offset - 512), archive.subarray(small.offset + 512)), 'archive_missing_blob', /hello\.txt/],
-    ['an extra unreferenced entry', concatBytes(archive.subarray(0, archive.length - END_OF_ARCHIVE.length), strayEntry, END_OF_ARCHIVE), 'archive_unreferenced_entry', /manifest does not name/],
+    [
+      'a missing blob',
+      concatBytes(archive.subarray(0, small.offset - 512), archive.subarray(small.offset + 512)),
+      'archive_missing_blob',
+      /hello\.txt/,
+    ],
+    [
+      'an extra unreferenced entry',
+      concatBytes(archive.subarray(0, archive.length - END_OF_ARCHIVE.length), strayEntry, END_OF_ARCHIVE),
+      'archive_unreferenced_entry',
+      /manifest does not name/,
+    ],
     ['a truncated file', archive.subarray(0, big.offset + 4096), 'archive_truncated', /truncated/],
     ['garbage', pseudoRandom(64 * 1024, 99), 'archive_invalid', /checksum/],
   ];
@@ -222,7 +250,11 @@ test('an export whose file changes between its HEAD and its GET fails and aborts
       aborted = reason;
     },
   });
-  await rejectsWith(exportArchive(session, carol, output), 'archive_source_changed', /\/pub\/app\/changing\.txt changed .* run the export again/);
+  await rejectsWith(
+    exportArchive(session, carol, output),
+    'archive_source_changed',
+    /\/pub\/app\/changing\.txt changed .* run the export again/,
+  );
   assert.ok(fired);
   assert.ok(aborted instanceof ArchiveError, 'the output stream was aborted with the error');
 
@@ -262,7 +294,10 @@ test('a large file is streamed through the export in pieces, never held whole', 
     },
   });
   const result = await exportArchive(session, dave, output);
-  assert.equal(sizes.reduce((a, b) => a + b, 0), result.archiveBytes);
+  assert.equal(
+    sizes.reduce((a, b) => a + b, 0),
+    result.archiveBytes,
+  );
   assert.ok(result.archiveBytes > big.length);
   assert.ok(Math.max(...sizes) <= 1024 * 1024, `the largest chunk written was ${Math.max(...sizes)} bytes`);
   assert.ok(sizes.length >= 6, `${sizes.length} writes`);

@@ -6,7 +6,16 @@ import { after, before, test } from 'node:test';
 import { Keypair } from '@pubky-ts/common';
 import { Pkarr } from '@pubky-ts/pkarr';
 import { startHttpRelay, startPkarrRelay, type HttpRelayHandle, type PkarrRelayHandle } from '@pubky-ts/relay';
-import { decryptAgeBytes, EncryptedStorage, Keyring, Pubky, PkarrPacketSource, channelUrl, parseDeepLink, type PubkyOptions } from '@pubky-ts/client';
+import {
+  decryptAgeBytes,
+  EncryptedStorage,
+  Keyring,
+  Pubky,
+  PkarrPacketSource,
+  channelUrl,
+  parseDeepLink,
+  type PubkyOptions,
+} from '@pubky-ts/client';
 import { scopeKeysSecret } from '../../client/src/crypto/scope-key-channel.ts';
 import { startTestHomeserver, type TestHomeserver } from './helpers.ts';
 
@@ -27,7 +36,7 @@ after(async () => {
   await pkarrRelay.close();
 });
 
-test('an app asking for keys gets its scopes\' directory keys, opens its scope and nothing else', { timeout: 30_000 }, async () => {
+test("an app asking for keys gets its scopes' directory keys, opens its scope and nothing else", { timeout: 30_000 }, async () => {
   const pubky = new Pubky(options);
   const keypair = Keypair.random();
   const owner = await pubky.signer(keypair).signup(hs.publicKey, await hs.signupToken());
@@ -45,7 +54,9 @@ test('an app asking for keys gets its scopes\' directory keys, opens its scope a
   assert.equal(await enc.getDecryptedText('/priv/example.app/notes.txt'), 'for the app');
   // Another scope's ciphertext (fetched with the owner's session: the app's grant cannot even read it).
   const other = await owner.storage.getBytes('/priv/other.app/notes.txt');
-  await assert.rejects(decryptAgeBytes(other, keyring.keysFor(keypair.publicKey, '/priv/other.app/notes.txt')), { code: 'age_no_matching_key' });
+  await assert.rejects(decryptAgeBytes(other, keyring.keysFor(keypair.publicKey, '/priv/other.app/notes.txt')), {
+    code: 'age_no_matching_key',
+  });
   await enc.putEncrypted('/priv/example.app/from-app.txt', 'written by the app');
   assert.equal(await mine.getDecryptedText('/priv/example.app/from-app.txt'), 'written by the app');
   // What it holds is the scope's directory key, not the user's age identity.
@@ -62,6 +73,8 @@ test('a flow that does not ask for keys gets none, and awaitKeyring says how to 
   await assert.rejects(flow.awaitKeyring(), { code: 'invalid_auth_flow_state' });
   // Nothing waits on the keys channel.
   const secret = parseDeepLink(flow.authorizationUrl) as { secret: Uint8Array };
-  const res = await fetch(await channelUrl(`${httpRelay.url}/inbox`, scopeKeysSecret(secret.secret)), { signal: AbortSignal.timeout(1500) }).catch((e: Error) => e);
+  const res = await fetch(await channelUrl(`${httpRelay.url}/inbox`, scopeKeysSecret(secret.secret)), {
+    signal: AbortSignal.timeout(1500),
+  }).catch((e: Error) => e);
   assert.ok(res instanceof Error || res.status !== 200, 'no scope-keys message on the relay');
 });

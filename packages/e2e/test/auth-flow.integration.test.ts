@@ -116,6 +116,14 @@ describe('auth flow through a real HTTP relay', () => {
     const url = await flow.channelUrl();
     await fetch(url, { method: 'POST', body: new Uint8Array(80) });
     await assert.rejects(flow.awaitSession(), { code: 'auth_flow_decrypt_failed' });
-    assert.equal(await channelUrl(`${httpRelay.url}/inbox`, parseDeepLink(flow.authorizationUrl).intent === 'signin' ? (parseDeepLink(flow.authorizationUrl) as { secret: Uint8Array }).secret : new Uint8Array(32)), url);
+    assert.equal(
+      await channelUrl(
+        `${httpRelay.url}/inbox`,
+        parseDeepLink(flow.authorizationUrl).intent === 'signin'
+          ? (parseDeepLink(flow.authorizationUrl) as { secret: Uint8Array }).secret
+          : new Uint8Array(32),
+      ),
+      url,
+    );
   });
 });

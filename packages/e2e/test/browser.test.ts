@@ -55,78 +55,98 @@ async function within(p: Promise<unknown> | undefined, ms: number): Promise<bool
   if (!p) return true;
   let timer: NodeJS.Timeout | undefined;
   const done = await Promise.race([
-    p.then(() => true, () => true),
+    p.then(
+      () => true,
+      () => true,
+    ),
     new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
   ]);
   clearTimeout(timer);
   return done;
 }
 
-before(async () => {
-  if (!existsSync(CHROMIUM)) {
-    assert.fail(`Chromium is missing at ${CHROMIUM}: run scripts/ensure-tools.sh (as root; npm test runs it first) to install it with apt`);
-  }
-  // Settle all three before failing, so whatever did start is assigned and closed by after().
-  const [bundled, net, launched] = await Promise.allSettled([
-    timed('bundle', build({
-      entryPoints: [new URL('../browser/entry.ts', import.meta.url).pathname],
-      bundle: true,
-      platform: 'browser',
-      format: 'esm',
-      conditions: ['browser'],
-      target: 'es2022',
-      write: false,
-      metafile: true,
-      logLevel: 'silent',
-    })),
-    // A DHT request timeout above the 200 ms default: the testnet publishes through its DHT at start,
-    // and on a loaded 2-core machine 200 ms sometimes loses every write token.
-    timed('testnet', startTestnet({ signupMode: 'open', requestTimeoutMs: 1000 })),
-    // launchServer (not launch) so after() can kill the process if a graceful close hangs.
-    timed('chromium', chromium.launchServer({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 15_000 })),
-  ]);
-  if (net.status === 'fulfilled') testnet = net.value;
-  if (launched.status === 'fulfilled') browserServer = launched.value;
-  for (const r of [bundled, net, launched]) if (r.status === 'rejected') throw r.reason;
-  if (bundled.status !== 'fulfilled' || !browserServer) throw new Error('unreachable');
-  browser = await chromium.connect(browserServer.wsEndpoint(), { timeout: 10_000 });
-  const bundle = bundled.value;
-  const inputs = Object.keys(bundle.metafile.inputs);
-  assert.ok(inputs.some((i) => i.endsWith('platform-browser.ts')), 'the browser platform file is bundled');
-  assert.deepEqual(inputs.filter((i) => i.startsWith('node:') || i.endsWith('platform-node.ts')), []);
-  const js = bundle.outputFiles[0]!.contents;
-  bundleBytes = js.length;
-  const html = readFileSync(new URL('../browser/index.html', import.meta.url));
-  server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-      res.end(html);
-    } else if (path === '/entry.js') {
-      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' });
-      res.end(js);
-    } else {
-      res.writeHead(404, { 'content-type': 'text/plain' });
-      res.end('not found');
+before(
+  async () => {
+    if (!existsSync(CHROMIUM)) {
+      assert.fail(
+        `Chromium is missing at ${CHROMIUM}: run scripts/ensure-tools.sh (as root; npm test runs it first) to install it with apt`,
+      );
     }
-  });
-  await new Promise<void>((resolve, reject) => {
-    server!.once('error', reject);
-    server!.listen(0, '127.0.0.1', () => resolve());
-  });
-  pagePort = (server.address() as AddressInfo).port;
-}, { timeout: 60_000 });
+    // Settle all three before failing, so whatever did start is assigned and closed by after().
+    const [bundled, net, launched] = await Promise.allSettled([
+      timed(
+        'bundle',
+        build({
+          entryPoints: [new URL('../browser/entry.ts', import.meta.url).pathname],
+          bundle: true,
+          platform: 'browser',
+          format: 'esm',
+          conditions: ['browser'],
+          target: 'es2022',
+          write: false,
+          metafile: true,
+          logLevel: 'silent',
+        }),
+      ),
+      // A DHT request timeout above the 200 ms default: the testnet publishes through its DHT at start,
+      // and on a loaded 2-core machine 200 ms sometimes loses every write token.
+      timed('testnet', startTestnet({ signupMode: 'open', requestTimeoutMs: 1000 })),
+      // launchServer (not launch) so after() can kill the process if a graceful close hangs.
+      timed('chromium', chromium.launchServer({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 15_000 })),
+    ]);
+    if (net.status === 'fulfilled') testnet = net.value;
+    if (launched.status === 'fulfilled') browserServer = launched.value;
+    for (const r of [bundled, net, launched]) if (r.status === 'rejected') throw r.reason;
+    if (bundled.status !== 'fulfilled' || !browserServer) throw new Error('unreachable');
+    browser = await chromium.connect(browserServer.wsEndpoint(), { timeout: 10_000 });
+    const bundle = bundled.value;
+    const inputs = Object.keys(bundle.metafile.inputs);
+    assert.ok(
+      inputs.some((i) => i.endsWith('platform-browser.ts')),
+      'the browser platform file is bundled',
+    );
+    assert.deepEqual(
+      inputs.filter((i) => i.startsWith('node:') || i.endsWith('platform-node.ts')),
+      [],
+    );
+    const js = bundle.outputFiles[0]!.contents;
+    bundleBytes = js.length;
+    const html = readFileSync(new URL('../browser/index.html', import.meta.url));
+    server = createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      if (path === '/') {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+        res.end(html);
+      } else if (path === '/entry.js') {
+        res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' });
+        res.end(js);
+      } else {
+        res.writeHead(404, { 'content-type': 'text/plain' });
+        res.end('not found');
+      }
+    });
+    await new Promise<void>((resolve, reject) => {
+      server!.once('error', reject);
+      server!.listen(0, '127.0.0.1', () => resolve());
+    });
+    pagePort = (server.address() as AddressInfo).port;
+  },
+  { timeout: 60_000 },
+);
 
 // Every close is bounded: a hung browser or testnet must not keep the test runner alive.
-after(async () => {
-  await within(browser?.close(), 5000);
-  if (browserServer && !(await within(browserServer.close(), 5000))) await within(browserServer.kill(), 5000);
-  if (server) {
-    server.closeAllConnections();
-    await within(new Promise<void>((resolve) => server!.close(() => resolve())), 5000);
-  }
-  await within(testnet?.close(), 15_000);
-}, { timeout: 40_000 });
+after(
+  async () => {
+    await within(browser?.close(), 5000);
+    if (browserServer && !(await within(browserServer.close(), 5000))) await within(browserServer.kill(), 5000);
+    if (server) {
+      server.closeAllConnections();
+      await within(new Promise<void>((resolve) => server!.close(() => resolve())), 5000);
+    }
+    await within(testnet?.close(), 15_000);
+  },
+  { timeout: 40_000 },
+);
 
 type Cookie = Awaited<ReturnType<BrowserContext['cookies']>>[number];
 
@@ -157,7 +177,10 @@ async function runPage(host: string, screenshot?: string): Promise<PageRun> {
     await page.waitForFunction(() => window.__result !== undefined, null, { timeout: 25_000 });
   } catch (e) {
     // Say how far the page got: the steps it has shown so far, and what the browser logged.
-    const shown = await page.locator('#steps').innerText({ timeout: 2000 }).catch(() => '(unreadable)');
+    const shown = await page
+      .locator('#steps')
+      .innerText({ timeout: 2000 })
+      .catch(() => '(unreadable)');
     if (screenshot) await page.screenshot({ path: screenshot, timeout: 5000 }).catch(() => {});
     assert.fail(`the page gave no result: ${(e as Error).message}\nsteps so far:\n${shown}\n${logs.join('\n')}`);
   }
@@ -187,7 +210,9 @@ function failure(steps: Map<string, StepResult>, name: string): NonNullable<Step
 
 const PROFILE = { name: 'Browser Alice', n: 42, tags: ['ü', '✓'] };
 
-test('same-site page (http://localhost): sign-up, storage, listings, public reads, events, restore, grant, sign-out', { timeout: 60_000 }, async (t) => {
+test('same-site page (http://localhost): sign-up, storage, listings, public reads, events, restore, grant, sign-out', {
+  timeout: 60_000,
+}, async (t) => {
   const { result, context, logs, cookiesAfterSignup } = await runPage('localhost', SCREENSHOT);
   t.diagnostic(`set-up in parallel (ms): ${JSON.stringify(setupMs)}; bundle ${bundleBytes} bytes`);
   t.diagnostic(`screenshot: ${SCREENSHOT}; the page's steps took ${result.totalMs} ms`);
@@ -205,7 +230,14 @@ test('same-site page (http://localhost): sign-up, storage, listings, public read
   // The browser stored the session cookie for the homeserver's host: HttpOnly, not Secure, no
   // SameSite attribute (Chromium treats it as Lax, which a same-site page may use).
   assert.deepEqual(
-    cookiesAfterSignup.map((c) => ({ name: c.name, domain: c.domain, path: c.path, httpOnly: c.httpOnly, secure: c.secure, sameSite: c.sameSite })),
+    cookiesAfterSignup.map((c) => ({
+      name: c.name,
+      domain: c.domain,
+      path: c.path,
+      httpOnly: c.httpOnly,
+      secure: c.secure,
+      sameSite: c.sameSite,
+    })),
     [{ name: user, domain: 'localhost', path: '/', httpOnly: true, secure: false, sameSite: 'Lax' }],
   );
   assert.equal(value(steps, 'putJson', logs), undefined);
@@ -249,12 +281,21 @@ test('same-site page (http://localhost): sign-up, storage, listings, public read
   value(steps, 'signout', logs);
   assert.equal(value(steps, 'revalidateAfterSignout', logs), false);
   assert.equal((value(steps, 'putAfterSignout', logs) as { status: number }).status, 401);
-  assert.deepEqual((await context.cookies(endpoint)).filter((c) => c.name === user), [], 'sign-out removed the cookie');
-  assert.deepEqual(result.steps.filter((s) => !s.ok).map((s) => s.name), []);
+  assert.deepEqual(
+    (await context.cookies(endpoint)).filter((c) => c.name === user),
+    [],
+    'sign-out removed the cookie',
+  );
+  assert.deepEqual(
+    result.steps.filter((s) => !s.ok).map((s) => s.name),
+    [],
+  );
   await context.close();
 });
 
-test('cross-site page (http://127.0.0.1): Chromium drops the Lax session cookie, grant sessions still work', { timeout: 60_000 }, async (t) => {
+test('cross-site page (http://127.0.0.1): Chromium drops the Lax session cookie, grant sessions still work', {
+  timeout: 60_000,
+}, async (t) => {
   const shot = join(tmpdir(), 'pubky-client-browser-cross-site.png');
   const { result, context, logs, cookiesAfterSignup } = await runPage('127.0.0.1', shot);
   t.diagnostic(`screenshot: ${shot}`);

@@ -61,7 +61,10 @@ test('an app holding only its scope key opens its scope and nothing else', async
   const alice = await user();
   await alice.enc.putEncrypted('/priv/example.app/sub/a.txt', 'in scope');
   await alice.enc.putEncrypted('/priv/other.app/b.txt', 'out of scope');
-  const app = new EncryptedStorage(alice.session.storage, Keyring.fromScopeKeys(alice.keypair.publicKey, Keyring.scopeKeysFor(alice.keypair, ['/priv/example.app/'])));
+  const app = new EncryptedStorage(
+    alice.session.storage,
+    Keyring.fromScopeKeys(alice.keypair.publicKey, Keyring.scopeKeysFor(alice.keypair, ['/priv/example.app/'])),
+  );
   assert.equal(await app.getDecryptedText('/priv/example.app/sub/a.txt'), 'in scope');
   await assert.rejects(app.getDecryptedText('/priv/other.app/b.txt'), { code: 'age_no_matching_key' });
   // What the app writes in its scope, the owner opens with their key.

@@ -10,7 +10,16 @@ import { after, before, test } from 'node:test';
 import pino from 'pino';
 import { Keypair } from '@pubky-ts/common';
 import { resolveConfig, startHomeserver, type RunningHomeserver } from '@pubky-ts/homeserver';
-import { ageKeyPairOf, deriveDirectoryKey, encodeIdentity, EncryptedStorage, Keyring, MemoryPacketSource, Pubky, rootDirectoryKey } from '@pubky-ts/client';
+import {
+  ageKeyPairOf,
+  deriveDirectoryKey,
+  encodeIdentity,
+  EncryptedStorage,
+  Keyring,
+  MemoryPacketSource,
+  Pubky,
+  rootDirectoryKey,
+} from '@pubky-ts/client';
 import { pattern } from '../../client/src/crypto/age-test-helpers.ts';
 import { homeserverPacket } from './helpers.ts';
 
@@ -46,7 +55,7 @@ function filesUnder(d: string): string[] {
   });
 }
 
-test('after encrypted work, the homeserver\'s database files and logs hold no key and no plaintext', { timeout: 60_000 }, async () => {
+test("after encrypted work, the homeserver's database files and logs hold no key and no plaintext", { timeout: 60_000 }, async () => {
   const alice = Keypair.random();
   const bob = Keypair.random();
   const pubky = new Pubky({ packetSource: source });
@@ -95,7 +104,10 @@ test('after encrypted work, the homeserver\'s database files and logs hold no ke
   });
   const files = filesUnder(dir);
   assert.match(readFileSync(logFile, 'utf8'), /"signup"/, 'the trace log was written (it logs each sign-up)');
-  assert.ok(files.some((f) => /sqlite|\.db/.test(f)), `the database is among the files: ${files.join(', ')}`);
+  assert.ok(
+    files.some((f) => /sqlite|\.db/.test(f)),
+    `the database is among the files: ${files.join(', ')}`,
+  );
   let scanned = 0;
   for (const f of files) {
     const bytes = readFileSync(f);
@@ -104,5 +116,8 @@ test('after encrypted work, the homeserver\'s database files and logs hold no ke
   }
   // The scan can fail: the public key and an age file's version line are in there.
   const all = Buffer.concat(files.map((f) => readFileSync(f)));
-  assert.ok(all.includes(Buffer.from(alice.publicKey.z32)) && all.includes(Buffer.from('age-encryption.org/v1')), `scanned ${scanned} bytes`);
+  assert.ok(
+    all.includes(Buffer.from(alice.publicKey.z32)) && all.includes(Buffer.from('age-encryption.org/v1')),
+    `scanned ${scanned} bytes`,
+  );
 });

@@ -48,7 +48,10 @@ test('a healthy homeserver on a testnet: its packet is on the relay and the DHT 
   assert.equal(report.ok, true);
   assert.equal(byCheck(report.results, 'pkarr-packet-relays').status, 'ok');
   assert.equal(byCheck(report.results, 'pkarr-packet-dht').status, 'ok');
-  assert.match(byCheck(report.results, 'dht-bootstrap').message, new RegExp(`^${net.bootstrap.length} of ${net.bootstrap.length} DHT bootstrap nodes answered`));
+  assert.match(
+    byCheck(report.results, 'dht-bootstrap').message,
+    new RegExp(`^${net.bootstrap.length} of ${net.bootstrap.length} DHT bootstrap nodes answered`),
+  );
   assert.equal(byCheck(report.results, 'secret-key').status, 'ok');
   assert.match(byCheck(report.results, 'database').message, /schema at migration \d+/);
   assert.match(byCheck(report.results, 'socket-client-API').message, /something listens|free port/);

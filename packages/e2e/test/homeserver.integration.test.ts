@@ -21,8 +21,14 @@ describe('sign-up and storage', () => {
     const pubky = new Pubky({ packetSource: source });
     const keypair = Keypair.random();
     const signer = pubky.signer(keypair);
-    await assert.rejects(signer.signup(hs.publicKey), (e: PubkyHttpError) => e instanceof PubkyHttpError && e.status === 400 && /Token required/i.test(e.serverMessage));
-    await assert.rejects(signer.signup(hs.publicKey, 'AAAA-AAAA-AAAA'), (e: PubkyHttpError) => e.status === 401 && e.code === 'unauthorized');
+    await assert.rejects(
+      signer.signup(hs.publicKey),
+      (e: PubkyHttpError) => e instanceof PubkyHttpError && e.status === 400 && /Token required/i.test(e.serverMessage),
+    );
+    await assert.rejects(
+      signer.signup(hs.publicKey, 'AAAA-AAAA-AAAA'),
+      (e: PubkyHttpError) => e.status === 401 && e.code === 'unauthorized',
+    );
     const session = await signer.signup(hs.publicKey, await hs.signupToken());
     assert.ok(session.publicKey.equals(keypair.publicKey));
     assert.deepEqual(session.capabilities, ['/:rw']);
@@ -100,7 +106,10 @@ describe('sign-up and storage', () => {
     assert.equal(await viaFetch.text(), 'hello');
 
     await s.delete('/pub/app/hello.txt');
-    await assert.rejects(s.getText('/pub/app/hello.txt'), (e: PubkyHttpError) => e instanceof PubkyHttpError && e.status === 404 && e.code === 'not_found');
+    await assert.rejects(
+      s.getText('/pub/app/hello.txt'),
+      (e: PubkyHttpError) => e instanceof PubkyHttpError && e.status === 404 && e.code === 'not_found',
+    );
     await assert.rejects(s.delete('/pub/app/hello.txt'), { status: 404 });
     await assert.rejects(s.putText('/elsewhere/x', 'no'), { status: 403, code: 'forbidden' });
     await assert.rejects(s.putText('/pub/app/', 'dir'), { code: 'invalid_argument' });
@@ -196,7 +205,9 @@ describe('sessions', () => {
     const data = JSON.parse(utf8Decode(base64urlDecode(exported.slice('pubky-session:'.length))));
     const oldToken = data.token;
     data.tokenExpiresAt = Math.floor(Date.now() / 1000) + 10;
-    const restored = await new Pubky({ packetSource: source }).restoreSession(`pubky-session:${base64urlEncode(utf8Encode(JSON.stringify(data)))}`);
+    const restored = await new Pubky({ packetSource: source }).restoreSession(
+      `pubky-session:${base64urlEncode(utf8Encode(JSON.stringify(data)))}`,
+    );
     const again = JSON.parse(utf8Decode(base64urlDecode(restored.export().slice('pubky-session:'.length))));
     assert.notEqual(again.token, oldToken, 'a new bearer was minted');
     assert.ok(again.tokenExpiresAt > Date.now() / 1000 + 3000);
@@ -213,12 +224,18 @@ describe('events', () => {
     await session.storage.delete('/pub/ev/0.txt');
     const events: PubkyEvent[] = [];
     for await (const e of pubky.events({ users: [keypair.publicKey] })) events.push(e);
-    assert.deepEqual(events.map((e) => `${e.type} ${e.path}`), ['PUT /pub/ev/0.txt', 'PUT /pub/ev/1.txt', 'PUT /pub/ev/2.txt', 'DEL /pub/ev/0.txt']);
+    assert.deepEqual(
+      events.map((e) => `${e.type} ${e.path}`),
+      ['PUT /pub/ev/0.txt', 'PUT /pub/ev/1.txt', 'PUT /pub/ev/2.txt', 'DEL /pub/ev/0.txt'],
+    );
     assert.equal(events[1].contentHash, base64Encode(await blake3(utf8Encode('v1'))));
     assert.equal(events[3].contentHash, null);
     const rest: PubkyEvent[] = [];
     for await (const e of pubky.events({ users: [{ key: keypair.publicKey, cursor: events[1].cursor }], limit: 1 })) rest.push(e);
-    assert.deepEqual(rest.map((e) => e.path), ['/pub/ev/2.txt']);
+    assert.deepEqual(
+      rest.map((e) => e.path),
+      ['/pub/ev/2.txt'],
+    );
 
     const ac = new AbortController();
     const live = pubky.events({ users: [{ key: keypair.publicKey, cursor: events[3].cursor }], live: true, signal: ac.signal });
@@ -256,7 +273,8 @@ describe('events across homeservers and private paths', () => {
       await sb.storage.putText('/pub/m/b1', '1');
       await sb.storage.putText('/pub/m/b2', '2');
       const seen: string[] = [];
-      for await (const e of pubky.events({ users: [a.publicKey, b.publicKey.z32] })) seen.push(`${e.user.z32 === a.publicKey.z32 ? 'a' : 'b'}${e.path}`);
+      for await (const e of pubky.events({ users: [a.publicKey, b.publicKey.z32] }))
+        seen.push(`${e.user.z32 === a.publicKey.z32 ? 'a' : 'b'}${e.path}`);
       assert.deepEqual(seen.sort(), ['a/pub/m/a1', 'b/pub/m/b1', 'b/pub/m/b2']);
       const limited: string[] = [];
       for await (const e of pubky.events({ users: [a.publicKey, b.publicKey], limit: 2 })) limited.push(e.path);

@@ -24,7 +24,11 @@ before(async () => {
   bad = await startExtraHomeserver(testnet, { logLevel: 'silent', config: { pkdns: { public_icann_http_port: proxy.port } } });
   proxy.target = bad.url;
   alice = new PubkyAppWriter(await pubky().signer(Keypair.random()).signup(testnet.homeserver.publicKey, null));
-  mallory = new PubkyAppWriter(await pubky().signer(Keypair.random()).signup(bad.publicKey, await bad.signupToken()));
+  mallory = new PubkyAppWriter(
+    await pubky()
+      .signer(Keypair.random())
+      .signup(bad.publicKey, await bad.signupToken()),
+  );
   indexer = await startIndexer({
     database: ':memory:',
     homeservers: [testnet.homeserver.publicKey.z32, bad.publicKey.z32],

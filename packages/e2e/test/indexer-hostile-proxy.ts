@@ -62,7 +62,9 @@ export async function startHostileProxy(): Promise<HostileProxy> {
         const chunks: Buffer[] = [];
         up.on('data', (c: Buffer) => chunks.push(c));
         up.on('end', () => {
-          const body = Buffer.concat(chunks).toString().replace(/"content":"/, '"content":"tampered ');
+          const body = Buffer.concat(chunks)
+            .toString()
+            .replace(/"content":"/, '"content":"tampered ');
           const headers = { ...up.headers, 'content-length': String(Buffer.byteLength(body)) };
           res.writeHead(200, headers);
           res.end(body);

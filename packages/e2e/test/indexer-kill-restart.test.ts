@@ -32,7 +32,18 @@ const pubky = () => new Pubky({ relays: [testnet.pkarrRelay.url], testnet: { hos
 
 /** Starts `pubky indexer` and resolves with its API URL once it prints it. */
 function startIndexerProcess(): Promise<{ child: ChildProcess; url: string }> {
-  const args = ['--import', 'tsx', 'packages/cli/src/main.ts', 'indexer', '--homeserver', testnet.homeserver.publicKey.z32, '--db', db, '--listen', '127.0.0.1:0'];
+  const args = [
+    '--import',
+    'tsx',
+    'packages/cli/src/main.ts',
+    'indexer',
+    '--homeserver',
+    testnet.homeserver.publicKey.z32,
+    '--db',
+    db,
+    '--listen',
+    '127.0.0.1:0',
+  ];
   args.push('--testnet', '--relay', testnet.pkarrRelay.url, '--no-dht', '--page-size', '7', '--poll-ms', '20');
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
@@ -124,12 +135,17 @@ test('SIGKILLed twice mid-ingest, the indexer ends with every record exactly onc
     assert.equal(hs.cursor, cursor);
     const perWriter = POSTS - POSTS / 30;
     for (const [i, w] of writers.entries()) {
-      const posts = index.prepare('SELECT content FROM posts WHERE author = ? ORDER BY created_at').all(w.user.z32) as Array<{ content: string }>;
+      const posts = index.prepare('SELECT content FROM posts WHERE author = ? ORDER BY created_at').all(w.user.z32) as Array<{
+        content: string;
+      }>;
       const expected = Array.from({ length: POSTS }, (_, p) => p)
         .filter((p) => p % 30 !== 29)
         .map((p) => `post ${p} of writer ${i}`);
       assert.equal(posts.length, perWriter);
-      assert.deepEqual(posts.map((p) => p.content), expected);
+      assert.deepEqual(
+        posts.map((p) => p.content),
+        expected,
+      );
       assert.equal((index.prepare('SELECT COUNT(*) n FROM follows WHERE follower = ?').get(w.user.z32) as { n: number }).n, 2);
       assert.equal((index.prepare('SELECT COUNT(*) n FROM tags WHERE tagger = ?').get(w.user.z32) as { n: number }).n, POSTS / 10);
       assert.equal((index.prepare('SELECT name FROM users WHERE id = ?').get(w.user.z32) as { name: string }).name, `writer ${i}`);

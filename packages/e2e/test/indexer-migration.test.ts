@@ -15,7 +15,13 @@ const pubky = () => new Pubky({ relays: [testnet.pkarrRelay.url], testnet: { hos
 before(async () => {
   testnet = await startTestnet({ signupMode: 'open', logLevel: 'silent', dhtNodes: 2 });
   next = await startExtraHomeserver(testnet, { logLevel: 'silent' });
-  indexer = await startIndexer({ database: ':memory:', homeservers: [testnet.homeserver.publicKey.z32, next.publicKey.z32], pubky: pubky(), discover: false, follower: { pollMs: 20 } });
+  indexer = await startIndexer({
+    database: ':memory:',
+    homeservers: [testnet.homeserver.publicKey.z32, next.publicKey.z32],
+    pubky: pubky(),
+    discover: false,
+    follower: { pollMs: 20 },
+  });
 });
 after(async () => {
   await indexer?.close();

@@ -32,7 +32,7 @@ async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 
   }
 }
 
-test("a user whose primary is down is read from their mirror", async () => {
+test('a user whose primary is down is read from their mirror', async () => {
   const keypair = Keypair.random();
   const signer = pubky().signer(keypair);
   const app = new PubkyAppWriter(await signer.signup(primary.publicKey, await primary.signupToken()));
@@ -48,11 +48,24 @@ test("a user whose primary is down is read from their mirror", async () => {
   await primary.close();
 
   const user = keypair.publicKey.z32;
-  indexer = await startIndexer({ database: ':memory:', homeservers: [primary.publicKey.z32], pubky: pubky(), api: false, discover: false, follower: { pollMs: 20, requestTimeoutMs: 1000, maxBackoffMs: 300 } });
+  indexer = await startIndexer({
+    database: ':memory:',
+    homeservers: [primary.publicKey.z32],
+    pubky: pubky(),
+    api: false,
+    discover: false,
+    follower: { pollMs: 20, requestTimeoutMs: 1000, maxBackoffMs: 300 },
+  });
   await until(() => indexer!.status().homeservers[0].consecutiveFailures >= 2, 'the primary to be seen down');
   indexer.follow(mirror.publicKey.z32);
   await until(() => indexer!.reader.userPosts(user, null, 10).items.length === 3, "the user's posts from the mirror");
-  assert.deepEqual(indexer.reader.userPosts(user, null, 10).items.map((p) => p.content).sort(), ['mirrored post 0', 'mirrored post 1', 'mirrored post 2']);
+  assert.deepEqual(
+    indexer.reader
+      .userPosts(user, null, 10)
+      .items.map((p) => p.content)
+      .sort(),
+    ['mirrored post 0', 'mirrored post 1', 'mirrored post 2'],
+  );
   assert.equal(indexer.reader.user(user)?.homeserver, mirror.publicKey.z32);
   assert.equal(indexer.reader.profile(user)?.name, 'Mirrored');
   assert.deepEqual(indexer.reader.relations(user, 'following', null, 10).items, [friend.z32]);

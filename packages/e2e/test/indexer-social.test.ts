@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Keypair, Pubky, PubkyAppWriter, type Session } from '@pubky-ts/client';
 import { startExtraHomeserver, startTestnet, type ExtraHomeserver, type Testnet } from '@pubky-ts/testnet';
-import { IndexerClient, IndexerClientError, startIndexer, verifyIndex, type Indexer } from '@pubky-ts/indexer';
+import { IndexerClient, type IndexerClientError, startIndexer, verifyIndex, type Indexer } from '@pubky-ts/indexer';
 
 let testnet: Testnet;
 let second: ExtraHomeserver;
@@ -16,7 +16,9 @@ const users: Record<string, { session: Session; app: PubkyAppWriter; key: string
 async function signup(name: string, homeserver: 'first' | 'second') {
   const kp = Keypair.random();
   const hs = homeserver === 'first' ? testnet.homeserver.publicKey : second.publicKey;
-  const session = await pubky().signer(kp).signup(hs, homeserver === 'first' ? null : await second.signupToken());
+  const session = await pubky()
+    .signer(kp)
+    .signup(hs, homeserver === 'first' ? null : await second.signupToken());
   users[name] = { session, app: new PubkyAppWriter(session), key: kp.publicKey.z32 };
   return users[name];
 }
@@ -28,7 +30,12 @@ before(async () => {
   await signup('bob', 'first');
   await signup('carol', 'second');
   await signup('dave', 'second');
-  indexer = await startIndexer({ database: ':memory:', homeservers: [testnet.homeserver.publicKey.z32], pubky: pubky(), follower: { pollMs: 20 } });
+  indexer = await startIndexer({
+    database: ':memory:',
+    homeservers: [testnet.homeserver.publicKey.z32],
+    pubky: pubky(),
+    follower: { pollMs: 20 },
+  });
   api = new IndexerClient(indexer.url!);
 });
 
@@ -74,12 +81,27 @@ test('posts, replies, follows and tags across two homeservers show in profiles, 
   const thread = await api.post(carol.key, hello.id);
   assert.equal(thread.post.counts.replies, 1);
   assert.equal(thread.replies.items[0].uri, reply.uri);
-  assert.deepEqual(thread.tags.map((t) => [t.label, t.count]), [['bread', 2], ['food', 1]]);
+  assert.deepEqual(
+    thread.tags.map((t) => [t.label, t.count]),
+    [
+      ['bread', 2],
+      ['food', 1],
+    ],
+  );
   assert.deepEqual(thread.tags[0].taggers.sort(), [alice.key, bob.key].sort());
-  assert.deepEqual((await api.userTags(carol.key)).tags.map((t) => t.label), ['baker']);
+  assert.deepEqual(
+    (await api.userTags(carol.key)).tags.map((t) => t.label),
+    ['baker'],
+  );
   assert.equal((await api.hotTags()).tags[0].label, 'bread');
-  assert.deepEqual((await api.searchPosts('sourdo')).items.map((p) => p.id), [hello.id]);
-  assert.deepEqual((await api.searchUsers('gardens')).items.map((u) => u.id), [alice.key]);
+  assert.deepEqual(
+    (await api.searchPosts('sourdo')).items.map((p) => p.id),
+    [hello.id],
+  );
+  assert.deepEqual(
+    (await api.searchUsers('gardens')).items.map((u) => u.id),
+    [alice.key],
+  );
   // Alice follows Bob, who follows Dave; Alice tagged Dave "baker" herself.
   const wtf = (await api.whoToFollow(alice.key)).users;
   assert.equal(wtf[0].user, dave.key);
@@ -101,9 +123,20 @@ test('deletes and edits are applied; paging walks every item once', async () => 
     seen.push(...page.items.map((p) => p.content));
     cursor = page.next ?? undefined;
   } while (cursor);
-  assert.deepEqual(seen, ['numbered post 6', 'numbered post 5', 'edited post four', 'numbered post 2', 'numbered post 1', 'numbered post 0', 'rust ownership explained']);
+  assert.deepEqual(seen, [
+    'numbered post 6',
+    'numbered post 5',
+    'edited post four',
+    'numbered post 2',
+    'numbered post 1',
+    'numbered post 0',
+    'rust ownership explained',
+  ]);
   assert.equal((await api.profile(bob.key)).counts.following, 1);
-  assert.deepEqual((await api.searchPosts('edited')).items.map((p) => p.id), [written[4].id]);
+  assert.deepEqual(
+    (await api.searchPosts('edited')).items.map((p) => p.id),
+    [written[4].id],
+  );
   assert.equal((await api.searchPosts('numbered 3')).items.length, 0);
 });
 
@@ -116,8 +149,14 @@ test('an invalid record is refused, reported in /status, and drops what the path
   await assert.rejects(api.post(bob.key, post.id), (e: IndexerClientError) => e.status === 404 && e.code === 'post_not_found');
   const status = await api.status();
   const reasons = status.recentInvalid.filter((r) => r.user === bob.key).map((r) => r.reason);
-  assert.ok(reasons.some((r) => /content must have at most 2000/.test(r)), JSON.stringify(reasons));
-  assert.ok(reasons.some((r) => /timestamp id/.test(r)), JSON.stringify(reasons));
+  assert.ok(
+    reasons.some((r) => /content must have at most 2000/.test(r)),
+    JSON.stringify(reasons),
+  );
+  assert.ok(
+    reasons.some((r) => /timestamp id/.test(r)),
+    JSON.stringify(reasons),
+  );
   const first = status.homeservers.find((h) => h.id === testnet.homeserver.publicKey.z32)!;
   assert.ok((first.invalid as number) >= 2);
   assert.equal(first.follower?.caughtUp, true);
@@ -152,7 +191,10 @@ test('bad queries get precise 4xx codes from the catalogue', async () => {
 });
 
 test('the OpenAPI document lists every route, and every listed GET route answers JSON', async () => {
-  const doc = (await (await fetch(`${indexer.url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, { get: { operationId: string } }> };
+  const doc = (await (await fetch(`${indexer.url}/openapi.json`)).json()) as {
+    openapi: string;
+    paths: Record<string, { get: { operationId: string } }>;
+  };
   assert.equal(doc.openapi, '3.1.0');
   const { alice, carol } = users;
   const hello = (await api.posts(carol.key)).items.at(-1)!;
@@ -182,7 +224,8 @@ test('the live stream pushes a new post once it is indexed', async () => {
 async function waitFor(cond: () => boolean, what: string, ms = 10_000) {
   const deadline = Date.now() + ms;
   while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(indexer.status())} ${JSON.stringify(indexer.reader.homeservers())}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(indexer.status())} ${JSON.stringify(indexer.reader.homeservers())}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -200,5 +243,7 @@ test('verify finds no drift in a caught-up index, and reports rows that went mis
   const post = (await api.posts(alice.key)).items.find((p) => p.parent === null)!;
   indexer.db.prepare('UPDATE posts SET content = ? WHERE author = ? AND id = ?').run('drifted', alice.key, post.id);
   const report = await verifyIndex(indexer.reader, pubky(), { users: [alice.key], recheckAfterMs: 50 });
-  assert.deepEqual(report.drift, [{ user: alice.key, missing: [`/pub/pubky.app/follows/${users.bob.key}`], extra: [], stale: [`/pub/pubky.app/posts/${post.id}`] }]);
+  assert.deepEqual(report.drift, [
+    { user: alice.key, missing: [`/pub/pubky.app/follows/${users.bob.key}`], extra: [], stale: [`/pub/pubky.app/posts/${post.id}`] },
+  ]);
 });

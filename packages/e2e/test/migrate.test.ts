@@ -5,7 +5,7 @@ import { Keypair, PublicKey } from '@pubky-ts/common';
 import { Pkarr } from '@pubky-ts/pkarr';
 import { UserRepublisher } from '@pubky-ts/homeserver';
 import { startExtraHomeserver, startTestnet, type ExtraHomeserver, type Testnet } from '@pubky-ts/testnet';
-import { ClientError, Pubky, readTree, type MigrationProgress, type Session, type Tree } from '@pubky-ts/client';
+import { type ClientError, Pubky, readTree, type MigrationProgress, type Session, type Tree } from '@pubky-ts/client';
 
 let testnet: Testnet;
 let oldHs: ExtraHomeserver;
@@ -39,7 +39,9 @@ async function fill(session: Session, n: number): Promise<void> {
     while (next < n) {
       const i = next++;
       const dir = i % 3 === 0 ? '/priv/app/' : '/pub/app/';
-      await session.storage.put(`${dir}f-${String(i).padStart(4, '0')}.bin`, contentOf(i), { contentType: i % 2 ? 'application/octet-stream' : 'text/plain' });
+      await session.storage.put(`${dir}f-${String(i).padStart(4, '0')}.bin`, contentOf(i), {
+        contentType: i % 2 ? 'application/octet-stream' : 'text/plain',
+      });
     }
   };
   await Promise.all(Array.from({ length: 8 }, worker));
@@ -150,8 +152,16 @@ test('a source that serves bytes its ETag does not describe is not copied', asyn
   const proxy = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== 'host' && k !== 'content-length')) as Record<string, string>;
-    const r = await fetch(new URL(req.url!, upstream), { method: req.method, headers, body: chunks.length ? Buffer.concat(chunks) : undefined, redirect: 'manual' });
+    const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== 'host' && k !== 'content-length')) as Record<
+      string,
+      string
+    >;
+    const r = await fetch(new URL(req.url!, upstream), {
+      method: req.method,
+      headers,
+      body: chunks.length ? Buffer.concat(chunks) : undefined,
+      redirect: 'manual',
+    });
     const body = new Uint8Array(await r.arrayBuffer());
     if (req.method === 'GET' && req.url!.includes('x.txt') && body.length > 0) body[0] ^= 0xff;
     const out: Record<string, string | string[]> = {};
@@ -175,7 +185,11 @@ test('a source that serves bytes its ETag does not describe is not copied', asyn
       assert.match(e.message, /\/pub\/x\.txt/);
       return true;
     });
-    assert.equal(PublicKey.parse((await client().pkdns.requireHomeserverOf(signer.publicKey)).z32).z32, fakeOld.publicKey.z32, 'the record was not switched');
+    assert.equal(
+      PublicKey.parse((await client().pkdns.requireHomeserverOf(signer.publicKey)).z32).z32,
+      fakeOld.publicKey.z32,
+      'the record was not switched',
+    );
   } finally {
     proxy.closeAllConnections();
     await new Promise((r) => proxy.close(r));
@@ -193,10 +207,20 @@ test('mirrors follow the account to its new homeserver; a mirror that becomes th
     assert.equal((await signer.mirrorStatus(mirrorHs.publicKey))?.primary, oldHs.publicKey.z32);
 
     const report = await signer.migrate({ to: newHs.publicKey, signupToken: await newHs.signupToken() });
-    assert.deepEqual(report.mirrors.map((m) => m.z32), [mirrorHs.publicKey.z32]);
+    assert.deepEqual(
+      report.mirrors.map((m) => m.z32),
+      [mirrorHs.publicKey.z32],
+    );
     assert.deepEqual(report.mirrorErrors, []);
-    assert.equal((await signer.mirrorStatus(mirrorHs.publicKey))?.primary, newHs.publicKey.z32, 'the mirror now follows the new homeserver');
-    assert.deepEqual((await client().getMirrorsOf(signer.publicKey)).map((m) => m.z32), [mirrorHs.publicKey.z32]);
+    assert.equal(
+      (await signer.mirrorStatus(mirrorHs.publicKey))?.primary,
+      newHs.publicKey.z32,
+      'the mirror now follows the new homeserver',
+    );
+    assert.deepEqual(
+      (await client().getMirrorsOf(signer.publicKey)).map((m) => m.z32),
+      [mirrorHs.publicKey.z32],
+    );
 
     // Moving onto the mirror itself: it becomes the primary and stops following anyone.
     const second = await signer.migrate({ to: mirrorHs.publicKey });

@@ -54,7 +54,9 @@ async function waitApplied(read: () => Promise<MirrorStatus | null>, events: num
   throw new Error(`${label} did not apply ${events} events within ${CATCH_UP_LIMIT_MS} ms: ${JSON.stringify(status)}`);
 }
 
-test('1,000 files written on the primary are read back through the SDK from the mirrors once the primary is stopped', { timeout: 600_000 }, async () => {
+test('1,000 files written on the primary are read back through the SDK from the mirrors once the primary is stopped', {
+  timeout: 600_000,
+}, async () => {
   const pubky = client();
   const keypair = Keypair.random();
   const signer = pubky.signer(keypair);
@@ -69,7 +71,10 @@ test('1,000 files written on the primary are read back through the SDK from the 
   assert.ok(first.session.homeserver.equals(mirror1.publicKey));
   const second = await signer.addMirror(testnet.homeserver.publicKey, { signupToken: await testnet.signupToken(), private: false });
   assert.equal(second.status.private, false);
-  assert.deepEqual((await client().getMirrorsOf(user)).map((k) => k.z32), [mirror1.publicKey.z32, testnet.homeserver.publicKey.z32]);
+  assert.deepEqual(
+    (await client().getMirrorsOf(user)).map((k) => k.z32),
+    [mirror1.publicKey.z32, testnet.homeserver.publicKey.z32],
+  );
   assert.equal((await client().getHomeserverOf(user))?.z32, primary.publicKey.z32, 'the primary stays the primary');
   assert.equal((await pubky.getHomeserverOf(user))?.z32, primary.publicKey.z32, 'and this client still resolves the user there');
 
@@ -80,7 +85,11 @@ test('1,000 files written on the primary are read back through the SDK from the 
   const secrets = ['/priv/mirror.test/a.txt', '/priv/mirror.test/b.txt'];
   for (const p of secrets) await session.storage.putText(p, `secret ${p}`);
 
-  const s1 = await waitApplied(() => signer.mirrorStatus(mirror1.publicKey, { session: first.session }), FILES + secrets.length, 'mirror 1');
+  const s1 = await waitApplied(
+    () => signer.mirrorStatus(mirror1.publicKey, { session: first.session }),
+    FILES + secrets.length,
+    'mirror 1',
+  );
   const s2 = await waitApplied(() => signer.mirrorStatus(testnet.homeserver.publicKey, { session: second.session }), FILES, 'mirror 2');
   assert.equal(s1.lastError, null);
   assert.equal(s2.lagMs, 0);
@@ -99,11 +108,17 @@ test('1,000 files written on the primary are read back through the SDK from the 
   assert.equal(read, FILES);
   const listed: string[] = [];
   for await (const url of reader.publicStorage.listAll(`${base}/pub/mirror.test/`)) listed.push(url);
-  assert.deepEqual(listed, [...files.keys()].map((p) => `${base}${p}`));
+  assert.deepEqual(
+    listed,
+    [...files.keys()].map((p) => `${base}${p}`),
+  );
   // private files were copied to the mirror that holds a grant (read there with the user's session)
   for (const p of secrets) assert.equal(await first.session.storage.getText(p), `secret ${p}`);
   // writes still go to the primary only
-  await assert.rejects(session.storage.putText('/pub/mirror.test/after.txt', 'x'), (e: unknown) => (e as { code?: string }).code === 'network_error');
+  await assert.rejects(
+    session.storage.putText('/pub/mirror.test/after.txt', 'x'),
+    (e: unknown) => (e as { code?: string }).code === 'network_error',
+  );
 
   // the first mirror goes too: the second one answers
   await mirror1.close();

@@ -5,7 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { AuthToken, type Keypair, type MirrorStatus } from '@pubky-ts/common';
 
 /** Signs up (or in) on `baseUrl` with an AuthToken of `caps`; returns the `Cookie` header value. */
-export async function cookieSession(baseUrl: string, user: Keypair, caps = '/:rw', path: '/signup' | '/session' = '/signup'): Promise<string> {
+export async function cookieSession(
+  baseUrl: string,
+  user: Keypair,
+  caps = '/:rw',
+  path: '/signup' | '/session' = '/signup',
+): Promise<string> {
   const token = AuthToken.sign(user, caps);
   const res = await fetch(`${baseUrl}${path}`, { method: 'POST', body: Buffer.from(token.serialize()) });
   if (!res.ok) throw new Error(`${path} answered ${res.status}: ${await res.text()}`);
@@ -23,7 +28,13 @@ export interface MirrorCall {
 }
 
 /** `PUT/GET/DELETE /mirror` on `baseUrl` as `user` with `cookie` (or none). */
-export async function mirrorCall(baseUrl: string, method: 'PUT' | 'GET' | 'DELETE', user: string | null, cookie: string | null, body?: string): Promise<MirrorCall> {
+export async function mirrorCall(
+  baseUrl: string,
+  method: 'PUT' | 'GET' | 'DELETE',
+  user: string | null,
+  cookie: string | null,
+  body?: string,
+): Promise<MirrorCall> {
   const headers: Record<string, string> = {};
   if (user) headers['pubky-host'] = user;
   if (cookie) headers.cookie = cookie;

@@ -30,8 +30,15 @@ test('addMirror, again, mirrorStatus, removeMirror: the packet and the mirror ag
   const session = await signer.signup(testnet.homeserver.publicKey);
   await session.storage.putText('/pub/app/one.txt', 'one');
 
-  assert.equal(await signer.mirrorStatus(mirror.publicKey).catch((e) => e.code), 'not_found', 'no account on the mirror yet: sign-in there is a 404');
-  await assert.rejects(signer.addMirror(testnet.homeserver.publicKey), (e: unknown) => e instanceof PubkyError && e.code === 'invalid_argument' && /primary/.test(e.message));
+  assert.equal(
+    await signer.mirrorStatus(mirror.publicKey).catch((e) => e.code),
+    'not_found',
+    'no account on the mirror yet: sign-in there is a 404',
+  );
+  await assert.rejects(
+    signer.addMirror(testnet.homeserver.publicKey),
+    (e: unknown) => e instanceof PubkyError && e.code === 'invalid_argument' && /primary/.test(e.message),
+  );
 
   const added = await signer.addMirror(mirror.publicKey, { private: false });
   assert.equal(added.status.private, false);
@@ -39,13 +46,19 @@ test('addMirror, again, mirrorStatus, removeMirror: the packet and the mirror ag
   const packet = await client().pkdns.source.resolve(keypair.publicKey, { fresh: true });
   assert.ok(packet);
   assert.equal(homeserverOf(packet)?.z32, testnet.homeserver.publicKey.z32);
-  assert.deepEqual(mirrorsOf(packet).map((k) => k.z32), [mirror.publicKey.z32]);
+  assert.deepEqual(
+    mirrorsOf(packet).map((k) => k.z32),
+    [mirror.publicKey.z32],
+  );
   assert.equal((await pubky.getHomeserverOf(keypair.publicKey))?.z32, testnet.homeserver.publicKey.z32);
 
   // again, now signing in on the mirror (the account exists): still one mirror record, now private
   const again = await signer.addMirror(mirror.publicKey);
   assert.equal(again.status.private, true);
-  assert.deepEqual((await client().getMirrorsOf(keypair.publicKey)).map((k) => k.z32), [mirror.publicKey.z32]);
+  assert.deepEqual(
+    (await client().getMirrorsOf(keypair.publicKey)).map((k) => k.z32),
+    [mirror.publicKey.z32],
+  );
 
   const deadline = Date.now() + 60_000;
   let status = await signer.mirrorStatus(mirror.publicKey);
@@ -58,7 +71,10 @@ test('addMirror, again, mirrorStatus, removeMirror: the packet and the mirror ag
 
   // a sign-in republish keeps the mirror record
   await signer.publishHomeserver(testnet.homeserver.publicKey);
-  assert.deepEqual((await client().getMirrorsOf(keypair.publicKey)).map((k) => k.z32), [mirror.publicKey.z32]);
+  assert.deepEqual(
+    (await client().getMirrorsOf(keypair.publicKey)).map((k) => k.z32),
+    [mirror.publicKey.z32],
+  );
 
   await signer.removeMirror(mirror.publicKey, { session: again.session });
   assert.deepEqual(await client().getMirrorsOf(keypair.publicKey), []);

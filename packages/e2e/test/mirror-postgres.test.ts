@@ -24,10 +24,22 @@ async function mirrorInstance(testnet: Testnet, keypair: Keypair, schema: string
     general: { signup_mode: 'open' },
     drive: { icann_listen_socket: '127.0.0.1:0', pubky_listen_socket: '127.0.0.1:0' },
     admin: { listen_socket: '127.0.0.1:0', admin_password: 'admin' },
-    pkdns: { public_ip: '127.0.0.1', icann_domain: 'localhost', dht_bootstrap_nodes: testnet.bootstrap, dht_relay_nodes: [testnet.pkarrRelay.url], dht_request_timeout_ms: 1000 },
+    pkdns: {
+      public_ip: '127.0.0.1',
+      icann_domain: 'localhost',
+      dht_bootstrap_nodes: testnet.bootstrap,
+      dht_relay_nodes: [testnet.pkarrRelay.url],
+      dht_request_timeout_ms: 1000,
+    },
     logging: { level: 'silent' },
   });
-  const store = await openPostgresStore({ databaseUrl: TEST_DATABASE_URL, schema, blobs: 'postgres', pollIntervalMs: 1000, maxConnections: 4 });
+  const store = await openPostgresStore({
+    databaseUrl: TEST_DATABASE_URL,
+    schema,
+    blobs: 'postgres',
+    pollIntervalMs: 1000,
+    maxConnections: 4,
+  });
   const hs = await startHomeserver(config, { keypair, store, publisher: pkarrPublisher() });
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   return hs;
@@ -75,8 +87,13 @@ test('two mirror processes on one PostgreSQL database: one follows, both report,
   assert.equal(fromB.status, 200, fromB.text);
   assert.equal(fromB.json?.appliedEvents, 6, fromB.text);
   assert.equal(fromB.json?.state, 'live', fromB.text);
-  const adminB = (await (await fetch(`${b.adminUrl}/mirrors`, { headers: { 'x-admin-password': 'admin' } })).json()) as { items: Array<{ user: string }> };
-  assert.deepEqual(adminB.items.map((i) => i.user), [user]);
+  const adminB = (await (await fetch(`${b.adminUrl}/mirrors`, { headers: { 'x-admin-password': 'admin' } })).json()) as {
+    items: Array<{ user: string }>;
+  };
+  assert.deepEqual(
+    adminB.items.map((i) => i.user),
+    [user],
+  );
 
   // A stops (and gives up its lease): B takes over at its next lease round and catches up.
   await a.close();

@@ -60,7 +60,8 @@ async function fakeHomeserver(handler: (req: IncomingMessage, res: ServerRespons
 }
 
 const etag = async (bytes: Uint8Array) => `"${base64Encode(await blake3(bytes))}"`;
-const isCode = (code: string, pattern?: RegExp) => (e: unknown) => e instanceof PubkyError && e.code === code && (!pattern || pattern.test(e.message));
+const isCode = (code: string, pattern?: RegExp) => (e: unknown) =>
+  e instanceof PubkyError && e.code === code && (!pattern || pattern.test(e.message));
 
 /**
  * A user with an account on `mirror` holding `files` (written there directly, without publishing),
@@ -93,7 +94,10 @@ test('a primary answering 503: every kind of public read comes from the mirror; 
   const user = await mirroredUser(down.key, [mirror.publicKey], files);
   const pubky = client();
   const base = `pubky://${user.publicKey.z32}`;
-  assert.deepEqual((await pubky.getMirrorsOf(user.publicKey)).map((k) => k.z32), [mirror.publicKey.z32]);
+  assert.deepEqual(
+    (await pubky.getMirrorsOf(user.publicKey)).map((k) => k.z32),
+    [mirror.publicKey.z32],
+  );
   assert.equal(await pubky.publicStorage.getText(`${base}/pub/app/a.txt`), 'alpha');
   assert.deepEqual(await pubky.publicStorage.getJson(`${base}/pub/app/b.json`), { n: 2 });
   assert.deepEqual(await pubky.publicStorage.getBytes(`${base}/pub/app/dir/c.txt`), new TextEncoder().encode('gamma'));
@@ -103,14 +107,29 @@ test('a primary answering 503: every kind of public read comes from the mirror; 
   assert.equal(stats?.size, 5);
   assert.equal(stats?.etag, await etag(new TextEncoder().encode('alpha')));
   assert.equal(await pubky.publicStorage.exists(`${base}/pub/app/missing.txt`), false, 'a 404 from the mirror is an answer');
-  assert.deepEqual(await pubky.publicStorage.list(`${base}/pub/app/`), [`${base}/pub/app/a.txt`, `${base}/pub/app/b.json`, `${base}/pub/app/dir/c.txt`]);
-  assert.deepEqual(await pubky.publicStorage.list(`${base}/pub/app/`, { shallow: true }), [`${base}/pub/app/a.txt`, `${base}/pub/app/b.json`, `${base}/pub/app/dir/`]);
-  assert.equal(down.requests.filter((r) => r.startsWith('GET /pub/app/a.txt')).length, 1, 'the primary was asked first, then the mirror while it is known down');
+  assert.deepEqual(await pubky.publicStorage.list(`${base}/pub/app/`), [
+    `${base}/pub/app/a.txt`,
+    `${base}/pub/app/b.json`,
+    `${base}/pub/app/dir/c.txt`,
+  ]);
+  assert.deepEqual(await pubky.publicStorage.list(`${base}/pub/app/`, { shallow: true }), [
+    `${base}/pub/app/a.txt`,
+    `${base}/pub/app/b.json`,
+    `${base}/pub/app/dir/`,
+  ]);
+  assert.equal(
+    down.requests.filter((r) => r.startsWith('GET /pub/app/a.txt')).length,
+    1,
+    'the primary was asked first, then the mirror while it is known down',
+  );
   // /priv/ is not public: the primary's 503 stands
-  await assert.rejects(pubky.publicStorage.getText(`${base}/priv/app/a.txt`), (e: unknown) => e instanceof PubkyError && (e as { status?: number }).status === 503);
+  await assert.rejects(
+    pubky.publicStorage.getText(`${base}/priv/app/a.txt`),
+    (e: unknown) => e instanceof PubkyError && (e as { status?: number }).status === 503,
+  );
 });
 
-test('the primary closed: public reads come from the mirror; writes and the owner\'s private reads fail as before', async () => {
+test("the primary closed: public reads come from the mirror; writes and the owner's private reads fail as before", async () => {
   const pubky = client();
   const keypair = Keypair.random();
   const signer = pubky.signer(keypair);
@@ -119,7 +138,11 @@ test('the primary closed: public reads come from the mirror; writes and the owne
   await onPrimary.storage.putText('/priv/app/secret.txt', 'private');
   const onMirror = await signer.signup(mirror.publicKey, null, { publish: false });
   await onMirror.storage.putText('/pub/app/same.txt', 'the same bytes on both');
-  assert.equal((await pubky.getHomeserverOf(keypair.publicKey))?.z32, primary.publicKey.z32, 'signing up on the mirror did not move the user');
+  assert.equal(
+    (await pubky.getHomeserverOf(keypair.publicKey))?.z32,
+    primary.publicKey.z32,
+    'signing up on the mirror did not move the user',
+  );
   const current = await pubky.pkdns.source.resolve(keypair.publicKey, { fresh: true });
   await pubky.pkdns.source.publish(withMirrors(keypair, [mirror.publicKey], current));
   const base = `pubky://${keypair.publicKey.z32}`;
@@ -131,8 +154,12 @@ test('the primary closed: public reads come from the mirror; writes and the owne
   await primary.close();
   const reader = client();
   assert.equal(await reader.publicStorage.getText(`${base}/pub/app/same.txt`), 'the same bytes on both');
-  assert.equal(await onPrimary.storage.getText('/pub/app/same.txt'), 'the same bytes on both', 'the owner\'s public reads fall back too');
-  await assert.rejects(reader.publicStorage.getText(`${base}/pub/app/only-primary.txt`), isCode('not_found'), 'the mirror has no copy: its 404');
+  assert.equal(await onPrimary.storage.getText('/pub/app/same.txt'), 'the same bytes on both', "the owner's public reads fall back too");
+  await assert.rejects(
+    reader.publicStorage.getText(`${base}/pub/app/only-primary.txt`),
+    isCode('not_found'),
+    'the mirror has no copy: its 404',
+  );
   await assert.rejects(onPrimary.storage.getText('/priv/app/secret.txt'), isCode('network_error'));
   await assert.rejects(onPrimary.storage.putText('/pub/app/new.txt', 'x'), isCode('network_error'), 'writes go to the primary only');
   const res = await fetch(`${mirror.url}/pub/app/new.txt`, { headers: { 'pubky-host': keypair.publicKey.z32 } });
@@ -140,7 +167,9 @@ test('the primary closed: public reads come from the mirror; writes and the owne
   await res.body?.cancel();
 });
 
-test('a primary that hangs (before answering, or in the middle of a body) falls back after readTimeoutMs', { timeout: 30_000 }, async () => {
+test('a primary that hangs (before answering, or in the middle of a body) falls back after readTimeoutMs', {
+  timeout: 30_000,
+}, async () => {
   const silent = await fakeHomeserver(() => {
     // never answers
   });

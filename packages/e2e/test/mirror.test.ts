@@ -72,15 +72,31 @@ describe('PUT /mirror validation', () => {
     await expect(mirrorCall(mirror.url, 'PUT', u.z32, null, body(good)), 401, /No authenticated session/);
     const scoped = Keypair.random();
     const scopedCookie = await cookieSession(mirror.url, scoped, '/pub/app/:rw');
-    await expect(mirrorCall(mirror.url, 'PUT', scoped.publicKey.z32, scopedCookie, body(good)), 403, /^Managing a mirror needs root capabilities$/);
+    await expect(
+      mirrorCall(mirror.url, 'PUT', scoped.publicKey.z32, scopedCookie, body(good)),
+      403,
+      /^Managing a mirror needs root capabilities$/,
+    );
     await expect(mirrorCall(mirror.url, 'PUT', scoped.publicKey.z32, u.cookie, body(good)), 401, /No authenticated session/);
     await expect(mirrorCall(mirror.url, 'PUT', u.z32, u.cookie, '{"primary":'), 400, /Failed to parse the request body as JSON/);
     await expect(mirrorCall(mirror.url, 'PUT', u.z32, u.cookie, '[1]'), 400, /JSON object/);
     await expect(mirrorCall(mirror.url, 'PUT', u.z32, u.cookie, body({ grant: good.grant })), 400, /Invalid field `primary`: missing/);
     await expect(mirrorCall(mirror.url, 'PUT', u.z32, u.cookie, body({ primary: 7 })), 400, /Invalid field `primary`: expected a string/);
-    await expect(mirrorCall(mirror.url, 'PUT', u.z32, u.cookie, body({ primary: 'not-a-key' })), 400, /Invalid field `primary`: not a public key/);
-    await expect(mirrorCall(mirror.url, 'PUT', u.z32, u.cookie, body({ primary: primary.z32, grant: 5 })), 400, /Invalid field `grant`: expected a string/);
-    await expect(mirrorCall(mirror.url, 'PUT', u.z32, u.cookie, body({ primary: mirrorKey.publicKey.z32 })), 400, /^The primary cannot be this homeserver$/);
+    await expect(
+      mirrorCall(mirror.url, 'PUT', u.z32, u.cookie, body({ primary: 'not-a-key' })),
+      400,
+      /Invalid field `primary`: not a public key/,
+    );
+    await expect(
+      mirrorCall(mirror.url, 'PUT', u.z32, u.cookie, body({ primary: primary.z32, grant: 5 })),
+      400,
+      /Invalid field `grant`: expected a string/,
+    );
+    await expect(
+      mirrorCall(mirror.url, 'PUT', u.z32, u.cookie, body({ primary: mirrorKey.publicKey.z32 })),
+      400,
+      /^The primary cannot be this homeserver$/,
+    );
     const other = Keypair.random();
     const cases: Array<[string, RegExp]> = [
       ['not a jws', /^Invalid grant: invalid grant format$/],
@@ -97,7 +113,11 @@ describe('PUT /mirror validation', () => {
       await expect(mirrorCall(mirror.url, 'PUT', u.z32, u.cookie, body({ primary: primary.z32, grant })), 400, text);
     }
     // Unresolvable primary, and a primary that does not know the user (refuses the grant): 502.
-    await expect(mirrorCall(mirror.url, 'PUT', u.z32, u.cookie, body({ primary: Keypair.random().publicKey.z32 })), 502, /Cannot mirror from .*cannot resolve the primary/);
+    await expect(
+      mirrorCall(mirror.url, 'PUT', u.z32, u.cookie, body({ primary: Keypair.random().publicKey.z32 })),
+      502,
+      /Cannot mirror from .*cannot resolve the primary/,
+    );
     const stranger = Keypair.random();
     const strangerCookie = await cookieSession(mirror.url, stranger);
     await expect(
@@ -105,7 +125,11 @@ describe('PUT /mirror validation', () => {
       502,
       /Cannot mirror from .*the primary refused the grant: 404/,
     );
-    await expect(mirrorCall(mirror.url, 'PUT', stranger.publicKey.z32, strangerCookie, body({ primary: primary.z32 })), 502, /answered 404 to the event stream/);
+    await expect(
+      mirrorCall(mirror.url, 'PUT', stranger.publicKey.z32, strangerCookie, body({ primary: primary.z32 })),
+      502,
+      /answered 404 to the event stream/,
+    );
     // Nothing was saved by any of these.
     await expect(mirrorCall(mirror.url, 'GET', u.z32, u.cookie), 404, /^This user is not mirrored here$/);
     await expect(mirrorCall(mirror.url, 'DELETE', u.z32, u.cookie), 404, /^This user is not mirrored here$/);
@@ -241,7 +265,13 @@ describe('restarts, outages and a hostile primary', () => {
     const u = await newUser(primaryKey.publicKey);
     for (let i = 0; i < 10; i++) await u.session.storage.putText(`/pub/r/${i}.txt`, `file ${i}`);
     await u.session.storage.putText('/priv/r/p.txt', 'private');
-    const put = await mirrorCall(mirror.url, 'PUT', u.z32, u.cookie, JSON.stringify({ primary: primaryKey.publicKey.z32, grant: mirrorGrant(u.kp) }));
+    const put = await mirrorCall(
+      mirror.url,
+      'PUT',
+      u.z32,
+      u.cookie,
+      JSON.stringify({ primary: primaryKey.publicKey.z32, grant: mirrorGrant(u.kp) }),
+    );
     assert.equal(put.status, 200, put.text);
     const first = await waitForMirror(mirror.url, u.z32, u.cookie, (s) => s.appliedEvents >= 11 && s.state === 'live');
     assert.equal(proxy.fileGets().length, 11);
@@ -252,7 +282,12 @@ describe('restarts, outages and a hostile primary', () => {
     await u.session.storage.putText('/pub/r/0.txt', 'file 0, again');
     const streamsBefore = proxy.log.requests.filter((r) => r.includes('/events-stream') && r.includes('live=true')).length;
     mirror = await startExtraHomeserver(testnet, { keypair: mirrorKey, dataDir: mirrorDir });
-    const resumed = await waitForMirror(mirror.url, u.z32, u.cookie, (s) => s.appliedEvents >= 17 && s.state === 'live' && s.pendingEvents === 0);
+    const resumed = await waitForMirror(
+      mirror.url,
+      u.z32,
+      u.cookie,
+      (s) => s.appliedEvents >= 17 && s.state === 'live' && s.pendingEvents === 0,
+    );
     assert.equal(resumed.appliedEvents, 17);
     assert.equal(proxy.fileGets().length, 17, 'only the 6 new writes were fetched after the restart');
     const resumedStreams = proxy.log.requests.filter((r) => r.includes('/events-stream') && r.includes('live=true')).slice(streamsBefore);
@@ -268,7 +303,9 @@ describe('restarts, outages and a hostile primary', () => {
     assert.match(refused.lastError!, /do not match its hash/);
     assert.equal(refused.appliedEvents, 17);
     assert.equal((await mirrorGet(u.z32, '/pub/r/evil.txt')).status, 404, 'nothing stored');
-    const admin = (await (await fetch(`${mirror.adminUrl}/mirrors`, { headers: ADMIN })).json()) as { items: Array<{ user: string; lastError: string | null; pendingEvents: number }> };
+    const admin = (await (await fetch(`${mirror.adminUrl}/mirrors`, { headers: ADMIN })).json()) as {
+      items: Array<{ user: string; lastError: string | null; pendingEvents: number }>;
+    };
     assert.match(admin.items.find((i) => i.user === u.z32)!.lastError ?? '', /do not match its hash/);
     // Once the primary serves the right bytes again, the event is applied.
     proxy.flip = false;
@@ -297,8 +334,14 @@ describe('restarts, outages and a hostile primary', () => {
 
     primary = await startExtraHomeserver(testnet, opts);
     for (let i = 3; i < 6; i++) await u.session.storage.putText(`/pub/d/${i}.txt`, `after ${i}`);
-    const back = await waitForMirror(mirror.url, u.z32, u.cookie, (s) => s.appliedEvents >= 6 && s.state === 'live' && s.pendingEvents === 0);
+    const back = await waitForMirror(
+      mirror.url,
+      u.z32,
+      u.cookie,
+      (s) => s.appliedEvents >= 6 && s.state === 'live' && s.pendingEvents === 0,
+    );
     assert.equal(back.lastError, null);
-    for (let i = 0; i < 6; i++) assert.equal(await (await mirrorGet(u.z32, `/pub/d/${i}.txt`)).text(), `${i < 3 ? 'before' : 'after'} ${i}`);
+    for (let i = 0; i < 6; i++)
+      assert.equal(await (await mirrorGet(u.z32, `/pub/d/${i}.txt`)).text(), `${i < 3 ? 'before' : 'after'} ${i}`);
   });
 });

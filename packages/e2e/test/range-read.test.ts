@@ -46,12 +46,26 @@ test('getRange reads the bytes asked for, from the owner and from anyone, blob a
 
 test('impossible ranges are refused before any request; a 206 that disagrees with itself is refused', async () => {
   for (const bad of [{ start: -1 }, { start: 1.5 }, { start: 5, end: 4 }, { suffix: 0 }, { start: Number.MAX_SAFE_INTEGER + 2 }]) {
-    assert.throws(() => rangeHeader(bad as never), (e: unknown) => e instanceof ClientError && e.code === 'invalid_argument', JSON.stringify(bad));
+    assert.throws(
+      () => rangeHeader(bad as never),
+      (e: unknown) => e instanceof ClientError && e.code === 'invalid_argument',
+      JSON.stringify(bad),
+    );
   }
   assert.equal(rangeHeader({ start: 3 }), 'bytes=3-');
   const lying = (contentRange: string, body: string) => new Response(body, { status: 206, headers: { 'content-range': contentRange } });
-  for (const [cr, body] of [['bytes 0-9/100', 'short'], ['bytes 5-2/100', ''], ['bytes 0-4/3', 'abcde'], ['items 0-4/10', 'abcde'], ['', 'abcde']]) {
-    await assert.rejects(readRange(lying(cr!, body!), { start: 0 }, false), (e: unknown) => e instanceof ClientError && e.code === 'invalid_response', cr);
+  for (const [cr, body] of [
+    ['bytes 0-9/100', 'short'],
+    ['bytes 5-2/100', ''],
+    ['bytes 0-4/3', 'abcde'],
+    ['items 0-4/10', 'abcde'],
+    ['', 'abcde'],
+  ]) {
+    await assert.rejects(
+      readRange(lying(cr!, body!), { start: 0 }, false),
+      (e: unknown) => e instanceof ClientError && e.code === 'invalid_response',
+      cr,
+    );
   }
   // A server that ignores Range: the SDK cuts the part out of the whole file itself.
   const whole = await readRange(new Response('0123456789', { status: 200 }), { start: 2, end: 4 }, false);

@@ -93,7 +93,10 @@ async function listen(app: HttpApp, at: SocketAddress, key: string): Promise<Add
     const code = (e as NodeJS.ErrnoException).code;
     const where = `${at.host}:${at.port}`;
     if (code === 'EADDRINUSE') throw new HomeserverStartError('PORT_IN_USE', `${key} ${where} is already in use`, { cause: e });
-    if (code === 'EACCES') throw new HomeserverStartError('PORT_FORBIDDEN', `${key} ${where}: permission denied (ports below 1024 need privileges)`, { cause: e });
+    if (code === 'EACCES')
+      throw new HomeserverStartError('PORT_FORBIDDEN', `${key} ${where}: permission denied (ports below 1024 need privileges)`, {
+        cause: e,
+      });
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
       throw new HomeserverStartError('ADDRESS_UNAVAILABLE', `${key} ${where}: no such local address`, { cause: e });
     }
@@ -177,7 +180,11 @@ export async function startHomeserver(config: HomeserverConfig, options: StartHo
       }
       // preClose: SSE streams never finish on their own.
       const timeout = config.drive.shutdownTimeoutMs;
-      const closingApps = [closeApp(client, timeout), admin ? closeApp(admin, timeout) : Promise.resolve(), metricsApp ? closeApp(metricsApp, timeout) : Promise.resolve()];
+      const closingApps = [
+        closeApp(client, timeout),
+        admin ? closeApp(admin, timeout) : Promise.resolve(),
+        metricsApp ? closeApp(metricsApp, timeout) : Promise.resolve(),
+      ];
       streams.endAll();
       await Promise.allSettled(closingApps);
       await store.close();
@@ -219,7 +226,10 @@ export async function startHomeserver(config: HomeserverConfig, options: StartHo
       log,
       close,
     };
-    log.info({ url: running.url, admin: running.adminUrl, metrics: running.metricsUrl, publicKey: keypair.publicKey.z32 }, 'homeserver listening');
+    log.info(
+      { url: running.url, admin: running.adminUrl, metrics: running.metricsUrl, publicKey: keypair.publicKey.z32 },
+      'homeserver listening',
+    );
     return running;
   } catch (e) {
     await close();

@@ -146,9 +146,22 @@ describe('grant auth (spec §3.6) with the §3.6.7 keys and a fixed clock', () =
   const pop = (gid: string, over: Record<string, unknown> = {}) =>
     signJws(client, 'pubky-pop', { aud: hsKey.publicKey.z32, gid, nonce: `n${nonce++}`, iat: NOW, ...over });
   const grant = (over: Record<string, unknown> = {}) =>
-    signJws(user, 'pubky-grant', { iss: user.publicKey.z32, client_id: 'example.app', caps: ['/pub/example.app/:rw'], cnf: client.publicKey.z32, jti: 'grant1', iat: NOW, exp: NOW + 86400, ...over });
+    signJws(user, 'pubky-grant', {
+      iss: user.publicKey.z32,
+      client_id: 'example.app',
+      caps: ['/pub/example.app/:rw'],
+      cnf: client.publicKey.z32,
+      jti: 'grant1',
+      iat: NOW,
+      exp: NOW + 86400,
+      ...over,
+    });
   const exchange = (g: string, p: string) =>
-    hs.req('/auth/grant/session', { method: 'POST', body: JSON.stringify({ grant: g, pop: p }), headers: { ...json, 'pubky-host': user.publicKey.z32 } });
+    hs.req('/auth/grant/session', {
+      method: 'POST',
+      body: JSON.stringify({ grant: g, pop: p }),
+      headers: { ...json, 'pubky-host': user.publicKey.z32 },
+    });
 
   before(async () => {
     hs = await startTestServer({}, { keypair: hsKey, nowMs: () => NOW * 1000 });
@@ -156,8 +169,10 @@ describe('grant auth (spec §3.6) with the §3.6.7 keys and a fixed clock', () =
   after(() => hs.stop());
 
   test('the spec vector pair is accepted once the user exists; nonce replay refused', async () => {
-    const GRANT = 'eyJhbGciOiJFZERTQSIsInR5cCI6InB1Ymt5LWdyYW50In0.eyJpc3MiOiI4cGlueHhncXM0MW40YWlkaWRlbnc1YXBxcDF1cmZtemR6dHI4anQ0YWJya2RuNDM1ZXdvIiwiY2xpZW50X2lkIjoiZXhhbXBsZS5hcHAiLCJjYXBzIjpbIi9wdWIvZXhhbXBsZS5hcHAvOnJ3Il0sImNuZiI6InRrcnE4em13YjhhM205azE1Y3N1M3ExN3FtZmdxbnA5ZHNrYnJnOXVxMXJ5ZHB5eHA3cXkiLCJqdGkiOiJBQUFBQUFBQUFBQUFBQUFBQUFBQUFBIiwiaWF0IjoxNzAwMDAwMDAwLCJleHAiOjE4MDAwMDAwMDB9.2NnnR-D1txZYgFtncfRNjqiPQlYxzCIglOemmuqLxyMIZ0JKyg_grbdfcELKH2clOkp5cvJIAZxvV_bY9-QaBQ';
-    const POP = 'eyJhbGciOiJFZERTQSIsInR5cCI6InB1Ymt5LXBvcCJ9.eyJhdWQiOiJvcmh6cWRpZXh3bWk2aWlka3R1Y2d1ZDYzdWZhNW53dHN1emR4ZTE3NmE4aXpkNmpzcWt5IiwiZ2lkIjoiQUFBQUFBQUFBQUFBQUFBQUFBQUFBQSIsIm5vbmNlIjoiQVFFQkFRRUJBUUVCQVFFQkFRRUJBUSIsImlhdCI6MTcwMDAwMDAwMH0.kvXVIi9CtNCQwtF0tFKEuFmxmByZxL3RcG6Q8Am59OyOVEZLJycNxDf4dsHGeYrTtg2T7uHsaWRyiI_Ckgf1AA';
+    const GRANT =
+      'eyJhbGciOiJFZERTQSIsInR5cCI6InB1Ymt5LWdyYW50In0.eyJpc3MiOiI4cGlueHhncXM0MW40YWlkaWRlbnc1YXBxcDF1cmZtemR6dHI4anQ0YWJya2RuNDM1ZXdvIiwiY2xpZW50X2lkIjoiZXhhbXBsZS5hcHAiLCJjYXBzIjpbIi9wdWIvZXhhbXBsZS5hcHAvOnJ3Il0sImNuZiI6InRrcnE4em13YjhhM205azE1Y3N1M3ExN3FtZmdxbnA5ZHNrYnJnOXVxMXJ5ZHB5eHA3cXkiLCJqdGkiOiJBQUFBQUFBQUFBQUFBQUFBQUFBQUFBIiwiaWF0IjoxNzAwMDAwMDAwLCJleHAiOjE4MDAwMDAwMDB9.2NnnR-D1txZYgFtncfRNjqiPQlYxzCIglOemmuqLxyMIZ0JKyg_grbdfcELKH2clOkp5cvJIAZxvV_bY9-QaBQ';
+    const POP =
+      'eyJhbGciOiJFZERTQSIsInR5cCI6InB1Ymt5LXBvcCJ9.eyJhdWQiOiJvcmh6cWRpZXh3bWk2aWlka3R1Y2d1ZDYzdWZhNW53dHN1emR4ZTE3NmE4aXpkNmpzcWt5IiwiZ2lkIjoiQUFBQUFBQUFBQUFBQUFBQUFBQUFBQSIsIm5vbmNlIjoiQVFFQkFRRUJBUUVCQVFFQkFRRUJBUSIsImlhdCI6MTcwMDAwMDAwMH0.kvXVIi9CtNCQwtF0tFKEuFmxmByZxL3RcG6Q8Am59OyOVEZLJycNxDf4dsHGeYrTtg2T7uHsaWRyiI_Ckgf1AA';
     let r = await exchange(GRANT, pop('AAAAAAAAAAAAAAAAAAAAAA'));
     assert.equal(r.status, 404, 'user not registered yet');
     // grant signup for the user (client_id pubky.signup, root caps, ≤ 5 min)
@@ -168,7 +183,10 @@ describe('grant auth (spec §3.6) with the §3.6.7 keys and a fixed clock', () =
     r = await hs.req('/auth/grant/signup', signupBody(grant({ client_id: 'pubky.signup', jti: 's2', exp: NOW + 300 }), pop('s2')));
     assert.equal(r.status, 403);
     assert.equal(await r.text(), 'Root capability required');
-    r = await hs.req('/auth/grant/signup', signupBody(grant({ client_id: 'pubky.signup', caps: ['/:rw'], jti: 's3', exp: NOW + 301 }), pop('s3')));
+    r = await hs.req(
+      '/auth/grant/signup',
+      signupBody(grant({ client_id: 'pubky.signup', caps: ['/:rw'], jti: 's3', exp: NOW + 301 }), pop('s3')),
+    );
     assert.equal(await r.text(), 'Invalid signup grant: signup grant lifetime exceeds 5 minutes');
     r = await hs.req('/auth/grant/signup', signupBody(sg, pop('signup1')));
     assert.equal(r.status, 204);
@@ -179,8 +197,14 @@ describe('grant auth (spec §3.6) with the §3.6.7 keys and a fixed clock', () =
     const body = await r.json();
     assert.equal(body.token.length, 43);
     assert.deepEqual(body.session, {
-      homeserver: hsKey.publicKey.z32, pubky: user.publicKey.z32, client_id: 'example.app', capabilities: ['/pub/example.app/:rw'],
-      grant_id: 'AAAAAAAAAAAAAAAAAAAAAA', token_expires_at: NOW + 3600, grant_expires_at: 1800000000, created_at: NOW,
+      homeserver: hsKey.publicKey.z32,
+      pubky: user.publicKey.z32,
+      client_id: 'example.app',
+      capabilities: ['/pub/example.app/:rw'],
+      grant_id: 'AAAAAAAAAAAAAAAAAAAAAA',
+      token_expires_at: NOW + 3600,
+      grant_expires_at: 1800000000,
+      created_at: NOW,
     });
     r = await exchange(GRANT, POP);
     assert.equal(r.status, 401);

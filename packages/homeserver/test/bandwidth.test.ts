@@ -84,7 +84,9 @@ test('reads without a session are paced per client IP; a forwarded IP has its ow
     assert.equal(sha(r.value), sha(BODY));
   }
   // A HEAD or a 304 has no body to pace.
-  const head = await timed(() => hs.req('/pub/shared.bin', { method: 'HEAD', headers: { 'pubky-host': z32, 'x-forwarded-for': '203.0.113.1' } }));
+  const head = await timed(() =>
+    hs.req('/pub/shared.bin', { method: 'HEAD', headers: { 'pubky-host': z32, 'x-forwarded-for': '203.0.113.1' } }),
+  );
   assert.equal(head.value.status, 200);
   assert.ok(head.ms < PACED_MIN_MS / 2, `HEAD took ${head.ms.toFixed(0)} ms`);
 });

@@ -17,7 +17,8 @@ test('/info advertises conditional-writes', async () => {
 
 test('client API: create-only and compare-and-set PUT, conditional DELETE, 412 with nothing written', async () => {
   const { kp, cookie } = await signup(hs);
-  const put = (body: string, headers: Record<string, string> = {}) => hs.req('/pub/cas.txt', { method: 'PUT', body, headers: as(kp, cookie, headers) });
+  const put = (body: string, headers: Record<string, string> = {}) =>
+    hs.req('/pub/cas.txt', { method: 'PUT', body, headers: as(kp, cookie, headers) });
   const text = async () => (await hs.req('/pub/cas.txt', { headers: as(kp) })).text();
   let r = await put('v1', { 'if-none-match': '*' });
   assert.equal(r.status, 201);
@@ -54,7 +55,11 @@ test('client API: lists, weak tags and garbage are refused with 400, never ignor
     ['if-match', '', /quoted ETag/],
   ] as const) {
     for (const method of ['PUT', 'DELETE']) {
-      const r = await hs.req('/pub/x.txt', { method, body: method === 'PUT' ? 'changed' : undefined, headers: as(kp, cookie, { [header]: value }) });
+      const r = await hs.req('/pub/x.txt', {
+        method,
+        body: method === 'PUT' ? 'changed' : undefined,
+        headers: as(kp, cookie, { [header]: value }),
+      });
       assert.equal(r.status, 400, `${method} ${header}: ${value}`);
       assert.equal(r.headers.get('pubky-error-code'), 'INVALID_PRECONDITION');
       assert.match(await r.text(), why);
@@ -69,7 +74,11 @@ test('client API: a stale upload is refused before its body is sent', async () =
   // Headers only: 10 MB declared, no byte of it sent; the answer must come anyway.
   const res = await new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
     const req = httpRequest({
-      host: url.hostname, port: url.port, method: 'PUT', path: '/pub/big.bin', agent: false,
+      host: url.hostname,
+      port: url.port,
+      method: 'PUT',
+      path: '/pub/big.bin',
+      agent: false,
       headers: { ...as(kp, cookie), 'content-length': String(10 * 1024 * 1024), 'if-match': '"c3RhbGU="' },
     });
     req.on('response', (r) => {

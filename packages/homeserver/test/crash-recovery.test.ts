@@ -87,11 +87,17 @@ for (const durability of ['normal', 'fsync']) {
         const trees = store.writer.trees!;
         const latest = trees.latestVersion(userId, 0);
         assert.ok(latest && latest.version > 0, 'versions were recorded');
-        assert.equal(bytesToHex(latest.root), bytesToHex(mstRoot(trees.load(userId, 0, latest.version).tree)), 'latest root = root rebuilt from the entries');
+        assert.equal(
+          bytesToHex(latest.root),
+          bytesToHex(mstRoot(trees.load(userId, 0, latest.version).tree)),
+          'latest root = root rebuilt from the entries',
+        );
         const events = await store.events.read({ limit: 1000 });
         assert.ok(events.length >= paths.size);
         // Every blob file left is referenced (orphans from the crash were swept).
-        const blobNames = readdirSync(join(dataDir, 'blobs'), { recursive: true }).map(String).filter((f) => /[0-9a-f]{64}$/.test(f));
+        const blobNames = readdirSync(join(dataDir, 'blobs'), { recursive: true })
+          .map(String)
+          .filter((f) => /[0-9a-f]{64}$/.test(f));
         const referenced = store.db.prepare('SELECT COUNT(*) AS n FROM blob_files').get() as { n: number };
         assert.equal(blobNames.length, referenced.n);
       } finally {

@@ -44,6 +44,9 @@ test('writes during a long catch-up reach the live stream once each and in order
   const paths = [...text.matchAll(/^data: pubky:\/\/\w+(\/pub\/live\/\S+)$/gm)].map((m) => m[1]);
   assert.deepEqual(paths, ['/pub/live/old', ...Array.from({ length: writes }, (_, i) => `/pub/live/${i}`)]);
   const cursors = [...text.matchAll(/^data: cursor: (\d+)$/gm)].map((m) => Number(m[1]));
-  assert.deepEqual(cursors, [...cursors].sort((a, b) => a - b));
+  assert.deepEqual(
+    cursors,
+    [...cursors].sort((a, b) => a - b),
+  );
   assert.equal(new Set(cursors).size, cursors.length);
 });

@@ -10,7 +10,9 @@ async function readSse(res: Response, count = Infinity, timeoutMs = 3000): Promi
   let text = '';
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const timer = new Promise<{ done: true; value: undefined }>((r) => setTimeout(() => r({ done: true, value: undefined }), deadline - Date.now()));
+    const timer = new Promise<{ done: true; value: undefined }>((r) =>
+      setTimeout(() => r({ done: true, value: undefined }), deadline - Date.now()),
+    );
     const { done, value } = await Promise.race([reader.read(), timer]);
     if (done) break;
     text += dec.decode(value, { stream: true });
@@ -115,7 +117,9 @@ describe('events feed, event stream and admin API', () => {
     assert.doesNotMatch(text, /elsewhere/);
     // revocation closes a private live stream
     const second = await signup(hs);
-    const res2 = await hs.req(`/events-stream?user=${second.kp.publicKey.z32}&live=true&path=/priv/`, { headers: { cookie: second.cookie } });
+    const res2 = await hs.req(`/events-stream?user=${second.kp.publicKey.z32}&live=true&path=/priv/`, {
+      headers: { cookie: second.cookie },
+    });
     const done = readSse(res2, Infinity, 3000);
     await new Promise((res) => setTimeout(res, 50));
     const t0 = Date.now();
@@ -134,7 +138,10 @@ describe('events feed, event stream and admin API', () => {
     const info = await (await hs.admin('/info')).json();
     assert.equal(info.public_key, hs.publicKey.z32);
     assert.ok(info.num_users >= 1);
-    r = await hs.admin('/generate_signup_token', { method: 'POST', body: JSON.stringify({ storage_quota_mb: 5, allowed_write_paths: ['/pub/app/'] }) });
+    r = await hs.admin('/generate_signup_token', {
+      method: 'POST',
+      body: JSON.stringify({ storage_quota_mb: 5, allowed_write_paths: ['/pub/app/'] }),
+    });
     assert.equal(r.status, 200);
     const token = await r.text();
     r = await hs.admin('/generate_signup_token', { method: 'POST', body: JSON.stringify({ allowed_write_paths: ['/pub/../etc/'] }) });
@@ -154,7 +161,10 @@ describe('events feed, event stream and admin API', () => {
     assert.equal((await hs.admin(`/users/${Keypair.random().publicKey.z32}/disable`, { method: 'POST' })).status, 404);
     assert.equal((await hs.admin('/users/garbage/disable', { method: 'POST' })).status, 400);
 
-    r = await hs.admin(`/users/${z}/quota`, { method: 'PATCH', body: JSON.stringify({ storage_quota_mb: 'unlimited', rate_read: '10mb/s' }) });
+    r = await hs.admin(`/users/${z}/quota`, {
+      method: 'PATCH',
+      body: JSON.stringify({ storage_quota_mb: 'unlimited', rate_read: '10mb/s' }),
+    });
     assert.equal(r.status, 200);
     const q = await r.json();
     assert.equal(q.overrides.storage_quota_mb, 'unlimited');
@@ -199,7 +209,11 @@ describe('CORS and rate limits', () => {
   test('preflight mirrors origin, method and headers; responses expose ETag and Retry-After', async () => {
     let r = await hs.req('/storage/garbage', {
       method: 'OPTIONS',
-      headers: { origin: 'https://app.example', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'pubky-host, content-type' },
+      headers: {
+        origin: 'https://app.example',
+        'access-control-request-method': 'PUT',
+        'access-control-request-headers': 'pubky-host, content-type',
+      },
     });
     assert.equal(r.status, 204);
     assert.equal(r.headers.get('access-control-allow-origin'), 'https://app.example');

@@ -36,8 +36,7 @@ export async function startTestServer(
     ...hs,
     dataDir,
     req: (path, init) => fetch(hs.url + path, init),
-    admin: (path, init) =>
-      fetch(hs.adminUrl + path, { ...init, headers: { 'x-admin-password': 'admin', ...(init?.headers ?? {}) } }),
+    admin: (path, init) => fetch(hs.adminUrl + path, { ...init, headers: { 'x-admin-password': 'admin', ...(init?.headers ?? {}) } }),
     async stop() {
       await hs.close();
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
@@ -50,7 +49,12 @@ export function authToken(kp: Keypair, caps = '/:rw', ts?: number): Uint8Array<A
 }
 
 /** Signs up `kp` (open mode) and returns the `Cookie` header value for its session. */
-export async function signup(hs: TestServer, kp = Keypair.random(), caps = '/:rw', query = ''): Promise<{ kp: Keypair; cookie: string; res: Response }> {
+export async function signup(
+  hs: TestServer,
+  kp = Keypair.random(),
+  caps = '/:rw',
+  query = '',
+): Promise<{ kp: Keypair; cookie: string; res: Response }> {
   const res = await hs.req(`/signup${query}`, { method: 'POST', body: authToken(kp, caps), headers: { 'pubky-host': hs.publicKey.z32 } });
   const set = res.headers.get('set-cookie') ?? '';
   return { kp, cookie: set.split(';')[0]!, res };

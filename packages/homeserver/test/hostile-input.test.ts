@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { AuthToken, Keypair } from '@pubky-ts/common';
+import { AuthToken, type Keypair } from '@pubky-ts/common';
 import { HOMESERVER_ERRORS, type HomeserverErrorCode } from '../src/errors/catalogue.ts';
 import { as, rawRequest, signup, startTestServer, type TestServer } from './helpers.ts';
 
@@ -16,7 +16,30 @@ function pick<T>(xs: readonly T[]): T {
   return xs[rnd(xs.length)]!;
 }
 function randomPathBytes(): string {
-  const pieces = ['pub', 'priv', '..', '.', '%2e%2e', '%2E', '%00', '%FF', '%C3%BC', '%5C', '%20', '%', '%%', 'a'.repeat(rnd(300)), '', '~', '%E2%80%A8', 'x?y', '*', ';', 'storage', '%2F'];
+  const pieces = [
+    'pub',
+    'priv',
+    '..',
+    '.',
+    '%2e%2e',
+    '%2E',
+    '%00',
+    '%FF',
+    '%C3%BC',
+    '%5C',
+    '%20',
+    '%',
+    '%%',
+    'a'.repeat(rnd(300)),
+    '',
+    '~',
+    '%E2%80%A8',
+    'x?y',
+    '*',
+    ';',
+    'storage',
+    '%2F',
+  ];
   let p = '';
   for (let i = 0, n = 1 + rnd(6); i < n; i++) p += `/${pick(pieces)}`;
   if (rnd(3) === 0) p += '/';
@@ -24,7 +47,21 @@ function randomPathBytes(): string {
 }
 function randomQuery(): string {
   const keys = ['limit', 'cursor', 'reverse', 'shallow', 'user', 'path', 'live', 'signup_token', 'pubky-host', 'state'];
-  const vals = ['', '0', '-1', '99999999999', 'true', 'maybe', '%FF', 'pubky://x', 'AAAA-BBBB-CCCC', '%00', '/priv/', 'x:y:z', 'a'.repeat(100)];
+  const vals = [
+    '',
+    '0',
+    '-1',
+    '99999999999',
+    'true',
+    'maybe',
+    '%FF',
+    'pubky://x',
+    'AAAA-BBBB-CCCC',
+    '%00',
+    '/priv/',
+    'x:y:z',
+    'a'.repeat(100),
+  ];
   const parts: string[] = [];
   for (let i = 0, n = rnd(5); i < n; i++) parts.push(rnd(4) === 0 ? pick(keys) : `${pick(keys)}=${pick(vals)}`);
   return parts.length ? `?${parts.join('&')}` : '';
@@ -42,10 +79,21 @@ describe('hostile input never crashes and is answered with a 4xx', () => {
 
   test('random paths, queries, headers and bodies on every route', async () => {
     const routes: Array<[string, string]> = [
-      ['POST', '/signup'], ['POST', '/session'], ['GET', '/session'], ['DELETE', '/session'],
-      ['POST', '/auth/grant/signup'], ['POST', '/auth/grant/session'], ['GET', '/auth/grant/session'],
-      ['DELETE', '/auth/grant/session'], ['GET', '/auth/grant/sessions'], ['DELETE', '/auth/grant/session/x'],
-      ['GET', '/events/'], ['GET', '/events-stream'], ['GET', '/signup_tokens/x'], ['GET', '/info'], ['GET', '/'],
+      ['POST', '/signup'],
+      ['POST', '/session'],
+      ['GET', '/session'],
+      ['DELETE', '/session'],
+      ['POST', '/auth/grant/signup'],
+      ['POST', '/auth/grant/session'],
+      ['GET', '/auth/grant/session'],
+      ['DELETE', '/auth/grant/session'],
+      ['GET', '/auth/grant/sessions'],
+      ['DELETE', '/auth/grant/session/x'],
+      ['GET', '/events/'],
+      ['GET', '/events-stream'],
+      ['GET', '/signup_tokens/x'],
+      ['GET', '/info'],
+      ['GET', '/'],
     ];
     const z = kp.publicKey.z32;
     const headerSets = [
@@ -61,11 +109,27 @@ describe('hostile input never crashes and is answered with a 4xx', () => {
     const bodies = (): Array<Uint8Array | string | undefined> => {
       const mutated = new Uint8Array(token);
       mutated[rnd(mutated.length)] ^= 1 << rnd(8);
-      return [undefined, '', '{', '{"grant":"a.b.c","pop":"a.b.c"}', '[]', 'null', randomBytes(rnd(400)), token.subarray(0, rnd(token.length)), mutated];
+      return [
+        undefined,
+        '',
+        '{',
+        '{"grant":"a.b.c","pop":"a.b.c"}',
+        '[]',
+        'null',
+        randomBytes(rnd(400)),
+        token.subarray(0, rnd(token.length)),
+        mutated,
+      ];
     };
     let count = 0;
     for (let i = 0; i < 300; i++) {
-      const [method, base] = rnd(2) === 0 ? pick(routes) : [pick(['GET', 'HEAD', 'PUT', 'DELETE', 'POST']), rnd(2) ? randomPathBytes() : `/storage/${pick([z, 'junk', 'pubky' + z])}${randomPathBytes()}`];
+      const [method, base] =
+        rnd(2) === 0
+          ? pick(routes)
+          : [
+              pick(['GET', 'HEAD', 'PUT', 'DELETE', 'POST']),
+              rnd(2) ? randomPathBytes() : `/storage/${pick([z, 'junk', 'pubky' + z])}${randomPathBytes()}`,
+            ];
       const path = base + randomQuery();
       const headers = { ...pick(headerSets) } as Record<string, string>;
       const body = method === 'GET' || method === 'HEAD' ? undefined : pick(bodies());
@@ -112,7 +176,9 @@ describe('hostile input never crashes and is answered with a 4xx', () => {
     const reply = await new Promise<string>((resolve) => {
       let text = '';
       const s = connect(Number(u.port), u.hostname, () => {
-        s.write(`PUT /pub/slow HTTP/1.1\r\nHost: localhost\r\npubky-host: ${kp.publicKey.z32}\r\nCookie: ${cookie}\r\nContent-Length: 100\r\n\r\n0123456789`);
+        s.write(
+          `PUT /pub/slow HTTP/1.1\r\nHost: localhost\r\npubky-host: ${kp.publicKey.z32}\r\nCookie: ${cookie}\r\nContent-Length: 100\r\n\r\n0123456789`,
+        );
       });
       s.on('data', (d) => (text += d.toString()));
       s.on('close', () => resolve(text));

@@ -34,7 +34,11 @@ function raw(port: number, head: string, body: Buffer | string = ''): Promise<st
     sock.on('error', () => {}); // an early answer may reset the upload
     sock.on('close', () => {
       clearTimeout(timer);
-      resolve(Buffer.concat(chunks).toString('latin1').replace(/\r\nDate: [^\r]*/, ''));
+      resolve(
+        Buffer.concat(chunks)
+          .toString('latin1')
+          .replace(/\r\nDate: [^\r]*/, ''),
+      );
     });
     sock.on('connect', () => {
       sock.write(`${head}\r\nConnection: close\r\n\r\n`);
@@ -80,7 +84,13 @@ before(async () => {
     streams: new EventStreams(),
     bandwidth: new BandwidthThrottle(hs.config.defaultQuotas),
     metrics: null,
-    mirrors: new MirrorService({ config: hs.config, keypair: hs.keypair, store: hs.store, log: hs.log, nowMicros: () => Date.now() * 1000 }),
+    mirrors: new MirrorService({
+      config: hs.config,
+      keypair: hs.keypair,
+      store: hs.store,
+      log: hs.log,
+      nowMicros: () => Date.now() * 1000,
+    }),
     nowSeconds: () => Math.floor(Date.now() / 1000),
     nowMicros: () => Date.now() * 1000,
   };
@@ -198,7 +208,10 @@ test('writes: PUT and DELETE answers, including every early and late failure', a
   assert.equal(status(await samePut('/pub/w/nocookie', `pubky-host: ${z}\r\n`, 'x')), 401);
   assert.equal(status(await samePut('/pub/w/bob', `pubky-host: ${z}\r\nCookie: ${bob.cookie}\r\n`, 'x')), 401);
   assert.equal(status(await same(`PUT /pub/w/x/ HTTP/1.1\r\nHost: 127.0.0.1\r\n${auth}Content-Length: 1`, 'x')), 400);
-  assert.equal(status(await same(`PUT /storage/${z}/pub/w/x/ HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ${alice.cookie}\r\nContent-Length: 1`, 'x')), 400);
+  assert.equal(
+    status(await same(`PUT /storage/${z}/pub/w/x/ HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ${alice.cookie}\r\nContent-Length: 1`, 'x')),
+    400,
+  );
   assert.equal(status(await samePut('/pub/coll/file/sub', auth, 'x')), 409);
   // Refused from Content-Length, before the body is read (then Connection: close): too large, over quota.
   const tooLarge = await same(`PUT /pub/w/big HTTP/1.1\r\nHost: 127.0.0.1\r\n${auth}Content-Length: 1500001`, Buffer.alloc(1000));

@@ -25,7 +25,11 @@ function raw(head: string, body = ''): Promise<string> {
     sock.on('error', () => {});
     sock.on('close', () => {
       clearTimeout(timer);
-      resolve(Buffer.concat(chunks).toString('latin1').replace(/\r\nDate: [^\r]*/, ''));
+      resolve(
+        Buffer.concat(chunks)
+          .toString('latin1')
+          .replace(/\r\nDate: [^\r]*/, ''),
+      );
     });
     sock.on('connect', () => sock.write(`${head}\r\nHost: x\r\nConnection: close\r\n\r\n${body}`));
   });
@@ -88,7 +92,10 @@ test('text, JSON, bytes: content types and lengths as clients have always seen t
   assert.equal(header(await raw('GET /json HTTP/1.1'), 'content-type'), 'application/json; charset=utf-8');
   assert.equal(header(await raw('GET /bytes HTTP/1.1'), 'content-type'), 'application/octet-stream');
   const cookies = await raw('GET /cookies HTTP/1.1');
-  assert.deepEqual([...cookies.matchAll(/\r\nset-cookie: ([^\r]*)/g)].map((m) => m[1]), ['a=1', 'b=2']);
+  assert.deepEqual(
+    [...cookies.matchAll(/\r\nset-cookie: ([^\r]*)/g)].map((m) => m[1]),
+    ['a=1', 'b=2'],
+  );
   assert.equal(header(cookies, 'content-length'), '0');
   const head = await raw('HEAD /text HTTP/1.1');
   assert.equal(status(head), 404, 'HEAD is served only where a route declares it');
@@ -143,7 +150,7 @@ test('streams: headers go out with the first chunk; a stream failing before it g
   const failed = await raw('GET /stream-fails-first HTTP/1.1');
   assert.equal(status(failed), 404);
   assert.equal(header(failed, 'pubky-error-code'), 'NOT_FOUND');
-  assert.equal(header(failed, 'etag'), undefined, 'the failed answer\'s headers are not sent');
+  assert.equal(header(failed, 'etag'), undefined, "the failed answer's headers are not sent");
 });
 
 test('a mounted raw handler takes every request under its prefix, after onRequest', async () => {

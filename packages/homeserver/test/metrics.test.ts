@@ -27,8 +27,16 @@ const storageSeries = (mode: string, header: string, query: string, auth: string
 
 test('GET /metrics: the reference metrics in Prometheus text, counting sign-ups, storage requests by how they name their tenant, and event reads', async () => {
   const before = await scrape();
-  for (const name of ['storage_request_count_total', 'signup_count_total', 'events_db_query_duration_ms', 'event_stream_db_query_duration_ms',
-    'event_stream_connection_duration_ms', 'event_stream_broadcast_lagged_count_total', 'event_stream_broadcast_half_full_count_total', 'event_stream_active_connections']) {
+  for (const name of [
+    'storage_request_count_total',
+    'signup_count_total',
+    'events_db_query_duration_ms',
+    'event_stream_db_query_duration_ms',
+    'event_stream_connection_duration_ms',
+    'event_stream_broadcast_lagged_count_total',
+    'event_stream_broadcast_half_full_count_total',
+    'event_stream_active_connections',
+  ]) {
     assert.match(before, new RegExp(`^# TYPE ${name} (counter|gauge|histogram)$`, 'm'), name);
   }
   const { kp, cookie } = await signup(hs);
@@ -48,8 +56,14 @@ test('GET /metrics: the reference metrics in Prometheus text, counting sign-ups,
   assert.equal(delta(storageSeries('path', 'absent', 'false', 'none')), 1);
   assert.equal(delta(storageSeries('legacy', 'absent', 'true', 'none')), 1);
   assert.equal(delta(storageSeries('path', 'other', 'false', 'none')), 1);
-  const counted = after.split('\n').filter((l) => l.startsWith('storage_request_count_total{')).reduce((n, l) => n + Number(l.split(' ')[1]), 0);
-  const countedBefore = before.split('\n').filter((l) => l.startsWith('storage_request_count_total{')).reduce((n, l) => n + Number(l.split(' ')[1]), 0);
+  const counted = after
+    .split('\n')
+    .filter((l) => l.startsWith('storage_request_count_total{'))
+    .reduce((n, l) => n + Number(l.split(' ')[1]), 0);
+  const countedBefore = before
+    .split('\n')
+    .filter((l) => l.startsWith('storage_request_count_total{'))
+    .reduce((n, l) => n + Number(l.split(' ')[1]), 0);
   assert.equal(counted - countedBefore, 4, 'exactly the four requests with a tenant');
   assert.ok(delta('events_db_query_duration_ms_count') >= 1);
   assert.equal(sample(after, 'events_db_query_duration_ms_bucket{le="+Inf"}'), sample(after, 'events_db_query_duration_ms_count'));

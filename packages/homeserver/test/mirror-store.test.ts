@@ -8,7 +8,7 @@ import { openHomeserverStore } from '../src/storage/open-store.ts';
 import type { HomeserverStore } from '../src/storage/types.ts';
 import { SealedMirrorStore } from '../src/mirror/sealed-mirror-store.ts';
 import { SqliteMirrorStore } from '../src/mirror/sqlite-mirror-store.ts';
-import { SqliteHomeserverStore } from '../src/storage/open-store.ts';
+import type { SqliteHomeserverStore } from '../src/storage/open-store.ts';
 import { tempDir } from './helpers.ts';
 import { tempPgStore } from './postgres/pg-helpers.ts';
 
@@ -33,7 +33,10 @@ async function postgres(): Promise<HomeserverStore> {
   return store;
 }
 
-for (const [name, open] of [['SQLite', sqlite], ['PostgreSQL', postgres]] as const) {
+for (const [name, open] of [
+  ['SQLite', sqlite],
+  ['PostgreSQL', postgres],
+] as const) {
   describe(`mirror store (${name})`, () => {
     test('put, replace, progress by generation, leases, delete, cascade', async () => {
       const store = await open();
@@ -52,9 +55,20 @@ for (const [name, open] of [['SQLite', sqlite], ['PostgreSQL', postgres]] as con
       assert.equal(a.state, 'catching_up');
       assert.equal(a.createdAt, 10);
 
-      assert.equal(await mirrors.report(user, a.generation, { cursor: '42', appliedEvents: 3, lastAppliedAt: 20, state: 'live', pendingEvents: 2, oldestPendingAt: 15 }, 20), true);
-      let r = (await mirrors.get(user))!;
-      assert.deepEqual([r.cursor, r.appliedEvents, r.lastAppliedAt, r.state, r.pendingEvents, r.oldestPendingAt], ['42', 3, 20, 'live', 2, 15]);
+      assert.equal(
+        await mirrors.report(
+          user,
+          a.generation,
+          { cursor: '42', appliedEvents: 3, lastAppliedAt: 20, state: 'live', pendingEvents: 2, oldestPendingAt: 15 },
+          20,
+        ),
+        true,
+      );
+      const r = (await mirrors.get(user))!;
+      assert.deepEqual(
+        [r.cursor, r.appliedEvents, r.lastAppliedAt, r.state, r.pendingEvents, r.oldestPendingAt],
+        ['42', 3, 20, 'live', 2, 15],
+      );
 
       // Replacing with the same primary and scope keeps the cursor; the old generation's progress is refused.
       const b = (await mirrors.put({ ...base, keepCursor: true }, 30))!;
@@ -81,7 +95,10 @@ for (const [name, open] of [['SQLite', sqlite], ['PostgreSQL', postgres]] as con
       const other = Keypair.random().publicKey.z32;
       await store.users.create(other);
       await mirrors.put({ ...base, user: other }, 60);
-      assert.deepEqual((await mirrors.list()).map((m) => m.user), [user, other].sort());
+      assert.deepEqual(
+        (await mirrors.list()).map((m) => m.user),
+        [user, other].sort(),
+      );
       assert.equal(await mirrors.delete(other), true);
       assert.equal(await mirrors.delete(other), false);
       assert.equal(await store.users.delete(user), true);
@@ -99,13 +116,23 @@ test('grants and bearers are sealed at rest: the row holds ciphertext, the recor
   await store.users.create(user);
   const grant = 'eyJhbGciOiJFZERTQSJ9.grant.signature';
   const bearer = 'B'.repeat(43);
-  const m = (await mirrors.put({ user, primary: Keypair.random().publicKey.z32, grant, grantExpiresAt: 99, bearer, bearerExpiresAt: 98, keepCursor: false }, 1))!;
+  const m = (await mirrors.put(
+    { user, primary: Keypair.random().publicKey.z32, grant, grantExpiresAt: 99, bearer, bearerExpiresAt: 98, keepCursor: false },
+    1,
+  ))!;
   assert.equal(m.grant, grant);
   assert.equal(m.bearer, bearer);
   const raw = () => store.db.prepare('SELECT grant_jws, bearer FROM mirrors').get() as { grant_jws: string; bearer: string };
   assert.match(raw().grant_jws, /^enc1:/);
   assert.ok(!raw().grant_jws.includes('grant.signature') && !raw().bearer.includes('BBBB'), 'no plain text in the row');
-  assert.notEqual(raw().bearer, (await (async () => { await mirrors.report(user, m.generation, { bearer }, 2); return raw().bearer; })()), 'a fresh IV per write');
+  assert.notEqual(
+    raw().bearer,
+    await (async () => {
+      await mirrors.report(user, m.generation, { bearer }, 2);
+      return raw().bearer;
+    })(),
+    'a fresh IV per write',
+  );
   assert.equal((await mirrors.get(user))!.bearer, bearer);
   assert.equal((await mirrors.list())[0]!.grant, grant);
   // A row written before sealing (plain text) reads as it is.

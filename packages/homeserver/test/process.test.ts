@@ -21,7 +21,22 @@ interface Proc {
 function spawnServer(dataDir: string, extra: string[] = []): Promise<Proc> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', RUNNER, '--data-dir', dataDir, '--set', 'general.signup_mode=open', '--set', 'drive.icann_listen_socket=127.0.0.1:0', '--set', 'admin.listen_socket=127.0.0.1:0', '--set', 'logging.level=error', ...extra],
+    [
+      '--import',
+      'tsx',
+      RUNNER,
+      '--data-dir',
+      dataDir,
+      '--set',
+      'general.signup_mode=open',
+      '--set',
+      'drive.icann_listen_socket=127.0.0.1:0',
+      '--set',
+      'admin.listen_socket=127.0.0.1:0',
+      '--set',
+      'logging.level=error',
+      ...extra,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -46,7 +61,9 @@ function spawnServer(dataDir: string, extra: string[] = []): Promise<Proc> {
 }
 
 function exited(child: ChildProcess): Promise<number | null> {
-  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.once('exit', (c) => r(c)));
+  return child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve(child.exitCode)
+    : new Promise((r) => child.once('exit', (c) => r(c)));
 }
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -65,7 +82,10 @@ describe('a real homeserver process', () => {
     const port = (blocker.address() as { port: number }).port;
     const dir = tempDir();
     dirs.push(dir);
-    await assert.rejects(spawnServer(dir, ['--set', `drive.icann_listen_socket=127.0.0.1:${port}`]), /drive\.icann_listen_socket 127\.0\.0\.1:\d+ is already in use/);
+    await assert.rejects(
+      spawnServer(dir, ['--set', `drive.icann_listen_socket=127.0.0.1:${port}`]),
+      /drive\.icann_listen_socket 127\.0\.0\.1:\d+ is already in use/,
+    );
     blocker.close();
     await assert.rejects(spawnServer(dir, ['--set', 'general.signup_mode=maybe']), /general\.signup_mode: expected one of/);
   });
@@ -147,7 +167,13 @@ describe('a real homeserver process', () => {
     const body = new Uint8Array(randomBytes(100_000));
     const status = new Promise<number>((resolve, reject) => {
       const req = httpRequest(
-        { host: u.hostname, port: u.port, method: 'PUT', path: `/storage/${kp.publicKey.z32}/pub/slow.bin`, headers: { cookie, 'content-length': body.length } },
+        {
+          host: u.hostname,
+          port: u.port,
+          method: 'PUT',
+          path: `/storage/${kp.publicKey.z32}/pub/slow.bin`,
+          headers: { cookie, 'content-length': body.length },
+        },
         (res) => {
           res.resume();
           resolve(res.statusCode ?? 0);

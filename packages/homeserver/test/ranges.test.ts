@@ -16,7 +16,12 @@ before(async () => {
   hs = await startTestServer({ storage: { default_quota_mb: 10 } });
   ({ kp, cookie } = await signup(hs));
   z = kp.publicKey.z32;
-  for (const [path, body] of [['/pub/big.bin', big], ['/pub/small.txt', small], ['/priv/big.bin', big], ['/pub/empty', Buffer.alloc(0)]] as const) {
+  for (const [path, body] of [
+    ['/pub/big.bin', big],
+    ['/pub/small.txt', small],
+    ['/priv/big.bin', big],
+    ['/pub/empty', Buffer.alloc(0)],
+  ] as const) {
     assert.equal((await hs.req(path, { method: 'PUT', body, headers: as(kp, cookie) })).status, 201, path);
   }
 });
@@ -24,8 +29,15 @@ after(() => hs.stop());
 
 /** The same file through the client API and through the admin WebDAV mount. */
 const ways = [
-  ['api', (path: string, headers: Record<string, string> = {}, method = 'GET') => hs.req(path, { method, headers: as(kp, cookie, headers) })],
-  ['dav', (path: string, headers: Record<string, string> = {}, method = 'GET') => fetch(`${hs.adminUrl}/dav/${z}${path}`, { method, headers: { authorization: BASIC, ...headers } })],
+  [
+    'api',
+    (path: string, headers: Record<string, string> = {}, method = 'GET') => hs.req(path, { method, headers: as(kp, cookie, headers) }),
+  ],
+  [
+    'dav',
+    (path: string, headers: Record<string, string> = {}, method = 'GET') =>
+      fetch(`${hs.adminUrl}/dav/${z}${path}`, { method, headers: { authorization: BASIC, ...headers } }),
+  ],
 ] as const;
 
 test('a WebDAV GET of a file over 64 KiB sends all of it (it used to answer 200 with content-length 0)', async () => {
@@ -61,14 +73,29 @@ for (const [way, get] of ways) {
   });
 
   test(`${way}: an unsatisfiable range is a 416 naming the size; ranges it cannot serve get the whole file`, async () => {
-    for (const [path, range, size] of [['/pub/big.bin', `bytes=${big.length}-`, big.length], ['/pub/small.txt', 'bytes=20-30', small.length], ['/pub/empty', 'bytes=0-0', 0], ['/pub/empty', 'bytes=-5', 0], ['/pub/small.txt', 'bytes=-0', small.length]] as const) {
+    for (const [path, range, size] of [
+      ['/pub/big.bin', `bytes=${big.length}-`, big.length],
+      ['/pub/small.txt', 'bytes=20-30', small.length],
+      ['/pub/empty', 'bytes=0-0', 0],
+      ['/pub/empty', 'bytes=-5', 0],
+      ['/pub/small.txt', 'bytes=-0', small.length],
+    ] as const) {
       const r = await get(path, { range });
       assert.equal(r.status, 416, `${path} ${range}`);
       assert.equal(r.headers.get('content-range'), `bytes */${size}`);
       assert.match(await r.text(), /Range Not Satisfiable/);
     }
     // Several ranges, another unit, reversed or malformed specs: ignored (RFC 9110 §14.2), whole file.
-    for (const range of ['bytes=0-1,5-6', 'items=0-1', 'bytes=9-2', 'bytes=abc', 'bytes=', 'bytes=--1', `bytes=0-${'9'.repeat(300)}`, 'bytes=1-2;x']) {
+    for (const range of [
+      'bytes=0-1,5-6',
+      'items=0-1',
+      'bytes=9-2',
+      'bytes=abc',
+      'bytes=',
+      'bytes=--1',
+      `bytes=0-${'9'.repeat(300)}`,
+      'bytes=1-2;x',
+    ]) {
       const r = await get('/pub/small.txt', { range });
       assert.equal(r.status, 200, range);
       assert.equal(await r.text(), small.toString(), range);

@@ -59,7 +59,10 @@ describe('storage routes (legacy and path-addressed)', () => {
 
   test('empty body ETag vector; binary round trip; large (streamed) file', async () => {
     assert.equal((await put('/pub/empty', new Uint8Array())).status, 201);
-    assert.equal((await hs.req('/pub/empty', { method: 'HEAD', headers: as(kp) })).headers.get('etag'), '"rxNJufX5oaagQE3qNtzJSZvLJcmtwRK3zJqTyuQfMmI="');
+    assert.equal(
+      (await hs.req('/pub/empty', { method: 'HEAD', headers: as(kp) })).headers.get('etag'),
+      '"rxNJufX5oaagQE3qNtzJSZvLJcmtwRK3zJqTyuQfMmI="',
+    );
     assert.equal((await put('/pub/bytes', Uint8Array.of(1, 2, 3, 4, 5))).status, 201);
     assert.equal((await hs.req('/pub/bytes', { headers: as(kp) })).headers.get('etag'), '"Ak9nwEJaPcAvuvWMuT3lEy49dcUZ+qC62iFJHYjJcFc="');
     const png = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
@@ -86,7 +89,10 @@ describe('storage routes (legacy and path-addressed)', () => {
     assert.equal(r.status, 401);
     const limited = await signup(hs, Keypair.random(), '/pub/app/:rw');
     const lz = limited.kp.publicKey.z32;
-    assert.equal((await hs.req(`/storage/${lz}/pub/app/ok`, { method: 'PUT', body: 'x', headers: { cookie: limited.cookie } })).status, 201);
+    assert.equal(
+      (await hs.req(`/storage/${lz}/pub/app/ok`, { method: 'PUT', body: 'x', headers: { cookie: limited.cookie } })).status,
+      201,
+    );
     r = await hs.req(`/storage/${lz}/pub/apple`, { method: 'PUT', body: 'x', headers: { cookie: limited.cookie } });
     assert.equal(r.status, 403);
     assert.equal(await r.text(), 'Session does not have write access to path');
@@ -126,7 +132,16 @@ describe('storage routes (legacy and path-addressed)', () => {
     assert.equal(await r.text(), 'Invalid URL: target path must be a file');
     r = await hs.req(`/storage/${z}/pub/dir/`, { method: 'PUT', body: 'x', headers: { cookie } });
     assert.equal(await r.text(), 'Target path must be a file');
-    for (const bad of ['/pub/%2e%2e/%2e%2e/x', '/pub/../../x', '/pub/a%00b', '/pub/report%20', '/pub/a%5Cb', `/pub/${'a'.repeat(256)}`, '/pub/%FF', `/pub/${'abcd/'.repeat(200)}x`]) {
+    for (const bad of [
+      '/pub/%2e%2e/%2e%2e/x',
+      '/pub/../../x',
+      '/pub/a%00b',
+      '/pub/report%20',
+      '/pub/a%5Cb',
+      `/pub/${'a'.repeat(256)}`,
+      '/pub/%FF',
+      `/pub/${'abcd/'.repeat(200)}x`,
+    ]) {
       const w = await rawRequest(hs.url, 'PUT', bad, as(kp, cookie), 'x');
       assert.equal(w.status, 400, bad);
       assert.match(w.body.toString(), /^Invalid URL: /, bad);
@@ -161,7 +176,11 @@ describe('storage routes (legacy and path-addressed)', () => {
     assert.equal(r.status, 413);
     assert.equal((await hs.req('/pub/too-big-stream', { method: 'HEAD', headers: as(kp) })).status, 404, 'nothing partial visible');
     const q = await signup(hs);
-    await hs.admin(`/users/${q.kp.publicKey.z32}/quota`, { method: 'PATCH', body: JSON.stringify({ storage_quota_mb: 0 }), headers: { 'content-type': 'application/json' } });
+    await hs.admin(`/users/${q.kp.publicKey.z32}/quota`, {
+      method: 'PATCH',
+      body: JSON.stringify({ storage_quota_mb: 0 }),
+      headers: { 'content-type': 'application/json' },
+    });
     r = await hs.req(`/storage/${q.kp.publicKey.z32}/pub/x`, { method: 'PUT', body: 'abc', headers: { cookie: q.cookie } });
     assert.equal(r.status, 507);
     assert.equal(await r.text(), 'Disk space quota exceeded');
@@ -170,15 +189,34 @@ describe('storage routes (legacy and path-addressed)', () => {
   test('listing: order, limit, cursor, reverse, shallow, strict booleans, 404', async () => {
     const u = await signup(hs);
     const uz = u.kp.publicKey.z32;
-    for (const p of ['/pub/l/a.com/x', '/pub/l/example.com/y', '/pub/l/example.con-file', '/pub/l/file', '/pub/l/file2', '/pub/l/z.com/deep/q']) {
+    for (const p of [
+      '/pub/l/a.com/x',
+      '/pub/l/example.com/y',
+      '/pub/l/example.con-file',
+      '/pub/l/file',
+      '/pub/l/file2',
+      '/pub/l/z.com/deep/q',
+    ]) {
       assert.equal((await hs.req(`/storage/${uz}${p}`, { method: 'PUT', body: 'x', headers: { cookie: u.cookie } })).status, 201);
     }
     const list = async (q: string) => {
       const r = await hs.req(`/pub/l/${q}`, { headers: as(u.kp) });
-      return [r.status, (await r.text()).split('\n').filter(Boolean).map((l) => l.replace(`pubky://${uz}`, ''))] as const;
+      return [
+        r.status,
+        (await r.text())
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => l.replace(`pubky://${uz}`, '')),
+      ] as const;
     };
-    assert.deepEqual(await list(''), [200, ['/pub/l/a.com/x', '/pub/l/example.com/y', '/pub/l/example.con-file', '/pub/l/file', '/pub/l/file2', '/pub/l/z.com/deep/q']]);
-    assert.deepEqual(await list('?shallow'), [200, ['/pub/l/a.com/', '/pub/l/example.com/', '/pub/l/example.con-file', '/pub/l/file', '/pub/l/file2', '/pub/l/z.com/']]);
+    assert.deepEqual(await list(''), [
+      200,
+      ['/pub/l/a.com/x', '/pub/l/example.com/y', '/pub/l/example.con-file', '/pub/l/file', '/pub/l/file2', '/pub/l/z.com/deep/q'],
+    ]);
+    assert.deepEqual(await list('?shallow'), [
+      200,
+      ['/pub/l/a.com/', '/pub/l/example.com/', '/pub/l/example.con-file', '/pub/l/file', '/pub/l/file2', '/pub/l/z.com/'],
+    ]);
     assert.deepEqual(await list('?reverse&limit=2'), [200, ['/pub/l/z.com/deep/q', '/pub/l/file2']]);
     assert.deepEqual(await list(`?limit=2&cursor=pubky://${uz}/pub/l/example.com/y`), [200, ['/pub/l/example.con-file', '/pub/l/file']]);
     assert.deepEqual(await list(`?cursor=${uz}/pub/l/z.com/deep/q`), [200, []]);

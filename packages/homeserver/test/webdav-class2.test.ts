@@ -20,7 +20,10 @@ test('an empty collection exists: listed, lockable, deletable; its marker is an 
   const z = kp.publicKey.z32;
   assert.equal((await dav(`/dav/${z}/pub/New%20folder`, { method: 'MKCOL' })).status, 201);
   // "New folder → rename", as file managers do it.
-  assert.equal((await dav(`/dav/${z}/pub/New%20folder/`, { method: 'MOVE', headers: { destination: `/dav/${z}/pub/photos/` } })).status, 201);
+  assert.equal(
+    (await dav(`/dav/${z}/pub/New%20folder/`, { method: 'MOVE', headers: { destination: `/dav/${z}/pub/photos/` } })).status,
+    201,
+  );
   let r = await dav(`/dav/${z}/pub/`, { method: 'PROPFIND', headers: { depth: '1' } });
   assert.deepEqual(hrefs(await r.text()), [`/dav/${z}/pub/`, `/dav/${z}/pub/photos/`]);
   r = await dav(`/dav/${z}/pub/photos/`, { method: 'PROPFIND', headers: { depth: '1' } });
@@ -64,7 +67,11 @@ test('COPY and MOVE onto an existing collection replace it (RFC 4918 §9.8.4, §
   r = await dav(`/dav/${z}/pub/dst/`, { method: 'PROPFIND', headers: { depth: '1' } });
   assert.deepEqual(hrefs(await r.text()), [`/dav/${z}/pub/dst/`, `/dav/${z}/pub/dst/a.txt`]);
   assert.equal((await dav(`/dav/${z}/pub/src/`, { method: 'PROPFIND', headers: { depth: '0' } })).status, 404);
-  assert.equal((await dav(`/dav/${z}/pub/dst/`, { method: 'COPY', headers: { destination: `/dav/${z}/pub/dst/inner/` } })).status, 403, 'into itself');
+  assert.equal(
+    (await dav(`/dav/${z}/pub/dst/`, { method: 'COPY', headers: { destination: `/dav/${z}/pub/dst/inner/` } })).status,
+    403,
+    'into itself',
+  );
 });
 
 test('hostile XML bodies get 400, never 404 or 207; Destination elsewhere, fragments and bad paths are refused', async () => {
@@ -110,14 +117,23 @@ test('locks: an exclusive lock keeps writers without its token out; tokens are c
   const z = kp.publicKey.z32;
   const lockinfo = (scope: string) =>
     `<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:${scope}/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>me</D:owner></D:lockinfo>`;
-  let r = await dav(`/dav/${z}/pub/l.txt`, { method: 'LOCK', body: lockinfo('exclusive'), headers: { timeout: 'Second-999999' } });
+  const r = await dav(`/dav/${z}/pub/l.txt`, { method: 'LOCK', body: lockinfo('exclusive'), headers: { timeout: 'Second-999999' } });
   assert.equal(r.status, 201, 'an unmapped URL: locked and created empty');
   const token = /<(opaquelocktoken:[^>]+)>/.exec(r.headers.get('lock-token') ?? '')![1]!;
   assert.match(await r.text(), /<D:timeout>Second-3600<\/D:timeout>/, 'capped at an hour');
   assert.equal((await dav(`/dav/${z}/pub/l.txt`, { method: 'PUT', body: 'x' })).status, 423);
   assert.equal((await dav(`/dav/${z}/pub/l.txt`, { method: 'DELETE' })).status, 423);
   assert.equal((await dav(`/dav/${z}/pub/l.txt`, { method: 'LOCK', body: lockinfo('shared') })).status, 423);
-  assert.equal((await dav(`/dav/${z}/pub/l.txt`, { method: 'PUT', body: 'x', headers: { if: '(<opaquelocktoken:00000000-0000-0000-0000-000000000000>)' } })).status, 412);
+  assert.equal(
+    (
+      await dav(`/dav/${z}/pub/l.txt`, {
+        method: 'PUT',
+        body: 'x',
+        headers: { if: '(<opaquelocktoken:00000000-0000-0000-0000-000000000000>)' },
+      })
+    ).status,
+    412,
+  );
   assert.equal((await dav(`/dav/${z}/pub/l.txt`, { method: 'PUT', body: 'x', headers: { if: `(<${token}>)` } })).status, 204);
   for (const bad of ['(', '(<x>', '[x]', '(Not)', 'garbage', '<http://x/> ']) {
     assert.equal((await dav(`/dav/${z}/pub/l.txt`, { method: 'PUT', body: 'y', headers: { if: bad } })).status, 400, bad);
@@ -135,7 +151,8 @@ test('quota holds on every way in: PUT, COPY, MKCOL and LOCK', async () => {
   assert.equal((await dav(`/dav/${z}/pub/big2.bin`)).status, 404);
   assert.equal((await dav(`/dav/${z}/pub/fill.bin`, { method: 'PUT', body: new Uint8Array(1_048_576 - 700_000 - 600) })).status, 201);
   assert.equal((await dav(`/dav/${z}/pub/d`, { method: 'MKCOL' })).status, 507, 'a marker costs 256 bytes too');
-  const lock = '<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>';
+  const lock =
+    '<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>';
   assert.equal((await dav(`/dav/${z}/pub/new.txt`, { method: 'LOCK', body: lock })).status, 507);
   assert.equal((await dav(`/dav/${z}/pub/new.txt`, { method: 'PUT', body: 'x' })).status, 507, 'and no lock was left behind: 507, not 423');
 });

@@ -38,7 +38,15 @@ for (const suite of ['basic', 'copymove', 'props', 'locks', 'http']) {
     const summary = /<- summary for `[^']+': of (\d+) tests run: (\d+) passed, (\d+) failed/.exec(out);
     assert.ok(summary, out);
     assert.equal(summary[3], '0', out);
-    assert.ok(!/\bSKIPPED\b|skipped/i.test(out.split('\n').filter((l) => /^\s*\d+\./.test(l)).join('\n')), out);
+    assert.ok(
+      !/\bSKIPPED\b|skipped/i.test(
+        out
+          .split('\n')
+          .filter((l) => /^\s*\d+\./.test(l))
+          .join('\n'),
+      ),
+      out,
+    );
     assert.equal(code, 0, out);
   });
 }

@@ -23,7 +23,12 @@ test('Basic auth as admin is required; the client API password header does not o
   const none = await fetch(`${hs.adminUrl}/dav/`, { method: 'PROPFIND' });
   assert.equal(none.status, 401);
   assert.match(none.headers.get('www-authenticate') ?? '', /^Basic realm=/);
-  for (const auth of [`Basic ${Buffer.from('admin:wrong').toString('base64')}`, `Basic ${Buffer.from('root:admin').toString('base64')}`, 'Basic !!!', 'Bearer x']) {
+  for (const auth of [
+    `Basic ${Buffer.from('admin:wrong').toString('base64')}`,
+    `Basic ${Buffer.from('root:admin').toString('base64')}`,
+    'Basic !!!',
+    'Bearer x',
+  ]) {
     assert.equal((await fetch(`${hs.adminUrl}/dav/`, { method: 'PROPFIND', headers: { authorization: auth } })).status, 401, auth);
   }
   assert.equal((await fetch(`${hs.adminUrl}/dav/`, { method: 'PROPFIND', headers: { 'x-admin-password': 'admin' } })).status, 401);
@@ -70,8 +75,16 @@ test('browse, upload, overwrite, read, copy, move and delete a user’s files; e
   assert.equal(r.status, 200);
   assert.equal(await r.text(), 'private');
 
-  assert.equal((await dav(`/dav/${z}/pub/docs/a%20b.txt`, { method: 'COPY', headers: { destination: `${hs.adminUrl}/dav/${z}/pub/copy.txt` } })).status, 201);
-  assert.equal((await dav(`/dav/${z}/pub/docs/a%20b.txt`, { method: 'COPY', headers: { destination: `/dav/${z}/pub/copy.txt`, overwrite: 'F' } })).status, 412);
+  assert.equal(
+    (await dav(`/dav/${z}/pub/docs/a%20b.txt`, { method: 'COPY', headers: { destination: `${hs.adminUrl}/dav/${z}/pub/copy.txt` } }))
+      .status,
+    201,
+  );
+  assert.equal(
+    (await dav(`/dav/${z}/pub/docs/a%20b.txt`, { method: 'COPY', headers: { destination: `/dav/${z}/pub/copy.txt`, overwrite: 'F' } }))
+      .status,
+    412,
+  );
   assert.equal((await dav(`/dav/${z}/pub/docs`, { method: 'MOVE', headers: { destination: `/dav/${z}/pub/moved/` } })).status, 201);
   assert.equal((await hs.req('/pub/docs/a b.txt', { headers: as(kp) })).status, 404);
   assert.equal(await (await hs.req('/pub/moved/a b.txt', { headers: as(kp) })).text(), 'hello again');
@@ -84,7 +97,12 @@ test('browse, upload, overwrite, read, copy, move and delete a user’s files; e
   assert.equal((await hs.req('/pub/moved/a b.txt', { headers: as(kp) })).status, 404);
 
   const feed = await (await hs.req('/events/?limit=1000')).text();
-  for (const line of [`PUT pubky://${z}/pub/docs/a b.txt`, `PUT pubky://${z}/pub/moved/a b.txt`, `DEL pubky://${z}/pub/docs/a b.txt`, `DEL pubky://${z}/pub/moved/a b.txt`]) {
+  for (const line of [
+    `PUT pubky://${z}/pub/docs/a b.txt`,
+    `PUT pubky://${z}/pub/moved/a b.txt`,
+    `DEL pubky://${z}/pub/docs/a b.txt`,
+    `DEL pubky://${z}/pub/moved/a b.txt`,
+  ]) {
     assert.ok(feed.includes(line), line);
   }
 });
@@ -96,7 +114,14 @@ test('admin writes bypass collisions and allowed paths but not the quota; bad pa
   assert.equal((await dav(`/dav/${z}/pub/big.bin`)).status, 404, 'nothing stored');
   assert.equal((await dav(`/dav/${z}/etc/passwd`, { method: 'PUT', body: 'x' })).status, 403);
   assert.equal((await dav(`/dav/${Keypair.random().publicKey.z32}/pub/x`, { method: 'PUT', body: 'x' })).status, 404);
-  for (const path of ['/dav/not-a-key/pub/x', '/dav/%ff/pub/x', `/dav/${z}/pub/%00`, `/dav/${z}/pub/${'a'.repeat(300)}`, `/dav/${z}/pub/..%2F..%2F..%2Fx`, `/dav/${z}/pub/..%2F..%2Fetc`]) {
+  for (const path of [
+    '/dav/not-a-key/pub/x',
+    '/dav/%ff/pub/x',
+    `/dav/${z}/pub/%00`,
+    `/dav/${z}/pub/${'a'.repeat(300)}`,
+    `/dav/${z}/pub/..%2F..%2F..%2Fx`,
+    `/dav/${z}/pub/..%2F..%2Fetc`,
+  ]) {
     const res = await dav(path, { method: 'PUT', body: 'x' });
     assert.equal(res.status, 400, `${path}: ${res.status}`);
   }
@@ -122,7 +147,12 @@ test('/dav/ lists the users; a copy or move onto itself, conditional writes and 
   assert.deepEqual(hrefs(await r.text()), ['/dav/']);
 
   assert.equal((await dav(`/dav/${za}/pub/self.txt`, { method: 'PUT', body: 'keep me' })).status, 201);
-  for (const [method, destination] of [['MOVE', `/dav/${za}/pub/self.txt`], ['COPY', `${hs.adminUrl}/dav/${za}/pub/self.txt`], ['MOVE', `/dav/${za}/pub/%73elf.txt`], ['MOVE', `/dav/${za}/pub/self.txt/`]] as const) {
+  for (const [method, destination] of [
+    ['MOVE', `/dav/${za}/pub/self.txt`],
+    ['COPY', `${hs.adminUrl}/dav/${za}/pub/self.txt`],
+    ['MOVE', `/dav/${za}/pub/%73elf.txt`],
+    ['MOVE', `/dav/${za}/pub/self.txt/`],
+  ] as const) {
     r = await dav(`/dav/${za}/pub/self.txt`, { method, headers: { destination } });
     assert.equal(r.status, 403, `${method} → ${destination}`);
     assert.match(await r.text(), /same/);
@@ -132,14 +162,21 @@ test('/dav/ lists the users; a copy or move onto itself, conditional writes and 
 
   // If-Match / If-None-Match on PUT and DELETE are honoured (test/conditional-writes.test.ts), and so is
   // RFC 4918's If (a list naming no lock of ours fails); If-Unmodified-Since is refused, not ignored.
-  for (const [header, value, status] of [['if', '(<urn:x>)', 412], ['If-Unmodified-Since', 'Sat, 01 Jan 2000 00:00:00 GMT', 501]] as const) {
+  for (const [header, value, status] of [
+    ['if', '(<urn:x>)', 412],
+    ['If-Unmodified-Since', 'Sat, 01 Jan 2000 00:00:00 GMT', 501],
+  ] as const) {
     r = await dav(`/dav/${za}/pub/self.txt`, { method: 'PUT', body: 'changed', headers: { [header]: value } });
     assert.equal(r.status, status, header);
     assert.match(await r.text(), status === 412 ? /If header/ : new RegExp(header));
     assert.equal((await dav(`/dav/${za}/pub/self.txt`, { method: 'DELETE', headers: { [header]: value } })).status, status, header);
   }
   assert.equal(await (await dav(`/dav/${za}/pub/self.txt`)).text(), 'keep me', 'no conditional write happened');
-  assert.equal((await dav(`/dav/${za}/pub/self.txt`, { method: 'PROPFIND', headers: { depth: '0', 'if-match': '"x"' } })).status, 207, 'reads ignore them');
+  assert.equal(
+    (await dav(`/dav/${za}/pub/self.txt`, { method: 'PROPFIND', headers: { depth: '0', 'if-match': '"x"' } })).status,
+    207,
+    'reads ignore them',
+  );
 
   for (const path of ['/dav/', `/dav/${za}/`, `/dav/${za}/pub/`]) {
     r = await dav(path, { method: 'PROPFIND', headers: { depth: 'infinity' } });
@@ -156,7 +193,9 @@ test('a PROPFIND of a directory with more than 10,000 entries is refused with 50
   const z = kp.publicKey.z32;
   await hs.store.users.setQuota(z, { storageQuotaMb: 10 });
   for (let i = 0; i < 10_001; i += 1000) {
-    const batch = Array.from({ length: Math.min(1000, 10_001 - i) }, (_, k) => hs.store.files.put(z, `/pub/many/f${i + k}`, chunks('x'), { admin: true }));
+    const batch = Array.from({ length: Math.min(1000, 10_001 - i) }, (_, k) =>
+      hs.store.files.put(z, `/pub/many/f${i + k}`, chunks('x'), { admin: true }),
+    );
     await Promise.all(batch);
   }
   const r = await dav(`/dav/${z}/pub/many/`, { method: 'PROPFIND', headers: { depth: '1' } });
@@ -175,7 +214,24 @@ test('hostile methods, paths, headers and bodies on /dav: never a 5xx, errors in
   await hs.req('/pub/h/file.txt', { method: 'PUT', body: 'x', headers: as(kp, cookie) });
   const rnd = (n: number) => Math.floor(Math.random() * n);
   const pick = <T>(xs: readonly T[]): T => xs[rnd(xs.length)]!;
-  const segments = ['pub', 'priv', 'h', 'file.txt', '..', '%2e%2e', '%00', '%ff', '%2F', 'a'.repeat(300), '<script>', '%C3%BC', '', '.', '*', '%25'];
+  const segments = [
+    'pub',
+    'priv',
+    'h',
+    'file.txt',
+    '..',
+    '%2e%2e',
+    '%00',
+    '%ff',
+    '%2F',
+    'a'.repeat(300),
+    '<script>',
+    '%C3%BC',
+    '',
+    '.',
+    '*',
+    '%25',
+  ];
   const methods = ['OPTIONS', 'GET', 'HEAD', 'PUT', 'DELETE', 'PROPFIND', 'PROPPATCH', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK'];
   for (let i = 0; i < 300; i++) {
     const parts = Array.from({ length: rnd(5) }, () => pick(segments));
@@ -183,14 +239,31 @@ test('hostile methods, paths, headers and bodies on /dav: never a 5xx, errors in
     const method = pick(methods);
     const headers: Record<string, string> = { authorization: BASIC };
     if (rnd(2)) headers.depth = pick(['0', '1', 'infinity', 'x']);
-    if (rnd(2)) headers.destination = pick([`/dav/${z}/pub/dst/${rnd(100)}`, `/dav/${z}/`, 'http://evil.example/dav/x', '%%%', `/dav/junk/x`, `/dav/${z}/pub/h`]);
+    if (rnd(2))
+      headers.destination = pick([
+        `/dav/${z}/pub/dst/${rnd(100)}`,
+        `/dav/${z}/`,
+        'http://evil.example/dav/x',
+        '%%%',
+        `/dav/junk/x`,
+        `/dav/${z}/pub/h`,
+      ]);
     if (rnd(3) === 0) headers.overwrite = pick(['T', 'F', 'maybe']);
-    if (rnd(8) === 0) headers[pick(['if', 'if-match', 'if-none-match', 'if-unmodified-since'])] = pick(['*', '"x"', '(<urn:x>)', 'garbage']);
-    const body = method === 'GET' || method === 'HEAD' || method === 'OPTIONS' ? undefined : pick([undefined, '', '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>', randomBytesText(rnd(300))]);
+    if (rnd(8) === 0)
+      headers[pick(['if', 'if-match', 'if-none-match', 'if-unmodified-since'])] = pick(['*', '"x"', '(<urn:x>)', 'garbage']);
+    const body =
+      method === 'GET' || method === 'HEAD' || method === 'OPTIONS'
+        ? undefined
+        : pick([undefined, '', '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>', randomBytesText(rnd(300))]);
     const res = await rawRequest(hs.adminUrl!, method, path, headers, body);
     // 501 is the one deliberate 5xx: a conditional write this server cannot honour.
-    const conditional = ['PUT', 'DELETE', 'MKCOL', 'COPY', 'MOVE', 'PROPPATCH', 'LOCK', 'UNLOCK'].includes(method) && ['if', 'if-match', 'if-none-match', 'if-unmodified-since'].some((h) => h in headers);
-    assert.ok(res.status < 500 || (conditional && res.status === 501), `${method} ${path} ${JSON.stringify(headers)} → ${res.status} ${res.body.toString().slice(0, 200)}`);
+    const conditional =
+      ['PUT', 'DELETE', 'MKCOL', 'COPY', 'MOVE', 'PROPPATCH', 'LOCK', 'UNLOCK'].includes(method) &&
+      ['if', 'if-match', 'if-none-match', 'if-unmodified-since'].some((h) => h in headers);
+    assert.ok(
+      res.status < 500 || (conditional && res.status === 501),
+      `${method} ${path} ${JSON.stringify(headers)} → ${res.status} ${res.body.toString().slice(0, 200)}`,
+    );
     if (res.status >= 400 && method !== 'HEAD') {
       // Errors are plain text, except RFC 4918's precondition body for PROPFIND with Depth: infinity
       // on a collection (a 403 for another reason, such as a path outside the storage roots, stays plain).

@@ -70,7 +70,10 @@ export class IndexerClient {
   userTags(user: Key, o: { limit?: number } = {}): Promise<{ tags: TagView[] }> {
     return this.get(`/v0/users/${k(user)}/tags`, { ...o });
   }
-  whoToFollow(user: Key, o: { limit?: number } = {}): Promise<{ users: Array<{ user: string; via: number; sharedTags: number; score: number }> }> {
+  whoToFollow(
+    user: Key,
+    o: { limit?: number } = {},
+  ): Promise<{ users: Array<{ user: string; via: number; sharedTags: number; score: number }> }> {
     return this.get(`/v0/users/${k(user)}/who-to-follow`, { ...o });
   }
   latestPosts(o: PageOptions = {}): Promise<Page<PostView>> {
@@ -94,7 +97,10 @@ export class IndexerClient {
   searchUsers(q: string, o: PageOptions = {}): Promise<Page<UserView>> {
     return this.get('/v0/search/users', { q, ...o });
   }
-  status(): Promise<{ homeservers: Array<Record<string, unknown> & { id: string; cursor: string; follower: FollowerStatus | null }>; recentInvalid: Array<{ user: string; path: string; reason: string }> }> {
+  status(): Promise<{
+    homeservers: Array<Record<string, unknown> & { id: string; cursor: string; follower: FollowerStatus | null }>;
+    recentInvalid: Array<{ user: string; path: string; reason: string }>;
+  }> {
     return this.get('/status');
   }
 }

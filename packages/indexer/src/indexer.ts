@@ -143,7 +143,10 @@ export async function startIndexer(options: IndexerOptions): Promise<Indexer> {
         const all = [...followers.values()].map((f) => f.status());
         const discovering = discovery.running || discovery.queue.size > 0;
         if (!discovering && all.every((s) => s.caughtUp && s.lagMs === 0 && Date.parse(s.caughtUpAtIso ?? '') >= since)) return;
-        if (Date.now() > deadline) throw new Error(`the indexer did not catch up within ${timeoutMs} ms: ${JSON.stringify(all.filter((s) => !s.caughtUp).map((s) => [s.homeserver, s.lastError]))}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `the indexer did not catch up within ${timeoutMs} ms: ${JSON.stringify(all.filter((s) => !s.caughtUp).map((s) => [s.homeserver, s.lastError]))}`,
+          );
         await new Promise((r) => setTimeout(r, 20));
       }
     },

@@ -26,7 +26,12 @@ export interface VerifyReport {
 /** Valid records the index checks but keeps no rows for. */
 const NOT_STORED = new Set(['blob', 'feed', 'last_read']);
 
-async function driftOf(reader: IndexReader, pubky: Pubky, user: string, signal?: AbortSignal): Promise<{ drift: UserDrift | null; records: number }> {
+async function driftOf(
+  reader: IndexReader,
+  pubky: Pubky,
+  user: string,
+  signal?: AbortSignal,
+): Promise<{ drift: UserDrift | null; records: number }> {
   const home = reader.user(user)?.homeserver;
   if (!home) throw new Error(`the index has no homeserver for ${user}`);
   const indexed = reader.pathsOf(user);
@@ -44,7 +49,11 @@ async function driftOf(reader: IndexReader, pubky: Pubky, user: string, signal?:
   return { drift: drift.missing.length + drift.extra.length + drift.stale.length > 0 ? drift : null, records };
 }
 
-export async function verifyIndex(reader: IndexReader, pubky: Pubky, options: { sample?: number; users?: string[]; recheckAfterMs?: number; signal?: AbortSignal } = {}): Promise<VerifyReport> {
+export async function verifyIndex(
+  reader: IndexReader,
+  pubky: Pubky,
+  options: { sample?: number; users?: string[]; recheckAfterMs?: number; signal?: AbortSignal } = {},
+): Promise<VerifyReport> {
   const users = options.users ?? reader.sampleUsers(options.sample ?? 50);
   const report: VerifyReport = { checkedUsers: 0, checkedRecords: 0, drift: [], unreachable: [] };
   const suspects: string[] = [];

@@ -25,7 +25,12 @@ const RESOLVE_ERROR_PRIORITY: Record<string, number> = {
 function mostCommon(errors: Map<string, { count: number; error: PubkyError }>, priority: Record<string, number> = {}): PubkyError | null {
   let best: { count: number; error: PubkyError } | null = null;
   for (const entry of errors.values()) {
-    if (!best || entry.count > best.count || (entry.count === best.count && (priority[entry.error.code] ?? 0) > (priority[best.error.code] ?? 0))) best = entry;
+    if (
+      !best ||
+      entry.count > best.count ||
+      (entry.count === best.count && (priority[entry.error.code] ?? 0) > (priority[best.error.code] ?? 0))
+    )
+      best = entry;
   }
   return best?.error ?? null;
 }
@@ -112,7 +117,10 @@ export class PublishAccumulator {
   }
 
   recordError(error: unknown): void {
-    const e = error instanceof PubkyError ? error : new PkarrError('dht_error', `publish failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    const e =
+      error instanceof PubkyError
+        ? error
+        : new PkarrError('dht_error', `publish failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     const entry = this.#errors.get(e.code);
     if (entry) entry.count++;
     else this.#errors.set(e.code, { count: 1, error: e });

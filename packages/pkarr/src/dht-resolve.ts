@@ -42,7 +42,11 @@ export async function resolveFromDht(
     return new PkarrError('dht_error', `DHT lookup failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
   if (highestInvalid !== null && highestInvalid > bestValid) {
-    return new PkarrError('invalid_signed_packet', `the newest DHT item of ${key.z32} (seq ${highestInvalid}) is not a valid signed packet`, { seq: highestInvalid });
+    return new PkarrError(
+      'invalid_signed_packet',
+      `the newest DHT item of ${key.z32} (seq ${highestInvalid}) is not a valid signed packet`,
+      { seq: highestInvalid },
+    );
   }
   if (bestValid < 0) return new PkarrError('not_found', `no DHT node holds a packet for ${key.z32}`);
   return null;

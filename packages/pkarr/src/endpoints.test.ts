@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Keypair, PublicKey } from '@pubky-ts/common';
+import { Keypair, type PublicKey } from '@pubky-ts/common';
 import { resolveEndpoints, type Endpoint } from './endpoints.ts';
 import { SignedPacket } from './signed-packet.ts';
 import type { DnsRecord } from './dns/types.ts';
@@ -25,13 +25,22 @@ const hs = Keypair.fromSecretKey(new Uint8Array(32));
 // the testnet homeserver's own packet (spec §3.2, §8.2)
 const hsPacket = SignedPacket.sign(hs, [
   { name: '@', ttl: 3600, type: 'HTTPS', priority: 1, target: '.', params: { port: 6287, ipv4hint: ['127.0.0.1'] } },
-  { name: '@', ttl: 3600, type: 'HTTPS', priority: 10, target: 'localhost', params: { other: [{ key: 65280, value: Uint8Array.of(0x18, 0x8e) }] } },
+  {
+    name: '@',
+    ttl: 3600,
+    type: 'HTTPS',
+    priority: 10,
+    target: 'localhost',
+    params: { other: [{ key: 65280, value: Uint8Array.of(0x18, 0x8e) }] },
+  },
   { name: '@', ttl: 3600, type: 'A', address: '127.0.0.1' },
 ]);
 
-test('a user\'s _pubky record leads to the homeserver\'s endpoints, by priority', async () => {
+test("a user's _pubky record leads to the homeserver's endpoints, by priority", async () => {
   const user = Keypair.random();
-  const userPacket = SignedPacket.sign(user, [{ name: '_pubky', ttl: 3600, type: 'HTTPS', priority: 0, target: hs.publicKey.z32, params: {} }]);
+  const userPacket = SignedPacket.sign(user, [
+    { name: '_pubky', ttl: 3600, type: 'HTTPS', priority: 0, target: hs.publicKey.z32, params: {} },
+  ]);
   const { resolve, asked } = world([userPacket, hsPacket]);
   const eps = await all(resolveEndpoints(resolve, `_pubky.${user.publicKey.z32}`));
   assert.deepEqual(asked, [user.publicKey.z32, hs.publicKey.z32]);
@@ -59,7 +68,12 @@ test('equal priorities come in random order, lower priorities first', async () =
   for (let i = 0; i < 60; i++) {
     const eps = await all(resolveEndpoints(resolve, kp.publicKey.z32));
     assert.equal(eps[2].domain, 'c.example');
-    orders.add(eps.slice(0, 2).map((e) => e.domain).join(','));
+    orders.add(
+      eps
+        .slice(0, 2)
+        .map((e) => e.domain)
+        .join(','),
+    );
   }
   assert.deepEqual([...orders].sort(), ['a.example,b.example', 'b.example,a.example']);
 });
@@ -79,7 +93,10 @@ test('key targets are followed at most 7 resolutions deep; loops end', async () 
   // starting 3 hops later the end (6 resolutions) is in reach
   const short = world(packets);
   const eps = await all(resolveEndpoints(short.resolve, chain[3].publicKey.z32));
-  assert.deepEqual(eps.map((e) => e.domain), ['end.example']);
+  assert.deepEqual(
+    eps.map((e) => e.domain),
+    ['end.example'],
+  );
   assert.equal(short.asked.length, 6);
   // A → B → A
   const a = Keypair.random();
@@ -102,9 +119,15 @@ test('a failed hop is skipped and the next record tried; SVCB and HTTPS are kept
   ]);
   const { resolve } = world([packet]);
   const https = await all(resolveEndpoints(resolve, `_svc.${kp.publicKey.z32}`));
-  assert.deepEqual(https.map((e) => [e.domain, e.port]), [['fallback.example', 8443]]);
+  assert.deepEqual(
+    https.map((e) => [e.domain, e.port]),
+    [['fallback.example', 8443]],
+  );
   const svcb = await all(resolveEndpoints(resolve, `_svc.${kp.publicKey.z32}`, { svcb: true }));
-  assert.deepEqual(svcb.map((e) => e.domain), ['svcb.example']);
+  assert.deepEqual(
+    svcb.map((e) => e.domain),
+    ['svcb.example'],
+  );
   assert.deepEqual(await all(resolveEndpoints(resolve, 'example.com')), [], 'a qname without a key resolves nothing');
   const throwing = async () => {
     throw new Error('network down');

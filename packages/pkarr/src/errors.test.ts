@@ -30,7 +30,12 @@ test('decoder failures carry catalogued codes', () => {
 });
 
 test('a real HTTP server answering like a failing relay gives catalogued codes', async () => {
-  const answers: Record<string, [number, string]> = { '429': [429, 'slow down'], '400': [400, 'bad'], '418': [418, 'teapot'], garbage: [200, 'not a packet'] };
+  const answers: Record<string, [number, string]> = {
+    '429': [429, 'slow down'],
+    '400': [400, 'bad'],
+    '418': [418, 'teapot'],
+    garbage: [200, 'not a packet'],
+  };
   let next = '429';
   const server: Server = createServer((_req, res) => {
     const [status, body] = answers[next]!;
@@ -40,7 +45,12 @@ test('a real HTTP server answering like a failing relay gives catalogued codes',
   try {
     const relay = new RelayClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { timeoutMs: 5000 });
     const key = Keypair.random().publicKey;
-    for (const [answer, code] of [['429', 'relay_rate_limited'], ['400', 'relay_bad_request'], ['418', 'relay_unexpected_status'], ['garbage', 'relay_invalid_payload']] as const) {
+    for (const [answer, code] of [
+      ['429', 'relay_rate_limited'],
+      ['400', 'relay_bad_request'],
+      ['418', 'relay_unexpected_status'],
+      ['garbage', 'relay_invalid_payload'],
+    ] as const) {
       next = answer;
       await assert.rejects(relay.resolve(key), coded(code), answer);
     }

@@ -35,12 +35,12 @@ export const PKARR_ERRORS = {
   relay_request_failed: 'connection refused, DNS failure, reset',
   relay_body_too_large: 'response body over 1104 bytes',
   relay_invalid_header: 'malformed `Pkarr-Dht-Stored-Nodes` / `Pkarr-Invalid-Signed-Packet-Seq`',
-  relay_invalid_payload: 'the relay\'s body is not a valid packet of that key (`cause` says why)',
+  relay_invalid_payload: "the relay's body is not a valid packet of that key (`cause` says why)",
   relay_unexpected_status: 'any other non-2xx status',
   invalid_relay_url: 'a relay URL that is not http(s)',
   no_network: 'neither relays nor a DHT',
-  key_mismatch: '`withHomeserver` got another key\'s packet',
-  aborted: 'the caller\'s signal fired',
+  key_mismatch: "`withHomeserver` got another key's packet",
+  aborted: "the caller's signal fired",
 } as const;
 
 export type PkarrErrorCode = keyof typeof PKARR_ERRORS;

@@ -30,9 +30,14 @@ test('ICANN domains use https with their port param; pkarr-key targets and local
     { type: 'HTTPS', name: '.', ttl: 3600, priority: 20, target: 'backup.example.com', params: {} },
   ]);
   assert.equal(selectEndpoint(packet, new Set())?.origin, 'https://hs.example.com:8443');
-  assert.equal(selectEndpoint(hsPacket([{ type: 'HTTPS', name: '.', ttl: 3600, priority: 10, target: 'h.example', params: {} }]), new Set())?.origin, 'https://h.example');
+  assert.equal(
+    selectEndpoint(hsPacket([{ type: 'HTTPS', name: '.', ttl: 3600, priority: 10, target: 'h.example', params: {} }]), new Set())?.origin,
+    'https://h.example',
+  );
   // A testnet host other than localhost is plain HTTP too.
-  const lan = hsPacket([{ type: 'HTTPS', name: '.', ttl: 3600, priority: 10, target: 'devbox', params: { other: [{ key: 65280, value: port(7000) }] } }]);
+  const lan = hsPacket([
+    { type: 'HTTPS', name: '.', ttl: 3600, priority: 10, target: 'devbox', params: { other: [{ key: 65280, value: port(7000) }] } },
+  ]);
   assert.equal(selectEndpoint(lan, new Set(['devbox']))?.origin, 'http://devbox:7000');
   assert.equal(selectEndpoint(lan, new Set())?.origin, 'https://devbox');
   assert.equal(selectEndpoint(hsPacket([{ type: 'A', name: '.', ttl: 60, address: '10.0.0.1' }]), new Set()), null);

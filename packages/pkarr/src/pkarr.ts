@@ -1,4 +1,4 @@
-import { Keypair, PublicKey } from '@pubky-ts/common';
+import { type Keypair, PublicKey } from '@pubky-ts/common';
 import { PublishAccumulator, ResolveAccumulator } from './accumulators.ts';
 import type { DhtBackend } from './dht-backend.ts';
 import { resolveFromDht } from './dht-resolve.ts';
@@ -7,7 +7,7 @@ import { PkarrError } from './errors.ts';
 import { DEFAULT_CACHE_SIZE, LruPacketCache, type PacketCache } from './packet-cache.ts';
 import { homeserverOf, withHomeserver } from './pubky-record.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS, RelayClient, type ResolvePolicy } from './relay-client.ts';
-import { DEFAULT_MAXIMUM_TTL, DEFAULT_MINIMUM_TTL, SignedPacket } from './signed-packet.ts';
+import { DEFAULT_MAXIMUM_TTL, DEFAULT_MINIMUM_TTL, type SignedPacket } from './signed-packet.ts';
 
 /** Public relays the reference client uses when none are given. */
 export const DEFAULT_RELAYS: readonly string[] = ['https://pkarr.pubky.app', 'https://pkarr.pubky.org'];
@@ -115,7 +115,10 @@ export class Pkarr {
     const key = packet.publicKey.z32;
     const cached = this.cache.peek(key);
     if (cached && cached.moreRecentThan(packet)) {
-      throw new PkarrError('not_most_recent', `a more recent packet of ${key} is known (timestamp ${cached.timestamp}, this one ${packet.timestamp})`);
+      throw new PkarrError(
+        'not_most_recent',
+        `a more recent packet of ${key} is known (timestamp ${cached.timestamp}, this one ${packet.timestamp})`,
+      );
     }
     if (options.cas !== undefined && cached && !cached.isSameAs(packet) && cached.timestamp > options.cas) {
       throw new PkarrError('cas_failed', `cas ${options.cas} is older than the known packet of ${key} (timestamp ${cached.timestamp})`);
@@ -133,7 +136,12 @@ export class Pkarr {
       );
     }
     for (const relay of this.relays) {
-      jobs.push(relay.publish(packet, { cas: options.cas, signal: options.signal }).then((n) => acc.recordSuccess(n), (e) => acc.recordError(e)));
+      jobs.push(
+        relay.publish(packet, { cas: options.cas, signal: options.signal }).then(
+          (n) => acc.recordSuccess(n),
+          (e) => acc.recordError(e),
+        ),
+      );
     }
     await Promise.all(jobs);
     const storedAt = acc.result();
@@ -163,7 +171,11 @@ export class Pkarr {
    * newest packet (NetworkOnly, reconciled with the cache), edits it, publishes with `cas` = the
    * previous timestamp. Retries up to 3 times on a conflict. Resolves with the published packet.
    */
-  async publishHomeserver(keypair: Keypair, homeserver: PublicKey, options: { ttl?: number; signal?: AbortSignal } = {}): Promise<SignedPacket> {
+  async publishHomeserver(
+    keypair: Keypair,
+    homeserver: PublicKey,
+    options: { ttl?: number; signal?: AbortSignal } = {},
+  ): Promise<SignedPacket> {
     let lastError: unknown;
     for (let attempt = 0; attempt < 3; attempt++) {
       const previous = await this.#newest(keypair.publicKey, options.signal);

@@ -12,10 +12,22 @@ test('withHomeserver replaces _pubky and keeps the other records', () => {
   const first = withHomeserver(user, hs1, null);
   assert.ok(homeserverOf(first)?.equals(hs1));
   const r = first.resourceRecords('_pubky')[0];
-  assert.deepEqual(r, { name: `_pubky.${user.publicKey.z32}`, ttl: 3600, class: 1, type: 'HTTPS', priority: 0, target: hs1.z32, params: {} });
-  const mixed = SignedPacket.sign(user, [...first.records, txtRecord('_other', 'keep me', 60), { name: '@', ttl: 60, type: 'A', address: '10.0.0.1' }], {
-    timestamp: first.timestamp + 10,
+  assert.deepEqual(r, {
+    name: `_pubky.${user.publicKey.z32}`,
+    ttl: 3600,
+    class: 1,
+    type: 'HTTPS',
+    priority: 0,
+    target: hs1.z32,
+    params: {},
   });
+  const mixed = SignedPacket.sign(
+    user,
+    [...first.records, txtRecord('_other', 'keep me', 60), { name: '@', ttl: 60, type: 'A', address: '10.0.0.1' }],
+    {
+      timestamp: first.timestamp + 10,
+    },
+  );
   const second = withHomeserver(user, hs2, mixed);
   assert.ok(homeserverOf(second)?.equals(hs2));
   assert.equal(second.resourceRecords('_pubky').length, 1);
@@ -25,14 +37,20 @@ test('withHomeserver replaces _pubky and keeps the other records', () => {
   // a previous packet stamped in the future is still superseded
   const future = SignedPacket.sign(user, [], { timestamp: Date.now() * 1000 + 3_600_000_000 });
   assert.ok(withHomeserver(user, hs1, future).timestamp > future.timestamp);
-  assert.throws(() => withHomeserver(user, hs1, SignedPacket.sign(Keypair.random(), [])), (e: unknown) => e instanceof PubkyError && e.code === 'key_mismatch');
+  assert.throws(
+    () => withHomeserver(user, hs1, SignedPacket.sign(Keypair.random(), [])),
+    (e: unknown) => e instanceof PubkyError && e.code === 'key_mismatch',
+  );
 });
 
 test('homeserverOf: first SVCB/HTTPS at _pubky; null when none or not a key', () => {
   const user = Keypair.random();
   const hs = Keypair.random().publicKey;
   assert.equal(homeserverOf(SignedPacket.sign(user, [txtRecord('_pubky', 'x', 60)])), null);
-  assert.equal(homeserverOf(SignedPacket.sign(user, [{ name: '_pubky', ttl: 60, type: 'HTTPS', priority: 0, target: 'example.com', params: {} }])), null);
+  assert.equal(
+    homeserverOf(SignedPacket.sign(user, [{ name: '_pubky', ttl: 60, type: 'HTTPS', priority: 0, target: 'example.com', params: {} }])),
+    null,
+  );
   const svcb = SignedPacket.sign(user, [{ name: '_pubky', ttl: 60, type: 'SVCB', priority: 0, target: hs.z32, params: {} }]);
   assert.ok(homeserverOf(svcb)?.equals(hs));
 });
@@ -49,7 +67,11 @@ test('withMirrors: primary first at priority 0, mirrors after it at 1..n; mirror
   const base = SignedPacket.sign(user, [txtRecord('_other', 'keep me', 60), ...withHomeserver(user, primary, null).records]);
   const packet = roundTrip(withMirrors(user, [m2, m1, m2], base));
   assert.ok(homeserverOf(packet)?.equals(primary));
-  assert.deepEqual(mirrorsOf(packet).map((k) => k.z32), [m2.z32, m1.z32], 'in the given order, repeats dropped');
+  assert.deepEqual(
+    mirrorsOf(packet).map((k) => k.z32),
+    [m2.z32, m1.z32],
+    'in the given order, repeats dropped',
+  );
   const pubky = packet.resourceRecords('_pubky');
   assert.deepEqual(
     pubky.map((r) => (r.type === 'HTTPS' ? [r.priority, r.target, Object.keys(r.params).length] : r.type)),
@@ -64,7 +86,10 @@ test('withMirrors: primary first at priority 0, mirrors after it at 1..n; mirror
 
   // replacing the list: m3 only
   const replaced = roundTrip(withMirrors(user, [m3], packet));
-  assert.deepEqual(mirrorsOf(replaced).map((k) => k.z32), [m3.z32]);
+  assert.deepEqual(
+    mirrorsOf(replaced).map((k) => k.z32),
+    [m3.z32],
+  );
   assert.ok(homeserverOf(replaced)?.equals(primary));
   // an empty list removes every mirror and keeps the primary
   const none = roundTrip(withMirrors(user, [], replaced));
@@ -82,8 +107,14 @@ test('withMirrors refuses a packet without a primary, a mirror that is the prima
   assert.throws(() => withMirrors(user, [m], null), isInvalid);
   assert.throws(() => withMirrors(user, [m], SignedPacket.sign(user, [txtRecord('_other', 'x', 60)])), isInvalid);
   const base = withHomeserver(user, primary, null);
-  assert.throws(() => withMirrors(user, [m, primary], base), (e: unknown) => isInvalid(e) && /primary/.test((e as Error).message));
-  assert.throws(() => withMirrors(Keypair.random(), [m], base), (e: unknown) => e instanceof PubkyError && e.code === 'key_mismatch');
+  assert.throws(
+    () => withMirrors(user, [m, primary], base),
+    (e: unknown) => isInvalid(e) && /primary/.test((e as Error).message),
+  );
+  assert.throws(
+    () => withMirrors(Keypair.random(), [m], base),
+    (e: unknown) => e instanceof PubkyError && e.code === 'key_mismatch',
+  );
 });
 
 test('withHomeserver keeps the mirrors of the previous packet, except one that becomes the primary', () => {
@@ -92,22 +123,32 @@ test('withHomeserver keeps the mirrors of the previous packet, except one that b
   const mirrored = roundTrip(withMirrors(user, [m1, m2], withHomeserver(user, hs1, null)));
   const moved = roundTrip(withHomeserver(user, hs2, mirrored));
   assert.ok(homeserverOf(moved)?.equals(hs2));
-  assert.deepEqual(mirrorsOf(moved).map((k) => k.z32), [m1.z32, m2.z32]);
+  assert.deepEqual(
+    mirrorsOf(moved).map((k) => k.z32),
+    [m1.z32, m2.z32],
+  );
   // promoting a mirror: it leaves the mirror list and the rest is renumbered from 1
   const promoted = roundTrip(withHomeserver(user, m1, moved));
   assert.ok(homeserverOf(promoted)?.equals(m1));
-  assert.deepEqual(mirrorsOf(promoted).map((k) => k.z32), [m2.z32]);
+  assert.deepEqual(
+    mirrorsOf(promoted).map((k) => k.z32),
+    [m2.z32],
+  );
   const records = promoted.resourceRecords('_pubky');
-  assert.deepEqual(records.map((r) => (r.type === 'HTTPS' ? [r.priority, r.target] : null)), [
-    [0, m1.z32],
-    [1, m2.z32],
-  ]);
+  assert.deepEqual(
+    records.map((r) => (r.type === 'HTTPS' ? [r.priority, r.target] : null)),
+    [
+      [0, m1.z32],
+      [1, m2.z32],
+    ],
+  );
 });
 
 test('mirrorsOf: by ascending priority, only key targets with priority >= 1, never the primary, no repeats', () => {
   const user = Keypair.random();
   const [primary, a, b, c] = [Keypair.random(), Keypair.random(), Keypair.random(), Keypair.random()].map((k) => k.publicKey);
-  const rec = (priority: number, target: string, type: 'HTTPS' | 'SVCB' = 'HTTPS') => ({ name: '_pubky', ttl: 60, type, priority, target, params: {} }) as const;
+  const rec = (priority: number, target: string, type: 'HTTPS' | 'SVCB' = 'HTTPS') =>
+    ({ name: '_pubky', ttl: 60, type, priority, target, params: {} }) as const;
   const packet = roundTrip(
     SignedPacket.sign(user, [
       rec(0, primary.z32),
@@ -121,7 +162,10 @@ test('mirrorsOf: by ascending priority, only key targets with priority >= 1, nev
       txtRecord('_pubky', 'not a service record', 60),
     ]),
   );
-  assert.deepEqual(mirrorsOf(packet).map((k) => k.z32), [a.z32, b.z32, c.z32]);
+  assert.deepEqual(
+    mirrorsOf(packet).map((k) => k.z32),
+    [a.z32, b.z32, c.z32],
+  );
   assert.deepEqual(mirrorsOf(SignedPacket.sign(user, [])), []);
   assert.deepEqual(mirrorsOf(withHomeserver(user, primary, null)), []);
 });

@@ -1,4 +1,4 @@
-import { Keypair, PublicKey, nowMicros } from '@pubky-ts/common';
+import { type Keypair, PublicKey, nowMicros } from '@pubky-ts/common';
 import type { DnsRecord, SVCBRecord } from './dns/types.ts';
 import { PkarrError } from './errors.ts';
 import { SignedPacket } from './signed-packet.ts';
@@ -75,7 +75,12 @@ function mirrorRecords(mirrors: PublicKey[], ttl: number): DnsRecord[] {
  * the mirror records of `previous` (renumbered 1..n) except one pointing at `homeserver` itself.
  * Its timestamp is now, and always after `previous`'s, so it supersedes it.
  */
-export function withHomeserver(keypair: Keypair, homeserver: PublicKey, previous: SignedPacket | null, options: PubkyRecordOptions = {}): SignedPacket {
+export function withHomeserver(
+  keypair: Keypair,
+  homeserver: PublicKey,
+  previous: SignedPacket | null,
+  options: PubkyRecordOptions = {},
+): SignedPacket {
   checkOwner(keypair, previous);
   const ttl = options.ttl ?? PUBKY_RECORD_TTL;
   const kept: DnsRecord[] = previous ? previous.records.filter((r) => !r.name.startsWith('_pubky')) : [];
@@ -90,12 +95,20 @@ export function withHomeserver(keypair: Keypair, homeserver: PublicKey, previous
  * (priority 1, 2, … in this order; repeats dropped). An empty list removes every mirror. Throws
  * `dns_invalid_record` when `previous` names no primary homeserver or a mirror is the primary.
  */
-export function withMirrors(keypair: Keypair, mirrors: PublicKey[], previous: SignedPacket | null, options: PubkyRecordOptions = {}): SignedPacket {
+export function withMirrors(
+  keypair: Keypair,
+  mirrors: PublicKey[],
+  previous: SignedPacket | null,
+  options: PubkyRecordOptions = {},
+): SignedPacket {
   checkOwner(keypair, previous);
   const first = previous ? pubkyServiceRecords(previous)[0] : undefined;
   const primary = first ? PublicKey.tryParse(first.target) : null;
   if (!previous || !first || !primary) {
-    throw new PkarrError('dns_invalid_record', `the packet of ${keypair.publicKey.z32} names no primary homeserver in _pubky; mirrors need one`);
+    throw new PkarrError(
+      'dns_invalid_record',
+      `the packet of ${keypair.publicKey.z32} names no primary homeserver in _pubky; mirrors need one`,
+    );
   }
   const unique: PublicKey[] = [];
   for (const m of mirrors) {
@@ -107,5 +120,3 @@ export function withMirrors(keypair: Keypair, mirrors: PublicKey[], previous: Si
   const primaryRecord: DnsRecord = { ...first, name: '_pubky' };
   return signAfter(keypair, [...kept, primaryRecord, ...mirrorRecords(unique, ttl)], previous, options);
 }
-
-

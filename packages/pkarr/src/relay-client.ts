@@ -1,4 +1,4 @@
-import { PublicKey } from '@pubky-ts/common';
+import type { PublicKey } from '@pubky-ts/common';
 import { PkarrError } from './errors.ts';
 import { formatHttpDate, parseHttpDate } from './http-date.ts';
 import { MAX_SIGNED_PACKET_BYTES, SignedPacket } from './signed-packet.ts';
@@ -97,7 +97,11 @@ export class RelayClient {
         const seq = parseInvalidSeq(response.headers.get(HEADER_INVALID_SIGNED_PACKET_SEQ));
         await discard(response);
         if (seq !== null && !(newerThan !== undefined && seq >= 0 && seq <= newerThan)) {
-          throw new PkarrError('invalid_signed_packet', `relay ${this.baseUrl.host} reports a newer DHT item (seq ${seq}) that is not a valid signed packet`, { seq, status });
+          throw new PkarrError(
+            'invalid_signed_packet',
+            `relay ${this.baseUrl.host} reports a newer DHT item (seq ${seq}) that is not a valid signed packet`,
+            { seq, status },
+          );
         }
         throw new PkarrError('not_found', `relay ${this.baseUrl.host} has no packet for ${key.z32}`, { status });
       }
@@ -112,7 +116,10 @@ export class RelayClient {
         packet = SignedPacket.fromRelayPayload(key, payload);
       } catch (e) {
         const why = e instanceof Error ? e.message : String(e);
-        throw new PkarrError('relay_invalid_payload', `relay ${this.baseUrl.host} answered an invalid packet for ${key.z32}: ${why}`, { cause: e, status });
+        throw new PkarrError('relay_invalid_payload', `relay ${this.baseUrl.host} answered an invalid packet for ${key.z32}: ${why}`, {
+          cause: e,
+          status,
+        });
       }
       const memento = parseHttpDate(response.headers.get('memento-datetime'));
       if (memento !== null && memento <= Date.now() * 1000) packet.lastSeen = memento;
@@ -141,7 +148,10 @@ export class RelayClient {
       const stored = response.headers.get(HEADER_DHT_STORED_NODES);
       if (stored === null) return 1;
       if (!/^\d{1,10}$/.test(stored.trim()) || Number(stored) > 0xffffffff) {
-        throw new PkarrError('relay_invalid_header', `relay ${this.baseUrl.host} sent a malformed Pkarr-Dht-Stored-Nodes: ${JSON.stringify(stored.slice(0, 40))}`);
+        throw new PkarrError(
+          'relay_invalid_header',
+          `relay ${this.baseUrl.host} sent a malformed Pkarr-Dht-Stored-Nodes: ${JSON.stringify(stored.slice(0, 40))}`,
+        );
       }
       return Number(stored);
     });
@@ -177,7 +187,8 @@ export class RelayClient {
     try {
       return await fn(controller.signal);
     } catch (e) {
-      if (timedOut) throw new PkarrError('relay_timeout', `relay ${this.baseUrl.host} did not answer within ${this.timeoutMs} ms`, { cause: e });
+      if (timedOut)
+        throw new PkarrError('relay_timeout', `relay ${this.baseUrl.host} did not answer within ${this.timeoutMs} ms`, { cause: e });
       if (outer?.aborted) throw new PkarrError('aborted', 'the request was aborted', { cause: e });
       if (e instanceof PkarrError) throw e;
       throw new PkarrError('relay_request_failed', `request to relay ${this.baseUrl.host} failed: ${errorText(e)}`, { cause: e });

@@ -52,14 +52,21 @@ test('§11.4: decoding the canonical vector verifies and reads every field', () 
   assert.deepEqual(p.resourceRecords('_pubky'), [
     { name: `_pubky.${ZERO_Z32}`, ttl: 3600, class: 1, type: 'HTTPS', priority: 0, target: ZERO_Z32, params: {} },
   ]);
-  assert.deepEqual(p.resourceRecords('@').map((r) => r.type), ['A']);
+  assert.deepEqual(
+    p.resourceRecords('@').map((r) => r.type),
+    ['A'],
+  );
   const relay = SignedPacket.fromRelayPayload(ZERO.publicKey, canonical.subarray(32));
   assert.ok(relay.isSameAs(p));
   // every single-bit flip in the signed region is caught
   for (const at of [40, 100, 104, 150, 258]) {
     const bad = canonical.slice();
     bad[at] ^= 1;
-    assert.equal(code(() => SignedPacket.fromBytes(bad)), 'invalid_signature', `flip at ${at}`);
+    assert.equal(
+      code(() => SignedPacket.fromBytes(bad)),
+      'invalid_signature',
+      `flip at ${at}`,
+    );
   }
 });
 
@@ -134,7 +141,10 @@ test('ordering: timestamp first, then DNS bytes', () => {
 test('size limits: DNS ≤ 1000, canonical 104..1104', () => {
   const kp = Keypair.random();
   const many: DnsRecord[] = Array.from({ length: 100 }, () => ({ name: '_derp_region.iroh.', ttl: 30, type: 'A', address: '1.1.1.1' }));
-  assert.equal(code(() => SignedPacket.sign(kp, many)), 'packet_too_large');
+  assert.equal(
+    code(() => SignedPacket.sign(kp, many)),
+    'packet_too_large',
+  );
   // exactly 1000 bytes of DNS is allowed: header 12 + owner 54 + fixed 10 + TXT rdata 924
   const strings = [new Uint8Array(255), new Uint8Array(255), new Uint8Array(255), new Uint8Array(155)];
   const max = SignedPacket.sign(kp, [{ name: '@', ttl: 30, type: 'TXT', strings }]);
@@ -143,14 +153,26 @@ test('size limits: DNS ≤ 1000, canonical 104..1104', () => {
   assert.ok(SignedPacket.fromBytes(max.bytes).isSameAs(max));
   const tooLong = new Uint8Array(1105);
   tooLong.set(max.bytes);
-  assert.equal(code(() => SignedPacket.fromBytes(tooLong)), 'packet_too_large');
-  assert.equal(code(() => SignedPacket.fromRelayPayload(kp.publicKey, new Uint8Array(1073))), 'packet_too_large');
-  assert.equal(code(() => SignedPacket.fromBytes(new Uint8Array(103))), 'invalid_signed_packet_length');
+  assert.equal(
+    code(() => SignedPacket.fromBytes(tooLong)),
+    'packet_too_large',
+  );
+  assert.equal(
+    code(() => SignedPacket.fromRelayPayload(kp.publicKey, new Uint8Array(1073))),
+    'packet_too_large',
+  );
+  assert.equal(
+    code(() => SignedPacket.fromBytes(new Uint8Array(103))),
+    'invalid_signed_packet_length',
+  );
   // 104 bytes with a valid signature over an empty v: verifies, then the DNS part fails
   const empty = new Uint8Array(104);
   empty.set(kp.publicKey.bytes);
   empty.set(kp.sign(signable(0, new Uint8Array(0))), 32);
-  assert.equal(code(() => SignedPacket.fromBytes(empty)), 'dns_truncated');
+  assert.equal(
+    code(() => SignedPacket.fromBytes(empty)),
+    'dns_truncated',
+  );
 });
 
 test('a key that is not a curve point is refused', () => {
@@ -158,7 +180,10 @@ test('a key that is not a curve point is refused', () => {
   const bad = PublicKey.tryParse('c1bkg8tfsyy8wcedtmw4fwhdmm7bbzhgg3z58tf43m5ow8w9mbus');
   assert.equal(bad, null);
   bytes.fill(0xff, 0, 32);
-  assert.equal(code(() => SignedPacket.fromBytes(bytes)), 'invalid_public_key');
+  assert.equal(
+    code(() => SignedPacket.fromBytes(bytes)),
+    'invalid_public_key',
+  );
 });
 
 test('storage form: last_seen ‖ canonical, future last_seen reset to 0', () => {
@@ -174,7 +199,10 @@ test('storage form: last_seen ‖ canonical, future last_seen reset to 0', () =>
   assert.equal(SignedPacket.deserialize(future).lastSeen, 0);
   const near = p.withLastSeen(Date.now() * 1000 + 30_000_000);
   assert.equal(SignedPacket.deserialize(near.serialize()).lastSeen, near.lastSeen);
-  assert.equal(code(() => SignedPacket.deserialize(new Uint8Array(4))), 'invalid_signed_packet_length');
+  assert.equal(
+    code(() => SignedPacket.deserialize(new Uint8Array(4))),
+    'invalid_signed_packet_length',
+  );
 });
 
 test('timestamps come from nowMicros and increase', () => {
@@ -183,8 +211,14 @@ test('timestamps come from nowMicros and increase', () => {
   const b = SignedPacket.sign(kp, []);
   assert.ok(b.timestamp > a.timestamp);
   assert.ok(Math.abs(a.timestamp - Date.now() * 1000) < 10_000_000);
-  assert.equal(code(() => SignedPacket.sign(kp, [], { timestamp: 2 ** 53 })), 'timestamp_out_of_range');
-  assert.equal(code(() => SignedPacket.sign(kp, [], { timestamp: -1 })), 'timestamp_out_of_range');
+  assert.equal(
+    code(() => SignedPacket.sign(kp, [], { timestamp: 2 ** 53 })),
+    'timestamp_out_of_range',
+  );
+  assert.equal(
+    code(() => SignedPacket.sign(kp, [], { timestamp: -1 })),
+    'timestamp_out_of_range',
+  );
 });
 
 test('a signed timestamp above 2^53 is refused with a precise code', () => {
@@ -195,5 +229,8 @@ test('a signed timestamp above 2^53 is refused with a precise code', () => {
   bytes.set(ZERO.sign(signable(ts, dns)), 32);
   new DataView(bytes.buffer).setBigUint64(96, ts);
   bytes.set(dns, 104);
-  assert.equal(code(() => SignedPacket.fromBytes(bytes)), 'timestamp_out_of_range');
+  assert.equal(
+    code(() => SignedPacket.fromBytes(bytes)),
+    'timestamp_out_of_range',
+  );
 });

@@ -1,4 +1,4 @@
-import { Keypair, PublicKey, bytesEqual, compareBytes, concatBytes, nowMicros, utf8Encode } from '@pubky-ts/common';
+import { type Keypair, PublicKey, bytesEqual, compareBytes, concatBytes, nowMicros, utf8Encode } from '@pubky-ts/common';
 import { PkarrError } from './errors.ts';
 import { decodeDnsPacket, encodeDnsPacket } from './dns/packet.ts';
 import type { DnsPacket, DnsRecord } from './dns/types.ts';
@@ -97,7 +97,10 @@ export class SignedPacket {
   static fromBytes(bytes: Uint8Array, options: { lastSeen?: number } = {}): SignedPacket {
     if (!(bytes instanceof Uint8Array)) throw new PkarrError('invalid_signed_packet_length', 'signed packet bytes must be a Uint8Array');
     if (bytes.length < MIN_SIGNED_PACKET_BYTES) {
-      throw new PkarrError('invalid_signed_packet_length', `a signed packet is at least ${MIN_SIGNED_PACKET_BYTES} bytes, got ${bytes.length}`);
+      throw new PkarrError(
+        'invalid_signed_packet_length',
+        `a signed packet is at least ${MIN_SIGNED_PACKET_BYTES} bytes, got ${bytes.length}`,
+      );
     }
     if (bytes.length > MAX_SIGNED_PACKET_BYTES) {
       throw new PkarrError('packet_too_large', `a signed packet is at most ${MAX_SIGNED_PACKET_BYTES} bytes, got ${bytes.length}`);

@@ -55,7 +55,10 @@ function text(p: SignedPacket | null): string | undefined {
 }
 
 test('needs a relay or a DHT', () => {
-  assert.throws(() => new Pkarr({ relays: [] }), (e: unknown) => e instanceof PubkyError && e.code === 'no_network');
+  assert.throws(
+    () => new Pkarr({ relays: [] }),
+    (e: unknown) => e instanceof PubkyError && e.code === 'no_network',
+  );
 });
 
 test('CacheFirst: a miss asks DHT and relays, then the cache answers without network', async () => {
@@ -173,7 +176,7 @@ test('TTL clamping: a 30 s record stays fresh for the 300 s minimum', async () =
   await strict.close();
 });
 
-test('CacheOnly: the local cache, else the relays\' caches; never the DHT', async () => {
+test("CacheOnly: the local cache, else the relays' caches; never the DHT", async () => {
   const kp = Keypair.random();
   const dht = new MemoryDht();
   dht.add(dhtItem(packet(kp, 'dht')));
@@ -275,7 +278,7 @@ test('publish: refuses older than cached; cas goes to DHT and relays; conflicts 
   assert.ok((await pk.publish(packet(kp, 'third', 3_000_000))) > 0);
 });
 
-test('resolveHomeserver and publishHomeserver keep the user\'s other records', async () => {
+test("resolveHomeserver and publishHomeserver keep the user's other records", async () => {
   const user = Keypair.random();
   const hs1 = Keypair.random().publicKey;
   const hs2 = Keypair.random().publicKey;
@@ -300,17 +303,33 @@ test('resolveHomeserver and publishHomeserver keep the user\'s other records', a
 test('endpoints through the facade: _pubky → homeserver packet on a relay', async () => {
   const hs = Keypair.fromSecretKey(new Uint8Array(32));
   const user = Keypair.random();
-  r1.packets.set(hs.publicKey.z32, SignedPacket.sign(hs, [
-    { name: '@', ttl: 3600, type: 'HTTPS', priority: 1, target: '.', params: { port: 6287, ipv4hint: ['127.0.0.1'] } },
-    { name: '@', ttl: 3600, type: 'HTTPS', priority: 10, target: 'localhost', params: { other: [{ key: 65280, value: Uint8Array.of(0x18, 0x8e) }] } },
-    { name: '@', ttl: 3600, type: 'A', address: '127.0.0.1' },
-  ]));
-  r1.packets.set(user.publicKey.z32, SignedPacket.sign(user, [{ name: '_pubky', ttl: 3600, type: 'HTTPS', priority: 0, target: hs.publicKey.z32, params: {} }]));
+  r1.packets.set(
+    hs.publicKey.z32,
+    SignedPacket.sign(hs, [
+      { name: '@', ttl: 3600, type: 'HTTPS', priority: 1, target: '.', params: { port: 6287, ipv4hint: ['127.0.0.1'] } },
+      {
+        name: '@',
+        ttl: 3600,
+        type: 'HTTPS',
+        priority: 10,
+        target: 'localhost',
+        params: { other: [{ key: 65280, value: Uint8Array.of(0x18, 0x8e) }] },
+      },
+      { name: '@', ttl: 3600, type: 'A', address: '127.0.0.1' },
+    ]),
+  );
+  r1.packets.set(
+    user.publicKey.z32,
+    SignedPacket.sign(user, [{ name: '_pubky', ttl: 3600, type: 'HTTPS', priority: 0, target: hs.publicKey.z32, params: {} }]),
+  );
   const pk = client(undefined, [r1.url]);
   const first = await pk.endpoint(`_pubky.${user.publicKey.z32}`);
   assert.equal(first?.port, 6287);
   const domains = [];
   for await (const e of pk.endpoints(`_pubky.${user.publicKey.z32}`)) domains.push([e.domain, e.httpPort]);
-  assert.deepEqual(domains, [[null, null], ['localhost', 6286]]);
+  assert.deepEqual(domains, [
+    [null, null],
+    ['localhost', 6286],
+  ]);
   assert.equal(formatHttpDate(0).length, 29);
 });

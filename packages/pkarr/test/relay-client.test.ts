@@ -228,9 +228,14 @@ test('timeouts, refused connections and aborts have their own codes', async () =
 
 test('bad relay URLs are refused at construction', () => {
   for (const bad of ['not a url', 'ftp://example.com', 'file:///etc/passwd']) {
-    assert.throws(() => new RelayClient(bad), (e: unknown) => e instanceof PubkyError && e.code === 'invalid_relay_url');
+    assert.throws(
+      () => new RelayClient(bad),
+      (e: unknown) => e instanceof PubkyError && e.code === 'invalid_relay_url',
+    );
   }
   const c = new RelayClient('https://relay.example/base');
-  assert.equal(c.urlFor(PublicKey.parse('8pinxxgqs41n4aididenw5apqp1urfmzdztr8jt4abrkdn435ewo'), 'CacheOnly').href,
-    'https://relay.example/base/8pinxxgqs41n4aididenw5apqp1urfmzdztr8jt4abrkdn435ewo?policy=CacheOnly');
+  assert.equal(
+    c.urlFor(PublicKey.parse('8pinxxgqs41n4aididenw5apqp1urfmzdztr8jt4abrkdn435ewo'), 'CacheOnly').href,
+    'https://relay.example/base/8pinxxgqs41n4aididenw5apqp1urfmzdztr8jt4abrkdn435ewo?policy=CacheOnly',
+  );
 });

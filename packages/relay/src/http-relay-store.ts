@@ -9,11 +9,7 @@ export interface RelayMessage {
 }
 
 /** How a wait ended: a value, the timeout, the entry vanished (expired/evicted/overwritten), or shutdown. */
-export type WaitOutcome<T> =
-  | { kind: 'ok'; value: T }
-  | { kind: 'timeout' }
-  | { kind: 'gone' }
-  | { kind: 'closed' };
+export type WaitOutcome<T> = { kind: 'ok'; value: T } | { kind: 'timeout' } | { kind: 'gone' } | { kind: 'closed' };
 
 /** A pending request. `settle` is idempotent; the timer is cleared when it settles. */
 export class Waiter<T> {
@@ -132,7 +128,8 @@ export class InboxStore {
   /** POST: store or overwrite; current GET waiters receive it, pending /await waiters are dropped. */
   post(id: string, message: RelayMessage): void {
     let e = this.live(id);
-    if (e) this.entries.delete(id); // re-inserted below: an overwrite makes the entry the newest
+    if (e)
+      this.entries.delete(id); // re-inserted below: an overwrite makes the entry the newest
     else {
       this.makeRoom();
       e = this.newEntry();

@@ -100,7 +100,13 @@ function sendMessage(res: ServerResponse, msg: RelayMessage, extra?: Record<stri
 /** The error answer: a RelayError's status, text and code (store refusals mapped); anything else a 500. */
 function fail(res: ServerResponse, e: unknown): void {
   const err =
-    e instanceof RelayError ? e : e instanceof TooManyWaitersError ? relayErrors.tooManyWaiters() : e instanceof AtCapacityError ? relayErrors.atCapacity() : relayErrors.internal('Internal server error');
+    e instanceof RelayError
+      ? e
+      : e instanceof TooManyWaitersError
+        ? relayErrors.tooManyWaiters()
+        : e instanceof AtCapacityError
+          ? relayErrors.atCapacity()
+          : relayErrors.internal('Internal server error');
   sendText(res, err.status, err.message, { ...err.headers, [ERROR_CODE_HEADER]: err.code });
 }
 
@@ -157,7 +163,14 @@ class HttpRelay {
       server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
         server.off('error', reject);
         const port = (server.address() as AddressInfo).port;
-        resolve({ url: serverUrl(options.host ?? '127.0.0.1', port), port, server, inbox: this.inbox, link: this.link, close: () => this.close() });
+        resolve({
+          url: serverUrl(options.host ?? '127.0.0.1', port),
+          port,
+          server,
+          inbox: this.inbox,
+          link: this.link,
+          close: () => this.close(),
+        });
       });
     });
   }
@@ -211,12 +224,24 @@ class HttpRelay {
       if (body === null) return;
       const out = this.link.produce(id, { body, contentType: req.headers['content-type'] });
       if (out === 'delivered') return sendText(res, 200, '', DEPRECATED);
-      return this.answerWait(res, out, () => sendText(res, 200, '', DEPRECATED), () => relayErrors.entryExpired('Entry expired', DEPRECATED), DEPRECATED);
+      return this.answerWait(
+        res,
+        out,
+        () => sendText(res, 200, '', DEPRECATED),
+        () => relayErrors.entryExpired('Entry expired', DEPRECATED),
+        DEPRECATED,
+      );
     }
     if (method === 'GET') {
       const out = this.link.consume(id);
       if ('message' in out) return sendMessage(res, out.message, DEPRECATED);
-      return this.answerWait(res, out.waiter, (m) => sendMessage(res, m, DEPRECATED), () => relayErrors.entryExpired('Entry expired', DEPRECATED), DEPRECATED);
+      return this.answerWait(
+        res,
+        out.waiter,
+        (m) => sendMessage(res, m, DEPRECATED),
+        () => relayErrors.entryExpired('Entry expired', DEPRECATED),
+        DEPRECATED,
+      );
     }
     throw relayErrors.methodNotAllowed('GET, POST', DEPRECATED);
   }
@@ -235,7 +260,12 @@ class HttpRelay {
     const out = this.inbox.awaitAck(id);
     if (out === 'acked') return sendText(res, 200, '');
     if (out === 'absent') throw relayErrors.notFound();
-    this.answerWait(res, out, () => sendText(res, 200, ''), () => relayErrors.notFound());
+    this.answerWait(
+      res,
+      out,
+      () => sendText(res, 200, ''),
+      () => relayErrors.notFound(),
+    );
   }
 
   /** POST /inbox/<id>: stores the message for its TTL. */
@@ -250,7 +280,12 @@ class HttpRelay {
   private inboxGet(res: ServerResponse, id: string): void {
     const out = this.inbox.get(id);
     if ('message' in out) return sendMessage(res, out.message);
-    this.answerWait(res, out.waiter, (m) => sendMessage(res, m), () => relayErrors.entryExpired('Entry expired'));
+    this.answerWait(
+      res,
+      out.waiter,
+      (m) => sendMessage(res, m),
+      () => relayErrors.entryExpired('Entry expired'),
+    );
   }
 
   /** DELETE /inbox/<id>: acknowledges the message. */

@@ -65,12 +65,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 /** Sends a short text response; safe to call when the response may already be finished. */
-export function sendText(
-  res: ServerResponse,
-  status: number,
-  text: string,
-  extraHeaders?: Record<string, string>,
-): void {
+export function sendText(res: ServerResponse, status: number, text: string, extraHeaders?: Record<string, string>): void {
   if (res.headersSent || res.destroyed) return;
   const body = Buffer.from(text, 'utf8');
   res.statusCode = status;

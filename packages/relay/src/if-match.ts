@@ -9,7 +9,13 @@ import { relayErrors } from './relay-errors.ts';
  */
 export function checkIfMatch(header: string, cached: CacheEntry | undefined): number {
   // An HTTP-date contains a comma itself, so try the whole value as one date first.
-  const candidates = parseHttpDate(header) !== null ? [header.trim()] : header.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const candidates =
+    parseHttpDate(header) !== null
+      ? [header.trim()]
+      : header
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s.length > 0);
   if (candidates.length === 0) throw relayErrors.invalidIfMatch('Invalid If-Match: empty');
   let matched = false;
   for (const c of candidates) {
@@ -23,7 +29,10 @@ export function checkIfMatch(header: string, cached: CacheEntry | undefined): nu
       continue;
     }
     const t = parseHttpDate(unq);
-    if (t === null) throw relayErrors.invalidIfMatch(`Invalid If-Match ${JSON.stringify(c.slice(0, 64))}: expected a decimal µs timestamp, an HTTP-date or *`);
+    if (t === null)
+      throw relayErrors.invalidIfMatch(
+        `Invalid If-Match ${JSON.stringify(c.slice(0, 64))}: expected a decimal µs timestamp, an HTTP-date or *`,
+      );
     matched ||= cached !== undefined && Math.floor(cached.packet.timestamp / 1_000_000) * 1_000_000 === t;
   }
   if (!matched || !cached) {

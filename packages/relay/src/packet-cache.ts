@@ -3,7 +3,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { nowMicros, PublicKey, z32Encode } from '@pubky-ts/common';
+import { nowMicros, type PublicKey, z32Encode } from '@pubky-ts/common';
 import { formatHttpDate } from '@pubky-ts/pkarr';
 import { packetTtl, parseCanonical, type RelayPacket } from './relay-packet.ts';
 
@@ -46,16 +46,14 @@ export class CacheEntry {
     this.lastModified = formatHttpDate(packet.timestamp);
     this.etag = `"${packet.timestamp}"`;
     const cacheControl = `public, max-age=${this.ttl}`;
-    this.notModifiedHeaders = [
-      'Cache-Control', cacheControl,
-      'Last-Modified', this.lastModified,
-      'ETag', this.etag,
-      ...extraHeaders,
-    ];
+    this.notModifiedHeaders = ['Cache-Control', cacheControl, 'Last-Modified', this.lastModified, 'ETag', this.etag, ...extraHeaders];
     this.headers = [
-      'Content-Type', PKARR_PAYLOAD_CONTENT_TYPE,
-      'Content-Length', String(this.payload.length),
-      'Memento-Datetime', formatHttpDate(lastSeen),
+      'Content-Type',
+      PKARR_PAYLOAD_CONTENT_TYPE,
+      'Content-Length',
+      String(this.payload.length),
+      'Memento-Datetime',
+      formatHttpDate(lastSeen),
       ...this.notModifiedHeaders,
     ];
   }

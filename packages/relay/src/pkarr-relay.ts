@@ -77,16 +77,21 @@ export interface PkarrRelayHandle {
 }
 
 const CORS_RESPONSE_HEADERS = [
-  'Access-Control-Allow-Origin', '*',
+  'Access-Control-Allow-Origin',
+  '*',
   'Access-Control-Expose-Headers',
   `${HEADER_INVALID_SEQ}, ${HEADER_STORED_NODES}, Memento-Datetime, Last-Modified, ETag, Retry-After, ${ERROR_CODE_HEADER}`,
 ];
 
 const PREFLIGHT_HEADERS = [
-  'Access-Control-Allow-Origin', '*',
-  'Access-Control-Allow-Methods', 'GET, PUT, OPTIONS',
-  'Access-Control-Allow-Headers', '*',
-  'Access-Control-Max-Age', '86400',
+  'Access-Control-Allow-Origin',
+  '*',
+  'Access-Control-Allow-Methods',
+  'GET, PUT, OPTIONS',
+  'Access-Control-Allow-Headers',
+  '*',
+  'Access-Control-Max-Age',
+  '86400',
 ];
 
 function parsePolicy(query: string): ResolvePolicy | undefined {
@@ -192,7 +197,14 @@ class PkarrRelay {
       server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
         server.removeAllListeners('error');
         const port = (server.address() as AddressInfo).port;
-        resolve({ url: serverUrl(options.host ?? '127.0.0.1', port), port, server, cache: this.cache, dht: this.dht, close: () => this.close() });
+        resolve({
+          url: serverUrl(options.host ?? '127.0.0.1', port),
+          port,
+          server,
+          cache: this.cache,
+          dht: this.dht,
+          close: () => this.close(),
+        });
       });
     });
   }
@@ -392,7 +404,13 @@ class PkarrRelay {
     return l;
   }
 
-  private async resolveFromDht(req: IncomingMessage, res: ServerResponse, key: PublicKey, cached: CacheEntry | undefined, policy: ResolvePolicy): Promise<void> {
+  private async resolveFromDht(
+    req: IncomingMessage,
+    res: ServerResponse,
+    key: PublicKey,
+    cached: CacheEntry | undefined,
+    policy: ResolvePolicy,
+  ): Promise<void> {
     const floor = policy === 'NetworkOnly' ? undefined : cached?.packet;
     const lookup = this.startLookup(key, floor, policy);
     if (policy === 'CacheFirst') await lookup.first;

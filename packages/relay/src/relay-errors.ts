@@ -35,7 +35,11 @@ export const RELAY_ERRORS = {
 export type RelayErrorCode = keyof typeof RELAY_ERRORS;
 
 /** The catalogue as the README's generated table lists it (`npm run docs:errors`). */
-export const RELAY_ERROR_DOCS: readonly ErrorDoc[] = Object.entries(RELAY_ERRORS).map(([code, e]) => ({ code, status: e.status, summary: e.summary }));
+export const RELAY_ERROR_DOCS: readonly ErrorDoc[] = Object.entries(RELAY_ERRORS).map(([code, e]) => ({
+  code,
+  status: e.status,
+  summary: e.summary,
+}));
 
 /** An error answer of a relay: status from the catalogue, text body, extra headers (Allow, Retry-After…). */
 export class RelayError extends PubkyError {
@@ -55,22 +59,28 @@ export class RelayError extends PubkyError {
 export const relayErrors = {
   invalidPublicKey: (detail: string) => new RelayError('INVALID_PUBLIC_KEY', `Invalid public key: ${detail}`),
   invalidPolicy: () => new RelayError('INVALID_POLICY', 'Invalid policy: expected CacheOnly, CacheFirst or NetworkOnly'),
-  invalidSignedPacket: (code: string, detail: string) => new RelayError('INVALID_SIGNED_PACKET', `Invalid signed packet (${code}): ${detail}`),
+  invalidSignedPacket: (code: string, detail: string) =>
+    new RelayError('INVALID_SIGNED_PACKET', `Invalid signed packet (${code}): ${detail}`),
   invalidIfMatch: (message: string) => new RelayError('INVALID_IF_MATCH', message),
   invalidId: (message: string, headers?: Record<string, string>) => new RelayError('INVALID_ID', message, headers),
   notFound: (message = 'Not found', headers?: Record<string, string>) => new RelayError('NOT_FOUND', message, headers),
   invalidNewestPacket: (seq: number, header: string) =>
-    new RelayError('INVALID_NEWEST_PACKET', `Not found: the newest DHT item (seq ${seq}) is not a valid signed packet`, { [header]: String(seq) }),
+    new RelayError('INVALID_NEWEST_PACKET', `Not found: the newest DHT item (seq ${seq}) is not a valid signed packet`, {
+      [header]: String(seq),
+    }),
   entryExpired: (message: string, headers?: Record<string, string>) => new RelayError('ENTRY_EXPIRED', message, headers),
-  methodNotAllowed: (allow: string, headers?: Record<string, string>) => new RelayError('METHOD_NOT_ALLOWED', 'Method not allowed', { ...headers, Allow: allow }),
+  methodNotAllowed: (allow: string, headers?: Record<string, string>) =>
+    new RelayError('METHOD_NOT_ALLOWED', 'Method not allowed', { ...headers, Allow: allow }),
   requestTimeout: (headers?: Record<string, string>) => new RelayError('REQUEST_TIMEOUT', 'Request timed out', headers),
   newerPacketCached: (cached: number, yours: number) =>
     new RelayError('NEWER_PACKET_CACHED', `Conflict: a more recent packet is cached (timestamp ${cached}, yours ${yours})`),
   newerPacketOnDht: (detail: string) => new RelayError('NEWER_PACKET_ON_DHT', `Conflict: the DHT holds a more recent packet (${detail})`),
   preconditionFailed: (message: string) => new RelayError('PRECONDITION_FAILED', message),
   dhtPreconditionFailed: (detail: string) => new RelayError('DHT_PRECONDITION_FAILED', `Precondition failed on the DHT: ${detail}`),
-  bodyTooLarge: (message: string, headers?: Record<string, string>) => new RelayError('BODY_TOO_LARGE', message, { ...headers, Connection: 'close' }),
-  rateLimited: (waitSeconds: number) => new RelayError('RATE_LIMITED', `Too many requests, retry in ${waitSeconds} s`, { 'Retry-After': String(waitSeconds) }),
+  bodyTooLarge: (message: string, headers?: Record<string, string>) =>
+    new RelayError('BODY_TOO_LARGE', message, { ...headers, Connection: 'close' }),
+  rateLimited: (waitSeconds: number) =>
+    new RelayError('RATE_LIMITED', `Too many requests, retry in ${waitSeconds} s`, { 'Retry-After': String(waitSeconds) }),
   internal: (message: string) => new RelayError('INTERNAL', message),
   dhtPublishFailed: (detail: string) => new RelayError('DHT_PUBLISH_FAILED', `DHT publish failed: ${detail}`),
   dhtUnavailable: (message: string) => new RelayError('DHT_UNAVAILABLE', message),

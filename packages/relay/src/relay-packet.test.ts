@@ -6,8 +6,12 @@ import { encodeDns, makePacket } from '../test/helpers.ts';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
 // Spec §11.4
-const V_DNS = hex('000080000000000200000000065f7075626b79343870696e787867717334316e346169646964656e773561707170317572666d7a647a7472386a74346162726b646e34333565776f000041000100000e1000380000343870696e787867717334316e346169646964656e773561707170317572666d7a647a7472386a74346162726b646e34333565776f00c0130001000100000e1000047f000001');
-const V_SIG = hex('16078b2f9b79870b730616fdb1b926008bca8ce381648099d4ca51e1dabd9da7d5af8455366acb9b52dfe63db7a3a5712476cb19a0f19a52ca531ae69b348509');
+const V_DNS = hex(
+  '000080000000000200000000065f7075626b79343870696e787867717334316e346169646964656e773561707170317572666d7a647a7472386a74346162726b646e34333565776f000041000100000e1000380000343870696e787867717334316e346169646964656e773561707170317572666d7a647a7472386a74346162726b646e34333565776f00c0130001000100000e1000047f000001',
+);
+const V_SIG = hex(
+  '16078b2f9b79870b730616fdb1b926008bca8ce381648099d4ca51e1dabd9da7d5af8455366acb9b52dfe63db7a3a5712476cb19a0f19a52ca531ae69b348509',
+);
 const ZERO = Keypair.fromSecretKey(new Uint8Array(32));
 
 function vectorPayload(): Uint8Array {
@@ -34,7 +38,10 @@ test('every single-byte mutation of the vector is rejected with a precise error'
     const m = Uint8Array.from(payload);
     m[i] ^= 0x01;
     // Every payload byte is covered by the signature.
-    assert.throws(() => parseRelayPayload(ZERO.publicKey, m), (e: unknown) => e instanceof PubkyError && e.code === 'invalid_signature');
+    assert.throws(
+      () => parseRelayPayload(ZERO.publicKey, m),
+      (e: unknown) => e instanceof PubkyError && e.code === 'invalid_signature',
+    );
   }
 });
 
@@ -42,8 +49,7 @@ test('length bounds, wrong key, malformed DNS: each with its own error code', ()
   const kp = Keypair.random();
   const other = Keypair.random();
   const pk = makePacket(kp);
-  const code = (c: string | RegExp) => (e: unknown) =>
-    e instanceof PubkyError && (typeof c === 'string' ? e.code === c : c.test(e.code));
+  const code = (c: string | RegExp) => (e: unknown) => e instanceof PubkyError && (typeof c === 'string' ? e.code === c : c.test(e.code));
   assert.throws(() => parseRelayPayload(kp.publicKey, pk.payload.subarray(0, 71)), code('invalid_signed_packet_length'));
   assert.throws(() => parseRelayPayload(kp.publicKey, new Uint8Array(1073)), code('packet_too_large'));
   assert.throws(() => parseRelayPayload(other.publicKey, pk.payload), code('invalid_signature'));
@@ -70,10 +76,24 @@ test('ordering and TTL clamping (spec §2.3, §11.3)', () => {
   assert.ok(moreRecentThan(y, x), 'equal timestamps: larger DNS bytes win');
   const empty = parseCanonical(makePacket(kp, { dns: encodeDns([]) }).canonical);
   assert.equal(packetTtl(empty, 300, 86400), 300);
-  const two = parseCanonical(makePacket(kp, { records: [{ name: 'a', ttl: 150 }, { name: 'b', ttl: 75 }] }).canonical);
+  const two = parseCanonical(
+    makePacket(kp, {
+      records: [
+        { name: 'a', ttl: 150 },
+        { name: 'b', ttl: 75 },
+      ],
+    }).canonical,
+  );
   assert.equal(packetTtl(two, 300, 86400), 300);
   assert.equal(packetTtl(two, 0, 86400), 75);
-  const big = parseCanonical(makePacket(kp, { records: [{ name: 'a', ttl: 172800 }, { name: 'b', ttl: 345600 }] }).canonical);
+  const big = parseCanonical(
+    makePacket(kp, {
+      records: [
+        { name: 'a', ttl: 172800 },
+        { name: 'b', ttl: 345600 },
+      ],
+    }).canonical,
+  );
   assert.equal(packetTtl(big, 300, 86400), 86400);
   assert.equal(packetTtl(big, 300, 691200), 172800);
 });

@@ -1,7 +1,7 @@
 // The relay's view of a SignedPacket (spec §2): the canonical bytes and the few facts the server
 // needs per request (timestamp, TTL), computed once. Parsing and verification are
 // `@pubky-ts/pkarr`'s SignedPacket.
-import { compareBytes, PublicKey, PubkyError } from '@pubky-ts/common';
+import { compareBytes, type PublicKey, PubkyError } from '@pubky-ts/common';
 import { MAX_DNS_BYTES, MAX_RELAY_PAYLOAD_BYTES, MAX_SIGNED_PACKET_BYTES, SignedPacket, signable } from '@pubky-ts/pkarr';
 
 export { MAX_DNS_BYTES, MAX_RELAY_PAYLOAD_BYTES, signable };

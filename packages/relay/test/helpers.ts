@@ -1,6 +1,6 @@
 // Test helpers: signed packets built by hand (so relay tests do not depend on the pkarr package)
 // and an in-memory DHT backend double.
-import { Keypair, PubkyError } from '@pubky-ts/common';
+import { type Keypair, PubkyError } from '@pubky-ts/common';
 import type { DhtBackend, DhtMutableItem } from '@pubky-ts/pkarr';
 import { signable } from '../src/relay-packet.ts';
 
@@ -55,10 +55,7 @@ export function freshTimestamp(): number {
   return lastTs;
 }
 
-export function makePacket(
-  keypair: Keypair,
-  opts: { timestamp?: number; records?: TestRecord[]; dns?: Uint8Array } = {},
-): TestPacket {
+export function makePacket(keypair: Keypair, opts: { timestamp?: number; records?: TestRecord[]; dns?: Uint8Array } = {}): TestPacket {
   const timestamp = opts.timestamp ?? freshTimestamp();
   const dns = opts.dns ?? encodeDns(opts.records ?? [{ name: keypair.publicKey.z32, ttl: 3600, txt: `hello ${timestamp}` }]);
   const signature = keypair.sign(signable(timestamp, dns));

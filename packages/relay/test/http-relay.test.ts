@@ -232,12 +232,28 @@ test('close() answers pending waiters and releases the port', async () => {
 
 test('hostile paths, methods and bodies never cause a 500 and never stop the relay', () =>
   withRelay({ inboxTimeoutMs: 30, linkTimeoutMs: 30 }, async (r) => {
-    const paths = ['/inbox', '/inbox/', '/inbox//ack', '/inbox/a/b/c', '/link/a/b', '/%', '/inbox/%FF%FE', '/inbox/a%2Fb',
-      '/inbox/x/await?y=1', '/link/x?' + 'q'.repeat(3000)];
-    for (let i = 0; i < 20; i++) paths.push('/inbox/' + encodeURIComponent(Buffer.from(Array.from({ length: 12 }, () => Math.floor(Math.random() * 256))).toString('latin1')));
+    const paths = [
+      '/inbox',
+      '/inbox/',
+      '/inbox//ack',
+      '/inbox/a/b/c',
+      '/link/a/b',
+      '/%',
+      '/inbox/%FF%FE',
+      '/inbox/a%2Fb',
+      '/inbox/x/await?y=1',
+      '/link/x?' + 'q'.repeat(3000),
+    ];
+    for (let i = 0; i < 20; i++)
+      paths.push(
+        '/inbox/' + encodeURIComponent(Buffer.from(Array.from({ length: 12 }, () => Math.floor(Math.random() * 256))).toString('latin1')),
+      );
     for (const p of paths) {
       for (const method of ['GET', 'POST', 'DELETE', 'PUT', 'PATCH']) {
-        const res = await fetch(`${r.url}${p}`, { method, body: method === 'GET' || method === 'DELETE' ? undefined : Buffer.from([0, 255, 1]) });
+        const res = await fetch(`${r.url}${p}`, {
+          method,
+          body: method === 'GET' || method === 'DELETE' ? undefined : Buffer.from([0, 255, 1]),
+        });
         await res.arrayBuffer();
         assert.ok(res.status < 500 || res.status === 503, `${method} ${p} ⇒ ${res.status}`);
       }

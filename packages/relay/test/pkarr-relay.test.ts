@@ -189,7 +189,12 @@ test('If-Match compare-and-swap: µs or HTTP-date of the cached packet, else 412
   });
 });
 
-function rawPut(url: string, headers: Record<string, string | number>, chunks: Buffer[], end: boolean): Promise<{ status: number; text: string }> {
+function rawPut(
+  url: string,
+  headers: Record<string, string | number>,
+  chunks: Buffer[],
+  end: boolean,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'PUT', headers }, (res) => {
       const parts: Buffer[] = [];
@@ -245,7 +250,11 @@ test('hostile PUT bodies: precise 400s and nothing poisoned in the cache', () =>
       const res = await put(r, z, body);
       assert.equal(res.status, 400, name);
       assert.match(res.text, re, name);
-      assert.match(res.text, /^Invalid signed packet \((invalid_signed_packet_length|packet_too_large|invalid_signature|timestamp_out_of_range|dns_\w+)\): /, name);
+      assert.match(
+        res.text,
+        /^Invalid signed packet \((invalid_signed_packet_length|packet_too_large|invalid_signature|timestamp_out_of_range|dns_\w+)\): /,
+        name,
+      );
     }
     assert.equal((await get(r, z, '?policy=CacheOnly')).status, 404);
     assert.equal(r.cache.storedCount, 0);
@@ -255,8 +264,16 @@ test('hostile PUT bodies: precise 400s and nothing poisoned in the cache', () =>
 
 test('hostile paths and headers never cause a 500', () =>
   withRelay({ dht: new MemoryDht() }, async (r) => {
-    const paths = ['/%', '/%00', '/' + 'a'.repeat(5000), '/pk:', '/..', '/?policy', '/x?policy=CacheOnly&policy=Bad',
-      '/' + encodeURIComponent('https://foo@bar.x:1/p?q#f')];
+    const paths = [
+      '/%',
+      '/%00',
+      '/' + 'a'.repeat(5000),
+      '/pk:',
+      '/..',
+      '/?policy',
+      '/x?policy=CacheOnly&policy=Bad',
+      '/' + encodeURIComponent('https://foo@bar.x:1/p?q#f'),
+    ];
     for (let i = 0; i < 20; i++) paths.push('/' + randomBytes(20).toString('base64url'));
     for (const p of paths) {
       const res = await http(`${r.url}${p}`);

@@ -52,7 +52,10 @@ test('PUT through one relay, GET from a second relay with an empty cache (goes t
       const third = SignedPacket.fromBytes(makePacket(kp).canonical);
       assert.ok((await new RelayClient(c.url).publish(third, { cas: second.timestamp })) >= 1);
       const fourth = SignedPacket.fromBytes(makePacket(kp).canonical);
-      await assert.rejects(new RelayClient(c.url).publish(fourth, { cas: second.timestamp }), (e: unknown) => e instanceof PkarrError && e.code === 'cas_failed');
+      await assert.rejects(
+        new RelayClient(c.url).publish(fourth, { cas: second.timestamp }),
+        (e: unknown) => e instanceof PkarrError && e.code === 'cas_failed',
+      );
     } finally {
       await c.close();
     }

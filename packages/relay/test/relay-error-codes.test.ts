@@ -45,12 +45,20 @@ test('pkarr relay: each refusal has its code; CORS exposes the header; answers t
     await expectCode(`${r.url}/${z}`, { method: 'PUT', body: Buffer.from('garbage') }, 'INVALID_SIGNED_PACKET');
     await expectCode(`${r.url}/${z}`, { method: 'PUT', body: Buffer.alloc(2000) }, 'BODY_TOO_LARGE');
     const first = makePacket(kp);
-    await expectCode(`${r.url}/${z}`, { method: 'PUT', body: Buffer.from(first.payload), headers: { 'if-match': '*' } }, 'PRECONDITION_FAILED');
+    await expectCode(
+      `${r.url}/${z}`,
+      { method: 'PUT', body: Buffer.from(first.payload), headers: { 'if-match': '*' } },
+      'PRECONDITION_FAILED',
+    );
     const stored = await fetch(`${r.url}/${z}`, { method: 'PUT', body: Buffer.from(first.payload) });
     assert.equal(stored.status, 204);
     assert.equal(stored.headers.get('pubky-error-code'), null);
     const second = makePacket(kp);
-    await expectCode(`${r.url}/${z}`, { method: 'PUT', body: Buffer.from(second.payload), headers: { 'if-match': 'soon' } }, 'INVALID_IF_MATCH');
+    await expectCode(
+      `${r.url}/${z}`,
+      { method: 'PUT', body: Buffer.from(second.payload), headers: { 'if-match': 'soon' } },
+      'INVALID_IF_MATCH',
+    );
     const older = makePacket(kp, { timestamp: first.timestamp - 10 });
     await expectCode(`${r.url}/${z}`, { method: 'PUT', body: Buffer.from(older.payload) }, 'NEWER_PACKET_CACHED');
     dht.putError = new PubkyError('not_most_recent', 'majority 302');

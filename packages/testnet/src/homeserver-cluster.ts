@@ -105,7 +105,12 @@ export async function startHomeserverCluster(options: HomeserverClusterOptions):
   };
   try {
     const base = ['--set', 'drive.icann_listen_socket="127.0.0.1:0"'];
-    const first = [...base, '--set', `admin.listen_socket="127.0.0.1:${options.adminPort}"`, ...(options.publish === false ? ['--no-publish'] : [])];
+    const first = [
+      ...base,
+      '--set',
+      `admin.listen_socket="127.0.0.1:${options.adminPort}"`,
+      ...(options.publish === false ? ['--no-publish'] : []),
+    ];
     instances.push(await startInstance(0, options.dataDir, first, true));
     const rest = await Promise.all(
       Array.from({ length: options.instances - 1 }, (_, i) =>

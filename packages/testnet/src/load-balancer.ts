@@ -51,17 +51,14 @@ export async function startLoadBalancer(options: LoadBalancerOptions): Promise<L
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
     headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
     let connected = false;
-    const upstream = request(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers },
-      (up) => {
-        const out: Record<string, string | string[]> = {};
-        for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
-        res.writeHead(up.statusCode ?? 502, out);
-        res.flushHeaders();
-        up.pipe(res);
-        up.on('error', () => res.destroy());
-      },
-    );
+    const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers }, (up) => {
+      const out: Record<string, string | string[]> = {};
+      for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+      res.writeHead(up.statusCode ?? 502, out);
+      res.flushHeaders();
+      up.pipe(res);
+      up.on('error', () => res.destroy());
+    });
     upstream.on('error', (err: NodeJS.ErrnoException) => {
       downUntil.set(target.href, Date.now() + 2000);
       // Never retry a request that may have reached a backend, unless repeating it is harmless.

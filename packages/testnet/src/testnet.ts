@@ -146,8 +146,7 @@ export async function startTestnet(options: TestnetOptions = {}): Promise<Testne
       },
       logging: { level: options.logLevel ?? 'warn' },
     };
-    const keypair =
-      options.homeserverKeypair ?? (fixed ? Keypair.fromSecretKey(TESTNET_HOMESERVER_SECRET) : Keypair.random());
+    const keypair = options.homeserverKeypair ?? (fixed ? Keypair.fromSecretKey(TESTNET_HOMESERVER_SECRET) : Keypair.random());
     let cluster: HomeserverCluster | null = null;
     let homeserver: HomeserverHandle;
     if (instances > 1) {
@@ -168,7 +167,12 @@ export async function startTestnet(options: TestnetOptions = {}): Promise<Testne
 
     let indexer: Indexer | null = null;
     if (options.indexer) {
-      indexer = await startTestnetIndexer({ relay: pkarrRelay.url, homeservers: [homeserver.publicKey.z32], dataDir, port: port(TESTNET_INDEXER_PORT) });
+      indexer = await startTestnetIndexer({
+        relay: pkarrRelay.url,
+        homeservers: [homeserver.publicKey.z32],
+        dataDir,
+        port: port(TESTNET_INDEXER_PORT),
+      });
       closers.push(() => indexer!.close());
     }
 

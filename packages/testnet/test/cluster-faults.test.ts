@@ -112,15 +112,26 @@ test('SIGKILL one of three processes mid-load: acknowledged writes survive byte 
   const full = await allEvents(survivors[0].url, pk);
   assert.deepEqual(await allEvents(survivors[1].url, pk), full, 'same events, same order, on every process');
   const ids = full.map((e) => e.id);
-  assert.deepEqual(ids, [...new Set(ids)].sort((a, b) => a - b), 'ascending, unique');
+  assert.deepEqual(
+    ids,
+    [...new Set(ids)].sort((a, b) => a - b),
+    'ascending, unique',
+  );
   const putPaths = full.filter((e) => e.type === 'PUT').map((e) => e.uri.slice(`pubky://${pk}`.length));
   for (const path of acked.keys()) assert.equal(putPaths.filter((p) => p === path).length, 1, `one event for ${path}`);
 
   // The subscriber moved to another process and got every event exactly once, in order.
   await until(() => received.length >= full.length, 15_000, `the subscriber to catch up (${received.length}/${full.length})`);
   await new Promise((r) => setTimeout(r, 200)); // a duplicate would arrive now
-  assert.ok(sources.length >= 2 && sources[0] === victim.url && sources.slice(1).every((s) => s === lb), `reconnected through the balancer: ${sources}`);
-  assert.deepEqual(received.map((e) => e.id), ids, 'every event once, no gap');
+  assert.ok(
+    sources.length >= 2 && sources[0] === victim.url && sources.slice(1).every((s) => s === lb),
+    `reconnected through the balancer: ${sources}`,
+  );
+  assert.deepEqual(
+    received.map((e) => e.id),
+    ids,
+    'every event once, no gap',
+  );
   assert.deepEqual(received, full);
   abort.abort();
   await subscriber;
@@ -148,7 +159,10 @@ test('two processes write one path at the same moment: one final state, one even
     const results = await Promise.all(
       bodies.map((body, k) => fetch(`${(k % 2 ? a : b).url}${path}`, { method: 'PUT', body, headers }).then((r) => r.status)),
     );
-    assert.ok(results.every((s) => s === 201 || s === 204), `round ${round}: every write succeeds (${results})`);
+    assert.ok(
+      results.every((s) => s === 201 || s === 204),
+      `round ${round}: every write succeeds (${results})`,
+    );
     writes += bodies.length;
 
     const [onA, onB] = await Promise.all([allEvents(a.url, pk, path), allEvents(b.url, pk, path)]);
@@ -161,9 +175,16 @@ test('two processes write one path at the same moment: one final state, one even
       const res = await fetch(`${base}${path}`, { headers: { 'pubky-host': pk } });
       assert.equal(res.status, 200);
       const bytes = Buffer.from(await res.arrayBuffer());
-      assert.ok(bodies.some((x) => x.equals(bytes)), 'a body of this round');
+      assert.ok(
+        bodies.some((x) => x.equals(bytes)),
+        'a body of this round',
+      );
       assert.equal(res.headers.get('etag'), `"${last.hash}"`, 'the content of the last event');
     }
-    assert.equal(new Set(onA.slice(-bodies.length).map((e) => e.hash)).size, bodies.length, 'each write of the round has its own event (distinct contents)');
+    assert.equal(
+      new Set(onA.slice(-bodies.length).map((e) => e.hash)).size,
+      bodies.length,
+      'each write of the round has its own event (distinct contents)',
+    );
   }
 });

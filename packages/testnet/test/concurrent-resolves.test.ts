@@ -30,7 +30,10 @@ test('40 concurrent resolves through relay and DHT raise no listener-leak warnin
     const found = results.filter((r) => r.status === 'fulfilled' && r.value !== null).length;
     assert.equal(found, 20, 'the homeserver resolves, random keys do not');
     await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
-    assert.deepEqual(warnings.map((w) => `${w.name}: ${w.message}`), []);
+    assert.deepEqual(
+      warnings.map((w) => `${w.name}: ${w.message}`),
+      [],
+    );
   } finally {
     process.off('warning', onWarning);
     await pkarr.close();

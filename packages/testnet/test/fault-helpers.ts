@@ -46,7 +46,9 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     chownSync(dir, owner.uid, owner.gid);
   }
   const exec = (bin: string, args: string[]) =>
-    asRoot ? run('runuser', ['-u', 'postgres', '--', join(PG_BIN, bin), ...args], { timeout: 60_000 }) : run(join(PG_BIN, bin), args, { timeout: 60_000 });
+    asRoot
+      ? run('runuser', ['-u', 'postgres', '--', join(PG_BIN, bin), ...args], { timeout: 60_000 })
+      : run(join(PG_BIN, bin), args, { timeout: 60_000 });
   const data = join(dir, 'data');
   const port = await freePort();
   await exec('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '--no-instructions']);
@@ -106,7 +108,10 @@ export async function tempDatabase(): Promise<{ url: string; drop(): Promise<voi
 }
 
 /** `instances` homeserver processes (the CLI) on `databaseUrl` behind the load balancer; offline (no PKARR publishing). */
-export async function startCluster(databaseUrl: string, instances: number): Promise<{ cluster: HomeserverCluster; close(): Promise<void> }> {
+export async function startCluster(
+  databaseUrl: string,
+  instances: number,
+): Promise<{ cluster: HomeserverCluster; close(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'pubky-cluster-'));
   mkdirSync(dataDir, { recursive: true });
   try {

@@ -27,7 +27,8 @@ test('PostgreSQL crashes and restarts during a load: 503 + Retry-After in the ga
   /** 503 is fine in the outage, if it carries Retry-After; anything but the right answer or that is wrong. */
   const check503 = async (res: Response, what: string) => {
     const text = await res.text();
-    if (res.headers.get('retry-after') === null || !/^\d+$/.test(res.headers.get('retry-after')!)) wrong.push(`${what}: 503 without Retry-After`);
+    if (res.headers.get('retry-after') === null || !/^\d+$/.test(res.headers.get('retry-after')!))
+      wrong.push(`${what}: 503 without Retry-After`);
     if (!/database/i.test(text)) wrong.push(`${what}: 503 for another reason: ${text}`);
   };
 
@@ -101,12 +102,20 @@ test('PostgreSQL crashes and restarts during a load: 503 + Retry-After in the ga
     return out;
   };
   let onA: SseEvent[] = [];
-  await until(async () => {
-    onA = await events(cluster.instances[0].url);
-    const seen = new Set(onA.map((e) => e.uri.slice(`pubky://${pk}`.length)));
-    return [...acked.keys()].every((p) => seen.has(p));
-  }, 10_000, 'an event for every acknowledged write');
+  await until(
+    async () => {
+      onA = await events(cluster.instances[0].url);
+      const seen = new Set(onA.map((e) => e.uri.slice(`pubky://${pk}`.length)));
+      return [...acked.keys()].every((p) => seen.has(p));
+    },
+    10_000,
+    'an event for every acknowledged write',
+  );
   const ids = onA.map((e) => e.id);
-  assert.deepEqual(ids, [...new Set(ids)].sort((a, b) => a - b), 'ascending, unique');
+  assert.deepEqual(
+    ids,
+    [...new Set(ids)].sort((a, b) => a - b),
+    'ascending, unique',
+  );
   assert.deepEqual(await events(cluster.instances[1].url), onA, 'the same list on the other process');
 });

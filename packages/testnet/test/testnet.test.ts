@@ -53,7 +53,8 @@ test("every port the testnet homeserver's packet advertises accepts connections"
   for (const r of packet.records) {
     if (r.type !== 'HTTPS' && r.type !== 'SVCB') continue;
     if (r.params.port !== undefined) ports.push(r.params.port);
-    for (const p of r.params.other ?? []) if (p.key === HTTP_PORT_PARAM) ports.push(new DataView(p.value.buffer, p.value.byteOffset).getUint16(0));
+    for (const p of r.params.other ?? [])
+      if (p.key === HTTP_PORT_PARAM) ports.push(new DataView(p.value.buffer, p.value.byteOffset).getUint16(0));
   }
   assert.ok(ports.length > 0, 'the packet names at least the HTTP port');
   for (const port of ports) {

@@ -124,6 +124,8 @@ ${exitCodesUsage}`,
     const [sub, ...rest] = positionals;
     if (sub === 'approve') return approve(values, rest);
     if (sub === 'request') return request(values, rest);
-    throw new CliError(sub === undefined ? 'give a subcommand: approve or request' : `unknown subcommand ${JSON.stringify(sub)}: approve or request`);
+    throw new CliError(
+      sub === undefined ? 'give a subcommand: approve or request' : `unknown subcommand ${JSON.stringify(sub)}: approve or request`,
+    );
   },
 };

@@ -50,7 +50,8 @@ from your shell's startup file:
   allowPositionals: true,
   async run(_values, positionals) {
     const shell = positionals[0];
-    if (positionals.length !== 1 || (shell !== 'bash' && shell !== 'zsh')) throw new CliError('give the shell: pubky completion bash (or zsh)');
+    if (positionals.length !== 1 || (shell !== 'bash' && shell !== 'zsh'))
+      throw new CliError('give the shell: pubky completion bash (or zsh)');
     process.stdout.write(await bashCompletion(commands));
     return 0;
   },

@@ -46,7 +46,9 @@ ${exitCodesUsage}`,
         console.log(`url      ${app.davUrl}`);
         console.log(`user     ${app.username}`);
         console.log(`password ${app.password}`);
-        console.error(`grant ${app.grantId}, ${values.caps}, until ${new Date(app.expiresAt * 1000).toISOString()}; revoke with: pubky dav-password --revoke ${app.grantId}`);
+        console.error(
+          `grant ${app.grantId}, ${values.caps}, until ${new Date(app.expiresAt * 1000).toISOString()}; revoke with: pubky dav-password --revoke ${app.grantId}`,
+        );
         return;
       }
       // Listing and revoking need a root session on the homeserver.

@@ -1,6 +1,15 @@
 // What `pubky put --encrypt` and `pubky get` add for encrypted files (README, "Encryption"): the
 // commands keep their plumbing; this file holds the encryption steps.
-import { EncryptedStorage, isAgeFile, Keyring, decryptAge, shareKeysFor, type PublicStorage, type Session, type SessionStorage } from '@pubky-ts/client';
+import {
+  EncryptedStorage,
+  isAgeFile,
+  Keyring,
+  decryptAge,
+  shareKeysFor,
+  type PublicStorage,
+  type Session,
+  type SessionStorage,
+} from '@pubky-ts/client';
 import type { Keypair, PublicKey } from '@pubky-ts/common';
 import { listOption } from '../args.ts';
 import { CliError } from '../cli-error.ts';
@@ -16,9 +25,15 @@ export async function optionalKeypair(values: Record<string, unknown>): Promise<
  * opens it), to the directory's key when the user's key is given (apps granted the directory open
  * it), and to every --to pubky or age1… recipient.
  */
-export async function putEncrypted(session: Session, path: string, body: AsyncIterable<Uint8Array>, values: Record<string, unknown>): Promise<void> {
+export async function putEncrypted(
+  session: Session,
+  path: string,
+  body: AsyncIterable<Uint8Array>,
+  values: Record<string, unknown>,
+): Promise<void> {
   const keypair = await optionalKeypair(values);
-  if (keypair && !keypair.publicKey.equals(session.publicKey)) throw new CliError(`--key is ${keypair.publicKey.z32}, but the session writes ${session.publicKey.z32}'s tree`);
+  if (keypair && !keypair.publicKey.equals(session.publicKey))
+    throw new CliError(`--key is ${keypair.publicKey.z32}, but the session writes ${session.publicKey.z32}'s tree`);
   const keyring = keypair ? Keyring.fromKeypair(keypair) : Keyring.fromScopeKeys(session.publicKey, []);
   await new EncryptedStorage(session.storage, keyring).putEncrypted(path, body, { to: listOption(values.to) });
 }
@@ -28,7 +43,13 @@ export async function putEncrypted(session: Session, path: string, body: AsyncIt
  * is not an age file. An age file without a key is refused with what to do (never ciphertext on a
  * terminal by surprise): `--raw` writes the ciphertext.
  */
-export async function decryptIfEncrypted(stream: ReadableStream<Uint8Array>, storage: SessionStorage | PublicStorage, owner: PublicKey, path: string, values: Record<string, unknown>): Promise<ReadableStream<Uint8Array>> {
+export async function decryptIfEncrypted(
+  stream: ReadableStream<Uint8Array>,
+  storage: SessionStorage | PublicStorage,
+  owner: PublicKey,
+  path: string,
+  values: Record<string, unknown>,
+): Promise<ReadableStream<Uint8Array>> {
   const { prefix, rest } = await peek(stream, 22);
   if (values.raw || !isAgeFile(prefix)) return rest;
   const keypair = await optionalKeypair(values);
@@ -41,7 +62,11 @@ export async function decryptIfEncrypted(stream: ReadableStream<Uint8Array>, sto
   // Another user's file: the share envelopes they left for us, if any (`pubky share`).
   if (!owner.equals(keypair.publicKey)) {
     const shared = await shareKeysFor(storage, keyring, owner, path);
-    return decryptAge(rest, { ...keys, fileKeys: [...(keys.fileKeys ?? []), ...(shared.fileKeys ?? [])], directoryKeys: [...(keys.directoryKeys ?? []), ...(shared.directoryKeys ?? [])] });
+    return decryptAge(rest, {
+      ...keys,
+      fileKeys: [...(keys.fileKeys ?? []), ...(shared.fileKeys ?? [])],
+      directoryKeys: [...(keys.directoryKeys ?? []), ...(shared.directoryKeys ?? [])],
+    });
   }
   return decryptAge(rest, keys);
 }

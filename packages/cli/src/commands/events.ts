@@ -90,7 +90,9 @@ ${exitCodesUsage}`,
       try {
         for await (const e of stream) {
           if (values.json) {
-            console.log(JSON.stringify({ cursor: e.cursor, type: e.type, user: e.user.z32, path: e.path, url: e.url, contentHash: e.contentHash }));
+            console.log(
+              JSON.stringify({ cursor: e.cursor, type: e.type, user: e.user.z32, path: e.path, url: e.url, contentHash: e.contentHash }),
+            );
           } else {
             console.log(formatEvent(e));
           }

@@ -7,7 +7,15 @@ import type { Command } from '../args.ts';
 import { CliError } from '../cli-error.ts';
 import { keyOptions, keyUsage, loadKeypair } from '../key-source.ts';
 import { formatBytes, Progress, progressForce, progressOptions, progressUsage, type ProgressOptions } from '../progress.ts';
-import { clientOptions, clientUsage, exitCodesUsage, loadSession, openClient, readSessionFile, type ClientContext } from '../session-file.ts';
+import {
+  clientOptions,
+  clientUsage,
+  exitCodesUsage,
+  loadSession,
+  openClient,
+  readSessionFile,
+  type ClientContext,
+} from '../session-file.ts';
 
 /** A progress line that also counts files: `writing  120/1000 files  12.0 MiB / 40.0 MiB  30%  …`. */
 class FilesProgress extends Progress {

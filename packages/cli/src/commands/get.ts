@@ -28,7 +28,14 @@ ${progressUsage}
 ${clientUsage}
 
 ${exitCodesUsage}`,
-  options: { out: { type: 'string', short: 'o' }, user: { type: 'string' }, raw: { type: 'boolean' }, ...keyOptions, ...progressOptions, ...clientOptions },
+  options: {
+    out: { type: 'string', short: 'o' },
+    user: { type: 'string' },
+    raw: { type: 'boolean' },
+    ...keyOptions,
+    ...progressOptions,
+    ...clientOptions,
+  },
   allowPositionals: true,
   async run(values, positionals) {
     if (positionals.length !== 1) throw new CliError('give exactly one address');
@@ -66,7 +73,8 @@ ${exitCodesUsage}`,
     } catch (e) {
       progress?.abort();
       if (tmp) await unlink(tmp).catch(() => {});
-      if (e instanceof PubkyHttpError && e.code === 'not_found') throw new CliError(`${addressOf(target)}: no such file (not_found)`, 1, 'not_found');
+      if (e instanceof PubkyHttpError && e.code === 'not_found')
+        throw new CliError(`${addressOf(target)}: no such file (not_found)`, 1, 'not_found');
       throw e;
     } finally {
       await ctx.close();

@@ -29,7 +29,8 @@ export async function runHomeserverDoctor(argv: string[]): Promise<number> {
     if (a === '--offline' || a === '--json') continue;
     if (a === '--timeout') {
       timeoutMs = Number(argv[++i]);
-      if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new CliError(`--timeout needs a number of milliseconds, got ${JSON.stringify(argv[i])}`, 2);
+      if (!Number.isInteger(timeoutMs) || timeoutMs < 1)
+        throw new CliError(`--timeout needs a number of milliseconds, got ${JSON.stringify(argv[i])}`, 2);
       continue;
     }
     rest.push(a);

@@ -73,7 +73,9 @@ ${exitCodesUsage}`,
         `imported ${result.files} files of ${manifest.user} to ${session.homeserver.z32}: ${result.written} written (${formatBytes(result.bytes)}), ${result.unchanged} already there, ${result.deleted} deleted`,
       );
       for (const d of result.contentTypeDifferences) {
-        console.error(`note: ${d.path} has content type ${d.stored} on the homeserver (archived as ${d.archived}); its bytes are identical`);
+        console.error(
+          `note: ${d.path} has content type ${d.stored} on the homeserver (archived as ${d.archived}); its bytes are identical`,
+        );
       }
     } catch (e) {
       lines.abort();

@@ -52,7 +52,8 @@ Exit codes: 0 done (verify: no drift), 1 failed (verify: drift found), 2 bad usa
   allowPositionals: true,
   async run(values, positionals) {
     const sub = positionals[0];
-    if (positionals.length > 1 || (sub !== undefined && sub !== 'verify')) throw new CliError('the only subcommand is `verify`; run `pubky indexer --help`');
+    if (positionals.length > 1 || (sub !== undefined && sub !== 'verify'))
+      throw new CliError('the only subcommand is `verify`; run `pubky indexer --help`');
     const database = (values.db as string | undefined) ?? 'pubky-index.sqlite';
     const keys = (list: unknown, what: string) =>
       listOption(list).map((k) => {
@@ -66,9 +67,14 @@ Exit codes: 0 done (verify: no drift), 1 failed (verify: drift found), 2 bad usa
         const db = openDatabase(database);
         try {
           const users = keys(values.user, 'user');
-          const report = await verifyIndex(new IndexReader(db), ctx.pubky, { sample: intOption(values.sample, 'sample', { min: 1, max: 100_000 }), users: users.length ? users : undefined });
+          const report = await verifyIndex(new IndexReader(db), ctx.pubky, {
+            sample: intOption(values.sample, 'sample', { min: 1, max: 100_000 }),
+            users: users.length ? users : undefined,
+          });
           console.log(JSON.stringify(report, null, 2));
-          console.error(`checked ${report.checkedUsers} users, ${report.checkedRecords} records: ${report.drift.length} drifted, ${report.unreachable.length} unreachable`);
+          console.error(
+            `checked ${report.checkedUsers} users, ${report.checkedRecords} records: ${report.drift.length} drifted, ${report.unreachable.length} unreachable`,
+          );
           return report.drift.length > 0 ? 1 : 0;
         } finally {
           db.close();

@@ -93,7 +93,8 @@ ${exitCodesUsage}`,
         `${report.files} files, ${formatBytes(report.bytes)}; copied ${report.copied} (${formatBytes(report.copiedBytes)}), removed ${report.removed}, in ${formatDuration(report.durationMs / 1000)}`,
       );
     } catch (e) {
-      if (abort.signal.aborted) throw new CliError('migration interrupted: nothing was switched; run the same command again to continue', 1, 'interrupted');
+      if (abort.signal.aborted)
+        throw new CliError('migration interrupted: nothing was switched; run the same command again to continue', 1, 'interrupted');
       throw e;
     } finally {
       process.off('SIGINT', onSignal);

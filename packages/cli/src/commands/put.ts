@@ -32,7 +32,15 @@ ${progressUsage}
 ${clientUsage}
 
 ${exitCodesUsage}`,
-  options: { user: { type: 'string' }, 'content-type': { type: 'string' }, encrypt: { type: 'boolean' }, to: { type: 'string', multiple: true }, ...keyOptions, ...progressOptions, ...clientOptions },
+  options: {
+    user: { type: 'string' },
+    'content-type': { type: 'string' },
+    encrypt: { type: 'boolean' },
+    to: { type: 'string', multiple: true },
+    ...keyOptions,
+    ...progressOptions,
+    ...clientOptions,
+  },
   allowPositionals: true,
   async run(values, positionals) {
     if (positionals.length < 1 || positionals.length > 2) throw new CliError('give an address and a file (or - for stdin)');
@@ -59,7 +67,9 @@ ${exitCodesUsage}`,
         size = s.size;
       } catch (e) {
         if (e instanceof CliError) throw e;
-        throw new CliError(`cannot read ${source}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+        throw new CliError(
+          `cannot read ${source}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+        );
       }
       input = createReadStream(source, { highWaterMark: 256 * 1024 });
       label = `put ${source}`;

@@ -65,7 +65,9 @@ ${networkUsage}`,
     for (const f of found) if (f.packet.moreRecentThan(newest)) newest = f.packet;
     const sources = found.filter((f) => f.packet.isSameAs(newest)).map((f) => f.source);
     if (values.json) {
-      console.log(JSON.stringify({ key: key.z32, timestamp: newest.timestamp, sources, records: newest.records.map(formatRecord) }, null, 2));
+      console.log(
+        JSON.stringify({ key: key.z32, timestamp: newest.timestamp, sources, records: newest.records.map(formatRecord) }, null, 2),
+      );
       return 0;
     }
     console.log(`;; ${key.z32}`);

@@ -25,7 +25,8 @@ ${exitCodesUsage}`,
       try {
         await session.storage.delete(target.path);
       } catch (e) {
-        if (e instanceof PubkyHttpError && e.code === 'not_found') throw new CliError(`${addressOf(target)}: no such file (not_found)`, 1, 'not_found');
+        if (e instanceof PubkyHttpError && e.code === 'not_found')
+          throw new CliError(`${addressOf(target)}: no such file (not_found)`, 1, 'not_found');
         throw e;
       }
       console.log(`deleted ${addressOf(target)}`);

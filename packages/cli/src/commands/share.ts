@@ -11,7 +11,8 @@ async function run(remove: boolean, values: Record<string, unknown>, positionals
   if (readers.length === 0) throw new CliError('name the reader with --with <pubky> (repeatable)');
   const target = await parseTarget(positionals[0]!, values);
   const keypair = await loadKeypair(values);
-  if (!keypair.publicKey.equals(target.owner)) throw new CliError(`${addressOf(target)} is not in ${keypair.publicKey.z32}'s tree: only the owner shares`);
+  if (!keypair.publicKey.equals(target.owner))
+    throw new CliError(`${addressOf(target)} is not in ${keypair.publicKey.z32}'s tree: only the owner shares`);
   const ctx = await openClient(values);
   try {
     const enc = new EncryptedStorage((await loadSession(ctx, target.owner)).storage, Keyring.fromKeypair(keypair));
@@ -49,7 +50,7 @@ export const unshare: Command = {
   name: 'unshare',
   usage: usage(
     'unshare',
-    'Removes a reader\'s share. It cannot take back what they already read or kept: a file key\nopens that file until you write it again; a folder key opens what was written with it.',
+    "Removes a reader's share. It cannot take back what they already read or kept: a file key\nopens that file until you write it again; a folder key opens what was written with it.",
   ),
   options: { with: { type: 'string', multiple: true }, user: { type: 'string' }, ...keyOptions, ...clientOptions },
   allowPositionals: true,

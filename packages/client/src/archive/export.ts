@@ -90,7 +90,10 @@ function keypairOf(key: Keypair | Signer): Keypair {
 }
 
 function changed(path: string, why: string): ArchiveError {
-  return new ArchiveError('archive_source_changed', `${path} changed on the homeserver while it was being exported (${why}); run the export again`);
+  return new ArchiveError(
+    'archive_source_changed',
+    `${path} changed on the homeserver while it was being exported (${why}); run the export again`,
+  );
 }
 
 /**
@@ -108,7 +111,10 @@ export async function exportArchive(
 ): Promise<ExportArchiveResult> {
   const keypair = keypairOf(key);
   if (!keypair.publicKey.equals(session.publicKey)) {
-    throw new ClientError('invalid_argument', `the archive of ${session.publicKey.z32} must be signed by that user's key, not ${keypair.publicKey.z32}`);
+    throw new ClientError(
+      'invalid_argument',
+      `the archive of ${session.publicKey.z32} must be signed by that user's key, not ${keypair.publicKey.z32}`,
+    );
   }
   // The caller's signal only: a combined signal would gather one listener per request.
   const { signal } = options;
@@ -157,7 +163,13 @@ export async function exportArchive(
 type Progress = (progress: ArchiveProgress) => void;
 
 /** The snapshot's files (size, hash, type), HEAD by HEAD; a file deleted since the listing is left out. */
-async function scanFiles(session: Session, paths: string[], concurrency: number, progress: Progress, signal: AbortSignal | undefined): Promise<ArchiveFile[]> {
+async function scanFiles(
+  session: Session,
+  paths: string[],
+  concurrency: number,
+  progress: Progress,
+  signal: AbortSignal | undefined,
+): Promise<ArchiveFile[]> {
   const found: Array<ArchiveFile | null> = new Array(paths.length).fill(null);
   let scanned = 0;
   progress({ phase: 'scanning', files: 0, totalFiles: paths.length, bytes: 0, totalBytes: 0 });
@@ -165,7 +177,8 @@ async function scanFiles(session: Session, paths: string[], concurrency: number,
     const stats = await session.storage.stats(path, { signal });
     scanned++;
     if (stats) {
-      if (stats.size > MAX_ENTRY_SIZE) throw new ArchiveError('archive_too_large', `${path} is ${stats.size} bytes; an archive holds files up to ${MAX_ENTRY_SIZE} bytes`);
+      if (stats.size > MAX_ENTRY_SIZE)
+        throw new ArchiveError('archive_too_large', `${path} is ${stats.size} bytes; an archive holds files up to ${MAX_ENTRY_SIZE} bytes`);
       const hash = hashFromEtag(stats.etag) ?? (await hashRemote(session, path, signal));
       // A type the manifest cannot carry (not printable ASCII, over 255 characters) is left out.
       const contentType = stats.contentType !== null && CONTENT_TYPE_RE.test(stats.contentType) ? stats.contentType : null;
@@ -181,7 +194,11 @@ async function writeManifest(sink: ArchiveSink, manifest: ArchiveManifest, keypa
   // What import will demand of it (canonical paths under /pub/ and /priv/, order, sizes…).
   validateManifest(manifest as unknown as Record<string, unknown>);
   const manifestBytes = encodeManifest(manifest);
-  if (manifestBytes.length > MAX_MANIFEST_BYTES) throw new ArchiveError('archive_too_large', `the manifest would be ${manifestBytes.length} bytes; at most ${MAX_MANIFEST_BYTES} are supported`);
+  if (manifestBytes.length > MAX_MANIFEST_BYTES)
+    throw new ArchiveError(
+      'archive_too_large',
+      `the manifest would be ${manifestBytes.length} bytes; at most ${MAX_MANIFEST_BYTES} are supported`,
+    );
   await sink.write(tarHeader(MANIFEST_ENTRY, manifestBytes.length, mtime));
   await sink.write(manifestBytes);
   await sink.write(padding(manifestBytes.length));
@@ -260,7 +277,13 @@ async function writeBlobs(
 }
 
 /** Streams one large blob into the archive, hashing it; `onChunk` sees each chunk's length. */
-async function streamBlob(sink: ArchiveSink, session: Session, blob: ArchiveFile, signal: AbortSignal | undefined, onChunk: (n: number) => void): Promise<void> {
+async function streamBlob(
+  sink: ArchiveSink,
+  session: Session,
+  blob: ArchiveFile,
+  signal: AbortSignal | undefined,
+  onChunk: (n: number) => void,
+): Promise<void> {
   const stream = await fetchOrChanged(session.storage.getStream(blob.path, { signal }), blob.path);
   const hasher = await createBlake3();
   let n = 0;

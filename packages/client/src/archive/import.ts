@@ -50,7 +50,11 @@ function quoted(hash: string): string {
  * are skipped (so an interrupted import can simply be run again); every written file's ETag is
  * checked afterwards. With `prune`, files not in the archive are then deleted.
  */
-export async function importArchive(session: Session, source: ArchiveSource, options: ImportArchiveOptions = {}): Promise<ImportArchiveResult> {
+export async function importArchive(
+  session: Session,
+  source: ArchiveSource,
+  options: ImportArchiveOptions = {},
+): Promise<ImportArchiveResult> {
   const blob = toBlob(source);
   const { signal } = options;
   const progress = options.onProgress ?? (() => {});
@@ -86,7 +90,11 @@ export async function importArchive(session: Session, source: ArchiveSource, opt
       await session.storage.put(f.path, body, { contentType: f.contentType ?? undefined, signal });
     } catch (e) {
       if (e instanceof PubkyError) throw e;
-      throw new ArchiveError('archive_invalid', `the archive could not be read while uploading ${f.path}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+      throw new ArchiveError(
+        'archive_invalid',
+        `the archive could not be read while uploading ${f.path}: ${(e as Error)?.message ?? String(e)}`,
+        { cause: e },
+      );
     }
     bytes += f.size;
     written++;
@@ -100,9 +108,13 @@ export async function importArchive(session: Session, source: ArchiveSource, opt
   await forEachConcurrent(todo, concurrency, async (f) => {
     const stats = await session.storage.stats(f.path, { signal });
     if (!stats) throw new ArchiveError('archive_import_mismatch', `${f.path} is missing on the homeserver right after it was written`);
-    if (stats.size !== f.size) throw new ArchiveError('archive_import_mismatch', `${f.path} is ${stats.size} bytes on the homeserver, but ${f.size} in the archive`);
+    if (stats.size !== f.size)
+      throw new ArchiveError('archive_import_mismatch', `${f.path} is ${stats.size} bytes on the homeserver, but ${f.size} in the archive`);
     if (stats.etag !== null && stats.etag !== quoted(f.hash)) {
-      throw new ArchiveError('archive_import_mismatch', `${f.path} has ETag ${stats.etag} on the homeserver, but its hash in the archive is ${f.hash}`);
+      throw new ArchiveError(
+        'archive_import_mismatch',
+        `${f.path} has ETag ${stats.etag} on the homeserver, but its hash in the archive is ${f.hash}`,
+      );
     }
     if (f.contentType !== null && stats.contentType !== f.contentType) {
       contentTypeDifferences.push({ path: f.path, archived: f.contentType, stored: stats.contentType });

@@ -8,7 +8,7 @@ import {
   compareBytes,
   concatBytes,
   hexToBytes,
-  Keypair,
+  type Keypair,
   parseStrictStoragePath,
   PublicKey,
   utf8Encode,
@@ -101,7 +101,8 @@ function exactKeys(value: Record<string, unknown>, keys: string[], where: string
 
 /** The JSON of manifest.json (a JSON error or a non-object is `archive_manifest_invalid`). */
 export function parseManifestJson(bytes: Uint8Array): Record<string, unknown> {
-  if (bytes.length > MAX_MANIFEST_BYTES) throw new ArchiveError('archive_too_large', `the manifest is ${bytes.length} bytes; at most ${MAX_MANIFEST_BYTES} are read`);
+  if (bytes.length > MAX_MANIFEST_BYTES)
+    throw new ArchiveError('archive_too_large', `the manifest is ${bytes.length} bytes; at most ${MAX_MANIFEST_BYTES} are read`);
   let value: unknown;
   try {
     value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
@@ -115,7 +116,8 @@ export function parseManifestJson(bytes: Uint8Array): Record<string, unknown> {
 /** The user the manifest names (checked before anything else, to verify the signature first). */
 export function manifestUser(json: Record<string, unknown>): PublicKey {
   if (json.format !== ARCHIVE_FORMAT) throw invalid(`"format" is ${JSON.stringify(json.format)}, not "${ARCHIVE_FORMAT}"`);
-  if (json.version !== ARCHIVE_VERSION) throw invalid(`version ${JSON.stringify(json.version)} is not supported (this SDK reads version ${ARCHIVE_VERSION})`);
+  if (json.version !== ARCHIVE_VERSION)
+    throw invalid(`version ${JSON.stringify(json.version)} is not supported (this SDK reads version ${ARCHIVE_VERSION})`);
   const user = typeof json.user === 'string' ? PublicKey.tryParse(json.user) : null;
   if (!user || user.z32 !== json.user) throw invalid('"user" is not a z-base-32 public key');
   return user;
@@ -124,7 +126,8 @@ export function manifestUser(json: Record<string, unknown>): PublicKey {
 /** Checks manifest.sig against the manifest bytes and the manifest's user. */
 export function verifyManifestSignature(manifest: Uint8Array, signatureFile: Uint8Array, user: PublicKey): void {
   const fail = (why: string) => new ArchiveError('archive_signature_invalid', `the archive signature is invalid: ${why}`);
-  if (signatureFile.length !== SIGNATURE_FILE_BYTES) throw fail(`manifest.sig is ${signatureFile.length} bytes, not 128 hex digits and a newline`);
+  if (signatureFile.length !== SIGNATURE_FILE_BYTES)
+    throw fail(`manifest.sig is ${signatureFile.length} bytes, not 128 hex digits and a newline`);
   const text = new TextDecoder().decode(signatureFile);
   if (!/^[0-9a-f]{128}\n$/.test(text)) throw fail('manifest.sig is not 128 lowercase hex digits and a newline');
   if (!user.verify(signedBytes(manifest), hexToBytes(text.slice(0, 128)))) {
@@ -144,7 +147,8 @@ export function validateManifest(json: Record<string, unknown>): ArchiveManifest
     if (!source || source.z32 !== json.source) throw invalid('"source" is neither null nor a z-base-32 public key');
   }
   if (!Array.isArray(json.files)) throw invalid('"files" is not an array');
-  if (json.files.length > MAX_FILES) throw new ArchiveError('archive_too_large', `the manifest lists ${json.files.length} files; at most ${MAX_FILES} are supported`);
+  if (json.files.length > MAX_FILES)
+    throw new ArchiveError('archive_too_large', `the manifest lists ${json.files.length} files; at most ${MAX_FILES} are supported`);
   const sizes = new Map<string, number>();
   let previous: Uint8Array | null = null;
   const files: ArchiveFile[] = [];
@@ -166,7 +170,8 @@ export function validateManifest(json: Record<string, unknown>): ArchiveManifest
       throw invalid(`${where}.path ${JSON.stringify(f.path.slice(0, 120))} is not under /pub/ or /priv/`);
     }
     const bytes = utf8Encode(f.path);
-    if (previous && compareBytes(previous, bytes) >= 0) throw invalid(`${where}.path ${JSON.stringify(f.path.slice(0, 120))} is out of order or repeated (paths are sorted by UTF-8 bytes)`);
+    if (previous && compareBytes(previous, bytes) >= 0)
+      throw invalid(`${where}.path ${JSON.stringify(f.path.slice(0, 120))} is out of order or repeated (paths are sorted by UTF-8 bytes)`);
     previous = bytes;
     if (typeof f.size !== 'number' || !Number.isSafeInteger(f.size) || f.size < 0 || f.size > MAX_ENTRY_SIZE) {
       throw invalid(`${where}.size of ${f.path} is not a whole number of bytes in 0..${MAX_ENTRY_SIZE}`);

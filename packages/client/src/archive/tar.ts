@@ -13,7 +13,8 @@ const enc = new TextEncoder();
 
 function putString(block: Uint8Array, offset: number, length: number, text: string): void {
   const bytes = enc.encode(text);
-  if (bytes.length > length) throw new ArchiveError('archive_invalid', `tar field text ${JSON.stringify(text)} is longer than ${length} bytes`);
+  if (bytes.length > length)
+    throw new ArchiveError('archive_invalid', `tar field text ${JSON.stringify(text)} is longer than ${length} bytes`);
   block.set(bytes, offset);
 }
 
@@ -79,7 +80,8 @@ export class ByteReader {
         this.ended = true;
         return false;
       }
-      if (!(value instanceof Uint8Array)) throw new ArchiveError('archive_invalid', 'the archive source yielded something other than bytes');
+      if (!(value instanceof Uint8Array))
+        throw new ArchiveError('archive_invalid', 'the archive source yielded something other than bytes');
       this.buffer = value;
       this.pos = 0;
     }
@@ -253,7 +255,8 @@ export class TarReader {
       if (!isZero(second)) throw bad(at, 'a lone zero block inside the archive');
       // Record padding after the marker: zeros only.
       const extra = await this.bytes.firstNonZero();
-      if (extra >= 0) throw new ArchiveError('archive_invalid', `not a valid pubky archive: bytes follow the end-of-archive marker (at byte ${extra})`);
+      if (extra >= 0)
+        throw new ArchiveError('archive_invalid', `not a valid pubky archive: bytes follow the end-of-archive marker (at byte ${extra})`);
       this.finished = true;
       return null;
     }
@@ -295,7 +298,11 @@ export class TarReader {
     if (pad > 0) {
       const at = this.bytes.offset;
       const zeros = await this.bytes.readExact(pad, `the padding after ${p.header.name}`);
-      if (!isZero(zeros)) throw new ArchiveError('archive_invalid', `not a valid pubky archive: the padding after ${p.header.name} is not zero (at byte ${at})`);
+      if (!isZero(zeros))
+        throw new ArchiveError(
+          'archive_invalid',
+          `not a valid pubky archive: the padding after ${p.header.name} is not zero (at byte ${at})`,
+        );
     }
     this.pending = null;
   }

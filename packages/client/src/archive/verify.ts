@@ -77,15 +77,23 @@ function fromSourceError(e: unknown): unknown {
 async function readHead(tar: TarReader): Promise<{ manifest: ArchiveManifest; manifestBytes: Uint8Array }> {
   const first = await tar.next();
   if (!first || first.name !== MANIFEST_ENTRY) {
-    throw new ArchiveError('archive_invalid', `not a pubky archive: the first entry is ${first ? JSON.stringify(first.name) : 'missing'}, not ${MANIFEST_ENTRY}`);
+    throw new ArchiveError(
+      'archive_invalid',
+      `not a pubky archive: the first entry is ${first ? JSON.stringify(first.name) : 'missing'}, not ${MANIFEST_ENTRY}`,
+    );
   }
-  if (first.size > MAX_MANIFEST_BYTES) throw new ArchiveError('archive_too_large', `the manifest is ${first.size} bytes; at most ${MAX_MANIFEST_BYTES} are read`);
+  if (first.size > MAX_MANIFEST_BYTES)
+    throw new ArchiveError('archive_too_large', `the manifest is ${first.size} bytes; at most ${MAX_MANIFEST_BYTES} are read`);
   const manifestBytes = await tar.readAll();
   const second = await tar.next();
   if (!second || second.name !== SIGNATURE_ENTRY) {
-    throw new ArchiveError('archive_signature_invalid', `the archive signature is missing: the second entry is ${second ? JSON.stringify(second.name) : 'missing'}, not ${SIGNATURE_ENTRY}`);
+    throw new ArchiveError(
+      'archive_signature_invalid',
+      `the archive signature is missing: the second entry is ${second ? JSON.stringify(second.name) : 'missing'}, not ${SIGNATURE_ENTRY}`,
+    );
   }
-  if (second.size > 1024) throw new ArchiveError('archive_signature_invalid', `the archive signature is invalid: manifest.sig is ${second.size} bytes`);
+  if (second.size > 1024)
+    throw new ArchiveError('archive_signature_invalid', `the archive signature is invalid: manifest.sig is ${second.size} bytes`);
   const signature = await tar.readAll();
   const json = parseManifestJson(manifestBytes);
   verifyManifestSignature(manifestBytes, signature, manifestUser(json));
@@ -118,7 +126,10 @@ export async function verifyArchive(source: ArchiveSource, options: VerifyArchiv
     if (signal?.aborted) throw abortedError(signal);
     const { manifest, manifestBytes } = await readHead(tar);
     if (options.expectedUser !== undefined && manifest.user !== options.expectedUser) {
-      throw new ArchiveError('archive_wrong_user', `the archive holds the tree of ${manifest.user}, but the session is ${options.expectedUser}; sign in as that user to import it`);
+      throw new ArchiveError(
+        'archive_wrong_user',
+        `the archive holds the tree of ${manifest.user}, but the session is ${options.expectedUser}; sign in as that user to import it`,
+      );
     }
     // What the manifest expects: hex hash → size and the paths holding it.
     const expected = new Map<string, { size: number; paths: string[] }>();
@@ -146,13 +157,24 @@ export async function verifyArchive(source: ArchiveSource, options: VerifyArchiv
       if (signal?.aborted) throw abortedError(signal);
       const hex = entry.name.startsWith(BLOB_PREFIX) ? entry.name.slice(BLOB_PREFIX.length) : '';
       if (!/^[0-9a-f]{64}$/.test(hex)) {
-        throw new ArchiveError('archive_invalid', `not a pubky archive: unexpected entry ${JSON.stringify(entry.name)} at byte ${entry.headerOffset}`);
+        throw new ArchiveError(
+          'archive_invalid',
+          `not a pubky archive: unexpected entry ${JSON.stringify(entry.name)} at byte ${entry.headerOffset}`,
+        );
       }
       const want = expected.get(hex);
-      if (!want) throw new ArchiveError('archive_unreferenced_entry', `the archive holds ${entry.name} (at byte ${entry.headerOffset}), which the manifest does not name`);
-      if (blobs.has(hex)) throw new ArchiveError('archive_duplicate_entry', `the archive holds ${entry.name} twice (again at byte ${entry.headerOffset})`);
+      if (!want)
+        throw new ArchiveError(
+          'archive_unreferenced_entry',
+          `the archive holds ${entry.name} (at byte ${entry.headerOffset}), which the manifest does not name`,
+        );
+      if (blobs.has(hex))
+        throw new ArchiveError('archive_duplicate_entry', `the archive holds ${entry.name} twice (again at byte ${entry.headerOffset})`);
       if (entry.size !== want.size) {
-        throw new ArchiveError('archive_size_mismatch', `the content of ${describe(hex)} is ${entry.size} bytes in the archive, but the manifest says ${want.size}`);
+        throw new ArchiveError(
+          'archive_size_mismatch',
+          `the content of ${describe(hex)} is ${entry.size} bytes in the archive, but the manifest says ${want.size}`,
+        );
       }
       let digest: Uint8Array;
       if (entry.size <= ONE_SHOT_HASH) {
@@ -171,12 +193,16 @@ export async function verifyArchive(source: ArchiveSource, options: VerifyArchiv
       }
       const got = bytesToHex(digest);
       if (got !== hex) {
-        throw new ArchiveError('archive_hash_mismatch', `the content of ${describe(hex)} (${entry.name} at byte ${entry.dataOffset}) does not match its hash: its BLAKE3 is ${got}`);
+        throw new ArchiveError(
+          'archive_hash_mismatch',
+          `the content of ${describe(hex)} (${entry.name} at byte ${entry.dataOffset}) does not match its hash: its BLAKE3 is ${got}`,
+        );
       }
       blobs.set(hex, { hex, offset: entry.dataOffset, size: entry.size });
     }
     for (const [hex] of expected) {
-      if (!blobs.has(hex)) throw new ArchiveError('archive_missing_blob', `the archive lacks the content of ${describe(hex)} (${BLOB_PREFIX}${hex})`);
+      if (!blobs.has(hex))
+        throw new ArchiveError('archive_missing_blob', `the archive lacks the content of ${describe(hex)} (${BLOB_PREFIX}${hex})`);
     }
     report();
     return { manifest, manifestBytes, blobs, archiveBytes: tar.offset };

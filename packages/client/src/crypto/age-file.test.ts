@@ -15,7 +15,7 @@ import { memorySource, pattern, requireAgeCli, runAge } from './age-test-helpers
 // Sizes around the chunk boundaries, where STREAM's last-chunk rule bites.
 const SIZES = [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK, 3 * CHUNK + 7];
 
-test('a pubky\'s age recipient is the X25519 public key of its age identity (birational map both ways)', () => {
+test("a pubky's age recipient is the X25519 public key of its age identity (birational map both ways)", () => {
   for (let i = 0; i < 20; i++) {
     const kp = Keypair.random();
     const { identity, recipient } = ageKeyPairOf(kp);
@@ -31,11 +31,14 @@ test('bad age keys are invalid_age_key errors that do not echo the text', () => 
   const secret = encodeIdentity(ageKeyPairOf(Keypair.random()).identity);
   const broken = secret.slice(0, -1) + (secret.endsWith('Q') ? 'P' : 'Q');
   for (const text of ['', 'age1', 'age1qqqq', broken, secret.toLowerCase(), encodeRecipient(new Uint8Array(32)).replace('age1', 'agx1')]) {
-    assert.throws(() => (text.startsWith('AGE') || text === secret.toLowerCase() ? decodeIdentity(text) : decodeRecipient(text)), (e: Error & { code?: string }) => {
-      assert.equal(e.code, 'invalid_age_key');
-      assert.ok(!e.message.includes(secret.slice(16, 40)), 'the message must not hold the key');
-      return true;
-    });
+    assert.throws(
+      () => (text.startsWith('AGE') || text === secret.toLowerCase() ? decodeIdentity(text) : decodeRecipient(text)),
+      (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'invalid_age_key');
+        assert.ok(!e.message.includes(secret.slice(16, 40)), 'the message must not hold the key');
+        return true;
+      },
+    );
   }
   assert.throws(() => decodeRecipient(secret), { code: 'invalid_age_key' });
 });
@@ -103,7 +106,15 @@ test('a ranged read fetches and opens only the chunks the range lies in', async 
   const source = memorySource(bytes);
   const file = await openAgeRanged(source, { identities: [identity] });
   assert.equal(file.size, plain.length);
-  const ranges: Array<[number, number]> = [[0, 0], [0, 1], [CHUNK - 3, CHUNK + 3], [2 * CHUNK, 3 * CHUNK], [5 * CHUNK, plain.length], [plain.length - 1, plain.length], [0, plain.length]];
+  const ranges: Array<[number, number]> = [
+    [0, 0],
+    [0, 1],
+    [CHUNK - 3, CHUNK + 3],
+    [2 * CHUNK, 3 * CHUNK],
+    [5 * CHUNK, plain.length],
+    [plain.length - 1, plain.length],
+    [0, plain.length],
+  ];
   for (const [s, e] of ranges) {
     source.reads.length = 0;
     assert.deepEqual(await file.read(s, e), plain.subarray(s, e), `range ${s}-${e}`);
@@ -114,12 +125,14 @@ test('a ranged read fetches and opens only the chunks the range lies in', async 
   await assert.rejects(file.read(0, plain.length + 1), { code: 'encryption_invalid_argument' });
   await assert.rejects(file.read(5, 4), { code: 'encryption_invalid_argument' });
   // Empty file.
-  const empty = await openAgeRanged(memorySource((await encryptAgeBytes(new Uint8Array(0), [recipient])).bytes), { identities: [identity] });
+  const empty = await openAgeRanged(memorySource((await encryptAgeBytes(new Uint8Array(0), [recipient])).bytes), {
+    identities: [identity],
+  });
   assert.equal(empty.size, 0);
   assert.deepEqual(await empty.read(0, 0), new Uint8Array(0));
 });
 
-test('our header MAC is the library\'s for its own headers; a directory stanza is skipped by the age CLI and opens alone', async () => {
+test("our header MAC is the library's for its own headers; a directory stanza is skipped by the age CLI and opens alone", async () => {
   const { headerMac, DIR_STANZA } = await import('./age-header.ts');
   const { identity, recipient } = ageKeyPairOf(Keypair.random());
   const encrypter = new Encrypter();

@@ -3,7 +3,19 @@
 import { EncryptionError } from './encryption-error.ts';
 import { createHeader, headerLength, openHeader, type HeaderKeys } from './age-header.ts';
 import { sealInto } from '#aead';
-import { CHUNK, chunkNonce, decryptTransform, encryptTransform, NONCE_SIZE, openChunk, payloadKey, plainSize, SEALED_CHUNK, sealedSize, TAG } from './age-stream.ts';
+import {
+  CHUNK,
+  chunkNonce,
+  decryptTransform,
+  encryptTransform,
+  NONCE_SIZE,
+  openChunk,
+  payloadKey,
+  plainSize,
+  SEALED_CHUNK,
+  sealedSize,
+  TAG,
+} from './age-stream.ts';
 
 export interface EncryptedFile {
   /** header ‖ nonce ‖ payload, produced as the plaintext is read. */
@@ -15,7 +27,11 @@ export interface EncryptedFile {
 }
 
 /** Encrypts a plaintext stream to X25519 recipients (32-byte points) and directory keys. */
-export async function encryptAge(plaintext: ReadableStream<Uint8Array>, recipients: readonly Uint8Array[], directoryKeys: readonly Uint8Array[] = []): Promise<EncryptedFile> {
+export async function encryptAge(
+  plaintext: ReadableStream<Uint8Array>,
+  recipients: readonly Uint8Array[],
+  directoryKeys: readonly Uint8Array[] = [],
+): Promise<EncryptedFile> {
   const { header: head, nonce, fileKey } = createHeader(recipients, directoryKeys);
   const prefix = concat(head, nonce);
   const payload = plaintext.pipeThrough(encryptTransform(payloadKey(fileKey, nonce)));
@@ -44,7 +60,11 @@ export async function encryptAge(plaintext: ReadableStream<Uint8Array>, recipien
 }
 
 /** Encrypts bytes at once. */
-export async function encryptAgeBytes(plaintext: Uint8Array, recipients: readonly Uint8Array[], directoryKeys: readonly Uint8Array[] = []): Promise<{ bytes: Uint8Array; fileKey: Uint8Array }> {
+export async function encryptAgeBytes(
+  plaintext: Uint8Array,
+  recipients: readonly Uint8Array[],
+  directoryKeys: readonly Uint8Array[] = [],
+): Promise<{ bytes: Uint8Array; fileKey: Uint8Array }> {
   // In one piece, without streams: the usual case for small files, where stream plumbing would cost
   // more than the cipher.
   const { header: head, nonce, fileKey } = createHeader(recipients, directoryKeys);
@@ -118,7 +138,8 @@ export async function decryptAgeBytes(ciphertext: Uint8Array, keys: HeaderKeys):
   const payload = ciphertext.subarray(end + NONCE_SIZE);
   const out = allocUnsafe(plainSize(payload.length));
   const chunks = Math.ceil(payload.length / SEALED_CHUNK);
-  for (let i = 0; i < chunks; i++) out.set(openChunk(key, i, i === chunks - 1, payload.subarray(i * SEALED_CHUNK, (i + 1) * SEALED_CHUNK)), i * CHUNK);
+  for (let i = 0; i < chunks; i++)
+    out.set(openChunk(key, i, i === chunks - 1, payload.subarray(i * SEALED_CHUNK, (i + 1) * SEALED_CHUNK)), i * CHUNK);
   return out;
 }
 

@@ -54,12 +54,14 @@ export interface NewHeader {
  * file key and nonce.
  */
 export function createHeader(recipients: readonly Uint8Array[], directoryKeys: readonly Uint8Array[] = []): NewHeader {
-  if (recipients.length + directoryKeys.length === 0) throw new EncryptionError('encryption_invalid_argument', 'an encrypted file needs at least one recipient');
+  if (recipients.length + directoryKeys.length === 0)
+    throw new EncryptionError('encryption_invalid_argument', 'an encrypted file needs at least one recipient');
   const fileKey = crypto.getRandomValues(new Uint8Array(16));
   let text = 'age-encryption.org/v1\n';
   for (const recipient of recipients) {
     const { share, secret } = ephemeralAgreement(recipient);
-    if (secret.every((b) => b === 0)) throw new EncryptionError('invalid_age_key', 'this age recipient is a low-order point: no key agreement with it is possible');
+    if (secret.every((b) => b === 0))
+      throw new EncryptionError('invalid_age_key', 'this age recipient is a low-order point: no key agreement with it is possible');
     const salt = new Uint8Array(64);
     salt.set(share);
     salt.set(recipient, 32);
@@ -100,7 +102,8 @@ export interface HeaderKeys {
 export function headerLength(bytes: Uint8Array): number {
   const head = Math.min(bytes.length, VERSION_LINE.length);
   for (let i = 0; i < head; i++) {
-    if (bytes[i] !== VERSION_LINE[i]) throw new EncryptionError('age_malformed_header', 'this is not an age v1 file (it does not start with "age-encryption.org/v1")');
+    if (bytes[i] !== VERSION_LINE[i])
+      throw new EncryptionError('age_malformed_header', 'this is not an age v1 file (it does not start with "age-encryption.org/v1")');
   }
   const mac = indexOf(bytes, MAC_PREFIX, VERSION_LINE.length - 1);
   if (mac < 0) {
@@ -145,7 +148,10 @@ export async function openHeader(header: Uint8Array, keys: HeaderKeys): Promise<
       if (err.code !== 'age_header_tampered') throw err;
     }
   }
-  throw new EncryptionError('age_no_matching_key', 'none of the keys at hand opens this file: it is encrypted to other recipients, or a share no longer matches it');
+  throw new EncryptionError(
+    'age_no_matching_key',
+    'none of the keys at hand opens this file: it is encrypted to other recipients, or a share no longer matches it',
+  );
 }
 
 function directoryIdentity(dirKey: Uint8Array): Identity {
@@ -153,7 +159,11 @@ function directoryIdentity(dirKey: Uint8Array): Identity {
     unwrapFileKey(stanzas) {
       for (const s of stanzas) {
         if (s.args[0] !== DIR_STANZA) continue;
-        if (s.args.length !== 2 || s.body.length !== 32) throw new EncryptionError('age_malformed_header', `a ${DIR_STANZA} stanza has ${s.args.length} arguments and a ${s.body.length}-byte body`);
+        if (s.args.length !== 2 || s.body.length !== 32)
+          throw new EncryptionError(
+            'age_malformed_header',
+            `a ${DIR_STANZA} stanza has ${s.args.length} arguments and a ${s.body.length}-byte body`,
+          );
         let salt: Uint8Array;
         try {
           salt = base64nopad.decode(s.args[1]!);

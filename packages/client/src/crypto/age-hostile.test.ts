@@ -24,7 +24,11 @@ async function refused(bytes: Uint8Array, codes: string[], what: string): Promis
     return true;
   };
   await assert.rejects(decryptAgeBytes(bytes, { identities: [me.identity] }), check, what);
-  await assert.rejects((async () => readAll(await decryptAge(bytesStream(bytes), { identities: [me.identity] })))(), check, `${what} (stream)`);
+  await assert.rejects(
+    (async () => readAll(await decryptAge(bytesStream(bytes), { identities: [me.identity] })))(),
+    check,
+    `${what} (stream)`,
+  );
   // The same bytes arriving in small pieces.
   const pieces = new ReadableStream<Uint8Array>({
     start(c) {
@@ -32,7 +36,11 @@ async function refused(bytes: Uint8Array, codes: string[], what: string): Promis
       c.close();
     },
   });
-  await assert.rejects((async () => readAll(await decryptAge(pieces, { identities: [me.identity] })))(), check, `${what} (stream in pieces)`);
+  await assert.rejects(
+    (async () => readAll(await decryptAge(pieces, { identities: [me.identity] })))(),
+    check,
+    `${what} (stream in pieces)`,
+  );
   await assert.rejects(
     (async () => {
       const f = await openAgeRanged(memorySource(bytes), { identities: [me.identity] });
@@ -60,15 +68,40 @@ test('a header from another file spliced onto this payload fails: its key opens 
 });
 
 test('a file cut anywhere is refused (age_truncated, age_malformed_header or age_payload_tampered)', async () => {
-  const cuts = [0, 5, 21, headerLength(file) - 1, payloadStart - 3, payloadStart, payloadStart + 15, payloadStart + SEALED_CHUNK, payloadStart + 2 * SEALED_CHUNK, payloadStart + 3 * SEALED_CHUNK, file.length - 1];
+  const cuts = [
+    0,
+    5,
+    21,
+    headerLength(file) - 1,
+    payloadStart - 3,
+    payloadStart,
+    payloadStart + 15,
+    payloadStart + SEALED_CHUNK,
+    payloadStart + 2 * SEALED_CHUNK,
+    payloadStart + 3 * SEALED_CHUNK,
+    file.length - 1,
+  ];
   for (let i = 0; i < 20; i++) cuts.push(Math.floor(Math.random() * file.length));
-  for (const cut of cuts) await refused(file.subarray(0, cut), ['age_truncated', 'age_malformed_header', 'age_payload_tampered'], `cut at ${cut}`);
+  for (const cut of cuts)
+    await refused(file.subarray(0, cut), ['age_truncated', 'age_malformed_header', 'age_payload_tampered'], `cut at ${cut}`);
   // Cut exactly at a chunk boundary: the honest code.
-  await assert.rejects(decryptAgeBytes(file.subarray(0, payloadStart + 2 * SEALED_CHUNK), { identities: [me.identity] }), { code: 'age_truncated' });
+  await assert.rejects(decryptAgeBytes(file.subarray(0, payloadStart + 2 * SEALED_CHUNK), { identities: [me.identity] }), {
+    code: 'age_truncated',
+  });
 });
 
 test('one flipped bit anywhere (header, MAC, nonce, any chunk, any tag) is refused', async () => {
-  const spots = [0, 10, 30, headerLength(file) - 5, headerLength(file) + 1, payloadStart, payloadStart + CHUNK + 3, payloadStart + SEALED_CHUNK - 1, file.length - 1];
+  const spots = [
+    0,
+    10,
+    30,
+    headerLength(file) - 5,
+    headerLength(file) + 1,
+    payloadStart,
+    payloadStart + CHUNK + 3,
+    payloadStart + SEALED_CHUNK - 1,
+    file.length - 1,
+  ];
   for (let i = 0; i < 40; i++) spots.push(Math.floor(Math.random() * file.length));
   for (const at of spots) {
     const bad = Uint8Array.from(file);
@@ -83,19 +116,32 @@ test('swapped, dropped, duplicated chunks and appended bytes are refused', async
   const build = (...parts: Uint8Array[]) => new Uint8Array(parts.flatMap((p) => [...p]));
   await refused(build(head, chunk(1), chunk(0), chunk(2), chunk(3)), ['age_payload_tampered'], 'swapped chunks 0 and 1');
   await refused(build(head, chunk(0), chunk(2), chunk(3)), ['age_payload_tampered'], 'dropped chunk 1');
-  await refused(build(head, chunk(0), chunk(0), chunk(1), chunk(2), chunk(3)), ['age_payload_tampered', 'age_truncated'], 'duplicated chunk 0');
+  await refused(
+    build(head, chunk(0), chunk(0), chunk(1), chunk(2), chunk(3)),
+    ['age_payload_tampered', 'age_truncated'],
+    'duplicated chunk 0',
+  );
   await refused(build(head, chunk(0), chunk(1), chunk(2), chunk(3), new Uint8Array([0])), ['age_payload_tampered'], 'one byte appended');
   await refused(build(head, chunk(0), chunk(1), chunk(3)), ['age_payload_tampered'], 'final chunk moved up');
 });
 
 test('random and hostile bytes never crash and are typed errors', async () => {
   const prefix = new TextEncoder().encode('age-encryption.org/v1\n');
-  const inputs: Uint8Array[] = [new Uint8Array(0), new TextEncoder().encode('age-encryption.org/v1\n-> X25519 !!!\n--- AAAA\n'), new TextEncoder().encode('age-encryption.org/v1\n--- \n'), new Uint8Array(300 * 1024).fill(0x41)];
+  const inputs: Uint8Array[] = [
+    new Uint8Array(0),
+    new TextEncoder().encode('age-encryption.org/v1\n-> X25519 !!!\n--- AAAA\n'),
+    new TextEncoder().encode('age-encryption.org/v1\n--- \n'),
+    new Uint8Array(300 * 1024).fill(0x41),
+  ];
   for (let i = 0; i < 200; i++) {
     const random = pattern(1 + Math.floor(Math.random() * 2000), i + 100);
     inputs.push(i % 2 ? random : new Uint8Array([...prefix, ...random]));
   }
   for (const [i, bytes] of inputs.entries()) {
-    await refused(bytes, ['age_malformed_header', 'age_no_matching_key', 'age_header_tampered', 'age_truncated', 'age_payload_tampered'], `hostile input ${i}`);
+    await refused(
+      bytes,
+      ['age_malformed_header', 'age_no_matching_key', 'age_header_tampered', 'age_truncated', 'age_payload_tampered'],
+      `hostile input ${i}`,
+    );
   }
 });

@@ -71,7 +71,8 @@ export function decodeRecipient(text: string): Uint8Array {
 
 /** The 32-byte scalar of an `AGE-SECRET-KEY-1…` identity; throws `invalid_age_key` otherwise. */
 export function decodeIdentity(text: string): Uint8Array {
-  if (text !== text.toUpperCase()) throw new EncryptionError('invalid_age_key', 'an age identity is written in upper case (AGE-SECRET-KEY-1…)');
+  if (text !== text.toUpperCase())
+    throw new EncryptionError('invalid_age_key', 'an age identity is written in upper case (AGE-SECRET-KEY-1…)');
   return decode(text.toLowerCase(), IDENTITY_HRP, 'an age identity (AGE-SECRET-KEY-1…)');
 }
 

@@ -44,7 +44,10 @@ export function plainSize(payloadSize: number): number {
   const chunks = Math.ceil(payloadSize / SEALED_CHUNK);
   const lastSealed = payloadSize - (chunks - 1) * SEALED_CHUNK;
   if (payloadSize < TAG || lastSealed < TAG || (chunks > 1 && lastSealed === TAG)) {
-    throw new EncryptionError('age_truncated', `an age payload of ${payloadSize} bytes cannot end in a whole final chunk: the file was cut short`);
+    throw new EncryptionError(
+      'age_truncated',
+      `an age payload of ${payloadSize} bytes cannot end in a whole final chunk: the file was cut short`,
+    );
   }
   return payloadSize - chunks * TAG;
 }
@@ -53,15 +56,23 @@ export function plainSize(payloadSize: number): number {
 export function openChunk(key: Uint8Array, counter: number, last: boolean, sealed: Uint8Array): Uint8Array {
   const plain = open(key, chunkNonce(counter, last), sealed);
   if (plain !== null) {
-    if (last && counter > 0 && plain.length === 0) throw new EncryptionError('age_payload_tampered', 'the age payload ends in an empty chunk after data');
-    if (!last && plain.length !== CHUNK) throw new EncryptionError('age_payload_tampered', `chunk ${counter} is short but is not the final chunk`);
+    if (last && counter > 0 && plain.length === 0)
+      throw new EncryptionError('age_payload_tampered', 'the age payload ends in an empty chunk after data');
+    if (!last && plain.length !== CHUNK)
+      throw new EncryptionError('age_payload_tampered', `chunk ${counter} is short but is not the final chunk`);
     return plain;
   }
   // A final-position chunk that opens as a middle chunk: the file was cut at a chunk boundary.
   if (last && sealed.length === SEALED_CHUNK && open(key, chunkNonce(counter, false), sealed) !== null) {
-    throw new EncryptionError('age_truncated', `the age payload stops after chunk ${counter}, which is not its final chunk: the file was cut short`);
+    throw new EncryptionError(
+      'age_truncated',
+      `the age payload stops after chunk ${counter}, which is not its final chunk: the file was cut short`,
+    );
   }
-  throw new EncryptionError('age_payload_tampered', `chunk ${counter} of the age payload fails authentication: the file was changed, reordered or cut`);
+  throw new EncryptionError(
+    'age_payload_tampered',
+    `chunk ${counter} of the age payload fails authentication: the file was changed, reordered or cut`,
+  );
 }
 
 /** Plaintext → sealed chunks, in constant memory (one chunk buffered). */
@@ -124,7 +135,8 @@ export function decryptTransform(key: Uint8Array): TransformStream<Uint8Array, U
     },
     flush(controller) {
       if (fill === 0) throw new EncryptionError('age_truncated', 'the age payload has no final chunk: the file was cut short');
-      if (fill < TAG) throw new EncryptionError('age_truncated', `the age payload ends in a ${fill}-byte fragment of a chunk: the file was cut short`);
+      if (fill < TAG)
+        throw new EncryptionError('age_truncated', `the age payload ends in a ${fill}-byte fragment of a chunk: the file was cut short`);
       const plain = openChunk(key, counter, true, buf.subarray(0, fill));
       if (plain.length > 0) controller.enqueue(plain);
     },

@@ -4,7 +4,16 @@ import { PublicKey } from '@pubky-ts/common';
 import type { PublicStorage, PutBody, RequestOptions, SessionStorage } from '../storage.ts';
 import { normalizePath, parseResourceAddress } from '../pubky-url.ts';
 import { decodeRecipient, recipientOfPublicKey } from './age-keys.ts';
-import { bytesStream, decryptAge, encryptAge, encryptAgeBytes, openAgeRanged, readAll, type ByteSource, type OpenedAgeFile } from './age-file.ts';
+import {
+  bytesStream,
+  decryptAge,
+  encryptAge,
+  encryptAgeBytes,
+  openAgeRanged,
+  readAll,
+  type ByteSource,
+  type OpenedAgeFile,
+} from './age-file.ts';
 import { EncryptionError } from './encryption-error.ts';
 import type { Keyring } from './keyring.ts';
 import type { HeaderKeys } from './age-header.ts';
@@ -100,7 +109,8 @@ export class EncryptedStorage {
 
   private session(): SessionStorage {
     const storage = this.storage as SessionStorage;
-    if (typeof storage.put !== 'function') throw new EncryptionError('encryption_invalid_argument', "writing needs a session's storage (session.storage)");
+    if (typeof storage.put !== 'function')
+      throw new EncryptionError('encryption_invalid_argument', "writing needs a session's storage (session.storage)");
     return storage;
   }
 
@@ -113,7 +123,11 @@ export class EncryptedStorage {
       if (!(e instanceof EncryptionError) || e.code !== 'age_no_matching_key' || owner.equals(this.keyring.user)) throw e;
       const shared = await shareKeysFor(this.storage, this.keyring, owner, path);
       if ((shared.fileKeys?.length ?? 0) + (shared.directoryKeys?.length ?? 0) === 0) throw e;
-      return open({ ...keys, fileKeys: [...(keys.fileKeys ?? []), ...(shared.fileKeys ?? [])], directoryKeys: [...(keys.directoryKeys ?? []), ...(shared.directoryKeys ?? [])] });
+      return open({
+        ...keys,
+        fileKeys: [...(keys.fileKeys ?? []), ...(shared.fileKeys ?? [])],
+        directoryKeys: [...(keys.directoryKeys ?? []), ...(shared.directoryKeys ?? [])],
+      });
     }
   }
 
@@ -155,8 +169,13 @@ export function storageSource(storage: SessionStorage | PublicStorage, address: 
       await probe();
       if (length === 0) return new Uint8Array(0);
       if (offset + length <= head.length) return head.subarray(offset, offset + length);
-      const r = await storage.getRange(address, { start: offset, end: offset + length - 1 }, { ...options, ...(etag ? { ifRange: etag } : {}) });
-      if (etag && r.etag !== etag) throw new EncryptionError('encrypted_file_changed', `${address} changed while it was being read; open it again`);
+      const r = await storage.getRange(
+        address,
+        { start: offset, end: offset + length - 1 },
+        { ...options, ...(etag ? { ifRange: etag } : {}) },
+      );
+      if (etag && r.etag !== etag)
+        throw new EncryptionError('encrypted_file_changed', `${address} changed while it was being read; open it again`);
       return r.bytes;
     },
   };
@@ -189,7 +208,8 @@ function plainStream(body: PutBody): ReadableStream<Uint8Array> {
       async pull(controller) {
         const { done, value } = await it.next();
         if (done) controller.close();
-        else if (!(value instanceof Uint8Array)) controller.error(new EncryptionError('encryption_invalid_argument', 'a streamed body must yield Uint8Array chunks'));
+        else if (!(value instanceof Uint8Array))
+          controller.error(new EncryptionError('encryption_invalid_argument', 'a streamed body must yield Uint8Array chunks'));
         else controller.enqueue(value);
       },
       async cancel(reason) {

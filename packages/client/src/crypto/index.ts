@@ -11,7 +11,16 @@ export {
   rootDirectoryKey,
   type AgeKeyPair,
 } from './age-keys.ts';
-export { decryptAge, decryptAgeBytes, encryptAge, encryptAgeBytes, openAgeRanged, type ByteSource, type EncryptedFile, type OpenedAgeFile } from './age-file.ts';
+export {
+  decryptAge,
+  decryptAgeBytes,
+  encryptAge,
+  encryptAgeBytes,
+  openAgeRanged,
+  type ByteSource,
+  type EncryptedFile,
+  type OpenedAgeFile,
+} from './age-file.ts';
 export type { HeaderKeys } from './age-header.ts';
 export { Keyring, type ScopeKey, type ScopeKeyJson } from './keyring.ts';
 export { EncryptedStorage, isAgeFile, storageSource, type PutEncryptedOptions } from './encrypted-storage.ts';

@@ -52,7 +52,10 @@ export class Keyring {
    */
   static scopeKeysFor(keypair: Keypair, scopes: readonly string[]): ScopeKey[] {
     const root = rootDirectoryKey(ageKeyPairOf(keypair).identity);
-    return [...new Set(scopes.filter((s) => s.endsWith('/')))].map((scope) => ({ scope, key: deriveDirectoryKey(root, '/', checkScope(scope)) }));
+    return [...new Set(scopes.filter((s) => s.endsWith('/')))].map((scope) => ({
+      scope,
+      key: deriveDirectoryKey(root, '/', checkScope(scope)),
+    }));
   }
 
   /** Adds an age identity (`AGE-SECRET-KEY-1…` or 32 bytes), e.g. to read files encrypted `to` it. */
@@ -63,7 +66,8 @@ export class Keyring {
 
   /** Adds a file key from a share envelope. */
   addFileKey(fileKey: Uint8Array): this {
-    if (!(fileKey instanceof Uint8Array) || fileKey.length !== 16) throw new EncryptionError('invalid_share', 'an age file key is 16 bytes');
+    if (!(fileKey instanceof Uint8Array) || fileKey.length !== 16)
+      throw new EncryptionError('invalid_share', 'an age file key is 16 bytes');
     this.fileKeys.push(fileKey);
     return this;
   }
@@ -97,7 +101,8 @@ export class Keyring {
   }
 
   static scopeKeysFromJson(value: unknown): ScopeKey[] {
-    if (!Array.isArray(value) || value.length > 64) throw new EncryptionError('invalid_share', 'scope keys are a list of at most 64 { scope, key } objects');
+    if (!Array.isArray(value) || value.length > 64)
+      throw new EncryptionError('invalid_share', 'scope keys are a list of at most 64 { scope, key } objects');
     return value.map((v) => {
       if (!v || typeof v !== 'object' || typeof v.scope !== 'string' || typeof v.key !== 'string') {
         throw new EncryptionError('invalid_share', 'a scope key is { scope: "/…/", key: "AGE-SECRET-KEY-1…" }');
@@ -114,7 +119,10 @@ export function dirOf(path: string): string {
 
 function checkScope(scope: string): string {
   if (typeof scope !== 'string' || !scope.startsWith('/') || !scope.endsWith('/') || scope.includes('//') || scope.length > 1024) {
-    throw new EncryptionError('encryption_invalid_argument', `a key scope is a directory path like /priv/example.app/, got ${JSON.stringify(String(scope).slice(0, 80))}`);
+    throw new EncryptionError(
+      'encryption_invalid_argument',
+      `a key scope is a directory path like /priv/example.app/, got ${JSON.stringify(String(scope).slice(0, 80))}`,
+    );
   }
   return scope;
 }

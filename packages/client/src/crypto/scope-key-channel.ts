@@ -5,7 +5,7 @@
 // untouched, and an authenticator that does not know the parameter simply sends no keys.
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { Capabilities, PublicKey, utf8Decode, utf8Encode, type Keypair } from '@pubky-ts/common';
+import { Capabilities, type PublicKey, utf8Decode, utf8Encode, type Keypair } from '@pubky-ts/common';
 import { channelUrl, decryptPayload, encryptPayload, receiveFromChannel, sendToChannel, type FetchLike } from '../channel.ts';
 import { AuthFlowError } from '../errors.ts';
 import { Keyring } from './keyring.ts';
@@ -18,7 +18,13 @@ export function scopeKeysSecret(flowSecret: Uint8Array): Uint8Array {
 }
 
 /** The authenticator's side: the directory keys of every directory scope in `capabilities`. */
-export async function sendScopeKeys(relay: string, flowSecret: Uint8Array, keypair: Keypair, capabilities: string, options: { fetch?: FetchLike; signal?: AbortSignal } = {}): Promise<void> {
+export async function sendScopeKeys(
+  relay: string,
+  flowSecret: Uint8Array,
+  keypair: Keypair,
+  capabilities: string,
+  options: { fetch?: FetchLike; signal?: AbortSignal } = {},
+): Promise<void> {
   const scopes = Capabilities.parse(capabilities).items.map((c) => c.scope);
   const keys = Keyring.scopeKeysToJson(Keyring.scopeKeysFor(keypair, scopes));
   const secret = scopeKeysSecret(flowSecret);
@@ -27,7 +33,12 @@ export async function sendScopeKeys(relay: string, flowSecret: Uint8Array, keypa
 }
 
 /** The app's side: a Keyring holding exactly the keys the authenticator handed over for `user`. */
-export async function receiveScopeKeys(relay: string, flowSecret: Uint8Array, user: PublicKey, options: { fetch?: FetchLike; signal?: AbortSignal } = {}): Promise<Keyring> {
+export async function receiveScopeKeys(
+  relay: string,
+  flowSecret: Uint8Array,
+  user: PublicKey,
+  options: { fetch?: FetchLike; signal?: AbortSignal } = {},
+): Promise<Keyring> {
   const secret = scopeKeysSecret(flowSecret);
   const box = await receiveFromChannel(await channelUrl(relay, secret), options);
   let message: { user?: unknown; keys?: unknown };
@@ -35,7 +46,7 @@ export async function receiveScopeKeys(relay: string, flowSecret: Uint8Array, us
     message = JSON.parse(utf8Decode(decryptPayload(box, secret)));
   } catch (e) {
     if (e instanceof AuthFlowError) throw e;
-    throw new AuthFlowError('auth_flow_bad_payload', 'the authenticator\'s scope keys are not JSON', { cause: e });
+    throw new AuthFlowError('auth_flow_bad_payload', "the authenticator's scope keys are not JSON", { cause: e });
   }
   if (typeof message !== 'object' || message === null || message.user !== user.z32) {
     throw new AuthFlowError('auth_flow_bad_payload', `the scope keys are not for ${user.z32}`);

@@ -37,7 +37,11 @@ export async function writeShare(storage: SessionStorage, keyring: Keyring, path
   let key: Uint8Array;
   if (path.endsWith('/')) {
     const dirKey = keyring.directoryKey(path);
-    if (!dirKey) throw new EncryptionError('encryption_invalid_argument', `no key for ${path} is at hand: sharing a directory needs the user's key or a scope covering it`);
+    if (!dirKey)
+      throw new EncryptionError(
+        'encryption_invalid_argument',
+        `no key for ${path} is at hand: sharing a directory needs the user's key or a scope covering it`,
+      );
     key = dirKey;
   } else {
     // Only the header is fetched: the content stays where it is.
@@ -60,30 +64,41 @@ export async function deleteShare(storage: SessionStorage, path: string, reader:
  * The reader's side: keys from the envelopes `owner` left for this keyring's user, for `path` and
  * each directory above it (nearest first). Missing envelopes are skipped; a broken one is an error.
  */
-export async function shareKeysFor(storage: SessionStorage | PublicStorage, keyring: Keyring, owner: PublicKey, path: string): Promise<HeaderKeys> {
+export async function shareKeysFor(
+  storage: SessionStorage | PublicStorage,
+  keyring: Keyring,
+  owner: PublicKey,
+  path: string,
+): Promise<HeaderKeys> {
   const me = keyring.user;
   const candidates = [path];
   for (let dir = dirOf(path); dir.length > 1; dir = dirOf(dir.slice(0, -1))) candidates.push(dir);
   candidates.push('/');
-  const found = await Promise.all(candidates.map(async (p) => {
-    const address = `pubky://${owner.z32}${envelopePath(me, p)}`;
-    let bytes: Uint8Array;
-    try {
-      bytes = await storage.getBytes(address);
-    } catch (e) {
-      if ((e as { code?: string }).code === 'not_found') return null;
-      throw e;
-    }
-    let envelope: Envelope;
-    try {
-      envelope = JSON.parse(utf8Decode(await decryptAgeBytes(bytes, keyring.keysFor(me, '/'))));
-    } catch (e) {
-      if (e instanceof EncryptionError && e.code === 'age_no_matching_key') return null;
-      throw new EncryptionError('invalid_share', `the share envelope for ${p} does not open or parse`, { cause: e });
-    }
-    if (envelope?.v !== 1 || envelope.path !== p || typeof envelope.key !== 'string') throw new EncryptionError('invalid_share', `the share envelope for ${p} names ${JSON.stringify(String(envelope?.path).slice(0, 80))}`);
-    return { path: p, key: base64nopad.decode(envelope.key) };
-  }));
+  const found = await Promise.all(
+    candidates.map(async (p) => {
+      const address = `pubky://${owner.z32}${envelopePath(me, p)}`;
+      let bytes: Uint8Array;
+      try {
+        bytes = await storage.getBytes(address);
+      } catch (e) {
+        if ((e as { code?: string }).code === 'not_found') return null;
+        throw e;
+      }
+      let envelope: Envelope;
+      try {
+        envelope = JSON.parse(utf8Decode(await decryptAgeBytes(bytes, keyring.keysFor(me, '/'))));
+      } catch (e) {
+        if (e instanceof EncryptionError && e.code === 'age_no_matching_key') return null;
+        throw new EncryptionError('invalid_share', `the share envelope for ${p} does not open or parse`, { cause: e });
+      }
+      if (envelope?.v !== 1 || envelope.path !== p || typeof envelope.key !== 'string')
+        throw new EncryptionError(
+          'invalid_share',
+          `the share envelope for ${p} names ${JSON.stringify(String(envelope?.path).slice(0, 80))}`,
+        );
+      return { path: p, key: base64nopad.decode(envelope.key) };
+    }),
+  );
   const fileKeys: Uint8Array[] = [];
   const directoryKeys: Uint8Array[] = [];
   for (const f of found) {

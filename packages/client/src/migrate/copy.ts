@@ -19,7 +19,10 @@ export interface CopyOptions {
  * A pass-through stream that hashes and counts what flows through it. `result()` is only meaningful
  * once the stream has been read to its end (the PUT that consumed it succeeded).
  */
-function hashingStream(source: ReadableStream<Uint8Array>, onBytes?: (n: number) => void): { stream: ReadableStream<Uint8Array>; result: () => { hash: string; size: number } } {
+function hashingStream(
+  source: ReadableStream<Uint8Array>,
+  onBytes?: (n: number) => void,
+): { stream: ReadableStream<Uint8Array>; result: () => { hash: string; size: number } } {
   const hasherReady = createBlake3();
   let size = 0;
   let hash: string | null = null;

@@ -65,7 +65,11 @@ export interface MigrationReport {
 }
 
 /** Where the user's record points now, and their mirrors, read past every cache (a previous run may have switched it). */
-async function currentRecord(pubky: PubkyInternals, user: PublicKey, signal?: AbortSignal): Promise<{ homeserver: PublicKey; mirrors: PublicKey[] }> {
+async function currentRecord(
+  pubky: PubkyInternals,
+  user: PublicKey,
+  signal?: AbortSignal,
+): Promise<{ homeserver: PublicKey; mirrors: PublicKey[] }> {
   const packet = await pubky.pkdns.source.resolve(user, { fresh: true, signal });
   const hs = packet ? homeserverFromPacket(packet) : null;
   if (!packet || !hs) {
@@ -76,7 +80,15 @@ async function currentRecord(pubky: PubkyInternals, user: PublicKey, signal?: Ab
 
 /** Progress as the caller sees it: every phase change, and while copying at most every `intervalMs`. */
 class ProgressReporter {
-  readonly progress: MigrationProgress = { phase: 'connecting', filesTotal: 0, filesDone: 0, bytesTotal: 0, bytesDone: 0, bytesCopied: 0, etaMs: null };
+  readonly progress: MigrationProgress = {
+    phase: 'connecting',
+    filesTotal: 0,
+    filesDone: 0,
+    bytesTotal: 0,
+    bytesDone: 0,
+    bytesCopied: 0,
+    etaMs: null,
+  };
   private last = -Infinity;
   private copyStarted = performance.now();
 
@@ -119,7 +131,12 @@ interface SyncResult {
  * Copies and removes until a full read of both trees finds them identical; more than `maxRounds`
  * rounds that still differ is `migration_incomplete` (something keeps writing to the old one).
  */
-async function syncTrees(oldSession: Session, newSession: Session, reporter: ProgressReporter, options: { concurrency: number; maxRounds: number; signal?: AbortSignal }): Promise<SyncResult> {
+async function syncTrees(
+  oldSession: Session,
+  newSession: Session,
+  reporter: ProgressReporter,
+  options: { concurrency: number; maxRounds: number; signal?: AbortSignal },
+): Promise<SyncResult> {
   const { concurrency, maxRounds, signal } = options;
   const progress = reporter.progress;
   const out: SyncResult = { source: new Map(), copied: 0, copiedBytes: 0, removed: 0 };
@@ -191,7 +208,11 @@ export async function migrateAccount(pubky: PubkyInternals, signer: AccountSigne
   }
   const oldSession = await signer.signinAt(from, { signal });
   const newSession = await signer.sessionAt(to, { signupToken: options.signupToken, signal });
-  const sync = await syncTrees(oldSession, newSession, reporter, { concurrency: options.concurrency ?? 8, maxRounds: options.maxRounds ?? 3, signal });
+  const sync = await syncTrees(oldSession, newSession, reporter, {
+    concurrency: options.concurrency ?? 8,
+    maxRounds: options.maxRounds ?? 3,
+    signal,
+  });
 
   // Both trees were just read in full and are identical: switch the record.
   reporter.phase('switching');

@@ -4,7 +4,7 @@ import { bytesToHex, compareBytes, utf8Decode, utf8Encode } from '../bytes.ts';
 import { memorySource, mstDiff, verifiedSource, type NodeSource } from './diff.ts';
 import { MerkleError } from './errors.ts';
 import { encodeNode, type LeafValue } from './node-codec.ts';
-import { prng, valueOf } from './test-helpers.ts';
+import { prng, leafValueOf } from '../../test/merkle-helpers.ts';
 import { mstBuild, mstDelete, mstIndex, type MstNode, mstPut, mstRoot } from './tree.ts';
 
 /** A source that counts the nodes it hands out. */
@@ -22,7 +22,7 @@ function counted(tree: MstNode | null): NodeSource & { fetched: number } {
 
 function build(n: number): { tree: MstNode | null; model: Map<string, LeafValue> } {
   const model = new Map<string, LeafValue>();
-  for (let i = 0; i < n; i++) model.set(`/pub/f/${i}`, valueOf(i));
+  for (let i = 0; i < n; i++) model.set(`/pub/f/${i}`, leafValueOf(i));
   const entries = [...model].map(([k, value]) => ({ key: utf8Encode(k), value })).sort((a, b) => compareBytes(a.key, b.key));
   return { tree: mstBuild(entries), model };
 }
@@ -44,7 +44,7 @@ test('the diff of two trees is exactly the changed keys, and opens only the subt
       model.delete(key);
       after = null;
     } else {
-      after = valueOf(100_000 + i);
+      after = leafValueOf(100_000 + i);
       b = mstPut(b, utf8Encode(key), after);
       model.set(key, after);
     }
@@ -78,15 +78,20 @@ test('diffs against and from the empty tree list every entry; equal roots open n
 
 test('a peer that swaps a node under a genuine root is caught before the node is used', async () => {
   const { tree: a } = build(300);
-  const b = mstPut(a, utf8Encode('/pub/f/x'), valueOf(1));
+  const b = mstPut(a, utf8Encode('/pub/f/x'), leafValueOf(1));
   const index = mstIndex(b);
-  const decoy = encodeNode(mstBuild([{ key: utf8Encode('/pub/evil'), value: valueOf(6) }])!.toDecoded());
-  const lying = verifiedSource(async (hashes) => hashes.map((h, i) => (i === 0 && h !== b!.hash ? decoy : index.get(bytesToHex(h))!.encode())));
+  const decoy = encodeNode(mstBuild([{ key: utf8Encode('/pub/evil'), value: leafValueOf(6) }])!.toDecoded());
+  const lying = verifiedSource(async (hashes) =>
+    hashes.map((h, i) => (i === 0 && h !== b!.hash ? decoy : index.get(bytesToHex(h))!.encode())),
+  );
   await assert.rejects(
     mstDiff({ root: mstRoot(a), source: memorySource(mstIndex(a)) }, { root: mstRoot(b), source: lying }),
     (e: unknown) => e instanceof MerkleError && e.code === 'merkle_hash_mismatch',
   );
   const honest = verifiedSource(async (hashes) => hashes.map((h) => index.get(bytesToHex(h))!.encode()));
   const changes = await mstDiff({ root: mstRoot(a), source: memorySource(mstIndex(a)) }, { root: mstRoot(b), source: honest });
-  assert.deepEqual(changes.map((c) => utf8Decode(c.key)), ['/pub/f/x']);
+  assert.deepEqual(
+    changes.map((c) => utf8Decode(c.key)),
+    ['/pub/f/x'],
+  );
 });

@@ -35,7 +35,8 @@ export function verifiedSource(fetch: (hashes: Uint8Array[]) => Promise<Uint8Arr
         throw new MerkleError('merkle_proof_incomplete', `Asked for ${hashes.length} nodes, got ${got.length}`);
       }
       return got.map((bytes, i) => {
-        if (!bytesEqual(sha256(bytes), hashes[i]!)) throw new MerkleError('merkle_hash_mismatch', 'A fetched node does not hash to the hash asked for');
+        if (!bytesEqual(sha256(bytes), hashes[i]!))
+          throw new MerkleError('merkle_hash_mismatch', 'A fetched node does not hash to the hash asked for');
         return decodeNode(bytes);
       });
     },
@@ -86,7 +87,10 @@ function pushReversed(stack: Item[], items: Item[]): void {
  * unopened subtrees; two subtrees with the same hash hold the same entries and are skipped whole,
  * so only subtrees that differ are fetched (one node per side per `nodes()` call).
  */
-export async function mstDiff(a: { root: Uint8Array; source: NodeSource }, b: { root: Uint8Array; source: NodeSource }): Promise<MstChange[]> {
+export async function mstDiff(
+  a: { root: Uint8Array; source: NodeSource },
+  b: { root: Uint8Array; source: NodeSource },
+): Promise<MstChange[]> {
   const changes: MstChange[] = [];
   if (bytesEqual(a.root, b.root)) return changes;
   const rootItem = (root: Uint8Array): Item[] =>

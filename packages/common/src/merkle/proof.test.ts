@@ -5,9 +5,9 @@ import { MerkleError } from './errors.ts';
 import { decodeNode } from './node-codec.ts';
 import { mstProve, mstVerifyProof } from './proof.ts';
 import { EMPTY_ROOT, mstBuild, mstRoot } from './tree.ts';
-import { prng, valueOf } from './test-helpers.ts';
+import { prng, leafValueOf } from '../../test/merkle-helpers.ts';
 
-const entries = Array.from({ length: 2000 }, (_, i) => ({ key: utf8Encode(`/pub/app/${i}`), value: valueOf(i) })).sort((a, b) =>
+const entries = Array.from({ length: 2000 }, (_, i) => ({ key: utf8Encode(`/pub/app/${i}`), value: leafValueOf(i) })).sort((a, b) =>
   compareBytes(a.key, b.key),
 );
 const tree = mstBuild(entries);
@@ -74,7 +74,7 @@ test('random and hostile bytes never decode into a node and never throw anything
 });
 
 test('a proof in a tree of 100,000 keys stays a handful of nodes', () => {
-  const big = Array.from({ length: 100_000 }, (_, i) => ({ key: utf8Encode(`/pub/app/posts/${i}`), value: valueOf(i) })).sort((a, b) =>
+  const big = Array.from({ length: 100_000 }, (_, i) => ({ key: utf8Encode(`/pub/app/posts/${i}`), value: leafValueOf(i) })).sort((a, b) =>
     compareBytes(a.key, b.key),
   );
   const t = mstBuild(big);
@@ -82,7 +82,10 @@ test('a proof in a tree of 100,000 keys stays a handful of nodes', () => {
   let worst = 0;
   for (let i = 0; i < big.length; i += 997) {
     const p = mstProve(t, big[i]!.key);
-    worst = Math.max(worst, p.reduce((s, x) => s + x.length, 0));
+    worst = Math.max(
+      worst,
+      p.reduce((s, x) => s + x.length, 0),
+    );
     assert.deepEqual(mstVerifyProof(r, big[i]!.key, p), big[i]!.value);
   }
   assert.ok(worst < 8000, `largest proof ${worst} bytes`);

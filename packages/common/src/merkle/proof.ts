@@ -51,7 +51,8 @@ export function mstVerifyProof(root: Uint8Array, key: Uint8Array, proof: MstProo
     }
     const node = decodeNode(bytes);
     if (depth === 0 && node.entries.length === 0) {
-      if (!bytesEqual(root, EMPTY_ROOT) || proof.length !== 1) throw new MerkleError('merkle_node_noncanonical', 'An empty node that is not the empty root');
+      if (!bytesEqual(root, EMPTY_ROOT) || proof.length !== 1)
+        throw new MerkleError('merkle_node_noncanonical', 'An empty node that is not the empty root');
       return null;
     }
     if (depth > 0) checkNodeRange(node, parentLayer, lo, hi);

@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import { bytesEqual, bytesToHex, compareBytes, utf8Encode } from '../bytes.ts';
 import { keyLayer } from './layer.ts';
 import type { LeafValue } from './node-codec.ts';
-import { prng, valueOf } from './test-helpers.ts';
-import { EMPTY_ROOT, mstBuild, mstDelete, mstEntries, mstGet, MstNode, mstPut, mstRoot } from './tree.ts';
+import { prng, leafValueOf } from '../../test/merkle-helpers.ts';
+import { EMPTY_ROOT, mstBuild, mstDelete, mstEntries, mstGet, type MstNode, mstPut, mstRoot } from './tree.ts';
 
 function rebuilt(model: Map<string, LeafValue>): MstNode | null {
   const entries = [...model].map(([k, value]) => ({ key: utf8Encode(k), value }));
@@ -45,7 +45,7 @@ test('the incremental tree equals the tree rebuilt from scratch after thousands 
       const before = root ? root.layer : -1;
       if (r < 0.5 || model.size === 0) {
         const key = `/pub/app/${Math.floor(rnd() * 400)}`;
-        const v = valueOf(op);
+        const v = leafValueOf(op);
         root = mstPut(root, utf8Encode(key), v);
         model.set(key, v);
       } else if (r < 0.85) {
@@ -76,7 +76,7 @@ test('deleting every key returns the empty root, in any order', () => {
   const rnd = prng(9);
   const keys = Array.from({ length: 300 }, (_, i) => `/pub/${i}`);
   let root: MstNode | null = null;
-  for (const k of keys) root = mstPut(root, utf8Encode(k), valueOf(1));
+  for (const k of keys) root = mstPut(root, utf8Encode(k), leafValueOf(1));
   keys.sort(() => rnd() - 0.5);
   for (const k of keys) root = mstDelete(root, utf8Encode(k));
   assert.equal(root, null);
@@ -90,20 +90,20 @@ test('the root depends on the set of entries, not on the order they were written
   for (let round = 0; round < 4; round++) {
     keys.sort(() => rnd() - 0.5);
     let root: MstNode | null = null;
-    for (const k of keys) root = mstPut(root, utf8Encode(k), valueOf(k.length));
+    for (const k of keys) root = mstPut(root, utf8Encode(k), leafValueOf(k.length));
     roots.add(bytesToHex(mstRoot(root)));
   }
   assert.equal(roots.size, 1);
 });
 
 test('a changed value, length or key changes the root; get and the in-order walk see the entries', () => {
-  const entries = Array.from({ length: 50 }, (_, i) => ({ key: utf8Encode(`/pub/${String(i).padStart(3, '0')}`), value: valueOf(i) }));
+  const entries = Array.from({ length: 50 }, (_, i) => ({ key: utf8Encode(`/pub/${String(i).padStart(3, '0')}`), value: leafValueOf(i) }));
   const root = mstBuild(entries)!;
   const base = bytesToHex(mstRoot(root));
   assert.notEqual(bytesToHex(mstRoot(mstPut(root, entries[7]!.key, { hash: entries[7]!.value.hash, length: 8 }))), base);
-  assert.notEqual(bytesToHex(mstRoot(mstPut(root, entries[7]!.key, valueOf(99)))), base);
-  assert.equal(bytesToHex(mstRoot(mstPut(root, entries[7]!.key, valueOf(7)))), base);
-  assert.deepEqual(mstGet(root, entries[3]!.key), valueOf(3));
+  assert.notEqual(bytesToHex(mstRoot(mstPut(root, entries[7]!.key, leafValueOf(99)))), base);
+  assert.equal(bytesToHex(mstRoot(mstPut(root, entries[7]!.key, leafValueOf(7)))), base);
+  assert.deepEqual(mstGet(root, entries[3]!.key), leafValueOf(3));
   assert.equal(mstGet(root, utf8Encode('/pub/xyz')), null);
   assert.deepEqual(
     [...mstEntries(root)].map((e) => e.key),

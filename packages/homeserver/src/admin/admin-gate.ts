@@ -53,4 +53,3 @@ export function adminGate(request: HttpRequest, reply: HttpReply, password: stri
   }
   return true;
 }
-

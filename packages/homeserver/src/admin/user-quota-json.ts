@@ -1,12 +1,11 @@
 import { parseStrictStoragePath } from '@pubky-ts/common';
 import { parseBandwidth, type BandwidthDefaults } from '../http/bandwidth.ts';
-import { HttpError, httpError } from '../http/errors.ts';
+import { type HttpError, httpError } from '../http/errors.ts';
 import type { UserQuota } from '../storage/types.ts';
 
 /** The admin API's `UserQuota` JSON (spec §5.1) ⇄ the store's `UserQuota`. */
 
-const invalid = (detail: string): HttpError =>
-  httpError('INVALID_QUOTA', detail);
+const invalid = (detail: string): HttpError => httpError('INVALID_QUOTA', detail);
 
 const FIELDS = ['storage_quota_mb', 'rate_read', 'rate_write', 'rate_read_burst', 'rate_write_burst', 'allowed_write_paths'];
 
@@ -28,14 +27,20 @@ export function parseUserQuotaJson(value: unknown, patch: boolean): Partial<User
     else if (typeof s === 'number' && Number.isInteger(s) && s >= 0 && s <= 2 ** 31 - 1) out.storageQuotaMb = s;
     else throw invalid('storage_quota_mb: expected a non-negative integer, "unlimited" or null');
   }
-  for (const [json, key] of [['rate_read', 'rateRead'], ['rate_write', 'rateWrite']] as const) {
+  for (const [json, key] of [
+    ['rate_read', 'rateRead'],
+    ['rate_write', 'rateWrite'],
+  ] as const) {
     if (!has(json)) continue;
     const r = v[json];
     if (r === null) out[key] = null;
     else if (typeof r === 'string' && parseBandwidth(r) !== null) out[key] = r;
     else throw invalid(`${json}: expected "<n><kb|mb|gb>/<s|m|h|d>" (n ≥ 1), "unlimited" or null`);
   }
-  for (const [json, key, rate] of [['rate_read_burst', 'rateReadBurst', 'rate_read'], ['rate_write_burst', 'rateWriteBurst', 'rate_write']] as const) {
+  for (const [json, key, rate] of [
+    ['rate_read_burst', 'rateReadBurst', 'rate_read'],
+    ['rate_write_burst', 'rateWriteBurst', 'rate_write'],
+  ] as const) {
     if (!has(json)) continue;
     const b = v[json];
     if (b === null) {

@@ -33,7 +33,10 @@ export function registerWebDav(app: HttpApp, deps: HttpDeps, state: DavState = d
     limits: {
       maxBytes: deps.config.drive.maxFileBytes,
       idleMs: deps.config.drive.bodyIdleTimeoutMs,
-      tooLarge: () => httpError('BODY_TOO_LARGE', `File is too large (limit ${deps.config.drive.maxFileBytes} bytes)`).withHeaders({ connection: 'close' }),
+      tooLarge: () =>
+        httpError('BODY_TOO_LARGE', `File is too large (limit ${deps.config.drive.maxFileBytes} bytes)`).withHeaders({
+          connection: 'close',
+        }),
     },
   });
   app.mount('/dav', (req, res) => void dav(req, res, 'admin'));

@@ -1,5 +1,5 @@
 import { PRIVATE_ROOT, PUBLIC_ROOT, type PublicKey } from '@pubky-ts/common';
-import { HttpError, httpError } from '../http/errors.ts';
+import { type HttpError, httpError } from '../http/errors.ts';
 import type { AuthSession } from './session.ts';
 
 /** Authorization for storage and streams (spec §3.7.1), after the session has been resolved. */

@@ -43,18 +43,53 @@ test('bearer hash vector (spec §3.6.7)', () => {
 });
 
 test('grant failures map to the reference statuses', () => {
-  assert.deepEqual(status(() => verifyGrant(GRANT, 1800000000)), [401, 'Invalid grant: grant has expired']);
+  assert.deepEqual(
+    status(() => verifyGrant(GRANT, 1800000000)),
+    [401, 'Invalid grant: grant has expired'],
+  );
   const [h, p, s] = GRANT.split('.');
   const flipped = s![0] === 'A' ? `B${s!.slice(1)}` : `A${s!.slice(1)}`;
-  assert.deepEqual(status(() => verifyGrant(`${h}.${p}.${flipped}`, NOW)), [401, 'Invalid grant: invalid grant signature']);
-  assert.deepEqual(status(() => verifyGrant('a.b', NOW)), [400, 'Invalid grant: invalid grant format']);
-  assert.deepEqual(status(() => verifyGrant('', NOW)), [400, 'Invalid grant: invalid grant format']);
+  assert.deepEqual(
+    status(() => verifyGrant(`${h}.${p}.${flipped}`, NOW)),
+    [401, 'Invalid grant: invalid grant signature'],
+  );
+  assert.deepEqual(
+    status(() => verifyGrant('a.b', NOW)),
+    [400, 'Invalid grant: invalid grant format'],
+  );
+  assert.deepEqual(
+    status(() => verifyGrant('', NOW)),
+    [400, 'Invalid grant: invalid grant format'],
+  );
   const user = Keypair.fromSecretKey(new Uint8Array(32));
   const client = Keypair.fromSecretKey(new Uint8Array(32).fill(1));
-  const claims = { iss: user.publicKey.z32, client_id: 'x', caps: ['/pub/x/:rw'], cnf: client.publicKey.z32, jti: 'abc', iat: NOW, exp: NOW + 10 };
-  assert.deepEqual(status(() => verifyGrant(signJws(user, 'pubky-pop', claims), NOW)), [400, 'Invalid grant: invalid grant header type, expected pubky-grant']);
-  for (const bad of [{ caps: ['/pub//x/:rw'] }, { caps: ['/pub/x/:'] }, { jti: 'a.b' }, { jti: 'x'.repeat(23) }, { iss: `pubky${user.publicKey.z32}` }, { iat: 1.5 }, { client_id: '' }]) {
-    assert.deepEqual(status(() => verifyGrant(signJws(user, 'pubky-grant', { ...claims, ...bad }), NOW)), [400, 'Invalid grant: invalid grant format'], JSON.stringify(bad));
+  const claims = {
+    iss: user.publicKey.z32,
+    client_id: 'x',
+    caps: ['/pub/x/:rw'],
+    cnf: client.publicKey.z32,
+    jti: 'abc',
+    iat: NOW,
+    exp: NOW + 10,
+  };
+  assert.deepEqual(
+    status(() => verifyGrant(signJws(user, 'pubky-pop', claims), NOW)),
+    [400, 'Invalid grant: invalid grant header type, expected pubky-grant'],
+  );
+  for (const bad of [
+    { caps: ['/pub//x/:rw'] },
+    { caps: ['/pub/x/:'] },
+    { jti: 'a.b' },
+    { jti: 'x'.repeat(23) },
+    { iss: `pubky${user.publicKey.z32}` },
+    { iat: 1.5 },
+    { client_id: '' },
+  ]) {
+    assert.deepEqual(
+      status(() => verifyGrant(signJws(user, 'pubky-grant', { ...claims, ...bad }), NOW)),
+      [400, 'Invalid grant: invalid grant format'],
+      JSON.stringify(bad),
+    );
   }
   // Signed by someone else than iss.
   assert.equal(status(() => verifyGrant(signJws(client, 'pubky-grant', claims), NOW))[0], 401);
@@ -66,12 +101,30 @@ test('PoP failures are all 401 with the reference texts', () => {
   const pop = (over: Record<string, unknown>, typ = 'pubky-pop', key = client) =>
     signJws(key, typ, { aud: HS, gid: g.jti, nonce: 'n1', iat: NOW, ...over });
   assert.equal(verifyPop(pop({}), g, HS, NOW).gid, g.jti);
-  assert.deepEqual(status(() => verifyPop(pop({ aud: 'x' }), g, HS, NOW)), [401, 'Invalid PoP proof: PoP audience mismatch']);
-  assert.deepEqual(status(() => verifyPop(pop({ gid: 'other' }), g, HS, NOW)), [401, 'Invalid PoP proof: PoP grant ID mismatch']);
-  assert.deepEqual(status(() => verifyPop(pop({}), g, HS, NOW + 181)), [401, 'Invalid PoP proof: PoP timestamp out of range']);
-  assert.deepEqual(status(() => verifyPop(pop({ nonce: 'a/b' }), g, HS, NOW)), [401, 'Invalid PoP proof: invalid PoP signature']);
-  assert.deepEqual(status(() => verifyPop(pop({}, 'pubky-grant'), g, HS, NOW)), [401, 'Invalid PoP proof: invalid PoP header type, expected pubky-pop']);
-  assert.deepEqual(status(() => verifyPop(pop({}, 'pubky-pop', Keypair.random()), g, HS, NOW)), [401, 'Invalid PoP proof: invalid PoP signature']);
+  assert.deepEqual(
+    status(() => verifyPop(pop({ aud: 'x' }), g, HS, NOW)),
+    [401, 'Invalid PoP proof: PoP audience mismatch'],
+  );
+  assert.deepEqual(
+    status(() => verifyPop(pop({ gid: 'other' }), g, HS, NOW)),
+    [401, 'Invalid PoP proof: PoP grant ID mismatch'],
+  );
+  assert.deepEqual(
+    status(() => verifyPop(pop({}), g, HS, NOW + 181)),
+    [401, 'Invalid PoP proof: PoP timestamp out of range'],
+  );
+  assert.deepEqual(
+    status(() => verifyPop(pop({ nonce: 'a/b' }), g, HS, NOW)),
+    [401, 'Invalid PoP proof: invalid PoP signature'],
+  );
+  assert.deepEqual(
+    status(() => verifyPop(pop({}, 'pubky-grant'), g, HS, NOW)),
+    [401, 'Invalid PoP proof: invalid PoP header type, expected pubky-pop'],
+  );
+  assert.deepEqual(
+    status(() => verifyPop(pop({}, 'pubky-pop', Keypair.random()), g, HS, NOW)),
+    [401, 'Invalid PoP proof: invalid PoP signature'],
+  );
   assert.equal(status(() => verifyPop('garbage', g, HS, NOW))[0], 401);
 });
 

@@ -58,7 +58,11 @@ export function hasBearerHeader(headers: Headers): boolean {
   return typeof h === 'string' && h.startsWith(BEARER_PREFIX);
 }
 
-export async function resolveBearerSession(store: HomeserverStore, headers: Headers, nowSeconds = Math.floor(Date.now() / 1000)): Promise<AuthSession | null> {
+export async function resolveBearerSession(
+  store: HomeserverStore,
+  headers: Headers,
+  nowSeconds = Math.floor(Date.now() / 1000),
+): Promise<AuthSession | null> {
   const token = bearerToken(headers);
   if (!token) return null;
   const found = await store.grants.resolveBearer(token, nowSeconds);
@@ -72,7 +76,9 @@ function peekCookie(store: HomeserverStore, secret: string, tenant: PublicKey): 
   const peeked = store.sessions.peekBySecretWithUser?.(secret);
   if (!peeked || peeked.session.user !== tenant.z32) return undefined;
   const capabilities = parseStoredCapabilities(peeked.session.capabilities);
-  return capabilities ? { kind: 'cookie', user: peeked.session.user, capabilities, cookie: peeked.session, account: peeked.user, stamp: peeked.stamp } : undefined;
+  return capabilities
+    ? { kind: 'cookie', user: peeked.session.user, capabilities, cookie: peeked.session, account: peeked.user, stamp: peeked.stamp }
+    : undefined;
 }
 
 /**
@@ -117,7 +123,9 @@ export async function resolveCookieSession(
   if (!cookie || cookie.user !== tenant.z32) return null;
   const capabilities = parseStoredCapabilities(cookie.capabilities);
   if (!capabilities) return null;
-  return account ? { kind: 'cookie', user: cookie.user, capabilities, cookie, account } : { kind: 'cookie', user: cookie.user, capabilities, cookie };
+  return account
+    ? { kind: 'cookie', user: cookie.user, capabilities, cookie, account }
+    : { kind: 'cookie', user: cookie.user, capabilities, cookie };
 }
 
 /**

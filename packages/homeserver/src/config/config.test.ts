@@ -14,7 +14,10 @@ test('defaults come from config.sample.toml', () => {
   assert.deepEqual(c.admin.listen, { host: '127.0.0.1', port: 6288 });
   assert.equal(c.admin.password, 'admin');
   assert.equal(c.drive.rateLimits.length, 1);
-  assert.deepEqual({ ...c.drive.rateLimits[0], whitelist: [] }, { path: '/signup_tokens/*', method: 'GET', count: 10, periodMs: 60000, key: 'ip', burst: 10, whitelist: [] });
+  assert.deepEqual(
+    { ...c.drive.rateLimits[0], whitelist: [] },
+    { path: '/signup_tokens/*', method: 'GET', count: 10, periodMs: 60000, key: 'ip', burst: 10, whitelist: [] },
+  );
   assert.equal(c.drive.compatSession404, false);
   assert.equal(c.storage.defaultQuotaMb, null);
   assert.equal(c.logging.level, 'info');
@@ -23,7 +26,10 @@ test('defaults come from config.sample.toml', () => {
 test('layers: file < env < flags; arrays replace', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hs-cfg-'));
   try {
-    writeFileSync(join(dir, 'config.toml'), '[general]\nsignup_mode = "open"\n[drive]\nrate_limits = []\nicann_listen_socket = "0.0.0.0:1"\n');
+    writeFileSync(
+      join(dir, 'config.toml'),
+      '[general]\nsignup_mode = "open"\n[drive]\nrate_limits = []\nicann_listen_socket = "0.0.0.0:1"\n',
+    );
     const c = loadConfig({
       argv: ['--data-dir', dir, '--set', 'drive.icann_listen_socket=127.0.0.1:3', '--set=logging.level=warn'],
       env: { PUBKY_DRIVE__ICANN_LISTEN_SOCKET: '127.0.0.1:2', PUBKY_STORAGE__DEFAULT_QUOTA_MB: '5', PUBKY_ADMIN__ADMIN_PASSWORD: 'pw' },
@@ -53,7 +59,12 @@ test('bad config names the key', () => {
     [{ storage: { default_quota_mb: -1 } }, /storage\.default_quota_mb/],
     [{ admin: { admin_password: '' } }, /admin\.admin_password/],
   ];
-  for (const [over, re] of cases) assert.throws(() => resolveConfig('/tmp/x', over), (e: Error) => e instanceof ConfigError && re.test(e.message), JSON.stringify(over));
+  for (const [over, re] of cases)
+    assert.throws(
+      () => resolveConfig('/tmp/x', over),
+      (e: Error) => e instanceof ConfigError && re.test(e.message),
+      JSON.stringify(over),
+    );
   assert.throws(() => parseConfigFlags(['--bogus']), ConfigError);
   assert.throws(() => parseConfigFlags(['--data-dir']), ConfigError);
   assert.throws(() => loadConfig({ argv: ['--config', '/nonexistent/x.toml'], env: {} }), /cannot read config file/);

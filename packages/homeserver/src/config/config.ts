@@ -60,16 +60,29 @@ type Table = Record<string, unknown>;
 const KNOWN_KEYS: Record<string, readonly string[]> = {
   general: ['signup_mode', 'user_storage_quota_mb', 'database_url'],
   drive: [
-    'icann_listen_socket', 'pubky_listen_socket', 'rate_limits', 'compat_session_404',
-    'max_buffered_body_bytes', 'max_file_bytes', 'body_idle_timeout_ms', 'headers_timeout_ms',
-    'events_keep_alive_s', 'shutdown_timeout_ms',
+    'icann_listen_socket',
+    'pubky_listen_socket',
+    'rate_limits',
+    'compat_session_404',
+    'max_buffered_body_bytes',
+    'max_file_bytes',
+    'body_idle_timeout_ms',
+    'headers_timeout_ms',
+    'events_keep_alive_s',
+    'shutdown_timeout_ms',
   ],
   storage: ['type', 'default_quota_mb', 'fsync', 'postgres_blobs', 'bucket_name', 'credential'],
   admin: ['enabled', 'listen_socket', 'admin_password'],
   metrics: ['enabled', 'listen_socket'],
   pkdns: [
-    'public_ip', 'public_pubky_tls_port', 'public_icann_http_port', 'icann_domain',
-    'user_keys_republisher_interval', 'dht_bootstrap_nodes', 'dht_relay_nodes', 'dht_request_timeout_ms',
+    'public_ip',
+    'public_pubky_tls_port',
+    'public_icann_http_port',
+    'icann_domain',
+    'user_keys_republisher_interval',
+    'dht_bootstrap_nodes',
+    'dht_relay_nodes',
+    'dht_request_timeout_ms',
   ],
   logging: ['level', 'module_levels'],
   default_quotas: ['rate_read', 'rate_write', 'rate_read_burst', 'rate_write_burst', 'unauthenticated_ip_rate_read'],
@@ -151,7 +164,8 @@ class Reader {
 function optionalBandwidth(r: Reader, key: string): string | null {
   if (!r.has(key)) return null;
   const v = r.string(key);
-  if (parseBandwidth(v) === null) throw new ConfigError(`${key}: expected "<n><kb|mb|gb>/<s|m|h|d>" (n ≥ 1) or "unlimited", got ${describe(v)}`);
+  if (parseBandwidth(v) === null)
+    throw new ConfigError(`${key}: expected "<n><kb|mb|gb>/<s|m|h|d>" (n ≥ 1) or "unlimited", got ${describe(v)}`);
   return v;
 }
 
@@ -163,7 +177,10 @@ function defaultQuotas(r: Reader): BandwidthDefaults {
     rateWriteBurst: r.optionalInt('default_quotas.rate_write_burst', 1),
     unauthenticatedIpRateRead: optionalBandwidth(r, 'default_quotas.unauthenticated_ip_rate_read'),
   };
-  for (const [burst, rate] of [['rate_read_burst', q.rateRead], ['rate_write_burst', q.rateWrite]] as const) {
+  for (const [burst, rate] of [
+    ['rate_read_burst', q.rateRead],
+    ['rate_write_burst', q.rateWrite],
+  ] as const) {
     if (r.has(`default_quotas.${burst}`) && (rate === null || rate === 'unlimited')) {
       throw new ConfigError(`default_quotas.${burst}: requires a default_quotas.${burst.replace('_burst', '')} rate`);
     }
@@ -173,7 +190,7 @@ function defaultQuotas(r: Reader): BandwidthDefaults {
 
 /** Parses `host:port` / `[v6]:port`; the port must be 0..65535 (0 = any free port). */
 export function parseSocketAddress(key: string, s: string): SocketAddress {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]\s]+)):(\d{1,5})$/.exec(s);
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(s);
   const port = m ? Number(m[3]) : NaN;
   if (!m || port > 65535) throw new ConfigError(`${key}: expected "host:port", got ${describe(s)}`);
   return { host: (m[1] ?? m[2]) as string, port };
@@ -190,8 +207,10 @@ function parseRateLimits(value: unknown): PathLimit[] {
       }
     }
     const { path, method, quota, key, burst, whitelist } = entry;
-    if (typeof path !== 'string' || !path.startsWith('/')) throw new ConfigError(`${at}.path: expected a glob starting with "/", got ${describe(path)}`);
-    if (typeof method !== 'string' || !/^[A-Za-z]+$/.test(method)) throw new ConfigError(`${at}.method: expected an HTTP method, got ${describe(method)}`);
+    if (typeof path !== 'string' || !path.startsWith('/'))
+      throw new ConfigError(`${at}.path: expected a glob starting with "/", got ${describe(path)}`);
+    if (typeof method !== 'string' || !/^[A-Za-z]+$/.test(method))
+      throw new ConfigError(`${at}.method: expected an HTTP method, got ${describe(method)}`);
     if (typeof quota !== 'string') throw new ConfigError(`${at}.quota: expected "<n>r/<s|m|h|d>", got ${describe(quota)}`);
     const rate = parseRateQuota(quota);
     if (!rate) throw new ConfigError(`${at}.quota: expected "<n>r/<s|m|h|d>" with n ≥ 1, got ${describe(quota)}`);
@@ -287,7 +306,9 @@ export function validateConfig(raw: Table, dataDir: string): HomeserverConfig {
   };
   if (r.has('logging.module_levels')) r.strings('logging.module_levels');
   if (r.has('storage.bucket_name') || r.has('storage.credential')) {
-    throw new ConfigError('storage.bucket_name/credential: only valid with storage.type = "google_bucket", which this implementation does not support');
+    throw new ConfigError(
+      'storage.bucket_name/credential: only valid with storage.type = "google_bucket", which this implementation does not support',
+    );
   }
   if (cfg.admin.enabled && cfg.admin.password.length === 0) {
     throw new ConfigError('admin.admin_password: must not be empty while the admin server is enabled');

@@ -133,7 +133,10 @@ export class GroupCommitter {
       if (values === RETRY) {
         this.runWithSavepoints(batch);
       } else if (values) {
-        this.settle(batch, values.map((value) => ({ ok: true as const, value })));
+        this.settle(
+          batch,
+          values.map((value) => ({ ok: true as const, value })),
+        );
       }
       return;
     }

@@ -12,16 +12,44 @@ test('migrations apply once, in order, and refuse an unknown newer schema', () =
   const db = new BetterSqlite3(':memory:');
   const seen: string[] = [];
   const ms: Migration[] = [
-    { id: 2, name: 'two', up: (d) => { seen.push('two'); d.exec('ALTER TABLE t ADD COLUMN b INTEGER'); } },
-    { id: 1, name: 'one', up: (d) => { seen.push('one'); d.exec('CREATE TABLE t (a INTEGER)'); } },
+    {
+      id: 2,
+      name: 'two',
+      up: (d) => {
+        seen.push('two');
+        d.exec('ALTER TABLE t ADD COLUMN b INTEGER');
+      },
+    },
+    {
+      id: 1,
+      name: 'one',
+      up: (d) => {
+        seen.push('one');
+        d.exec('CREATE TABLE t (a INTEGER)');
+      },
+    },
   ];
   assert.deepEqual(runMigrations(db, ms), ['one', 'two']);
   assert.deepEqual(runMigrations(db, ms), []);
   assert.deepEqual(seen, ['one', 'two']);
   assert.throws(() => runMigrations(db, [ms[1]]), /does not know/);
-  const broken: Migration[] = [...ms, { id: 3, name: 'three', up: (d) => { d.exec('CREATE TABLE x (a)'); throw new Error('boom'); } }];
+  const broken: Migration[] = [
+    ...ms,
+    {
+      id: 3,
+      name: 'three',
+      up: (d) => {
+        d.exec('CREATE TABLE x (a)');
+        throw new Error('boom');
+      },
+    },
+  ];
   assert.throws(() => runMigrations(db, broken), /boom/);
-  assert.equal((db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'x'").get() as { n: number }).n, 0, 'failed migration rolled back');
+  assert.equal(
+    (db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'x'").get() as { n: number }).n,
+    0,
+    'failed migration rolled back',
+  );
   assert.throws(() => runMigrations(db, [ms[1], { id: 3, name: 'gap', up: () => {} }]), /without gaps/);
   db.close();
 });

@@ -36,7 +36,9 @@ export function runMigrations(db: Database, migrations: Migration[]): string[] {
     if (apply.immediate()) applied.push(m.name);
   }
   const known = new Set(sorted.map((m) => m.id));
-  const newer = db.prepare<[], { id: number; name: string }>('SELECT id, name FROM migrations ORDER BY id').all()
+  const newer = db
+    .prepare<[], { id: number; name: string }>('SELECT id, name FROM migrations ORDER BY id')
+    .all()
     .filter((r) => !known.has(r.id));
   if (newer.length > 0) {
     throw new Error(`database has migrations this code does not know (${newer.map((r) => r.name).join(', ')}); upgrade the homeserver`);

@@ -9,7 +9,14 @@ export function isLoopback(host: string): boolean {
 export function isPrivateAddress(ip: string): boolean {
   if (isIP(ip) === 4) {
     const [a, b] = ip.split('.').map(Number);
-    return a === 10 || a === 0 || (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b < 128) || (a === 169 && b === 254);
+    return (
+      a === 10 ||
+      a === 0 ||
+      (a === 172 && b >= 16 && b < 32) ||
+      (a === 192 && b === 168) ||
+      (a === 100 && b >= 64 && b < 128) ||
+      (a === 169 && b === 254)
+    );
   }
   if (isIP(ip) === 6) {
     const lower = ip.toLowerCase();

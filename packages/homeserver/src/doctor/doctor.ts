@@ -38,6 +38,9 @@ export function formatDoctorReport(report: DoctorReport): string {
   const lines = report.results.map((r) => `${MARK[r.status]}  ${r.message}${r.fix ? `\n      → ${r.fix}` : ''}`);
   const failed = report.results.filter((r) => r.status === 'fail').length;
   const warned = report.results.filter((r) => r.status === 'warn').length;
-  lines.push('', failed ? `${failed} check(s) failed, ${warned} warning(s).` : `No check failed${warned ? ` (${warned} warning(s))` : ''}.`);
+  lines.push(
+    '',
+    failed ? `${failed} check(s) failed, ${warned} warning(s).` : `No check failed${warned ? ` (${warned} warning(s))` : ''}.`,
+  );
   return lines.join('\n');
 }

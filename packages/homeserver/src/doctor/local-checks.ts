@@ -27,38 +27,75 @@ export async function localChecks(config: HomeserverConfig): Promise<CheckResult
 
 function dataDirCheck(dir: string): CheckResult {
   if (!existsSync(dir)) {
-    return { check: 'data-dir', status: 'info', message: `data directory ${dir} does not exist yet; the first start creates it (mode 0700)` };
+    return {
+      check: 'data-dir',
+      status: 'info',
+      message: `data directory ${dir} does not exist yet; the first start creates it (mode 0700)`,
+    };
   }
   const probe = join(dir, `.doctor-${process.pid}`);
   try {
     writeFileSync(probe, '');
     rmSync(probe);
   } catch (e) {
-    return { check: 'data-dir', status: 'fail', message: `data directory ${dir} is not writable (${(e as Error).message})`, fix: `give the user that runs the homeserver write access: chown -R <user> ${dir}` };
+    return {
+      check: 'data-dir',
+      status: 'fail',
+      message: `data directory ${dir} is not writable (${(e as Error).message})`,
+      fix: `give the user that runs the homeserver write access: chown -R <user> ${dir}`,
+    };
   }
   const fs = statfsSync(dir);
   const free = fs.bavail * fs.bsize;
   const freeText = `${(free / GiB).toFixed(1)} GiB free`;
-  if (free < GiB / 10) return { check: 'data-dir', status: 'fail', message: `data directory ${dir}: only ${freeText}`, fix: 'free disk space or move the data directory: writes fail with 507/503 when the disk is full' };
-  if (free < GiB) return { check: 'data-dir', status: 'warn', message: `data directory ${dir}: ${freeText}`, fix: 'less than 1 GiB is left for users\' files and the database' };
+  if (free < GiB / 10)
+    return {
+      check: 'data-dir',
+      status: 'fail',
+      message: `data directory ${dir}: only ${freeText}`,
+      fix: 'free disk space or move the data directory: writes fail with 507/503 when the disk is full',
+    };
+  if (free < GiB)
+    return {
+      check: 'data-dir',
+      status: 'warn',
+      message: `data directory ${dir}: ${freeText}`,
+      fix: "less than 1 GiB is left for users' files and the database",
+    };
   return { check: 'data-dir', status: 'ok', message: `data directory ${dir} is writable (${freeText})` };
 }
 
 function secretKeyCheck(dir: string): CheckResult {
   const path = join(dir, 'secret');
-  if (!existsSync(path)) return { check: 'secret-key', status: 'info', message: `no homeserver key at ${path} yet; the first start creates one (mode 0600)` };
+  if (!existsSync(path))
+    return { check: 'secret-key', status: 'info', message: `no homeserver key at ${path} yet; the first start creates one (mode 0600)` };
   let text: string;
   try {
     text = readFileSync(path, 'utf8').trim();
   } catch (e) {
-    return { check: 'secret-key', status: 'fail', message: `the homeserver key ${path} cannot be read (${(e as Error).message})`, fix: 'the user that runs the homeserver must own it' };
+    return {
+      check: 'secret-key',
+      status: 'fail',
+      message: `the homeserver key ${path} cannot be read (${(e as Error).message})`,
+      fix: 'the user that runs the homeserver must own it',
+    };
   }
   if (!/^[0-9a-f]{64}$/.test(text)) {
-    return { check: 'secret-key', status: 'fail', message: `the homeserver key ${path} is not 64 lowercase hex characters`, fix: 'restore it from your backup: this key is the homeserver\'s identity (a new key is a new homeserver)' };
+    return {
+      check: 'secret-key',
+      status: 'fail',
+      message: `the homeserver key ${path} is not 64 lowercase hex characters`,
+      fix: "restore it from your backup: this key is the homeserver's identity (a new key is a new homeserver)",
+    };
   }
   const mode = statSync(path).mode & 0o777;
   if (mode & 0o077) {
-    return { check: 'secret-key', status: 'warn', message: `the homeserver key ${path} is readable by other users (mode ${mode.toString(8).padStart(4, '0')})`, fix: `chmod 600 ${path}` };
+    return {
+      check: 'secret-key',
+      status: 'warn',
+      message: `the homeserver key ${path} is readable by other users (mode ${mode.toString(8).padStart(4, '0')})`,
+      fix: `chmod 600 ${path}`,
+    };
   }
   return { check: 'secret-key', status: 'ok', message: `homeserver key ${path} (mode 0600)` };
 }
@@ -67,10 +104,19 @@ function secretKeyCheck(dir: string): CheckResult {
 function schemaVerdict(where: string, applied: number[], known: number[]): CheckResult {
   const unknown = applied.filter((id) => !known.includes(id));
   if (unknown.length) {
-    return { check: 'database', status: 'fail', message: `${where} has schema migrations this homeserver does not know (${unknown.join(', ')}): a newer homeserver upgraded it`, fix: 'upgrade this homeserver to the version that wrote the database (it refuses to start on it)' };
+    return {
+      check: 'database',
+      status: 'fail',
+      message: `${where} has schema migrations this homeserver does not know (${unknown.join(', ')}): a newer homeserver upgraded it`,
+      fix: 'upgrade this homeserver to the version that wrote the database (it refuses to start on it)',
+    };
   }
   const pending = known.length - applied.length;
-  return { check: 'database', status: 'ok', message: `${where}: schema ${applied.length ? `at migration ${Math.max(...applied)}` : 'empty'}${pending > 0 ? ` (${pending} migration(s) will run at the next start)` : ''}` };
+  return {
+    check: 'database',
+    status: 'ok',
+    message: `${where}: schema ${applied.length ? `at migration ${Math.max(...applied)}` : 'empty'}${pending > 0 ? ` (${pending} migration(s) will run at the next start)` : ''}`,
+  };
 }
 
 async function databaseCheck(config: HomeserverConfig): Promise<CheckResult> {
@@ -82,10 +128,17 @@ async function databaseCheck(config: HomeserverConfig): Promise<CheckResult> {
     try {
       await client.connect();
       const exists = await client.query("SELECT to_regclass('migrations') AS t");
-      const applied = exists.rows[0].t ? (await client.query<{ id: number }>('SELECT id FROM migrations')).rows.map((r) => Number(r.id)) : [];
+      const applied = exists.rows[0].t
+        ? (await client.query<{ id: number }>('SELECT id FROM migrations')).rows.map((r) => Number(r.id))
+        : [];
       return schemaVerdict(where, applied, known);
     } catch (e) {
-      return { check: 'database', status: 'fail', message: `${where} cannot be reached (${(e as Error).message})`, fix: 'check general.database_url, that PostgreSQL runs and that this user may connect' };
+      return {
+        check: 'database',
+        status: 'fail',
+        message: `${where} cannot be reached (${(e as Error).message})`,
+        fix: 'check general.database_url, that PostgreSQL runs and that this user may connect',
+      };
     } finally {
       await client.end().catch(() => {});
     }
@@ -96,13 +149,23 @@ async function databaseCheck(config: HomeserverConfig): Promise<CheckResult> {
     const db = new Database(file, { readonly: true, fileMustExist: true });
     try {
       const has = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migrations'").get();
-      const applied = has ? db.prepare<[], { id: number }>('SELECT id FROM migrations').all().map((r) => r.id) : [];
+      const applied = has
+        ? db
+            .prepare<[], { id: number }>('SELECT id FROM migrations')
+            .all()
+            .map((r) => r.id)
+        : [];
       return schemaVerdict(`SQLite ${file}`, applied, known);
     } finally {
       db.close();
     }
   } catch (e) {
-    return { check: 'database', status: 'fail', message: `SQLite ${file} cannot be opened (${(e as Error).message})`, fix: 'restore the data directory from a backup, or check its permissions' };
+    return {
+      check: 'database',
+      status: 'fail',
+      message: `SQLite ${file} cannot be opened (${(e as Error).message})`,
+      fix: 'restore the data directory from a backup, or check its permissions',
+    };
   }
 }
 
@@ -136,8 +199,14 @@ async function socketCheck(what: string, address: SocketAddress): Promise<CheckR
   // bind first: it never sends anything, while a connect to an address that is not ours would
   const error = await canBind(address);
   if (error === null) return { check, status: 'ok', message: `${what}: ${at} is free (the homeserver is not running)` };
-  if (error === 'EADDRINUSE' && (await canConnect(address))) return { check, status: 'ok', message: `${what}: something listens on ${at} (the homeserver is running)` };
-  const fix = error === 'EACCES' ? 'ports below 1024 need root or CAP_NET_BIND_SERVICE: use a port above 1024 behind a reverse proxy' : error === 'EADDRNOTAVAIL' ? 'this machine has no such address: use 0.0.0.0, 127.0.0.1 or one of its own addresses' : 'another program holds it: stop it or choose another port';
+  if (error === 'EADDRINUSE' && (await canConnect(address)))
+    return { check, status: 'ok', message: `${what}: something listens on ${at} (the homeserver is running)` };
+  const fix =
+    error === 'EACCES'
+      ? 'ports below 1024 need root or CAP_NET_BIND_SERVICE: use a port above 1024 behind a reverse proxy'
+      : error === 'EADDRNOTAVAIL'
+        ? 'this machine has no such address: use 0.0.0.0, 127.0.0.1 or one of its own addresses'
+        : 'another program holds it: stop it or choose another port';
   return { check, status: 'fail', message: `${what}: cannot listen on ${at} (${error})`, fix };
 }
 
@@ -148,24 +217,45 @@ function adminPasswordCheck(config: HomeserverConfig): CheckResult {
     const message = `the admin password is ${config.admin.password === '' ? 'empty' : 'the default "admin"'}`;
     const fix = 'set admin.admin_password (or PUBKY_ADMIN__ADMIN_PASSWORD) to a long random string';
     return exposed
-      ? { check: 'admin-password', status: 'fail', message: `${message} and the admin API listens on ${at}, reachable from other machines`, fix }
+      ? {
+          check: 'admin-password',
+          status: 'fail',
+          message: `${message} and the admin API listens on ${at}, reachable from other machines`,
+          fix,
+        }
       : { check: 'admin-password', status: 'warn', message: `${message} (the admin API listens on loopback only, ${at})`, fix };
   }
-  return { check: 'admin-password', status: exposed ? 'warn' : 'ok', message: `admin API on ${at} has its own password`, ...(exposed ? { fix: 'the admin API is reachable from other machines: keep it on 127.0.0.1 or behind a firewall' } : {}) };
+  return {
+    check: 'admin-password',
+    status: exposed ? 'warn' : 'ok',
+    message: `admin API on ${at} has its own password`,
+    ...(exposed ? { fix: 'the admin API is reachable from other machines: keep it on 127.0.0.1 or behind a firewall' } : {}),
+  };
 }
 
 function publicAddressCheck(config: HomeserverConfig): CheckResult {
   const { publicIp, icannDomain } = config.pkdns;
   if (icannDomain === 'localhost') {
-    return { check: 'public-address', status: 'info', message: `a local setup: the packet names localhost and ${publicIp} (only this machine can reach it)` };
+    return {
+      check: 'public-address',
+      status: 'info',
+      message: `a local setup: the packet names localhost and ${publicIp} (only this machine can reach it)`,
+    };
   }
   if (isLoopback(publicIp) || isPrivateAddress(publicIp)) {
-    return { check: 'public-address', status: 'warn', message: `the packet will publish pkdns.public_ip = ${publicIp}, which other machines on the internet cannot reach`, fix: 'set pkdns.public_ip to this machine\'s public address' };
+    return {
+      check: 'public-address',
+      status: 'warn',
+      message: `the packet will publish pkdns.public_ip = ${publicIp}, which other machines on the internet cannot reach`,
+      fix: "set pkdns.public_ip to this machine's public address",
+    };
   }
   return { check: 'public-address', status: 'ok', message: `the packet publishes ${publicIp} and the domain ${icannDomain || '(none)'}` };
 }
 
 function backupInfo(config: HomeserverConfig): CheckResult {
-  const what = config.general.databaseUrl ? `${join(config.dataDir, 'secret')}, the PostgreSQL database (pg_dump) and the blob storage` : `the whole data directory ${config.dataDir} (key, SQLite database, blobs; stop the homeserver or use "sqlite3 .backup" for the database)`;
+  const what = config.general.databaseUrl
+    ? `${join(config.dataDir, 'secret')}, the PostgreSQL database (pg_dump) and the blob storage`
+    : `the whole data directory ${config.dataDir} (key, SQLite database, blobs; stop the homeserver or use "sqlite3 .backup" for the database)`;
   return { check: 'backup', status: 'info', message: `back up ${what}; losing the key loses the homeserver's identity` };
 }

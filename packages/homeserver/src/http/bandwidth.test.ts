@@ -5,12 +5,27 @@ import { Readable } from 'node:stream';
 import type { UserRecord } from '../storage/types.ts';
 import { BandwidthThrottle, pacedBody, pacedResponse, parseBandwidth, type BandwidthDefaults } from './bandwidth.ts';
 
-const NONE: BandwidthDefaults = { rateRead: null, rateWrite: null, rateReadBurst: null, rateWriteBurst: null, unauthenticatedIpRateRead: null };
+const NONE: BandwidthDefaults = {
+  rateRead: null,
+  rateWrite: null,
+  rateReadBurst: null,
+  rateWriteBurst: null,
+  unauthenticatedIpRateRead: null,
+};
 
 function user(key: string, quota: Partial<UserRecord> = {}): UserRecord {
   return {
-    id: 1, publicKey: key, disabled: false, usedBytes: 0, createdAt: 0,
-    storageQuotaMb: null, rateRead: null, rateWrite: null, rateReadBurst: null, rateWriteBurst: null, allowedWritePaths: null,
+    id: 1,
+    publicKey: key,
+    disabled: false,
+    usedBytes: 0,
+    createdAt: 0,
+    storageQuotaMb: null,
+    rateRead: null,
+    rateWrite: null,
+    rateReadBurst: null,
+    rateWriteBurst: null,
+    allowedWritePaths: null,
     ...quota,
   };
 }
@@ -21,7 +36,22 @@ test('parseBandwidth: KB cells per period, "unlimited", and null for anything el
   assert.deepEqual(parseBandwidth('2gb/h'), { cells: 2 * 1_048_576, periodMs: 3_600_000 });
   assert.deepEqual(parseBandwidth('7kb/d'), { cells: 7, periodMs: 86_400_000 });
   assert.equal(parseBandwidth('unlimited'), 'unlimited');
-  for (const bad of ['', '0kb/s', '10KB/s', '10mb', 'mb/s', '10 mb/s', '-1kb/s', '1e3kb/s', '10mb/y', '1234567890kb/s', '10mb/s ', 'Unlimited', '10r/m', '10mb//s']) {
+  for (const bad of [
+    '',
+    '0kb/s',
+    '10KB/s',
+    '10mb',
+    'mb/s',
+    '10 mb/s',
+    '-1kb/s',
+    '1e3kb/s',
+    '10mb/y',
+    '1234567890kb/s',
+    '10mb/s ',
+    'Unlimited',
+    '10r/m',
+    '10mb//s',
+  ]) {
     assert.equal(parseBandwidth(bad), null, bad);
   }
   for (let i = 0; i < 2000; i++) assert.equal(parseBandwidth(randomBytes(1 + (i % 24)).toString('latin1')), null);

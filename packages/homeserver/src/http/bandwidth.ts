@@ -75,7 +75,8 @@ export class BandwidthThrottle {
     const rate = own ?? (read ? this.defaults.rateRead : this.defaults.rateWrite);
     if (rate === null) return null;
     // An override's burst goes with the override's rate; the defaults' with the defaults'.
-    const burst = own !== null ? (read ? user.rateReadBurst : user.rateWriteBurst) : read ? this.defaults.rateReadBurst : this.defaults.rateWriteBurst;
+    const burst =
+      own !== null ? (read ? user.rateReadBurst : user.rateWriteBurst) : read ? this.defaults.rateReadBurst : this.defaults.rateWriteBurst;
     return this.pacer(`${direction}:${user.publicKey}`, rate, burst);
   }
 

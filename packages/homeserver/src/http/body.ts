@@ -1,11 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { WholeBody } from '../storage/types.ts';
-import { HttpError, httpError } from './errors.ts';
+import { type HttpError, httpError } from './errors.ts';
 
 /** Request bodies, read by the routes themselves (the HTTP core parses none). */
 
-export const bodyIdleTimeout = (ms: number): HttpError =>
-  httpError('BODY_IDLE_TIMEOUT', ms);
+export const bodyIdleTimeout = (ms: number): HttpError => httpError('BODY_IDLE_TIMEOUT', ms);
 
 /** The declared Content-Length, or null when absent/unparsable (chunked bodies). */
 export function declaredLength(req: IncomingMessage): number | null {

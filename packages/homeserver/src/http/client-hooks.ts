@@ -1,5 +1,5 @@
 import { appendCorsVary, applyCors } from './cors.ts';
-import { HttpError, httpError } from './errors.ts';
+import { type HttpError, httpError } from './errors.ts';
 import { sendError } from './error-handler.ts';
 import type { HttpReply } from './core/http-reply.ts';
 import type { HttpRequest } from './core/http-request.ts';

@@ -10,15 +10,16 @@ export function toHttpError(err: unknown): HttpError | null {
 
 export function sendError<R extends HttpReply>(reply: R, err: HttpError): R {
   for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
-  return reply
-    .code(err.status)
-    .header(ERROR_CODE_HEADER, err.code)
-    .type('text/plain; charset=utf-8')
-    .send(err.message) as R;
+  return reply.code(err.status).header(ERROR_CODE_HEADER, err.code).type('text/plain; charset=utf-8').send(err.message) as R;
 }
 
 /** The answer to a failed request (every app's error handler). */
-export function answerError(err: unknown, request: { method: string; url?: string; raw?: { url?: string } }, reply: HttpReply, log: Logger): void {
+export function answerError(
+  err: unknown,
+  request: { method: string; url?: string; raw?: { url?: string } },
+  reply: HttpReply,
+  log: Logger,
+): void {
   const http = toHttpError(err);
   if (http) {
     sendError(reply, http);

@@ -69,7 +69,13 @@ class EventStreamRun {
     reply.hijack();
     const headers: Record<string, string | number | string[]> = {};
     for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) headers[k] = v as string;
-    res.writeHead(200, { ...headers, ...opts.headers, 'content-type': 'text/event-stream', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      ...headers,
+      ...opts.headers,
+      'content-type': 'text/event-stream',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     res.flushHeaders();
     opts.streams.add(res);
     if (this.spec.live) {

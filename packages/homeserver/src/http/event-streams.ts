@@ -83,4 +83,3 @@ export interface RunStreamOptions {
   /** Subscribes to a signal that ends the stream (revocation of its session); returns unsubscribe. */
   watchRevocation?: (end: () => void) => () => void;
 }
-

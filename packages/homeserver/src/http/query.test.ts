@@ -1,14 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { crockfordEncode, Keypair } from '@pubky-ts/common';
-import { HttpError } from './errors.ts';
+import type { HttpError } from './errors.ts';
 import { feedQuery, lenientLimit, listCursor, parseEventCursor, strictBool } from './query.ts';
 
 test('strict booleans', () => {
   for (const t of ['', 'true', 'TRUE', 'yes', '1']) assert.equal(strictBool(t), true);
   for (const f of ['false', 'No', '0']) assert.equal(strictBool(f), false);
   assert.equal(strictBool(undefined), false);
-  for (const bad of ['2', 'on', 'truee', ' true']) assert.throws(() => strictBool(bad), (e: HttpError) => e.status === 400 && e.message === 'Invalid boolean parameter');
+  for (const bad of ['2', 'on', 'truee', ' true'])
+    assert.throws(
+      () => strictBool(bad),
+      (e: HttpError) => e.status === 400 && e.message === 'Invalid boolean parameter',
+    );
 });
 
 test('listing limit: default 100, capped at 1000, garbage ignored', () => {
@@ -26,7 +30,11 @@ test('listing cursor: <z32>/<canonical path>, pubky:// optional', () => {
   assert.equal(listCursor(`${k}/pub/a/`), '/pub/a/');
   assert.equal(listCursor(''), null);
   for (const bad of ['/pub/a', `${k}`, `${k}pub`, `${k}/pub//a`, `${k}/pub/../a`, `pubky${k}/pub/a`, 'x'.repeat(60)]) {
-    assert.throws(() => listCursor(bad), (e: HttpError) => e.status === 400 && e.message === 'Invalid cursor', bad);
+    assert.throws(
+      () => listCursor(bad),
+      (e: HttpError) => e.status === 400 && e.message === 'Invalid cursor',
+      bad,
+    );
   }
 });
 

@@ -1,5 +1,5 @@
 import { crockfordDecode, parseStrictStoragePath, PublicKey } from '@pubky-ts/common';
-import { HttpError, httpError } from './errors.ts';
+import { type HttpError, httpError } from './errors.ts';
 import { parseQuery, queryGet, type QueryPair } from './url.ts';
 
 /** Query parameters of listings and feeds (spec §2.4, §4.2, §4.3). */

@@ -93,10 +93,7 @@ export interface RateLimitRequest {
   user: string | null;
 }
 
-export type RateLimitOutcome =
-  | { kind: 'ok' }
-  | { kind: 'limited'; retryAfterSeconds: number }
-  | { kind: 'no_key' };
+export type RateLimitOutcome = { kind: 'ok' } | { kind: 'limited'; retryAfterSeconds: number } | { kind: 'no_key' };
 
 /**
  * Request-count limiter: one GCRA bucket (equivalent to the reference's `governor` token bucket)
@@ -105,7 +102,10 @@ export type RateLimitOutcome =
 export class RateLimiter {
   private readonly limits: CompiledLimit[];
 
-  constructor(limits: readonly PathLimit[], private readonly now: () => number = Date.now) {
+  constructor(
+    limits: readonly PathLimit[],
+    private readonly now: () => number = Date.now,
+  ) {
     this.limits = limits.map((l) => ({
       ...l,
       regex: globToRegExp(l.path),

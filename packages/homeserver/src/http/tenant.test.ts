@@ -32,13 +32,34 @@ test('path-addressed resolution and its 400s', () => {
   const t = resolveTarget(`/storage/${a}/pub/%C3%BC.txt`, '', { 'pubky-host': b });
   assert.equal(t.addressing, 'path');
   assert.ok(t.addressing === 'path' && t.tenant.z32 === a && t.storagePath.path === '/pub/ü.txt');
-  assert.deepEqual(err(() => resolveTarget('/storage', '', {})), [400, 'Missing storage owner or path']);
-  assert.deepEqual(err(() => resolveTarget('/storage/', '', {})), [400, 'Missing storage owner or path']);
-  assert.deepEqual(err(() => resolveTarget(`/storage/${a}`, '', {})), [400, 'Missing storage path']);
-  assert.deepEqual(err(() => resolveTarget(`/storage/${a}/`, '', {})), [400, 'Missing storage path']);
-  assert.deepEqual(err(() => resolveTarget(`/storage/pubky${a}/pub/x`, '', {})), [400, 'Invalid storage owner public key']);
-  assert.deepEqual(err(() => resolveTarget(`/storage/${a}/pub/%FF`, '', {})), [400, 'Storage path is not valid UTF-8']);
-  assert.deepEqual(err(() => resolveTarget(`/storage/${a}/../x`, '', {})), [400, 'Invalid storage path: path traverses above root']);
+  assert.deepEqual(
+    err(() => resolveTarget('/storage', '', {})),
+    [400, 'Missing storage owner or path'],
+  );
+  assert.deepEqual(
+    err(() => resolveTarget('/storage/', '', {})),
+    [400, 'Missing storage owner or path'],
+  );
+  assert.deepEqual(
+    err(() => resolveTarget(`/storage/${a}`, '', {})),
+    [400, 'Missing storage path'],
+  );
+  assert.deepEqual(
+    err(() => resolveTarget(`/storage/${a}/`, '', {})),
+    [400, 'Missing storage path'],
+  );
+  assert.deepEqual(
+    err(() => resolveTarget(`/storage/pubky${a}/pub/x`, '', {})),
+    [400, 'Invalid storage owner public key'],
+  );
+  assert.deepEqual(
+    err(() => resolveTarget(`/storage/${a}/pub/%FF`, '', {})),
+    [400, 'Storage path is not valid UTF-8'],
+  );
+  assert.deepEqual(
+    err(() => resolveTarget(`/storage/${a}/../x`, '', {})),
+    [400, 'Invalid storage path: path traverses above root'],
+  );
   assert.equal(err(() => resolveTarget(`/storage/${a}/pub/a%00b`, '', {}))[0], 400);
   assert.equal(err(() => resolveTarget(`/storage/${a}/pub/${'x'.repeat(256)}`, '', {}))[0], 400);
 });
@@ -75,7 +96,20 @@ test('plainStoragePath agrees with normalizeStoragePath wherever it answers', ()
   let answered = 0;
   let seed = 7;
   const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
-  const cases = ['/', '/pub/', '/pub/a', '/pub/a/', '/pub/./a', '/pub/../a', '/pub//a', '/pub/a.', '/pub/.a', '/pub/..a', `/${'z'.repeat(971)}`, `/${'z'.repeat(972)}`];
+  const cases = [
+    '/',
+    '/pub/',
+    '/pub/a',
+    '/pub/a/',
+    '/pub/./a',
+    '/pub/../a',
+    '/pub//a',
+    '/pub/a.',
+    '/pub/.a',
+    '/pub/..a',
+    `/${'z'.repeat(971)}`,
+    `/${'z'.repeat(972)}`,
+  ];
   for (let i = 0; i < 3000; i++) {
     let p = '/';
     for (let k = rnd(8); k > 0; k--) p += alphabet[rnd(alphabet.length)];
@@ -88,7 +122,18 @@ test('plainStoragePath agrees with normalizeStoragePath wherever it answers', ()
     assert.deepEqual(fast, normalizeStoragePath(p), p);
   }
   assert.ok(answered > 300, `the fast path answered ${answered} cases`);
-  for (const p of ['/pub/./a', '/pub/../a', '/pub//a', '/a b', '/a%2e', '/a\\b', '/\u00e9', `/${'y'.repeat(256)}`, `/${'z'.repeat(972)}`, 'pub/a']) {
+  for (const p of [
+    '/pub/./a',
+    '/pub/../a',
+    '/pub//a',
+    '/a b',
+    '/a%2e',
+    '/a\\b',
+    '/\u00e9',
+    `/${'y'.repeat(256)}`,
+    `/${'z'.repeat(972)}`,
+    'pub/a',
+  ]) {
     assert.equal(plainStoragePath(p), null, p);
   }
 });

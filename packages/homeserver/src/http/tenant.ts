@@ -83,11 +83,7 @@ export function legacyTenant(headers: Record<string, string | string[] | undefin
 }
 
 /** Resolves the target of a request from its raw path and query; throws HttpError 400 on bad `/storage/…`. */
-export function resolveTarget(
-  rawPath: string,
-  rawQuery: string,
-  headers: Record<string, string | string[] | undefined>,
-): RequestTarget {
+export function resolveTarget(rawPath: string, rawQuery: string, headers: Record<string, string | string[] | undefined>): RequestTarget {
   if (rawPath === '/storage' || rawPath === '/storage/') {
     throw httpError('MISSING_STORAGE_OWNER_OR_PATH');
   }

@@ -21,7 +21,10 @@ export class HomeserverMetrics {
   readonly registry = new Registry();
   readonly storageRequests = this.registry.register(
     new Counter('storage_request_count_total', 'Requests that reached a storage route with a resolved tenant.', [
-      'addressing_mode', 'pubky_host_header', 'pubky_host_query', 'auth_method',
+      'addressing_mode',
+      'pubky_host_header',
+      'pubky_host_query',
+      'auth_method',
     ]),
   );
   readonly signups = this.registry.register(new Counter('signup_count_total', 'Accounts created (POST /signup and grant sign-up).'));

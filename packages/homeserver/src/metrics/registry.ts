@@ -116,7 +116,9 @@ export class Histogram extends Labelled<HistogramState> {
     return { counts: this.buckets.map(() => 0), sum: 0, count: 0 };
   }
   protected lines(values: readonly string[], s: HistogramState) {
-    const out = this.buckets.map((b, i) => `${this.name}_bucket${labelText(this.labelNames, values, `le="${formatNumber(b)}"`)} ${s.counts[i]}`);
+    const out = this.buckets.map(
+      (b, i) => `${this.name}_bucket${labelText(this.labelNames, values, `le="${formatNumber(b)}"`)} ${s.counts[i]}`,
+    );
     out.push(`${this.name}_bucket${labelText(this.labelNames, values, 'le="+Inf"')} ${s.count}`);
     out.push(`${this.name}_sum${labelText(this.labelNames, values)} ${formatNumber(s.sum)}`);
     out.push(`${this.name}_count${labelText(this.labelNames, values)} ${s.count}`);

@@ -129,7 +129,10 @@ export class MirrorFollower {
   }
 
   status(): MirrorStatus {
-    const s = statusOfRecord({ ...this.rec, pendingEvents: this.pending.length, oldestPendingAt: this.pending[0] ?? null }, this.deps.nowMicros());
+    const s = statusOfRecord(
+      { ...this.rec, pendingEvents: this.pending.length, oldestPendingAt: this.pending[0] ?? null },
+      this.deps.nowMicros(),
+    );
     return s;
   }
 
@@ -146,7 +149,9 @@ export class MirrorFollower {
     let fresh = false;
     while (!signal.aborted) {
       if (this.grantExpiresAt !== null && this.grantExpiresAt <= Math.floor(this.deps.nowMicros() / 1e6)) {
-        await this.report({ state: 'stopped', lastError: 'the grant has expired: PUT /mirror again with a new grant' }).catch(() => undefined);
+        await this.report({ state: 'stopped', lastError: 'the grant has expired: PUT /mirror again with a new grant' }).catch(
+          () => undefined,
+        );
         return;
       }
       try {
@@ -182,7 +187,8 @@ export class MirrorFollower {
   private async currentBearer(conn: PrimaryConnection, forceNew = false): Promise<string | null> {
     if (this.grant === null) return null;
     const now = Math.floor(this.deps.nowMicros() / 1e6);
-    if (!forceNew && this.bearer !== null && this.bearerExpiresAt !== null && this.bearerExpiresAt - now > BEARER_MARGIN_S) return this.bearer;
+    if (!forceNew && this.bearer !== null && this.bearerExpiresAt !== null && this.bearerExpiresAt - now > BEARER_MARGIN_S)
+      return this.bearer;
     const { token, expiresAt } = await conn.exchangeGrant(this.grant, this.abort.signal);
     this.bearer = token;
     this.bearerExpiresAt = expiresAt;
@@ -316,7 +322,10 @@ export class MirrorFollower {
       });
       const primaryType = res.headers.get('content-type')?.split(';')[0]?.trim();
       if (primaryType && primaryType !== entry.contentType) {
-        this.deps.log.warn({ user: this.user, path, primaryType, storedType: entry.contentType }, 'mirrored file stored with another content type');
+        this.deps.log.warn(
+          { user: this.user, path, primaryType, storedType: entry.contentType },
+          'mirrored file stored with another content type',
+        );
       }
     } catch (e) {
       if (!(e instanceof HashMismatch)) throw e;

@@ -32,7 +32,18 @@ export interface MirrorRecord {
 
 /** What a follower reports as it goes (absent fields are left unchanged). */
 export type MirrorProgress = Partial<
-  Pick<MirrorRecord, 'cursor' | 'appliedEvents' | 'pendingEvents' | 'oldestPendingAt' | 'lastAppliedAt' | 'lastError' | 'state' | 'bearer' | 'bearerExpiresAt'>
+  Pick<
+    MirrorRecord,
+    | 'cursor'
+    | 'appliedEvents'
+    | 'pendingEvents'
+    | 'oldestPendingAt'
+    | 'lastAppliedAt'
+    | 'lastError'
+    | 'state'
+    | 'bearer'
+    | 'bearerExpiresAt'
+  >
 >;
 
 export interface NewMirror {

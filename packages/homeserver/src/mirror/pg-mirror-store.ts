@@ -45,7 +45,9 @@ export class PgMirrorStore implements MirrorStore {
   }
 
   async delete(user: string): Promise<boolean> {
-    const r = await this.db.query('DELETE FROM mirrors WHERE user_id = (SELECT id FROM users WHERE public_key = $1)', [user], { retry: true });
+    const r = await this.db.query('DELETE FROM mirrors WHERE user_id = (SELECT id FROM users WHERE public_key = $1)', [user], {
+      retry: true,
+    });
     return r.rowCount === 1;
   }
 

@@ -94,7 +94,12 @@ export class PrimaryConnection {
     readonly origin: string,
   ) {}
 
-  static async open(resolver: PrimaryResolver, primary: PublicKey, user: string, options: { fresh?: boolean; signal?: AbortSignal } = {}): Promise<PrimaryConnection> {
+  static async open(
+    resolver: PrimaryResolver,
+    primary: PublicKey,
+    user: string,
+    options: { fresh?: boolean; signal?: AbortSignal } = {},
+  ): Promise<PrimaryConnection> {
     return new PrimaryConnection(resolver, primary, user, await resolver.origin(primary, options));
   }
 
@@ -108,7 +113,9 @@ export class PrimaryConnection {
     } catch (e) {
       if (init.signal?.aborted) throw e;
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw new PrimaryError(`the primary ${this.primary.z32} at ${this.origin} did not answer: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
+      throw new PrimaryError(
+        `the primary ${this.primary.z32} at ${this.origin} did not answer: ${cause?.code ?? cause?.message ?? (e as Error).message}`,
+      );
     }
   }
 
@@ -156,7 +163,12 @@ export class PrimaryConnection {
   }
 
   /** The live event stream from `cursor` (exclusive). Ends when the primary closes it. */
-  async *events(cursor: string, withPrivate: boolean, bearer: string | null, signal: AbortSignal): AsyncGenerator<PubkyEvent, void, undefined> {
+  async *events(
+    cursor: string,
+    withPrivate: boolean,
+    bearer: string | null,
+    signal: AbortSignal,
+  ): AsyncGenerator<PubkyEvent, void, undefined> {
     const res = await this.request(this.streamQuery(cursor, withPrivate, '&live=true'), {
       bearer,
       signal,

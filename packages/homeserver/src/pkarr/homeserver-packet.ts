@@ -47,7 +47,9 @@ export function homeserverRecords(address: HomeserverAddress): DnsRecord[] {
       params: address.icannDomain === 'localhost' ? { other: [{ key: HTTP_PORT_PARAM, value: port }] } : {},
     });
   }
-  records.push(v6 ? { name: '.', ttl: TTL, type: 'AAAA', address: address.publicIp } : { name: '.', ttl: TTL, type: 'A', address: address.publicIp });
+  records.push(
+    v6 ? { name: '.', ttl: TTL, type: 'AAAA', address: address.publicIp } : { name: '.', ttl: TTL, type: 'A', address: address.publicIp },
+  );
   return records;
 }
 

@@ -106,7 +106,12 @@ export class BlobStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
     }
-    return handle.createReadStream({ autoClose: true, highWaterMark: 64 * 1024, start: range?.start, end: range?.end }) as AsyncIterable<Uint8Array>;
+    return handle.createReadStream({
+      autoClose: true,
+      highWaterMark: 64 * 1024,
+      start: range?.start,
+      end: range?.end,
+    }) as AsyncIterable<Uint8Array>;
   }
 
   /**

@@ -18,9 +18,33 @@ const MAGIC: Array<{ type: string; any: Signature[]; min?: number }> = [
   { type: 'image/png', any: [[[0, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]]]] },
   { type: 'image/jpeg', any: [[[0, [0xff, 0xd8, 0xff]]]] },
   { type: 'image/gif', any: [[[0, ascii('GIF87a')]], [[0, ascii('GIF89a')]]] },
-  { type: 'image/webp', any: [[[0, ascii('RIFF')], [8, ascii('WEBP')]]] },
-  { type: 'audio/x-wav', any: [[[0, ascii('RIFF')], [8, ascii('WAVE')]]] },
-  { type: 'video/x-msvideo', any: [[[0, ascii('RIFF')], [8, ascii('AVI ')]]] },
+  {
+    type: 'image/webp',
+    any: [
+      [
+        [0, ascii('RIFF')],
+        [8, ascii('WEBP')],
+      ],
+    ],
+  },
+  {
+    type: 'audio/x-wav',
+    any: [
+      [
+        [0, ascii('RIFF')],
+        [8, ascii('WAVE')],
+      ],
+    ],
+  },
+  {
+    type: 'video/x-msvideo',
+    any: [
+      [
+        [0, ascii('RIFF')],
+        [8, ascii('AVI ')],
+      ],
+    ],
+  },
   { type: 'image/bmp', any: [[[0, [0x42, 0x4d]]]], min: 14 },
   { type: 'image/x-icon', any: [[[0, [0x00, 0x00, 0x01, 0x00]]]] },
   { type: 'image/tiff', any: [[[0, [0x49, 0x49, 0x2a, 0x00]]], [[0, [0x4d, 0x4d, 0x00, 0x2a]]]] },

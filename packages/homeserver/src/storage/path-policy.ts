@@ -1,5 +1,16 @@
 import { storageErrors } from './errors.ts';
-import type { DeleteOptions, FileContent, FileEntry, FileStore, ListOptions, ReadOptions, UserRecord, UserStore, WriteAuthority, WriteOptions } from './types.ts';
+import type {
+  DeleteOptions,
+  FileContent,
+  FileEntry,
+  FileStore,
+  ListOptions,
+  ReadOptions,
+  UserRecord,
+  UserStore,
+  WriteAuthority,
+  WriteOptions,
+} from './types.ts';
 
 const ROOTS = ['/pub/', '/priv/'];
 
@@ -48,7 +59,13 @@ export class PathPolicyFileStore implements FileStore {
   ) {}
 
   /** The user a write may go to; synchronous when the request already holds the tenant's record. */
-  private writableUser(user: string, path: string, admin: boolean, isPut: boolean, held: UserRecord | undefined): UserRecord | Promise<UserRecord> {
+  private writableUser(
+    user: string,
+    path: string,
+    admin: boolean,
+    isPut: boolean,
+    held: UserRecord | undefined,
+  ): UserRecord | Promise<UserRecord> {
     if (isPut && path.endsWith('/')) throw storageErrors.notAFile();
     if (!isUnderStorageRoot(path)) throw storageErrors.writeForbiddenRoot();
     if (held !== undefined) return this.mayWrite(held, path, admin, isPut);
@@ -83,7 +100,10 @@ export class PathPolicyFileStore implements FileStore {
       const u = this.writableUser(user, path, options.admin ?? false, false, held);
       // Field by field for the same reason as withWriter.
       const withUser = (read: UserRecord): DeleteOptions => ({
-        admin: options.admin, authority: { user: read }, ifMatch: options.ifMatch, ifNoneMatch: options.ifNoneMatch,
+        admin: options.admin,
+        authority: { user: read },
+        ifMatch: options.ifMatch,
+        ifNoneMatch: options.ifNoneMatch,
       });
       if (u instanceof Promise) return u.then((read) => this.inner.delete(user, path, withUser(read)));
       return this.inner.delete(user, path, held !== undefined ? options : withUser(u));

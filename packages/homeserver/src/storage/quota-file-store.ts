@@ -29,7 +29,13 @@ export class QuotaFileStore implements FileStore {
     return limit !== null && exceedsQuota(u.usedBytes, writeDelta(hint, null), limit);
   }
 
-  private async checkedPut(user: string, path: string, body: AsyncIterable<Uint8Array>, options: WriteOptions, hint: number): Promise<FileEntry> {
+  private async checkedPut(
+    user: string,
+    path: string,
+    body: AsyncIterable<Uint8Array>,
+    options: WriteOptions,
+    hint: number,
+  ): Promise<FileEntry> {
     const u = writerOf(options, user) ?? (await this.users.get(user));
     if (u && this.exceedsAsNewFile(u, hint)) {
       // The old entry is looked up only now: an overwrite frees its length.

@@ -5,7 +5,15 @@ import type { ByteRange, FileContent, FileEntry, ReadOptions } from './types.ts'
 export function pickRange(entry: FileEntry, options: ReadOptions | undefined): ByteRange | undefined {
   const range = options?.range?.(entry) ?? undefined;
   if (range === undefined) return undefined;
-  if (!(Number.isSafeInteger(range.start) && Number.isSafeInteger(range.end) && range.start >= 0 && range.start <= range.end && range.end < entry.contentLength)) {
+  if (
+    !(
+      Number.isSafeInteger(range.start) &&
+      Number.isSafeInteger(range.end) &&
+      range.start >= 0 &&
+      range.start <= range.end &&
+      range.end < entry.contentLength
+    )
+  ) {
     throw new RangeError(`range ${range.start}-${range.end} is outside a file of ${entry.contentLength} bytes`);
   }
   return range;

@@ -52,7 +52,13 @@ export async function stageBody<W extends SpillWriter>(
       if (limit.exceededBy(bytes.length)) throw storageErrors.quotaExceeded();
       const inline = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       const hash = blake3(inline);
-      return { hash: hash instanceof Uint8Array ? hash : await hash, length: inline.length, contentType: detectContentType(path, inline), inline, spilled: null };
+      return {
+        hash: hash instanceof Uint8Array ? hash : await hash,
+        length: inline.length,
+        contentType: detectContentType(path, inline),
+        inline,
+        spilled: null,
+      };
     }
     chunks = [bytes];
   }

@@ -45,7 +45,11 @@ function clientKeyOf(secret: string): string | null {
 }
 
 /** The user an `Authorization: Basic` header authenticates with an app password, or null. */
-export async function verifyAppPassword(grants: Pick<GrantStore, 'get'>, authorization: string | undefined, nowSeconds: number): Promise<AppPasswordUser | null> {
+export async function verifyAppPassword(
+  grants: Pick<GrantStore, 'get'>,
+  authorization: string | undefined,
+  nowSeconds: number,
+): Promise<AppPasswordUser | null> {
   const basic = /^Basic ([A-Za-z0-9+/=]{1,512})$/.exec(authorization ?? '');
   if (!basic) return null;
   const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');

@@ -28,45 +28,49 @@ export function createDavHandler(options: DavServerOptions): DavHandler {
 
 /** One WebDAV exchange, answered by `server` (a user mount builds one per request: its own user and access). */
 export async function serveDav(server: DavServer, req: IncomingMessage, res: ServerResponse, principal: string): Promise<void> {
-    try {
-      const ex: DavExchange = { req, res, r: server.parse(req.url ?? '/'), principal, tokens: new Set() };
-      const method = req.method ?? '';
-      if (method === 'OPTIONS') return server.send(res, 200, optionsHeaders());
-      if (ex.r.kind === 'path') server.authorize(ex.r.path, WRITES.has(method) ? 'w' : 'r');
-      if (WRITES.has(method)) {
-        if (req.headers['if-unmodified-since'] !== undefined) {
-          throw httpError('DAV_CONDITIONAL', 'If-Unmodified-Since on writes is not supported; use If-Match with the ETag');
-        }
-        if ((req.headers['if-match'] !== undefined || req.headers['if-none-match'] !== undefined) && method !== 'PUT' && method !== 'DELETE') {
-          throw httpError('DAV_CONDITIONAL', `If-Match / If-None-Match on ${method} is not supported; send it without them`);
-        }
-        await server.checkIf(ex);
+  try {
+    const ex: DavExchange = { req, res, r: server.parse(req.url ?? '/'), principal, tokens: new Set() };
+    const method = req.method ?? '';
+    if (method === 'OPTIONS') return server.send(res, 200, optionsHeaders());
+    if (ex.r.kind === 'path') server.authorize(ex.r.path, WRITES.has(method) ? 'w' : 'r');
+    if (WRITES.has(method)) {
+      if (req.headers['if-unmodified-since'] !== undefined) {
+        throw httpError('DAV_CONDITIONAL', 'If-Unmodified-Since on writes is not supported; use If-Match with the ETag');
       }
-      switch (method) {
-        case 'GET':
-        case 'HEAD':
-          return await getOrHead(server, ex);
-        case 'PUT':
-          return await put(server, ex);
-        case 'DELETE':
-          return await del(server, ex);
-        case 'MKCOL':
-          return await mkcol(server, ex);
-        case 'PROPFIND':
-          return await propfind(server, ex);
-        case 'PROPPATCH':
-          return await proppatch(server, ex);
-        case 'COPY':
-        case 'MOVE':
-          return await transfer(server, ex, method === 'MOVE');
-        case 'LOCK':
-          return await lock(server, ex);
-        case 'UNLOCK':
-          return await unlock(server, ex);
-        default:
-          throw httpError('DAV_METHOD', method).withHeaders({ allow: ALLOW });
+      if (
+        (req.headers['if-match'] !== undefined || req.headers['if-none-match'] !== undefined) &&
+        method !== 'PUT' &&
+        method !== 'DELETE'
+      ) {
+        throw httpError('DAV_CONDITIONAL', `If-Match / If-None-Match on ${method} is not supported; send it without them`);
       }
-    } catch (e) {
-      server.fail(req, res, e);
+      await server.checkIf(ex);
     }
+    switch (method) {
+      case 'GET':
+      case 'HEAD':
+        return await getOrHead(server, ex);
+      case 'PUT':
+        return await put(server, ex);
+      case 'DELETE':
+        return await del(server, ex);
+      case 'MKCOL':
+        return await mkcol(server, ex);
+      case 'PROPFIND':
+        return await propfind(server, ex);
+      case 'PROPPATCH':
+        return await proppatch(server, ex);
+      case 'COPY':
+      case 'MOVE':
+        return await transfer(server, ex, method === 'MOVE');
+      case 'LOCK':
+        return await lock(server, ex);
+      case 'UNLOCK':
+        return await unlock(server, ex);
+      default:
+        throw httpError('DAV_METHOD', method).withHeaders({ allow: ALLOW });
+    }
+  } catch (e) {
+    server.fail(req, res, e);
+  }
 }

@@ -110,7 +110,10 @@ export class DavServer {
     if (!isUnderStorageRoot(path)) throw httpError('DAV_FORBIDDEN', 'Only /pub/ and /priv/ hold files and collections');
     if (action === 'r' && !path.startsWith('/priv/')) return;
     if (!this.access(path, action)) {
-      throw httpError('DAV_FORBIDDEN', `This app password does not allow ${action === 'w' ? 'writing' : 'reading'} ${path}; create one with the capability (pubky dav-password --caps …)`);
+      throw httpError(
+        'DAV_FORBIDDEN',
+        `This app password does not allow ${action === 'w' ? 'writing' : 'reading'} ${path}; create one with the capability (pubky dav-password --caps …)`,
+      );
     }
   }
 
@@ -204,7 +207,11 @@ export class DavServer {
         let v: boolean;
         if (c.token !== undefined) {
           const lock = this.locks.get(c.token);
-          v = lock !== undefined && lock.principal === ex.principal && lock.user === target.z32 && this.locks.covering(target.z32, key).includes(lock);
+          v =
+            lock !== undefined &&
+            lock.principal === ex.principal &&
+            lock.user === target.z32 &&
+            this.locks.covering(target.z32, key).includes(lock);
         } else {
           etag ??= target.dir ? null : ((await this.files.head(target.z32, target.path, { admin: true }))?.etag ?? null);
           v = etag !== null && c.etag === etag;
@@ -272,7 +279,11 @@ export class DavServer {
   }
 
   async readXml(req: IncomingMessage): Promise<Buffer> {
-    return readBody(req, { ...this.limits, maxBytes: MAX_XML_BYTES, tooLarge: () => httpError('BODY_TOO_LARGE', `XML bodies are limited to ${MAX_XML_BYTES} bytes`).withHeaders({ connection: 'close' }) });
+    return readBody(req, {
+      ...this.limits,
+      maxBytes: MAX_XML_BYTES,
+      tooLarge: () => httpError('BODY_TOO_LARGE', `XML bodies are limited to ${MAX_XML_BYTES} bytes`).withHeaders({ connection: 'close' }),
+    });
   }
 
   /** Sends a complete answer. */
@@ -289,7 +300,12 @@ export class DavServer {
   }
 
   /** Streams a file body, respecting backpressure. */
-  async stream(res: ServerResponse, status: number, headers: Record<string, string | number>, body: AsyncIterable<Uint8Array>): Promise<void> {
+  async stream(
+    res: ServerResponse,
+    status: number,
+    headers: Record<string, string | number>,
+    body: AsyncIterable<Uint8Array>,
+  ): Promise<void> {
     res.writeHead(status, headers);
     await pipeline(Readable.from(body, { objectMode: false }), res);
   }
@@ -306,7 +322,11 @@ export class DavServer {
       this.log.error({ err, method: req.method, url: req.url }, 'webdav: unhandled error');
       http = httpError('INTERNAL');
     }
-    const headers: Record<string, string> = { ...http.headers, [ERROR_CODE_HEADER]: http.code, 'content-type': 'text/plain; charset=utf-8' };
+    const headers: Record<string, string> = {
+      ...http.headers,
+      [ERROR_CODE_HEADER]: http.code,
+      'content-type': 'text/plain; charset=utf-8',
+    };
     // A body not read yet would be taken for the next request.
     if (!req.complete) headers.connection = 'close';
     this.send(res, http.status, headers, req.method === 'HEAD' ? undefined : http.message);

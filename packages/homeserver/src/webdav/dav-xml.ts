@@ -34,7 +34,12 @@ export function parseXmlBody(body: Buffer): Element | null {
   } catch (e) {
     problem ??= (e as Error).message;
   }
-  if (problem !== null || !root) throw invalidXml(String(problem ?? 'no root element').split('\n')[0]!.slice(0, 200));
+  if (problem !== null || !root)
+    throw invalidXml(
+      String(problem ?? 'no root element')
+        .split('\n')[0]!
+        .slice(0, 200),
+    );
   return root;
 }
 

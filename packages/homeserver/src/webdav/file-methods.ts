@@ -69,7 +69,12 @@ export async function put(server: DavServer, ex: DavExchange): Promise<void> {
   const declared = ex.req.headers['content-length'];
   const sizeHint = typeof declared === 'string' && /^\d{1,15}$/.test(declared) ? Number(declared) : undefined;
   const { ifMatch, ifNoneMatch } = writeCondition(ex.req.headers);
-  const entry = await server.files.put(r.z32, r.path, streamBody(ex.req, server.limits), { admin: server.admin, sizeHint, ifMatch, ifNoneMatch });
+  const entry = await server.files.put(r.z32, r.path, streamBody(ex.req, server.limits), {
+    admin: server.admin,
+    sizeHint,
+    ifMatch,
+    ifNoneMatch,
+  });
   server.send(ex.res, existing ? 204 : 201, { etag: entry.etag });
 }
 
@@ -115,4 +120,3 @@ export async function mkcol(server: DavServer, ex: DavExchange): Promise<void> {
   await server.makeCollection(r.z32, dir);
   server.send(ex.res, 201, {});
 }
-

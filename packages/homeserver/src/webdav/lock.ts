@@ -11,7 +11,8 @@ import { activeLockXml } from './propfind.ts';
  * with timeouts; a LOCK without a body refreshes the lock the If header names; a LOCK of an
  * unmapped URL creates an empty file (§7.3).
  */
-const answer = (xml: string) => `<?xml version="1.0" encoding="utf-8"?>\n<D:prop xmlns:D="DAV:"><D:lockdiscovery>${xml}</D:lockdiscovery></D:prop>`;
+const answer = (xml: string) =>
+  `<?xml version="1.0" encoding="utf-8"?>\n<D:prop xmlns:D="DAV:"><D:lockdiscovery>${xml}</D:lockdiscovery></D:prop>`;
 
 export async function lock(server: DavServer, ex: DavExchange): Promise<void> {
   const r = ex.r;
@@ -46,7 +47,8 @@ export async function lock(server: DavServer, ex: DavExchange): Promise<void> {
       ownerXml = serialize(el);
     }
   }
-  if (scope === null || !write) throw httpError('DAV_INVALID_XML', 'DAV:lockinfo needs a lockscope (exclusive or shared) and a write locktype');
+  if (scope === null || !write)
+    throw httpError('DAV_INVALID_XML', 'DAV:lockinfo needs a lockscope (exclusive or shared) and a write locktype');
   if (ownerXml.length > 4096) throw httpError('DAV_INVALID_XML', 'DAV:owner is limited to 4096 bytes');
   const depthHeader = (header(ex.req, 'depth') ?? 'infinity').trim().toLowerCase();
   if (depthHeader !== '0' && depthHeader !== 'infinity') throw httpError('DAV_BAD_HEADER', 'LOCK takes Depth: 0 or infinity');

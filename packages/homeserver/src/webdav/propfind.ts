@@ -65,7 +65,14 @@ function splitKey(key: string): [string | null, string] {
 }
 
 /** One `<D:response>` for a resource. */
-export function responseXml(server: DavServer, z32: string, path: string, file: FileEntry | null, request: Request, locks: DavLock[]): string {
+export function responseXml(
+  server: DavServer,
+  z32: string,
+  path: string,
+  file: FileEntry | null,
+  request: Request,
+  locks: DavLock[],
+): string {
   const href = hrefOf(server.mount, z32, path);
   const live = liveProps(file, path === '/' ? z32 : lastSegment(path), locks);
   const dead = server.props.get(z32, path) ?? new Map<string, string>();
@@ -85,7 +92,8 @@ export function responseXml(server: DavServer, z32: string, path: string, file: 
       else missing.push(nameOnly(n.ns, n.local));
     }
   }
-  const stat = (props: string[], status: string) => `<D:propstat><D:prop>${props.join('')}</D:prop><D:status>HTTP/1.1 ${status}</D:status></D:propstat>`;
+  const stat = (props: string[], status: string) =>
+    `<D:propstat><D:prop>${props.join('')}</D:prop><D:status>HTTP/1.1 ${status}</D:status></D:propstat>`;
   return `<D:response><D:href>${xmlEscape(href)}</D:href>${found.length > 0 || missing.length === 0 ? stat(found, '200 OK') : ''}${missing.length > 0 ? stat(missing, '404 Not Found') : ''}</D:response>`;
 }
 
@@ -102,7 +110,9 @@ export async function propfind(server: DavServer, ex: DavExchange): Promise<void
   const collection = (z32: string, path: string) => responseXml(server, z32, path, null, request, server.locks.covering(z32, path));
   if (r.kind === 'root') {
     if (infinite) return finite();
-    parts.push(`<D:response><D:href>${server.mount.prefix}/</D:href><D:propstat><D:prop><D:displayname>dav</D:displayname><D:resourcetype><D:collection/></D:resourcetype></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>`);
+    parts.push(
+      `<D:response><D:href>${server.mount.prefix}/</D:href><D:propstat><D:prop><D:displayname>dav</D:displayname><D:resourcetype><D:collection/></D:resourcetype></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>`,
+    );
     if (depth === 1) {
       let cursor: string | null = null;
       for (let n = 0; ; ) {

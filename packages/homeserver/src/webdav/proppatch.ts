@@ -1,7 +1,17 @@
 import { httpError } from '../http/errors.ts';
 import { asDir, hrefOf } from './dav-path.ts';
 import { notFound, type DavExchange, type DavServer } from './dav-server.ts';
-import { childElements, expectRoot, isDav, MULTISTATUS_CLOSE, MULTISTATUS_OPEN, parseXmlBody, propKey, serialize, xmlEscape } from './dav-xml.ts';
+import {
+  childElements,
+  expectRoot,
+  isDav,
+  MULTISTATUS_CLOSE,
+  MULTISTATUS_OPEN,
+  parseXmlBody,
+  propKey,
+  serialize,
+  xmlEscape,
+} from './dav-xml.ts';
 
 /**
  * PROPPATCH (RFC 4918 §9.2): sets and removes dead properties, in document order, all or nothing.
@@ -28,18 +38,46 @@ export async function proppatch(server: DavServer, ex: DavExchange): Promise<voi
     if (!prop || !isDav(prop, 'prop')) throw httpError('DAV_INVALID_XML', 'DAV:set and DAV:remove hold a DAV:prop');
     for (const el of childElements(prop)) {
       const ns = el.namespaceURI;
-      const label = ns === 'DAV:' ? `<D:${el.localName}/>` : ns ? `<R:${el.localName} xmlns:R="${xmlEscape(ns)}"/>` : `<${el.localName} xmlns=""/>`;
+      const label =
+        ns === 'DAV:' ? `<D:${el.localName}/>` : ns ? `<R:${el.localName} xmlns:R="${xmlEscape(ns)}"/>` : `<${el.localName} xmlns=""/>`;
       ops.push([propKey(ns, el.localName!), set ? serialize(el) : null, label, ns === 'DAV:']);
     }
   }
-  const stat = (labels: string[], status: string) => `<D:propstat><D:prop>${labels.join('')}</D:prop><D:status>HTTP/1.1 ${status}</D:status></D:propstat>`;
+  const stat = (labels: string[], status: string) =>
+    `<D:propstat><D:prop>${labels.join('')}</D:prop><D:status>HTTP/1.1 ${status}</D:status></D:propstat>`;
   let body: string;
   if (ops.some((o) => o[3])) {
-    body = stat(ops.filter((o) => o[3]).map((o) => o[2]), '403 Forbidden') + (ops.some((o) => !o[3]) ? stat(ops.filter((o) => !o[3]).map((o) => o[2]), '424 Failed Dependency') : '');
-  } else if (!server.props.apply(r.z32, path, ops.map(([k, v]) => [k, v]))) {
-    body = stat(ops.map((o) => o[2]), '507 Insufficient Storage');
+    body =
+      stat(
+        ops.filter((o) => o[3]).map((o) => o[2]),
+        '403 Forbidden',
+      ) +
+      (ops.some((o) => !o[3])
+        ? stat(
+            ops.filter((o) => !o[3]).map((o) => o[2]),
+            '424 Failed Dependency',
+          )
+        : '');
+  } else if (
+    !server.props.apply(
+      r.z32,
+      path,
+      ops.map(([k, v]) => [k, v]),
+    )
+  ) {
+    body = stat(
+      ops.map((o) => o[2]),
+      '507 Insufficient Storage',
+    );
   } else {
-    body = stat(ops.map((o) => o[2]), '200 OK');
+    body = stat(
+      ops.map((o) => o[2]),
+      '200 OK',
+    );
   }
-  server.sendXml(ex.res, 207, `${MULTISTATUS_OPEN}<D:response><D:href>${xmlEscape(hrefOf(server.mount, r.z32, path))}</D:href>${body}</D:response>${MULTISTATUS_CLOSE}`);
+  server.sendXml(
+    ex.res,
+    207,
+    `${MULTISTATUS_OPEN}<D:response><D:href>${xmlEscape(hrefOf(server.mount, r.z32, path))}</D:href>${body}</D:response>${MULTISTATUS_CLOSE}`,
+  );
 }

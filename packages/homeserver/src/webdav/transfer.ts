@@ -58,14 +58,19 @@ export async function transfer(server: DavServer, ex: DavExchange, move: boolean
   const depth = (header(ex.req, 'depth') ?? 'infinity').trim().toLowerCase();
   const { file, dir } = await server.classify(r);
   if (!file && !dir) throw notFound();
-  if (dir && (depth !== 'infinity' && !(depth === '0' && !move))) throw httpError('DAV_BAD_HEADER', move ? 'MOVE of a collection takes Depth: infinity' : 'COPY of a collection takes Depth: 0 or infinity');
+  if (dir && depth !== 'infinity' && !(depth === '0' && !move))
+    throw httpError(
+      'DAV_BAD_HEADER',
+      move ? 'MOVE of a collection takes Depth: infinity' : 'COPY of a collection takes Depth: 0 or infinity',
+    );
   const from = file ? file.path : asDir(r.path);
   const to = dir ? asDir(target.path) : target.path.endsWith('/') ? target.path.slice(0, -1) : target.path;
   if (dir && to.startsWith(from)) throw forbidden('Cannot copy or move a collection into itself');
   if (file && from.startsWith(asDir(to))) throw forbidden('Cannot replace a collection with a file inside it');
 
   const existing = await server.classify({ ...target, path: to, dir: to.endsWith('/') });
-  const other = existing.file || existing.dir ? existing : await server.classify({ ...target, path: dir ? to.slice(0, -1) : `${to}/`, dir: !dir });
+  const other =
+    existing.file || existing.dir ? existing : await server.classify({ ...target, path: dir ? to.slice(0, -1) : `${to}/`, dir: !dir });
   const existed = other.file !== null || other.dir;
   if (existed && overwrite === 'F') throw httpError('DAV_DESTINATION_EXISTS');
   server.authorize(to, 'w');

@@ -29,7 +29,8 @@ export function registerUserWebDav(app: HttpApp, deps: HttpDeps): void {
   const limits = {
     maxBytes: deps.config.drive.maxFileBytes,
     idleMs: deps.config.drive.bodyIdleTimeoutMs,
-    tooLarge: () => httpError('BODY_TOO_LARGE', `File is too large (limit ${deps.config.drive.maxFileBytes} bytes)`).withHeaders({ connection: 'close' }),
+    tooLarge: () =>
+      httpError('BODY_TOO_LARGE', `File is too large (limit ${deps.config.drive.maxFileBytes} bytes)`).withHeaders({ connection: 'close' }),
   };
   const answer = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0]!;

@@ -20,8 +20,16 @@ export function conditionSuite(profile: string, factory: StoreFactory): void {
       const u = randomUserKey();
       await store.users.create(u);
       const first = await store.files.put(u, '/pub/c.txt', chunks('one'), { ifNoneMatch: '*' });
-      await assert.rejects(store.files.put(u, '/pub/c.txt', chunks('two'), { ifNoneMatch: '*' }), failed, 'create-only on an existing file');
-      await assert.rejects(store.files.put(u, '/pub/c.txt', chunks('two'), { ifNoneMatch: first.etag }), failed, 'If-None-Match with the current tag');
+      await assert.rejects(
+        store.files.put(u, '/pub/c.txt', chunks('two'), { ifNoneMatch: '*' }),
+        failed,
+        'create-only on an existing file',
+      );
+      await assert.rejects(
+        store.files.put(u, '/pub/c.txt', chunks('two'), { ifNoneMatch: first.etag }),
+        failed,
+        'If-None-Match with the current tag',
+      );
       await assert.rejects(store.files.put(u, '/pub/new.txt', chunks('x'), { ifMatch: '*' }), failed, 'If-Match: * on a missing file');
       await assert.rejects(store.files.put(u, '/pub/new.txt', chunks('x'), { ifMatch: first.etag }), failed);
       const eventsBefore = await store.events.latestId();
@@ -46,8 +54,14 @@ export function conditionSuite(profile: string, factory: StoreFactory): void {
       await store.files.delete(u, '/pub/c.txt', { ifMatch: third.etag });
       assert.equal(await store.files.head(u, '/pub/c.txt'), null);
       await assert.rejects(store.files.delete(u, '/pub/c.txt', { ifMatch: '*' }), failed, 'If-Match on a missing file is 412, not 404');
-      await assert.rejects(store.files.delete(u, '/pub/c.txt', { ifNoneMatch: '*' }), (e: unknown) => e instanceof StorageError && e.status === 404);
-      await assert.rejects(store.files.put(randomUserKey(), '/pub/x', chunks('x'), { ifNoneMatch: '*' }), (e: unknown) => e instanceof StorageError && e.status === 404);
+      await assert.rejects(
+        store.files.delete(u, '/pub/c.txt', { ifNoneMatch: '*' }),
+        (e: unknown) => e instanceof StorageError && e.status === 404,
+      );
+      await assert.rejects(
+        store.files.put(randomUserKey(), '/pub/x', chunks('x'), { ifNoneMatch: '*' }),
+        (e: unknown) => e instanceof StorageError && e.status === 404,
+      );
     } finally {
       await s.cleanup();
     }

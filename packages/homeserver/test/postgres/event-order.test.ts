@@ -71,20 +71,36 @@ test('a later id that commits first is held back until the earlier one commits; 
       assert.deepEqual(await s.events.read({ cursor: base }), [], 'read() stops before the invisible id');
       assert.deepEqual(await s.events.feed(base, 100), [], 'feed() too');
       assert.equal(await s.events.latestId(), base);
-      assert.deepEqual((await s.events.read({ reverse: true, limit: 1 })).map((e) => e.id), [base], 'reverse reads too');
+      assert.deepEqual(
+        (await s.events.read({ reverse: true, limit: 1 })).map((e) => e.id),
+        [base],
+        'reverse reads too',
+      );
     }
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(acked, false, 'the write is not acknowledged while an earlier id may still commit');
-    assert.equal(onB.length, 0, "B has delivered nothing yet");
+    assert.equal(onB.length, 0, 'B has delivered nothing yet');
 
     await held.finish('COMMIT');
     held = null;
     await put;
     await until(() => onB.length === 2, 5000, 'both events on B');
-    assert.deepEqual(onB.map((e) => [e.id, e.path]), [[base + 1, '/pub/held'], [base + 2, '/pub/1']]);
+    assert.deepEqual(
+      onB.map((e) => [e.id, e.path]),
+      [
+        [base + 1, '/pub/held'],
+        [base + 2, '/pub/1'],
+      ],
+    );
     for (const s of [a, b]) {
-      assert.deepEqual((await s.events.read({ cursor: base })).map((e) => e.id), [base + 1, base + 2]);
-      assert.deepEqual((await s.events.feed(base, 100)).map((e) => e.id), [base + 1, base + 2]);
+      assert.deepEqual(
+        (await s.events.read({ cursor: base })).map((e) => e.id),
+        [base + 1, base + 2],
+      );
+      assert.deepEqual(
+        (await s.events.feed(base, 100)).map((e) => e.id),
+        [base + 1, base + 2],
+      );
     }
   } finally {
     await held?.close();
@@ -111,12 +127,21 @@ test('an id that never commits (rolled back) is settled after the gap timeout; n
     held = null;
     await put;
     await until(() => onB.length === 1, 5000, 'the event after the gap on B');
-    assert.deepEqual(onB.map((e) => e.id), [base + 2]);
+    assert.deepEqual(
+      onB.map((e) => e.id),
+      [base + 2],
+    );
     assert.ok(a.ctx.eventFeed.settles + b.ctx.eventFeed.settles >= 1, 'the gap was settled');
-    assert.deepEqual((await b.events.read({ cursor: base })).map((e) => e.id), [base + 2]);
+    assert.deepEqual(
+      (await b.events.read({ cursor: base })).map((e) => e.id),
+      [base + 2],
+    );
     // Writes after the gap flow as before.
     await b.files.put(u, '/pub/2', chunks('2'));
-    assert.deepEqual((await a.events.feed(base, 100)).map((e) => e.path), ['/pub/1', '/pub/2']);
+    assert.deepEqual(
+      (await a.events.feed(base, 100)).map((e) => e.path),
+      ['/pub/1', '/pub/2'],
+    );
   } finally {
     await held?.close();
     await cleanup();
@@ -171,7 +196,11 @@ test('many concurrent writers on two instances: readers paging concurrently see 
     const all = (await a.db.query<{ id: number }>('SELECT id FROM events ORDER BY id')).rows.map((r) => r.id);
     assert.equal(all.length, acked, 'one event per acknowledged write');
     assert.ok(all.length >= 100, `enough writes to overlap (${all.length})`);
-    for (const [name, seen] of [['reader', r1], ['b', r2], ['feed', r3]] as const) {
+    for (const [name, seen] of [
+      ['reader', r1],
+      ['b', r2],
+      ['feed', r3],
+    ] as const) {
       assert.deepEqual(seen, all, `${name}: every id once, in order`);
     }
     await until(() => onBus.length >= all.length, 5000, 'the reader bus to catch up');

@@ -21,7 +21,7 @@ async function until(pred: () => boolean, ms = 5000, what = 'condition'): Promis
 
 const summary = (e: StoredEvent) => `${e.id} ${e.type} ${e.path}`;
 
-test('an event written through A is delivered on B\'s bus, every event in id order on both', async () => {
+test("an event written through A is delivered on B's bus, every event in id order on both", async () => {
   const { store: a, open, cleanup } = await tempPgStore();
   try {
     const b = await open();
@@ -42,9 +42,17 @@ test('an event written through A is delivered on B\'s bus, every event in id ord
     await until(() => onA.length === 22 && onB.length === 22, 3000, 'both buses to catch up');
     assert.deepEqual(onA.map(summary), onB.map(summary));
     const ids = onA.map((e) => e.id);
-    assert.deepEqual(ids, [...ids].sort((x, y) => x - y), 'ascending');
+    assert.deepEqual(
+      ids,
+      [...ids].sort((x, y) => x - y),
+      'ascending',
+    );
     assert.equal(new Set(ids).size, 22, 'each event once');
-    assert.deepEqual(ids, (await a.events.read({ limit: 1000 })).map((e) => e.id), 'the bus is the table, in order');
+    assert.deepEqual(
+      ids,
+      (await a.events.read({ limit: 1000 })).map((e) => e.id),
+      'the bus is the table, in order',
+    );
   } finally {
     await cleanup();
   }
@@ -63,7 +71,10 @@ test('a lost NOTIFY only adds latency: the fallback poll delivers, and a killed 
     await a.files.put(u, '/pub/x', chunks('x'));
     await a.files.put(u, '/pub/y', chunks('y'));
     await until(() => onB.length === 2, 3000, 'fallback poll');
-    assert.deepEqual(onB.map((e) => e.path), ['/pub/x', '/pub/y']);
+    assert.deepEqual(
+      onB.map((e) => e.path),
+      ['/pub/x', '/pub/y'],
+    );
 
     // A's listener connection is killed server-side; it reconnects, polls, and nothing is lost.
     const c = await open({ pollIntervalMs: 60_000 });
@@ -83,7 +94,7 @@ test('a lost NOTIFY only adds latency: the fallback poll delivers, and a killed 
   }
 });
 
-test('revocations on A reach B\'s bus (cookie sign-out, grant revoke, account deletion)', async () => {
+test("revocations on A reach B's bus (cookie sign-out, grant revoke, account deletion)", async () => {
   const { store: a, open, cleanup } = await tempPgStore();
   try {
     const b = await open();
@@ -181,7 +192,10 @@ test('the same path written by A and B at once: one final state, one event per w
     );
     assert.equal((await a.users.get(u))!.usedBytes, bytes.length + 256);
     const blobs = await a.db.query('SELECT hash, refcount, pins FROM blobs');
-    assert.ok(blobs.rows.every((r) => r.pins === 0), 'no pin left behind');
+    assert.ok(
+      blobs.rows.every((r) => r.pins === 0),
+      'no pin left behind',
+    );
     assert.equal(blobs.rows.filter((r) => r.refcount > 0).length, final.inline ? 0 : 1);
   } finally {
     await cleanup();
@@ -234,7 +248,10 @@ test('a pooled connection killed while idle: the next operations reconnect and s
       (r) => ({ ok: (r as { rows: { one: number }[] }).rows[0]?.one === 1 }),
       (e: unknown) => ({ ok: e instanceof StorageError && e.status === 503 && e.code === 'DATABASE_UNAVAILABLE', e }),
     );
-    assert.ok(outcome.ok, `a dead connection gives 503 DATABASE_UNAVAILABLE or a fresh connection answers: ${String((outcome as { e?: unknown }).e)}`);
+    assert.ok(
+      outcome.ok,
+      `a dead connection gives 503 DATABASE_UNAVAILABLE or a fresh connection answers: ${String((outcome as { e?: unknown }).e)}`,
+    );
 
     resume = await killIdleUnnoticed(store);
     op = store.users.get(u);
@@ -263,7 +280,10 @@ test('a pooled connection killed while idle: the next operations reconnect and s
     assert.equal(await op, true);
     assert.equal(await store.sessions.getBySecret(session.secret), null);
     assert.equal((await store.users.get(u))!.usedBytes, 257, 'exactly once');
-    assert.deepEqual((await store.events.read({})).map((e) => `${e.type} ${e.path}`), ['PUT /pub/a', 'PUT /pub/b', 'DEL /pub/a']);
+    assert.deepEqual(
+      (await store.events.read({})).map((e) => `${e.type} ${e.path}`),
+      ['PUT /pub/a', 'PUT /pub/b', 'DEL /pub/a'],
+    );
   } finally {
     await cleanup();
   }
@@ -340,7 +360,10 @@ test('database down: 503 DATABASE_UNAVAILABLE with a retry hint, no crash; back 
     assert.deepEqual(await store.files.list(u, '/pub/'), ['/pub/a', '/pub/b', '/pub/while-down']);
     // The event committed while this instance was cut off arrives (listener reconnect + poll), in order.
     await until(() => seen.length === 2, 5000, 'events after the outage');
-    assert.deepEqual(seen.map((e) => e.path), ['/pub/while-down', '/pub/b']);
+    assert.deepEqual(
+      seen.map((e) => e.path),
+      ['/pub/while-down', '/pub/b'],
+    );
   } finally {
     await cleanup();
     await proxy.cut().catch(() => undefined);
@@ -354,7 +377,10 @@ test('several processes starting together run each migration once', async () => 
   );
   try {
     const { rows } = await stores[0].db.query('SELECT name FROM migrations ORDER BY id');
-    assert.deepEqual(rows.map((r) => r.name), pgMigrations.map((m) => m.name));
+    assert.deepEqual(
+      rows.map((r) => r.name),
+      pgMigrations.map((m) => m.name),
+    );
     assert.equal(rows[0].name, '0001-initial');
     const u = randomUserKey();
     await stores[1].users.create(u);
@@ -379,7 +405,10 @@ test('byte-order listing with astral characters and shallow cursors (COLLATE "C"
     for (const p of ['/pub/\uFF5E', '/pub/\u{1F600}', '/pub/\u{1F600}x/y']) await store.files.put(u, p, chunks('x'));
     assert.deepEqual(await store.files.list(u, '/pub/', { shallow: true }), ['/pub/\uFF5E', '/pub/\u{1F600}', '/pub/\u{1F600}x/']);
     assert.deepEqual(await store.files.list(u, '/pub/', { shallow: true, cursor: '/pub/\uFF5E' }), ['/pub/\u{1F600}', '/pub/\u{1F600}x/']);
-    assert.deepEqual(await store.files.list(u, '/pub/', { shallow: true, cursor: '/pub/\u{1F600}x/', reverse: true }), ['/pub/\u{1F600}', '/pub/\uFF5E']);
+    assert.deepEqual(await store.files.list(u, '/pub/', { shallow: true, cursor: '/pub/\u{1F600}x/', reverse: true }), [
+      '/pub/\u{1F600}',
+      '/pub/\uFF5E',
+    ]);
     assert.deepEqual(await store.files.list(u, '/pub/', { cursor: '/pub/\uFF5E' }), ['/pub/\u{1F600}', '/pub/\u{1F600}x/y']);
   } finally {
     await cleanup();

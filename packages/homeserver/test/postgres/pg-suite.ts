@@ -10,7 +10,11 @@ export function pgFactory(blobs: 'postgres' | 'dir'): StoreFactory {
     const db = store.db;
     const count = async (sql: string, params: unknown[] = []) => Number((await db.query(sql, params)).rows[0].n);
     const files = (sub = '') =>
-      blobDir ? readdirSync(join(blobDir, sub), { recursive: true }).map(String).filter((n) => /[0-9a-f]{64}$/.test(n)).length : 0;
+      blobDir
+        ? readdirSync(join(blobDir, sub), { recursive: true })
+            .map(String)
+            .filter((n) => /[0-9a-f]{64}$/.test(n)).length
+        : 0;
     return {
       store,
       probe: {
@@ -24,15 +28,19 @@ export function pgFactory(blobs: 'postgres' | 'dir'): StoreFactory {
             if (onDisk !== rows) throw new Error(`${onDisk} blob files but ${rows} blob rows`);
             return onDisk;
           }
-          const orphanChunks = await count('SELECT count(*) AS n FROM blob_chunks c LEFT JOIN blobs b ON b.id = c.blob_id WHERE b.hash IS NULL');
+          const orphanChunks = await count(
+            'SELECT count(*) AS n FROM blob_chunks c LEFT JOIN blobs b ON b.id = c.blob_id WHERE b.hash IS NULL',
+          );
           if (orphanChunks !== 0) throw new Error(`${orphanChunks} chunks of unfinished or missing blobs`);
           return rows;
         },
         async blobRefs() {
           const refs = (await db.query<{ hash: Buffer; refcount: number }>('SELECT hash, refcount FROM blobs WHERE hash IS NOT NULL')).rows;
-          const counts = (await db.query<{ hash: Buffer; n: number }>(
-            'SELECT content_hash AS hash, count(*) AS n FROM entries WHERE inline_data IS NULL GROUP BY content_hash',
-          )).rows;
+          const counts = (
+            await db.query<{ hash: Buffer; n: number }>(
+              'SELECT content_hash AS hash, count(*) AS n FROM entries WHERE inline_data IS NULL GROUP BY content_hash',
+            )
+          ).rows;
           return {
             refs: refs.map((r): [string, number] => [r.hash.toString('hex'), r.refcount]).sort(),
             entries: counts.map((c): [string, number] => [c.hash.toString('hex'), Number(c.n)]).sort(),

@@ -72,7 +72,11 @@ export function rangeSuite(profile: string, factory: StoreFactory): void {
         }),
         /no bytes in 0/,
       );
-      await assert.rejects(store.files.get(u, '/pub/small.txt', { range: () => ({ start: 10, end: 16 }) }), RangeError, 'a range past the end is a bug, refused');
+      await assert.rejects(
+        store.files.get(u, '/pub/small.txt', { range: () => ({ start: 10, end: 16 }) }),
+        RangeError,
+        'a range past the end is a bug, refused',
+      );
       assert.equal(await store.files.get(u, '/pub/missing', { range: () => ({ start: 0, end: 0 }) }), null);
     } finally {
       await s.cleanup();

@@ -9,7 +9,9 @@ import { rangeSuite } from './range-suite.ts';
 import { storeSuite, type StoreFactory } from './store-suite.ts';
 
 const blobFiles = (dataDir: string) =>
-  readdirSync(join(dataDir, 'blobs'), { recursive: true }).map(String).filter((n) => /[0-9a-f]{64}$/.test(n)).length;
+  readdirSync(join(dataDir, 'blobs'), { recursive: true })
+    .map(String)
+    .filter((n) => /[0-9a-f]{64}$/.test(n)).length;
 
 export const sqliteFactory: StoreFactory = async (options) => {
   const { store, dataDir, cleanup } = await tempStore(options);
@@ -26,7 +28,9 @@ export const sqliteFactory: StoreFactory = async (options) => {
       },
       async blobRefs() {
         const refs = db.prepare('SELECT hash, refcount FROM blob_files').all() as { hash: Buffer; refcount: number }[];
-        const counts = db.prepare('SELECT content_hash AS hash, COUNT(*) AS n FROM entries WHERE inline_data IS NULL GROUP BY content_hash').all() as { hash: Buffer; n: number }[];
+        const counts = db
+          .prepare('SELECT content_hash AS hash, COUNT(*) AS n FROM entries WHERE inline_data IS NULL GROUP BY content_hash')
+          .all() as { hash: Buffer; n: number }[];
         return {
           refs: refs.map((r): [string, number] => [r.hash.toString('hex'), r.refcount]).sort(),
           entries: counts.map((c): [string, number] => [c.hash.toString('hex'), c.n]).sort(),

@@ -208,9 +208,23 @@ export function storeSuite(profile: string, factory: StoreFactory): void {
     await store.users.create(u);
     await store.users.create(other);
     const files = [
-      '/pub/a.com/1', '/pub/example.com/x', '/pub/example.com/y/z', '/pub/example.con-file', '/pub/example.con/q',
-      '/pub/file', '/pub/file2', '/pub/z.com/a', '/pub/a_b/1', '/pub/axb/2', '/pub/p%q/3', '/pub/pxq/4', '/pub/ü',
-      '/pub/Zed', '/pub/\u{1F600}', '/pub/\uFF5E', '/priv/secret',
+      '/pub/a.com/1',
+      '/pub/example.com/x',
+      '/pub/example.com/y/z',
+      '/pub/example.con-file',
+      '/pub/example.con/q',
+      '/pub/file',
+      '/pub/file2',
+      '/pub/z.com/a',
+      '/pub/a_b/1',
+      '/pub/axb/2',
+      '/pub/p%q/3',
+      '/pub/pxq/4',
+      '/pub/ü',
+      '/pub/Zed',
+      '/pub/\u{1F600}',
+      '/pub/\uFF5E',
+      '/priv/secret',
     ];
     for (const f of files) await putText(store, u, f, f);
     await putText(store, other, '/pub/file3', 'not mine');
@@ -232,23 +246,42 @@ export function storeSuite(profile: string, factory: StoreFactory): void {
     }
     assert.deepEqual(pages, pubFiles);
     assert.deepEqual(await store.files.list(u, '/pub/', { cursor: '/pub/file', limit: 2 }), ['/pub/file2', '/pub/p%q/3']);
-    assert.deepEqual(await store.files.list(u, '/pub/', { cursor: '/pub/file', limit: 2, reverse: true }), ['/pub/example.con/q', '/pub/example.con-file']);
+    assert.deepEqual(await store.files.list(u, '/pub/', { cursor: '/pub/file', limit: 2, reverse: true }), [
+      '/pub/example.con/q',
+      '/pub/example.con-file',
+    ]);
 
     assert.deepEqual(await store.files.list(u, '/pub/a_b/'), ['/pub/a_b/1']);
     assert.deepEqual(await store.files.list(u, '/pub/p%q/'), ['/pub/p%q/3']);
 
     const shallow = await store.files.list(u, '/pub/', { shallow: true, limit: 100 });
     assert.deepEqual(shallow, [
-      '/pub/Zed', '/pub/a.com/', '/pub/a_b/', '/pub/axb/', '/pub/example.com/', '/pub/example.con-file', '/pub/example.con/',
-      '/pub/file', '/pub/file2', '/pub/p%q/', '/pub/pxq/', '/pub/z.com/', '/pub/ü', '/pub/\uFF5E', '/pub/\u{1F600}',
+      '/pub/Zed',
+      '/pub/a.com/',
+      '/pub/a_b/',
+      '/pub/axb/',
+      '/pub/example.com/',
+      '/pub/example.con-file',
+      '/pub/example.con/',
+      '/pub/file',
+      '/pub/file2',
+      '/pub/p%q/',
+      '/pub/pxq/',
+      '/pub/z.com/',
+      '/pub/ü',
+      '/pub/\uFF5E',
+      '/pub/\u{1F600}',
     ]);
     assert.deepEqual(await store.files.list(u, '/pub/', { shallow: true, reverse: true }), [...shallow!].reverse());
     assert.deepEqual(await store.files.list(u, '/pub/', { shallow: true, cursor: '/pub/example.com/', limit: 3 }), [
-      '/pub/example.con-file', '/pub/example.con/', '/pub/file',
+      '/pub/example.con-file',
+      '/pub/example.con/',
+      '/pub/file',
     ]);
     assert.deepEqual(await store.files.list(u, '/pub/', { shallow: true, cursor: '/pub/example.com', limit: 1 }), ['/pub/example.com/']);
     assert.deepEqual(await store.files.list(u, '/pub/', { shallow: true, cursor: '/pub/example.con/', limit: 2, reverse: true }), [
-      '/pub/example.con-file', '/pub/example.com/',
+      '/pub/example.con-file',
+      '/pub/example.com/',
     ]);
     for (const reverse of [false, true]) {
       const shallowPages: string[] = [];
@@ -294,7 +327,10 @@ export function storeSuite(profile: string, factory: StoreFactory): void {
       const g = await store.files.get(u, path);
       assert.ok(g, path);
       const bytes = await collect(g.body);
-      assert.ok(contents.some((c) => c.equals(bytes)), `${path} has one of the written contents`);
+      assert.ok(
+        contents.some((c) => c.equals(bytes)),
+        `${path} has one of the written contents`,
+      );
       usage += bytes.length + 256;
     }
     assert.equal((await store.users.get(u))!.usedBytes, usage);
@@ -356,7 +392,10 @@ export function storeSuite(profile: string, factory: StoreFactory): void {
     await store.users.setQuota(u, { allowedWritePaths: ['/pub/app/', '/pub/one.txt'] });
     await putText(store, u, '/pub/app/a/b', 'x');
     await putText(store, u, '/pub/one.txt', 'x');
-    await assert.rejects(putText(store, u, '/pub/two.txt', 'x'), isCode('WRITE_PATH_NOT_ALLOWED', 403, 'Write to this path is not allowed'));
+    await assert.rejects(
+      putText(store, u, '/pub/two.txt', 'x'),
+      isCode('WRITE_PATH_NOT_ALLOWED', 403, 'Write to this path is not allowed'),
+    );
     await assert.rejects(store.files.delete(u, '/pub/keep'), isCode('WRITE_PATH_NOT_ALLOWED', 403));
     await store.files.delete(u, '/pub/keep', { admin: true });
     await store.users.setQuota(u, { allowedWritePaths: [] });
@@ -391,7 +430,11 @@ export function storeSuite(profile: string, factory: StoreFactory): void {
       live.push(e);
     });
     await putText(store, a, '/pub/app/1', 'x'); // 1
-    assert.deepEqual(live.map((e) => e.id), [1], 'published before put() resolves');
+    assert.deepEqual(
+      live.map((e) => e.id),
+      [1],
+      'published before put() resolves',
+    );
     await putText(store, b, '/pub/app/1', 'y'); // 2
     await putText(store, a, '/priv/s', 'z'); // 3
     await putText(store, a, '/pub/app%/2', 'w'); // 4
@@ -399,16 +442,27 @@ export function storeSuite(profile: string, factory: StoreFactory): void {
     await store.files.delete(a, '/pub/app/1'); // 6
     unsubscribe();
     await putText(store, a, '/pub/after', 'x'); // 7
-    assert.deepEqual(live.map((e) => e.id), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(
+      live.map((e) => e.id),
+      [1, 2, 3, 4, 5, 6],
+    );
     assert.deepEqual(await Promise.all(visible), [true, true, true, true, true, true], 'readable when published');
     assert.equal(live[5].type, 'DEL');
     assert.equal(live[0].user, a);
 
     const all = await store.events.read({});
-    assert.deepEqual(all.map((e) => `${e.id} ${e.type} ${e.user === a ? 'a' : 'b'} ${e.path}`), [
-      '1 PUT a /pub/app/1', '2 PUT b /pub/app/1', '3 PUT a /priv/s', '4 PUT a /pub/app%/2', '5 PUT a /pub/apx/3',
-      '6 DEL a /pub/app/1', '7 PUT a /pub/after',
-    ]);
+    assert.deepEqual(
+      all.map((e) => `${e.id} ${e.type} ${e.user === a ? 'a' : 'b'} ${e.path}`),
+      [
+        '1 PUT a /pub/app/1',
+        '2 PUT b /pub/app/1',
+        '3 PUT a /priv/s',
+        '4 PUT a /pub/app%/2',
+        '5 PUT a /pub/apx/3',
+        '6 DEL a /pub/app/1',
+        '7 PUT a /pub/after',
+      ],
+    );
     assert.equal(all[0].contentHash?.length, 32);
     assert.equal(all[5].contentHash, null);
     assert.deepEqual(live[0], all[0], 'bus and read agree');
@@ -429,8 +483,14 @@ export function storeSuite(profile: string, factory: StoreFactory): void {
     assert.deepEqual(await ids({ users: [] }), []);
     assert.deepEqual(await ids({ limit: 3 }), [1, 2, 3]);
 
-    assert.deepEqual((await store.events.feed(0, 100)).map((e) => e.id), [1, 2, 4, 5, 6, 7]);
-    assert.deepEqual((await store.events.feed(4, 2)).map((e) => e.id), [5, 6]);
+    assert.deepEqual(
+      (await store.events.feed(0, 100)).map((e) => e.id),
+      [1, 2, 4, 5, 6, 7],
+    );
+    assert.deepEqual(
+      (await store.events.feed(4, 2)).map((e) => e.id),
+      [5, 6],
+    );
     assert.equal(await store.events.latestId(), 7);
     assert.equal(await store.events.idAtCreatedAt(all[2].createdAt), 3);
     assert.equal(await store.events.idAtCreatedAt(1), null);
@@ -484,49 +544,74 @@ export function storeSuite(profile: string, factory: StoreFactory): void {
       pages.push(page);
       cursor = page[page.length - 1]!;
     }
-    assert.deepEqual(pages.map((p) => p.length), [3, 3, 1]);
+    assert.deepEqual(
+      pages.map((p) => p.length),
+      [3, 3, 1],
+    );
     assert.deepEqual(pages.flat(), keys);
     assert.deepEqual(await store.users.list({ limit: 0 }), []);
     await store.users.delete(keys[3]!);
     assert.deepEqual(await store.users.list({ limit: 100, cursor: keys[1] }), [keys[2], keys[4], keys[5], keys[6]]);
   });
 
-  t('account deletion removes entries, blobs, events, sessions, grants and publishes revocations', { inlineThreshold: 10 }, async ({ store, probe }) => {
-    const u = randomUserKey();
-    const keep = randomUserKey();
-    await store.users.create(u);
-    await store.users.create(keep);
-    await putText(store, u, '/pub/big1', 'a long enough body for a blob file');
-    await putText(store, u, '/pub/big2', 'another long body for a blob file!');
-    await putText(store, u, '/pub/small', 'tiny');
-    await putText(store, keep, '/pub/shared', 'a long enough body for a blob file');
-    const s = await store.sessions.create(u, '/:rw');
-    await store.grants.upsert({ id: 'gid', user: u, clientId: 'c', clientCnfKey: keep, capabilities: '/:rw', issuedAt: 1, expiresAt: 2e9 });
-    const { token } = await store.grants.mintSession('gid', 2e9);
-    await store.packets.save(u, Uint8Array.of(1, 2, 3), 5);
-    const revoked: Revocation[] = [];
-    store.revocations.subscribe((r) => revoked.push(r));
+  t(
+    'account deletion removes entries, blobs, events, sessions, grants and publishes revocations',
+    { inlineThreshold: 10 },
+    async ({ store, probe }) => {
+      const u = randomUserKey();
+      const keep = randomUserKey();
+      await store.users.create(u);
+      await store.users.create(keep);
+      await putText(store, u, '/pub/big1', 'a long enough body for a blob file');
+      await putText(store, u, '/pub/big2', 'another long body for a blob file!');
+      await putText(store, u, '/pub/small', 'tiny');
+      await putText(store, keep, '/pub/shared', 'a long enough body for a blob file');
+      const s = await store.sessions.create(u, '/:rw');
+      await store.grants.upsert({
+        id: 'gid',
+        user: u,
+        clientId: 'c',
+        clientCnfKey: keep,
+        capabilities: '/:rw',
+        issuedAt: 1,
+        expiresAt: 2e9,
+      });
+      const { token } = await store.grants.mintSession('gid', 2e9);
+      await store.packets.save(u, Uint8Array.of(1, 2, 3), 5);
+      const revoked: Revocation[] = [];
+      store.revocations.subscribe((r) => revoked.push(r));
 
-    assert.equal(await store.users.delete(u), true);
-    assert.deepEqual(revoked, [{ kind: 'cookie_session', id: s.id }, { kind: 'grant', id: 'gid' }], 'published before delete() resolves');
-    assert.equal(await store.users.delete(u), false);
-    assert.equal(await store.users.get(u), null);
-    assert.equal(await store.files.get(u, '/pub/small'), null);
-    assert.equal(await store.files.list(u, '/pub/'), null);
-    assert.equal(await store.sessions.getBySecret(s.secret), null);
-    assert.equal(await store.grants.resolveBearer(token, 1000), null);
-    assert.equal(await store.grants.get('gid'), null);
-    assert.equal(await store.packets.get(u), null);
-    assert.deepEqual((await store.events.read({})).map((e) => e.user), [keep]);
-    for (const table of ['entries', 'sessions', 'grants', 'grant_sessions'] as const) {
-      assert.equal(await probe.rowCount(table), table === 'entries' ? 1 : 0, table);
-    }
-    assert.equal(await probe.blobCount(), 1, 'the shared blob survives, the other is removed');
-    assert.equal((await collect((await store.files.get(keep, '/pub/shared'))!.body)).toString(), 'a long enough body for a blob file');
-    assert.deepEqual(await store.users.stats(), { numUsers: 1, numDisabledUsers: 0, totalUsedBytes: 34 + 256 });
-    const { refs, entries } = await probe.blobRefs();
-    assert.deepEqual(refs, entries);
-  });
+      assert.equal(await store.users.delete(u), true);
+      assert.deepEqual(
+        revoked,
+        [
+          { kind: 'cookie_session', id: s.id },
+          { kind: 'grant', id: 'gid' },
+        ],
+        'published before delete() resolves',
+      );
+      assert.equal(await store.users.delete(u), false);
+      assert.equal(await store.users.get(u), null);
+      assert.equal(await store.files.get(u, '/pub/small'), null);
+      assert.equal(await store.files.list(u, '/pub/'), null);
+      assert.equal(await store.sessions.getBySecret(s.secret), null);
+      assert.equal(await store.grants.resolveBearer(token, 1000), null);
+      assert.equal(await store.grants.get('gid'), null);
+      assert.equal(await store.packets.get(u), null);
+      assert.deepEqual(
+        (await store.events.read({})).map((e) => e.user),
+        [keep],
+      );
+      for (const table of ['entries', 'sessions', 'grants', 'grant_sessions'] as const) {
+        assert.equal(await probe.rowCount(table), table === 'entries' ? 1 : 0, table);
+      }
+      assert.equal(await probe.blobCount(), 1, 'the shared blob survives, the other is removed');
+      assert.equal((await collect((await store.files.get(keep, '/pub/shared'))!.body)).toString(), 'a long enough body for a blob file');
+      assert.deepEqual(await store.users.stats(), { numUsers: 1, numDisabledUsers: 0, totalUsedBytes: 34 + 256 });
+      const { refs, entries } = await probe.blobRefs();
+      assert.deepEqual(refs, entries);
+    },
+  );
 
   t('signup tokens: format, single use inside user creation, quota copy, listing', {}, async ({ store }) => {
     const t1 = await store.signupTokens.create({ storageQuotaMb: 5, allowedWritePaths: ['/pub/app/'] });
@@ -546,7 +631,10 @@ export function storeSuite(profile: string, factory: StoreFactory): void {
     assert.ok(rec!.usedAt! > 0);
 
     await assert.rejects(store.users.create(randomUserKey(), { signupToken: t1 }), isCode('SIGNUP_TOKEN_USED', 401, 'Token already used'));
-    await assert.rejects(store.users.create(randomUserKey(), { signupToken: 'AAAA-BBBB-CCCC' }), isCode('SIGNUP_TOKEN_INVALID', 401, 'Invalid token'));
+    await assert.rejects(
+      store.users.create(randomUserKey(), { signupToken: 'AAAA-BBBB-CCCC' }),
+      isCode('SIGNUP_TOKEN_INVALID', 401, 'Invalid token'),
+    );
     await assert.rejects(store.users.create(u, { signupToken: tokens[1] }), isCode('USER_EXISTS', 409));
     assert.equal((await store.signupTokens.get(tokens[1]))?.usedBy, null);
     assert.equal(await store.signupTokens.get('NOPE'), null);
@@ -557,12 +645,21 @@ export function storeSuite(profile: string, factory: StoreFactory): void {
 
     const sorted = [...tokens].sort();
     const p1 = await store.signupTokens.list({ limit: 3 });
-    assert.deepEqual(p1.items.map((i) => i.token), sorted.slice(0, 3));
+    assert.deepEqual(
+      p1.items.map((i) => i.token),
+      sorted.slice(0, 3),
+    );
     assert.equal(p1.nextCursor, sorted[2]);
     const p2 = await store.signupTokens.list({ limit: 3, cursor: p1.nextCursor });
-    assert.deepEqual(p2.items.map((i) => i.token), sorted.slice(3));
+    assert.deepEqual(
+      p2.items.map((i) => i.token),
+      sorted.slice(3),
+    );
     assert.equal(p2.nextCursor, null);
-    assert.deepEqual((await store.signupTokens.list({ limit: 10, state: 'used' })).items.map((i) => i.token), [t1, tokens[2]].sort());
+    assert.deepEqual(
+      (await store.signupTokens.list({ limit: 10, state: 'used' })).items.map((i) => i.token),
+      [t1, tokens[2]].sort(),
+    );
     assert.equal((await store.signupTokens.list({ limit: 10, state: 'unused' })).items.length, 3);
     assert.deepEqual(await store.signupTokens.stats(), { total: 5, unused: 3 });
   });
@@ -589,7 +686,15 @@ export function storeSuite(profile: string, factory: StoreFactory): void {
     const u = randomUserKey();
     await store.users.create(u);
     const now = 1_800_000_000;
-    const base = { id: 'g1', user: u, clientId: 'app', clientCnfKey: randomUserKey(), capabilities: '/pub/app/:rw', issuedAt: now - 10, expiresAt: now + 1000 };
+    const base = {
+      id: 'g1',
+      user: u,
+      clientId: 'app',
+      clientCnfKey: randomUserKey(),
+      capabilities: '/pub/app/:rw',
+      issuedAt: now - 10,
+      expiresAt: now + 1000,
+    };
     const g = await store.grants.upsert(base);
     assert.equal(g.capabilities, '/pub/app/:rw');
     assert.equal(g.revokedAt, null);
@@ -617,8 +722,14 @@ export function storeSuite(profile: string, factory: StoreFactory): void {
 
     await store.grants.upsert({ ...base, id: 'g3', expiresAt: now + 5 });
     await store.grants.upsert({ ...base, id: 'g4' });
-    assert.deepEqual((await store.grants.listActive(u, now)).map((x) => x.id), ['g1', 'g3', 'g4']);
-    assert.deepEqual((await store.grants.listActive(u, now + 5)).map((x) => x.id), ['g1', 'g4']);
+    assert.deepEqual(
+      (await store.grants.listActive(u, now)).map((x) => x.id),
+      ['g1', 'g3', 'g4'],
+    );
+    assert.deepEqual(
+      (await store.grants.listActive(u, now + 5)).map((x) => x.id),
+      ['g1', 'g4'],
+    );
 
     const revoked: Revocation[] = [];
     store.revocations.subscribe((r) => revoked.push(r));
@@ -627,7 +738,10 @@ export function storeSuite(profile: string, factory: StoreFactory): void {
     assert.equal((await store.grants.get('g1'))?.revokedAt, now);
     assert.deepEqual(revoked, [{ kind: 'grant', id: 'g1' }]);
     assert.equal(await store.grants.revoke('missing', now), false);
-    assert.deepEqual((await store.grants.listActive(u, now)).map((x) => x.id), ['g3', 'g4']);
+    assert.deepEqual(
+      (await store.grants.listActive(u, now)).map((x) => x.id),
+      ['g3', 'g4'],
+    );
     assert.equal(await probe.rowCount('grant_sessions'), 0, 'revocation drops the bearer sessions');
 
     assert.equal(await store.grants.useNonce('n1', now), true);

@@ -37,7 +37,9 @@ function fromFastify(err: { code?: string; message: string; statusCode?: number 
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return httpError('INVALID_BODY', err.message);
     default:
-      return typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? httpError('INVALID_BODY', err.message) : null;
+      return typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500
+        ? httpError('INVALID_BODY', err.message)
+        : null;
   }
 }
 

@@ -8,19 +8,25 @@ export const MAX_LIMIT = 100;
 
 export function userKey(raw: string | undefined): string {
   const key = raw === undefined ? null : PublicKey.tryParse(raw);
-  if (!key || key.z32 !== raw) throw apiError('invalid_user_key', `${JSON.stringify(String(raw).slice(0, 60))} is not a z-base-32 public key (52 lowercase characters)`);
+  if (!key || key.z32 !== raw)
+    throw apiError(
+      'invalid_user_key',
+      `${JSON.stringify(String(raw).slice(0, 60))} is not a z-base-32 public key (52 lowercase characters)`,
+    );
   return key.z32;
 }
 
 export function postId(raw: string | undefined): string {
-  if (raw === undefined || parseTimestampId(raw) === null) throw apiError('invalid_post_id', `${JSON.stringify(String(raw).slice(0, 40))} is not a post id (13 uppercase Crockford characters)`);
+  if (raw === undefined || parseTimestampId(raw) === null)
+    throw apiError('invalid_post_id', `${JSON.stringify(String(raw).slice(0, 40))} is not a post id (13 uppercase Crockford characters)`);
   return raw;
 }
 
 export function limit(q: URLSearchParams, max = MAX_LIMIT, fallback = DEFAULT_LIMIT): number {
   const raw = q.get('limit');
   if (raw === null) return fallback;
-  if (!/^\d{1,4}$/.test(raw) || Number(raw) < 1 || Number(raw) > max) throw apiError('invalid_limit', `limit must be an integer from 1 to ${max}, got ${JSON.stringify(raw.slice(0, 20))}`);
+  if (!/^\d{1,4}$/.test(raw) || Number(raw) < 1 || Number(raw) > max)
+    throw apiError('invalid_limit', `limit must be an integer from 1 to ${max}, got ${JSON.stringify(raw.slice(0, 20))}`);
   return Number(raw);
 }
 
@@ -28,7 +34,11 @@ export function limit(q: URLSearchParams, max = MAX_LIMIT, fallback = DEFAULT_LI
 export function postCursor(q: URLSearchParams): string | null {
   const raw = q.get('cursor');
   if (raw === null) return null;
-  if (!/^\d{1,16}\.\d{1,16}$/.test(raw)) throw apiError('invalid_cursor', `cursor ${JSON.stringify(raw.slice(0, 40))} is not a post cursor; pass back the "next" of the previous page`);
+  if (!/^\d{1,16}\.\d{1,16}$/.test(raw))
+    throw apiError(
+      'invalid_cursor',
+      `cursor ${JSON.stringify(raw.slice(0, 40))} is not a post cursor; pass back the "next" of the previous page`,
+    );
   return raw;
 }
 
@@ -36,7 +46,11 @@ export function postCursor(q: URLSearchParams): string | null {
 export function userCursor(q: URLSearchParams): string | null {
   const raw = q.get('cursor');
   if (raw === null) return null;
-  if (!/^[a-z0-9]{52}$/.test(raw)) throw apiError('invalid_cursor', `cursor ${JSON.stringify(raw.slice(0, 60))} is not a user cursor; pass back the "next" of the previous page`);
+  if (!/^[a-z0-9]{52}$/.test(raw))
+    throw apiError(
+      'invalid_cursor',
+      `cursor ${JSON.stringify(raw.slice(0, 60))} is not a user cursor; pass back the "next" of the previous page`,
+    );
   return raw;
 }
 
@@ -44,7 +58,11 @@ export function userCursor(q: URLSearchParams): string | null {
 export function offsetCursor(q: URLSearchParams): string | null {
   const raw = q.get('cursor');
   if (raw === null) return null;
-  if (!/^\d{1,16}$/.test(raw)) throw apiError('invalid_cursor', `cursor ${JSON.stringify(raw.slice(0, 40))} is not a search cursor; pass back the "next" of the previous page`);
+  if (!/^\d{1,16}$/.test(raw))
+    throw apiError(
+      'invalid_cursor',
+      `cursor ${JSON.stringify(raw.slice(0, 40))} is not a search cursor; pass back the "next" of the previous page`,
+    );
   return raw;
 }
 
@@ -66,6 +84,7 @@ export function searchQuery(q: URLSearchParams): string {
 export function since(q: URLSearchParams): number {
   const raw = q.get('since');
   if (raw === null) return 0;
-  if (!/^\d{1,16}$/.test(raw)) throw apiError('invalid_since', `since must be microseconds since the epoch, got ${JSON.stringify(raw.slice(0, 20))}`);
+  if (!/^\d{1,16}$/.test(raw))
+    throw apiError('invalid_since', `since must be microseconds since the epoch, got ${JSON.stringify(raw.slice(0, 20))}`);
   return Number(raw);
 }

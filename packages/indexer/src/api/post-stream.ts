@@ -16,7 +16,12 @@ export class PostStream {
   }
 
   serve(req: IncomingMessage, res: ServerResponse): void {
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', 'access-control-allow-origin': '*', connection: 'keep-alive' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      'access-control-allow-origin': '*',
+      connection: 'keep-alive',
+    });
     res.write(': connected\n\n');
     this.clients.add(res);
     req.on('close', () => this.clients.delete(res));

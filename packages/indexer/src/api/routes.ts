@@ -24,7 +24,8 @@ export interface Route {
 
 function requireUser(ctx: RouteContext): string {
   const id = userKey(ctx.params.user);
-  if (!ctx.reader.user(id)) throw apiError('user_not_found', `the index has not seen ${id}: not on a followed homeserver yet, or no pubky.app data`);
+  if (!ctx.reader.user(id))
+    throw apiError('user_not_found', `the index has not seen ${id}: not on a followed homeserver yet, or no pubky.app data`);
   return id;
 }
 
@@ -70,7 +71,11 @@ function requirePost(ctx: RouteContext) {
 
 export function getPost(ctx: RouteContext) {
   const post = requirePost(ctx);
-  return { post, tags: ctx.reader.tagsOf(post.author, post.id, 10), replies: ctx.reader.replies(post.author, post.id, null, limit(ctx.query)) };
+  return {
+    post,
+    tags: ctx.reader.tagsOf(post.author, post.id, 10),
+    replies: ctx.reader.replies(post.author, post.id, null, limit(ctx.query)),
+  };
 }
 
 export function getReplies(ctx: RouteContext) {
@@ -108,20 +113,116 @@ export function getStatus(ctx: RouteContext) {
 }
 
 export const ROUTES: Route[] = [
-  { path: '/v0/users/:user', summary: "a user's profile with counts (posts, followers, following, friends, tags, replies)", query: [], returns: 'Profile', handler: getProfile },
-  { path: '/v0/users/:user/followers', summary: 'who follows the user', query: ['cursor', 'limit'], returns: 'UserKeyPage', handler: getFollowers },
-  { path: '/v0/users/:user/following', summary: 'whom the user follows', query: ['cursor', 'limit'], returns: 'UserKeyPage', handler: getFollowing },
-  { path: '/v0/users/:user/friends', summary: 'users who follow the user and whom the user follows back', query: ['cursor', 'limit'], returns: 'UserKeyPage', handler: getFriends },
-  { path: '/v0/users/:user/posts', summary: "the user's posts, newest first", query: ['cursor', 'limit'], returns: 'PostPage', handler: getUserPosts },
-  { path: '/v0/users/:user/feed', summary: 'home feed: posts of the users the user follows (not muted), newest first', query: ['cursor', 'limit'], returns: 'PostPage', handler: getHomeFeed },
-  { path: '/v0/users/:user/tags', summary: 'labels others put on the user, with who tagged', query: ['limit'], returns: 'TagList', handler: getUserTags },
-  { path: '/v0/users/:user/who-to-follow', summary: 'users followed by the people the user follows, ranked by how many of them and by the tag labels the user shares with them', query: ['limit'], returns: 'Suggestions', handler: getWhoToFollow },
-  { path: '/v0/posts', summary: 'every indexed post, newest first', query: ['cursor', 'limit'], returns: 'PostPage', handler: getLatestPosts },
-  { path: '/v0/posts/:user/:post', summary: 'a post with its tags and first replies', query: ['limit'], returns: 'PostThread', handler: getPost },
-  { path: '/v0/posts/:user/:post/replies', summary: 'replies to a post, oldest first', query: ['cursor', 'limit'], returns: 'PostPage', handler: getReplies },
-  { path: '/v0/posts/:user/:post/tags', summary: 'labels on a post, with who tagged', query: ['limit'], returns: 'TagList', handler: getPostTags },
-  { path: '/v0/tags/hot', summary: 'labels used by the most distinct taggers (since a time)', query: ['since', 'limit'], returns: 'HotTags', handler: getHotTags },
-  { path: '/v0/search/posts', summary: 'full-text search over posts (all words, the last as a prefix), most recently indexed first', query: ['q', 'cursor', 'limit'], returns: 'PostPage', handler: searchPosts },
-  { path: '/v0/search/users', summary: 'full-text search over user names and bios', query: ['q', 'cursor', 'limit'], returns: 'UserPage', handler: searchUsers },
-  { path: '/status', summary: 'per homeserver: cursor, events, refusals, lag and errors; the latest refused records', query: ['limit'], returns: 'Status', handler: getStatus },
+  {
+    path: '/v0/users/:user',
+    summary: "a user's profile with counts (posts, followers, following, friends, tags, replies)",
+    query: [],
+    returns: 'Profile',
+    handler: getProfile,
+  },
+  {
+    path: '/v0/users/:user/followers',
+    summary: 'who follows the user',
+    query: ['cursor', 'limit'],
+    returns: 'UserKeyPage',
+    handler: getFollowers,
+  },
+  {
+    path: '/v0/users/:user/following',
+    summary: 'whom the user follows',
+    query: ['cursor', 'limit'],
+    returns: 'UserKeyPage',
+    handler: getFollowing,
+  },
+  {
+    path: '/v0/users/:user/friends',
+    summary: 'users who follow the user and whom the user follows back',
+    query: ['cursor', 'limit'],
+    returns: 'UserKeyPage',
+    handler: getFriends,
+  },
+  {
+    path: '/v0/users/:user/posts',
+    summary: "the user's posts, newest first",
+    query: ['cursor', 'limit'],
+    returns: 'PostPage',
+    handler: getUserPosts,
+  },
+  {
+    path: '/v0/users/:user/feed',
+    summary: 'home feed: posts of the users the user follows (not muted), newest first',
+    query: ['cursor', 'limit'],
+    returns: 'PostPage',
+    handler: getHomeFeed,
+  },
+  {
+    path: '/v0/users/:user/tags',
+    summary: 'labels others put on the user, with who tagged',
+    query: ['limit'],
+    returns: 'TagList',
+    handler: getUserTags,
+  },
+  {
+    path: '/v0/users/:user/who-to-follow',
+    summary: 'users followed by the people the user follows, ranked by how many of them and by the tag labels the user shares with them',
+    query: ['limit'],
+    returns: 'Suggestions',
+    handler: getWhoToFollow,
+  },
+  {
+    path: '/v0/posts',
+    summary: 'every indexed post, newest first',
+    query: ['cursor', 'limit'],
+    returns: 'PostPage',
+    handler: getLatestPosts,
+  },
+  {
+    path: '/v0/posts/:user/:post',
+    summary: 'a post with its tags and first replies',
+    query: ['limit'],
+    returns: 'PostThread',
+    handler: getPost,
+  },
+  {
+    path: '/v0/posts/:user/:post/replies',
+    summary: 'replies to a post, oldest first',
+    query: ['cursor', 'limit'],
+    returns: 'PostPage',
+    handler: getReplies,
+  },
+  {
+    path: '/v0/posts/:user/:post/tags',
+    summary: 'labels on a post, with who tagged',
+    query: ['limit'],
+    returns: 'TagList',
+    handler: getPostTags,
+  },
+  {
+    path: '/v0/tags/hot',
+    summary: 'labels used by the most distinct taggers (since a time)',
+    query: ['since', 'limit'],
+    returns: 'HotTags',
+    handler: getHotTags,
+  },
+  {
+    path: '/v0/search/posts',
+    summary: 'full-text search over posts (all words, the last as a prefix), most recently indexed first',
+    query: ['q', 'cursor', 'limit'],
+    returns: 'PostPage',
+    handler: searchPosts,
+  },
+  {
+    path: '/v0/search/users',
+    summary: 'full-text search over user names and bios',
+    query: ['q', 'cursor', 'limit'],
+    returns: 'UserPage',
+    handler: searchUsers,
+  },
+  {
+    path: '/status',
+    summary: 'per homeserver: cursor, events, refusals, lag and errors; the latest refused records',
+    query: ['limit'],
+    returns: 'Status',
+    handler: getStatus,
+  },
 ];

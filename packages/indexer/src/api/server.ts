@@ -39,7 +39,12 @@ export function buildRouter(deps: ApiDeps) {
   const document = openApiDocument();
   for (const route of ROUTES) {
     router.on(['GET', 'HEAD'], route.path, (req, res, params, _store, query) => {
-      const ctx: RouteContext = { reader: deps.reader, params, query: new URLSearchParams(query as Record<string, string>), status: deps.status };
+      const ctx: RouteContext = {
+        reader: deps.reader,
+        params,
+        query: new URLSearchParams(query as Record<string, string>),
+        status: deps.status,
+      };
       try {
         send(res, 200, route.handler(ctx));
       } catch (e) {

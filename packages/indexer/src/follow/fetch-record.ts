@@ -65,11 +65,25 @@ export async function fetchRecord(pubky: Pubky, homeserver: string, user: string
   }
 }
 
-async function fetchChecked(pubky: Pubky, homeserver: string, user: string, path: string, max: number, signal: AbortSignal): Promise<Fetched> {
+async function fetchChecked(
+  pubky: Pubky,
+  homeserver: string,
+  user: string,
+  path: string,
+  max: number,
+  signal: AbortSignal,
+): Promise<Fetched> {
   let res: Response;
   try {
     // Addressed to this homeserver, not to the one the user's record names: the event came from here.
-    res = await pubky.http.request({ homeserver: PublicKey.parse(homeserver), owner: PublicKey.parse(user), path, storagePath: path, anonymous: true, signal });
+    res = await pubky.http.request({
+      homeserver: PublicKey.parse(homeserver),
+      owner: PublicKey.parse(user),
+      path,
+      storagePath: path,
+      anonymous: true,
+      signal,
+    });
   } catch (e) {
     throw new SourceError(`GET ${path} of ${user}: ${(e as Error).message}`, { cause: e });
   }
@@ -83,7 +97,8 @@ async function fetchChecked(pubky: Pubky, homeserver: string, user: string, path
     const etag = res.headers.get('etag');
     if (etag === null) return { kind: 'refused', reason: 'the homeserver sent no content hash (ETag)' };
     const hash = base64Encode(await blake3(bytes));
-    if (etag.replace(/^W\//, '').replace(/"/g, '') !== hash) return { kind: 'refused', reason: `content hash mismatch: body hashes to ${hash}, the homeserver says ${etag.slice(0, 60)}` };
+    if (etag.replace(/^W\//, '').replace(/"/g, '') !== hash)
+      return { kind: 'refused', reason: `content hash mismatch: body hashes to ${hash}, the homeserver says ${etag.slice(0, 60)}` };
     return { kind: 'body', bytes };
   } catch (e) {
     if (e instanceof SourceError) throw e;

@@ -19,7 +19,13 @@ export interface FollowerOptions {
   maxBackoffMs: number;
 }
 
-export const DEFAULT_FOLLOWER_OPTIONS: FollowerOptions = { pageSize: 500, pollMs: 200, fetchConcurrency: 16, requestTimeoutMs: 10_000, maxBackoffMs: 30_000 };
+export const DEFAULT_FOLLOWER_OPTIONS: FollowerOptions = {
+  pageSize: 500,
+  pollMs: 200,
+  fetchConcurrency: 16,
+  requestTimeoutMs: 10_000,
+  maxBackoffMs: 30_000,
+};
 
 export interface FollowerStatus {
   homeserver: string;
@@ -150,7 +156,10 @@ export class HomeserverFollower {
     let page;
     // Not AbortSignal.any: on Node 20 each call leaves a listener on the long-lived close signal.
     const ac = new AbortController();
-    const timer = setTimeout(() => ac.abort(new Error(`no answer within ${this.options.requestTimeoutMs} ms`)), this.options.requestTimeoutMs);
+    const timer = setTimeout(
+      () => ac.abort(new Error(`no answer within ${this.options.requestTimeoutMs} ms`)),
+      this.options.requestTimeoutMs,
+    );
     const onClose = () => ac.abort(signal.reason);
     signal.addEventListener('abort', onClose, { once: true });
     try {
@@ -181,7 +190,8 @@ export class HomeserverFollower {
       let home = await this.homes.homeOf(u, this.homeserver);
       // The primary is down and this homeserver mirrors the user: read the user from here meanwhile
       // (their tree is re-read from here once; the primary's next event moves them back).
-      if (home !== null && home !== this.homeserver && this.isDown(home) && (await this.homes.mirrorsOf(u)).includes(this.homeserver)) home = this.homeserver;
+      if (home !== null && home !== this.homeserver && this.isDown(home) && (await this.homes.mirrorsOf(u)).includes(this.homeserver))
+        home = this.homeserver;
       homes.set(u, home);
     }
     const changes: Array<Change | null> = new Array(items.length).fill(null);
@@ -198,7 +208,13 @@ export class HomeserverFollower {
     for (const [user, home] of homes) {
       const stored = this.writer.storedHomeOf(user);
       if (home === this.homeserver && stored !== null && stored !== this.homeserver) {
-        moved.push({ op: 'move', user }, ...(await resyncChanges(this.pubky, this.homeserver, user, this.indexedPaths(user), { timeoutMs: this.options.requestTimeoutMs, signal })));
+        moved.push(
+          { op: 'move', user },
+          ...(await resyncChanges(this.pubky, this.homeserver, user, this.indexedPaths(user), {
+            timeoutMs: this.options.requestTimeoutMs,
+            signal,
+          })),
+        );
       }
     }
     if (signal.aborted) throw new Error('closed');
@@ -208,14 +224,26 @@ export class HomeserverFollower {
     return page.events.length >= this.options.pageSize;
   }
 
-  private async change(item: { user: string; path: string; type: 'PUT' | 'DEL' }, home: string | null, signal: AbortSignal): Promise<Change> {
+  private async change(
+    item: { user: string; path: string; type: 'PUT' | 'DEL' },
+    home: string | null,
+    signal: AbortSignal,
+  ): Promise<Change> {
     if (home !== null && home !== this.homeserver) return { op: 'skip', user: item.user };
     if (item.type === 'DEL') return { op: 'del', user: item.user, path: item.path };
-    const fetched = await fetchRecord(this.pubky, this.homeserver, item.user, item.path, { timeoutMs: this.options.requestTimeoutMs, signal });
+    const fetched = await fetchRecord(this.pubky, this.homeserver, item.user, item.path, {
+      timeoutMs: this.options.requestTimeoutMs,
+      signal,
+    });
     if (fetched.kind === 'gone') return { op: 'del', user: item.user, path: item.path };
-    const validation = fetched.kind === 'refused' ? { ok: false as const, reason: fetched.reason } : await validateAppRecord(item.path, fetched.bytes);
+    const validation =
+      fetched.kind === 'refused' ? { ok: false as const, reason: fetched.reason } : await validateAppRecord(item.path, fetched.bytes);
     if (!validation.ok) {
-      const cls = validation.reason.startsWith('content hash mismatch') ? 'hash_mismatch' : /bytes/.test(validation.reason) ? 'too_large' : 'invalid';
+      const cls = validation.reason.startsWith('content hash mismatch')
+        ? 'hash_mismatch'
+        : /bytes/.test(validation.reason)
+          ? 'too_large'
+          : 'invalid';
       this.refused[cls] = (this.refused[cls] ?? 0) + 1;
       return { op: 'invalid', user: item.user, path: item.path, reason: validation.reason };
     }

@@ -11,15 +11,23 @@ const ROOT = '/pub/pubky.app/';
 /** A tree bigger than this is not re-read in one transaction (its events keep flowing instead). */
 export const MAX_RESYNC_FILES = 20_000;
 
-export async function resyncChanges(pubky: Pubky, homeserver: string, user: string, indexedPaths: Set<string>, options: { timeoutMs: number; signal?: AbortSignal }): Promise<Change[]> {
+export async function resyncChanges(
+  pubky: Pubky,
+  homeserver: string,
+  user: string,
+  indexedPaths: Set<string>,
+  options: { timeoutMs: number; signal?: AbortSignal },
+): Promise<Change[]> {
   const urls: string[] = [];
   try {
     for await (const url of pubky.publicStorage.listAll(`pubky://${user}${ROOT}`, { limit: 1000, signal: options.signal })) {
       urls.push(url);
-      if (urls.length > MAX_RESYNC_FILES) throw new SourceError(`${user} has more than ${MAX_RESYNC_FILES} pubky.app files: not re-read at once`);
+      if (urls.length > MAX_RESYNC_FILES)
+        throw new SourceError(`${user} has more than ${MAX_RESYNC_FILES} pubky.app files: not re-read at once`);
     }
   } catch (e) {
-    if ((e as { status?: number }).status !== 404) throw e instanceof SourceError ? e : new SourceError(`listing ${user}: ${(e as Error).message}`, { cause: e });
+    if ((e as { status?: number }).status !== 404)
+      throw e instanceof SourceError ? e : new SourceError(`listing ${user}: ${(e as Error).message}`, { cause: e });
   }
   const prefix = `pubky://${user}`;
   const changes: Change[] = [];

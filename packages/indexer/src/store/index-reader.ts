@@ -115,7 +115,9 @@ export class IndexReader {
         posts: n(`SELECT COUNT(*) n FROM posts WHERE author = ?`),
         followers: n(`SELECT COUNT(*) n FROM follows WHERE followee = ?`),
         following: n(`SELECT COUNT(*) n FROM follows WHERE follower = ?`),
-        friends: n(`SELECT COUNT(*) n FROM follows a JOIN follows b ON b.follower = a.followee AND b.followee = a.follower WHERE a.follower = ?`),
+        friends: n(
+          `SELECT COUNT(*) n FROM follows a JOIN follows b ON b.follower = a.followee AND b.followee = a.follower WHERE a.follower = ?`,
+        ),
         tags: n(`SELECT COUNT(*) n FROM tags WHERE target_user = ? AND target_post IS NULL`),
         replies: n(`SELECT COUNT(*) n FROM posts WHERE author = ? AND parent_id IS NOT NULL`),
       },
@@ -149,7 +151,9 @@ export class IndexReader {
 
   userPosts(author: string, cursor: string | null, limit: number): Page<PostView> {
     const [t, s] = IndexReader.postKey(cursor);
-    const rows = this.p(`SELECT * FROM posts WHERE author = ? AND (created_at, seq) < (?, ?) ORDER BY created_at DESC, seq DESC LIMIT ?`).all(author, t, s, limit + 1) as Row[];
+    const rows = this.p(
+      `SELECT * FROM posts WHERE author = ? AND (created_at, seq) < (?, ?) ORDER BY created_at DESC, seq DESC LIMIT ?`,
+    ).all(author, t, s, limit + 1) as Row[];
     return this.postPage(rows, limit);
   }
 
@@ -168,7 +172,11 @@ export class IndexReader {
   /** All posts, newest first (the global timeline; the live stream's catch-up). */
   latestPosts(cursor: string | null, limit: number): Page<PostView> {
     const [t, s] = IndexReader.postKey(cursor);
-    const rows = this.p(`SELECT * FROM posts WHERE (created_at, seq) < (?, ?) ORDER BY created_at DESC, seq DESC LIMIT ?`).all(t, s, limit + 1) as Row[];
+    const rows = this.p(`SELECT * FROM posts WHERE (created_at, seq) < (?, ?) ORDER BY created_at DESC, seq DESC LIMIT ?`).all(
+      t,
+      s,
+      limit + 1,
+    ) as Row[];
     return this.postPage(rows, limit);
   }
 
@@ -180,7 +188,9 @@ export class IndexReader {
   /** Replies to a post, oldest first (a thread reads top-down). */
   replies(author: string, id: string, cursor: string | null, limit: number): Page<PostView> {
     const [t, s] = cursor === null ? [-1, -1] : IndexReader.postKey(cursor);
-    const rows = this.p(`SELECT * FROM posts WHERE parent_author = ? AND parent_id = ? AND (created_at, seq) > (?, ?) ORDER BY created_at, seq LIMIT ?`).all(author, id, t, s, limit + 1) as Row[];
+    const rows = this.p(
+      `SELECT * FROM posts WHERE parent_author = ? AND parent_id = ? AND (created_at, seq) > (?, ?) ORDER BY created_at, seq LIMIT ?`,
+    ).all(author, id, t, s, limit + 1) as Row[];
     return this.postPage(rows, limit);
   }
 
@@ -203,7 +213,9 @@ export class IndexReader {
 
   /** Labels used by the most distinct taggers since `sinceMicros`. */
   hotTags(sinceMicros: number, limit: number): Array<{ label: string; taggers: number; uses: number }> {
-    return this.p(`SELECT label, COUNT(DISTINCT tagger) taggers, COUNT(*) uses FROM tags WHERE created_at >= ? GROUP BY label ORDER BY taggers DESC, uses DESC, label LIMIT ?`).all(sinceMicros, limit) as Array<{
+    return this.p(
+      `SELECT label, COUNT(DISTINCT tagger) taggers, COUNT(*) uses FROM tags WHERE created_at >= ? GROUP BY label ORDER BY taggers DESC, uses DESC, label LIMIT ?`,
+    ).all(sinceMicros, limit) as Array<{
       label: string;
       taggers: number;
       uses: number;
@@ -217,14 +229,18 @@ export class IndexReader {
    */
   searchPosts(query: string, cursor: string | null, limit: number): Page<PostView> {
     const before = cursor === null ? Number.MAX_SAFE_INTEGER : Number(cursor);
-    const rows = this.p(`SELECT p.* FROM posts_fts f JOIN posts p ON p.seq = f.rowid WHERE posts_fts MATCH ? AND f.rowid < ? ORDER BY f.rowid DESC LIMIT ?`).all(query, before, limit + 1) as Row[];
+    const rows = this.p(
+      `SELECT p.* FROM posts_fts f JOIN posts p ON p.seq = f.rowid WHERE posts_fts MATCH ? AND f.rowid < ? ORDER BY f.rowid DESC LIMIT ?`,
+    ).all(query, before, limit + 1) as Row[];
     const items = rows.slice(0, limit);
     return { items: items.map((r) => this.postView(r)), next: rows.length > limit ? String(items[items.length - 1].seq) : null };
   }
 
   searchUsers(query: string, cursor: string | null, limit: number): Page<UserView> {
     const offset = cursor === null ? 0 : Number(cursor);
-    const rows = this.p(`SELECT u.* FROM users_fts f JOIN users u ON u.seq = f.rowid WHERE users_fts MATCH ? ORDER BY f.rank LIMIT ? OFFSET ?`).all(query, limit + 1, offset) as Row[];
+    const rows = this.p(
+      `SELECT u.* FROM users_fts f JOIN users u ON u.seq = f.rowid WHERE users_fts MATCH ? ORDER BY f.rank LIMIT ? OFFSET ?`,
+    ).all(query, limit + 1, offset) as Row[];
     const items = rows.slice(0, limit).map((r) => this.userView(r));
     return { items, next: rows.length > limit ? String(offset + limit) : null };
   }
@@ -252,24 +268,41 @@ export class IndexReader {
     ).all({ me: viewer, limit }) as Array<{ user: string; via: number; sharedTags: number; score: number }>;
   }
 
-  homeservers(): Array<{ id: string; source: string; cursor: string; events: number; applied: number; invalid: number; skipped: number; lastEventAt: number | null }> {
-    return this.p(`SELECT id, source, cursor, events, applied, invalid, skipped, last_event_at lastEventAt FROM homeservers ORDER BY added_at, id`).all() as never;
+  homeservers(): Array<{
+    id: string;
+    source: string;
+    cursor: string;
+    events: number;
+    applied: number;
+    invalid: number;
+    skipped: number;
+    lastEventAt: number | null;
+  }> {
+    return this.p(
+      `SELECT id, source, cursor, events, applied, invalid, skipped, last_event_at lastEventAt FROM homeservers ORDER BY added_at, id`,
+    ).all() as never;
   }
 
   invalidRecords(limit: number): Array<{ user: string; path: string; homeserver: string; reason: string; seenAt: number }> {
-    return this.p(`SELECT user, path, homeserver, reason, seen_at seenAt FROM invalid_records ORDER BY seen_at DESC LIMIT ?`).all(limit) as never;
+    return this.p(`SELECT user, path, homeserver, reason, seen_at seenAt FROM invalid_records ORDER BY seen_at DESC LIMIT ?`).all(
+      limit,
+    ) as never;
   }
 
   /** Every row a user's tree produced, as paths (for a re-read and `verify`). */
   pathsOf(user: string): Set<string> {
     const out = new Set<string>();
     const root = '/pub/pubky.app/';
-    if ((this.p(`SELECT name FROM users WHERE id = ?`).get(user) as { name: string | null } | undefined)?.name) out.add(`${root}profile.json`);
+    if ((this.p(`SELECT name FROM users WHERE id = ?`).get(user) as { name: string | null } | undefined)?.name)
+      out.add(`${root}profile.json`);
     for (const r of this.p(`SELECT id FROM posts WHERE author = ?`).all(user) as Array<{ id: string }>) out.add(`${root}posts/${r.id}`);
-    for (const r of this.p(`SELECT followee id FROM follows WHERE follower = ?`).all(user) as Array<{ id: string }>) out.add(`${root}follows/${r.id}`);
-    for (const r of this.p(`SELECT mutee id FROM mutes WHERE muter = ?`).all(user) as Array<{ id: string }>) out.add(`${root}mutes/${r.id}`);
+    for (const r of this.p(`SELECT followee id FROM follows WHERE follower = ?`).all(user) as Array<{ id: string }>)
+      out.add(`${root}follows/${r.id}`);
+    for (const r of this.p(`SELECT mutee id FROM mutes WHERE muter = ?`).all(user) as Array<{ id: string }>)
+      out.add(`${root}mutes/${r.id}`);
     for (const r of this.p(`SELECT id FROM tags WHERE tagger = ?`).all(user) as Array<{ id: string }>) out.add(`${root}tags/${r.id}`);
-    for (const r of this.p(`SELECT id FROM bookmarks WHERE user = ?`).all(user) as Array<{ id: string }>) out.add(`${root}bookmarks/${r.id}`);
+    for (const r of this.p(`SELECT id FROM bookmarks WHERE user = ?`).all(user) as Array<{ id: string }>)
+      out.add(`${root}bookmarks/${r.id}`);
     for (const r of this.p(`SELECT id FROM files WHERE user = ?`).all(user) as Array<{ id: string }>) out.add(`${root}files/${r.id}`);
     return out;
   }

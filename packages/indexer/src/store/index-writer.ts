@@ -24,7 +24,9 @@ export class IndexWriter {
     const p = (sql: string) => db.prepare(sql);
     this.s = {
       addHomeserver: p(`INSERT INTO homeservers (id, source, added_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`),
-      cursor: p(`UPDATE homeservers SET cursor = ?, events = events + ?, applied = applied + ?, invalid = invalid + ?, skipped = skipped + ?, last_event_at = ? WHERE id = ?`),
+      cursor: p(
+        `UPDATE homeservers SET cursor = ?, events = events + ?, applied = applied + ?, invalid = invalid + ?, skipped = skipped + ?, last_event_at = ? WHERE id = ?`,
+      ),
       user: p(`INSERT INTO users (id, homeserver, indexed_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`),
       move: p(`UPDATE users SET homeserver = ? WHERE id = ?`),
       userSeq: p(`SELECT seq FROM users WHERE id = ?`),
@@ -33,22 +35,36 @@ export class IndexWriter {
       usersFtsDel: p(`DELETE FROM users_fts WHERE rowid = ?`),
       usersFtsAdd: p(`INSERT INTO users_fts (rowid, name, bio) VALUES (?, ?, ?)`),
       postSeq: p(`SELECT seq FROM posts WHERE author = ? AND id = ?`),
-      postInsert: p(`INSERT INTO posts (author, id, created_at, kind, content, parent_author, parent_id, embed_author, embed_id, attachments, indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-      postUpdate: p(`UPDATE posts SET kind = ?, content = ?, parent_author = ?, parent_id = ?, embed_author = ?, embed_id = ?, attachments = ?, indexed_at = ? WHERE seq = ?`),
+      postInsert: p(
+        `INSERT INTO posts (author, id, created_at, kind, content, parent_author, parent_id, embed_author, embed_id, attachments, indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      postUpdate: p(
+        `UPDATE posts SET kind = ?, content = ?, parent_author = ?, parent_id = ?, embed_author = ?, embed_id = ?, attachments = ?, indexed_at = ? WHERE seq = ?`,
+      ),
       postDelete: p(`DELETE FROM posts WHERE seq = ?`),
       postsFtsDel: p(`DELETE FROM posts_fts WHERE rowid = ?`),
       postsFtsAdd: p(`INSERT INTO posts_fts (rowid, content) VALUES (?, ?)`),
-      follow: p(`INSERT INTO follows (follower, followee, created_at) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET created_at = excluded.created_at`),
+      follow: p(
+        `INSERT INTO follows (follower, followee, created_at) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET created_at = excluded.created_at`,
+      ),
       unfollow: p(`DELETE FROM follows WHERE follower = ? AND followee = ?`),
       mute: p(`INSERT INTO mutes (muter, mutee, created_at) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET created_at = excluded.created_at`),
       unmute: p(`DELETE FROM mutes WHERE muter = ? AND mutee = ?`),
-      tag: p(`INSERT INTO tags (tagger, id, uri, label, created_at, target_user, target_post) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET created_at = excluded.created_at`),
+      tag: p(
+        `INSERT INTO tags (tagger, id, uri, label, created_at, target_user, target_post) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET created_at = excluded.created_at`,
+      ),
       untag: p(`DELETE FROM tags WHERE tagger = ? AND id = ?`),
-      bookmark: p(`INSERT INTO bookmarks (user, id, uri, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET created_at = excluded.created_at`),
+      bookmark: p(
+        `INSERT INTO bookmarks (user, id, uri, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET created_at = excluded.created_at`,
+      ),
       unbookmark: p(`DELETE FROM bookmarks WHERE user = ? AND id = ?`),
-      file: p(`INSERT INTO files (user, id, name, src, content_type, size, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET name = excluded.name, src = excluded.src, content_type = excluded.content_type, size = excluded.size`),
+      file: p(
+        `INSERT INTO files (user, id, name, src, content_type, size, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET name = excluded.name, src = excluded.src, content_type = excluded.content_type, size = excluded.size`,
+      ),
       unfile: p(`DELETE FROM files WHERE user = ? AND id = ?`),
-      invalid: p(`INSERT INTO invalid_records (user, path, homeserver, reason, seen_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET reason = excluded.reason, homeserver = excluded.homeserver, seen_at = excluded.seen_at`),
+      invalid: p(
+        `INSERT INTO invalid_records (user, path, homeserver, reason, seen_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET reason = excluded.reason, homeserver = excluded.homeserver, seen_at = excluded.seen_at`,
+      ),
       valid: p(`DELETE FROM invalid_records WHERE user = ? AND path = ?`),
     };
     this.applyBatch = db.transaction((homeserver: string, cursor: string, events: number, changes: Change[]) => {
@@ -118,11 +134,35 @@ export class IndexWriter {
         let seq: number;
         if (existing) {
           seq = existing.seq;
-          s.postUpdate.run(v.kind, v.content, parent?.author ?? null, parent?.id ?? null, embed?.author ?? null, embed?.id ?? null, attachments, now, seq);
+          s.postUpdate.run(
+            v.kind,
+            v.content,
+            parent?.author ?? null,
+            parent?.id ?? null,
+            embed?.author ?? null,
+            embed?.id ?? null,
+            attachments,
+            now,
+            seq,
+          );
           s.postsFtsDel.run(seq);
         } else {
           const createdAt = parseTimestampId(rec.id)!;
-          seq = Number(s.postInsert.run(user, rec.id, createdAt, v.kind, v.content, parent?.author ?? null, parent?.id ?? null, embed?.author ?? null, embed?.id ?? null, attachments, now).lastInsertRowid);
+          seq = Number(
+            s.postInsert.run(
+              user,
+              rec.id,
+              createdAt,
+              v.kind,
+              v.content,
+              parent?.author ?? null,
+              parent?.id ?? null,
+              embed?.author ?? null,
+              embed?.id ?? null,
+              attachments,
+              now,
+            ).lastInsertRowid,
+          );
         }
         s.postsFtsAdd.run(seq, v.content);
         result.posts.push({ author: user, id: rec.id });

@@ -19,8 +19,22 @@ function rng(seed: number): () => number {
 const Z32 = 'yg4gxe7z1r7mr6orids9fh95y7gxhdsxjqi6nngsxxtakqaxr5no';
 const SAMPLE: DnsRecord[] = [
   { name: `_pubky.${Z32}`, ttl: 3600, type: 'HTTPS', priority: 0, target: Z32, params: {} },
-  { name: Z32, ttl: 3600, type: 'HTTPS', priority: 1, target: '.', params: { alpn: ['h2'], port: 6287, ipv4hint: ['127.0.0.1'], ipv6hint: ['::1'] } },
-  { name: Z32, ttl: 3600, type: 'SVCB', priority: 10, target: 'localhost', params: { mandatory: [3], port: 1, other: [{ key: 65280, value: Uint8Array.of(0x18, 0x8e) }] } },
+  {
+    name: Z32,
+    ttl: 3600,
+    type: 'HTTPS',
+    priority: 1,
+    target: '.',
+    params: { alpn: ['h2'], port: 6287, ipv4hint: ['127.0.0.1'], ipv6hint: ['::1'] },
+  },
+  {
+    name: Z32,
+    ttl: 3600,
+    type: 'SVCB',
+    priority: 10,
+    target: 'localhost',
+    params: { mandatory: [3], port: 1, other: [{ key: 65280, value: Uint8Array.of(0x18, 0x8e) }] },
+  },
   { name: Z32, ttl: 3600, type: 'A', address: '127.0.0.1' },
   { name: `x.${Z32}`, ttl: 30, type: 'AAAA', address: '2001:db8::1' },
   { name: `c.${Z32}`, ttl: 30, type: 'CNAME', target: `x.${Z32}` },

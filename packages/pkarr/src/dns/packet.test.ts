@@ -38,7 +38,11 @@ test('decodes the §11.4 vector and re-encodes it byte for byte', () => {
 const SVCB_VECTORS: Array<[string, string, Omit<SVCBRecord, 'name' | 'ttl' | 'type'>]> = [
   ['D.1 AliasMode', '0000' + '03666f6f076578616d706c6503636f6d00', { priority: 0, target: 'foo.example.com', params: {} }],
   ['D.2.3 target "."', '000100', { priority: 1, target: '.', params: {} }],
-  ['D.2.4 port', '0010' + '03666f6f076578616d706c6503636f6d00' + '000300020035', { priority: 16, target: 'foo.example.com', params: { port: 53 } }],
+  [
+    'D.2.4 port',
+    '0010' + '03666f6f076578616d706c6503636f6d00' + '000300020035',
+    { priority: 16, target: 'foo.example.com', params: { port: 53 } },
+  ],
   [
     'D.2.6 generic key 667',
     '0001' + '03666f6f076578616d706c6503636f6d00' + '029b000968656c6c6fd2716f6f',
@@ -86,19 +90,61 @@ test('SvcParams on the wire are sorted whatever the object order, and 65280 stay
 });
 
 test('SvcParams: duplicate and unsorted keys are refused', () => {
-  assert.equal(code(() => encodeDnsPacket({ answers: [{ name: 'a', ttl: 1, type: 'SVCB', priority: 1, target: '.', params: { port: 1, other: [{ key: 3, value: new Uint8Array(2) }] } }] })), 'dns_bad_svc_params');
-  assert.equal(code(() => encodeDnsPacket({ answers: [{ name: 'a', ttl: 1, type: 'SVCB', priority: 1, target: '.', params: { other: [{ key: 9, value: new Uint8Array(0) }, { key: 9, value: new Uint8Array(0) }] } }] })), 'dns_bad_svc_params');
+  assert.equal(
+    code(() =>
+      encodeDnsPacket({
+        answers: [
+          { name: 'a', ttl: 1, type: 'SVCB', priority: 1, target: '.', params: { port: 1, other: [{ key: 3, value: new Uint8Array(2) }] } },
+        ],
+      }),
+    ),
+    'dns_bad_svc_params',
+  );
+  assert.equal(
+    code(() =>
+      encodeDnsPacket({
+        answers: [
+          {
+            name: 'a',
+            ttl: 1,
+            type: 'SVCB',
+            priority: 1,
+            target: '.',
+            params: {
+              other: [
+                { key: 9, value: new Uint8Array(0) },
+                { key: 9, value: new Uint8Array(0) },
+              ],
+            },
+          },
+        ],
+      }),
+    ),
+    'dns_bad_svc_params',
+  );
   // hand-built rdata: port(3) then alpn(1)
   const base = encodeDnsPacket({ answers: [{ name: '.', ttl: 1, type: 'SVCB', priority: 1, target: '.', params: {} }] });
   const params = hexToBytes('000300020035' + '0001000302683' + '2');
   const unsorted = withRdata(base, hexToBytes('000100'), params);
-  assert.equal(code(() => decodeDnsPacket(unsorted)), 'dns_bad_svc_params');
+  assert.equal(
+    code(() => decodeDnsPacket(unsorted)),
+    'dns_bad_svc_params',
+  );
   const dup = withRdata(base, hexToBytes('000100'), hexToBytes('000300020035000300020036'));
-  assert.equal(code(() => decodeDnsPacket(dup)), 'dns_bad_svc_params');
+  assert.equal(
+    code(() => decodeDnsPacket(dup)),
+    'dns_bad_svc_params',
+  );
   const badPort = withRdata(base, hexToBytes('000100'), hexToBytes('0003000135'));
-  assert.equal(code(() => decodeDnsPacket(badPort)), 'dns_bad_svc_params');
+  assert.equal(
+    code(() => decodeDnsPacket(badPort)),
+    'dns_bad_svc_params',
+  );
   const overrun = withRdata(base, hexToBytes('000100'), hexToBytes('000300090035'));
-  assert.equal(code(() => decodeDnsPacket(overrun)), 'dns_bad_svc_params');
+  assert.equal(
+    code(() => decodeDnsPacket(overrun)),
+    'dns_bad_svc_params',
+  );
 });
 
 /** Replaces the rdata of the single record (owner ".") of `base` by prefix ‖ params. */
@@ -127,9 +173,15 @@ test('names repeat as compression pointers and decode back', () => {
   const z32Count = bytesToHex(bytes).split(bytesToHex(utf8Encode(Z32))).length - 1;
   assert.equal(z32Count, 1, 'the key label is written once');
   const d = decodeDnsPacket(bytes);
-  assert.deepEqual(d.answers, records.map((r) => ({ ...r, class: 1 })));
+  assert.deepEqual(
+    d.answers,
+    records.map((r) => ({ ...r, class: 1 })),
+  );
   assert.equal(txtText(d.answers[4] as never), 'x'.repeat(600));
-  assert.deepEqual((d.answers[4] as { strings: Uint8Array[] }).strings.map((s) => s.length), [255, 255, 90]);
+  assert.deepEqual(
+    (d.answers[4] as { strings: Uint8Array[] }).strings.map((s) => s.length),
+    [255, 255, 90],
+  );
 });
 
 test('uncompressed packets decode too (old npm pkarr wrote them)', () => {
@@ -141,49 +193,102 @@ test('uncompressed packets decode too (old npm pkarr wrote them)', () => {
 
 test('decoder errors are precise', () => {
   const ok = hexToBytes(VECTOR_11_4);
-  assert.equal(code(() => decodeDnsPacket(new Uint8Array(5))), 'dns_truncated');
-  assert.equal(code(() => decodeDnsPacket(ok.subarray(0, 100))), 'dns_truncated');
-  assert.equal(code(() => decodeDnsPacket(ok.subarray(0, 154))), 'dns_truncated');
+  assert.equal(
+    code(() => decodeDnsPacket(new Uint8Array(5))),
+    'dns_truncated',
+  );
+  assert.equal(
+    code(() => decodeDnsPacket(ok.subarray(0, 100))),
+    'dns_truncated',
+  );
+  assert.equal(
+    code(() => decodeDnsPacket(ok.subarray(0, 154))),
+    'dns_truncated',
+  );
   const trailing = new Uint8Array(156);
   trailing.set(ok);
-  assert.equal(code(() => decodeDnsPacket(trailing)), 'dns_trailing_bytes');
+  assert.equal(
+    code(() => decodeDnsPacket(trailing)),
+    'dns_trailing_bytes',
+  );
   assert.equal(decodeDnsPacket(trailing, { trailingBytes: 'ignore' }).answers.length, 2);
   // forward pointer
   const fwd = ok.slice();
   fwd[139] = 0xc0;
   fwd[140] = 0xff;
-  assert.equal(code(() => decodeDnsPacket(fwd)), 'dns_bad_pointer');
+  assert.equal(
+    code(() => decodeDnsPacket(fwd)),
+    'dns_bad_pointer',
+  );
   assert.equal(ok[139], 0xc0, 'the vector has its pointer at offset 139');
   // pointer to itself
   const self = ok.slice();
   self[140] = 139;
-  assert.equal(code(() => decodeDnsPacket(self)), 'dns_bad_pointer');
+  assert.equal(
+    code(() => decodeDnsPacket(self)),
+    'dns_bad_pointer',
+  );
   // pointer into the header
   const hdr = ok.slice();
   hdr[140] = 4;
-  assert.equal(code(() => decodeDnsPacket(hdr)), 'dns_bad_pointer');
+  assert.equal(
+    code(() => decodeDnsPacket(hdr)),
+    'dns_bad_pointer',
+  );
   // a loop that adds labels each round: "\x01a" then pointer back to it
   const loop = hexToBytes('000080000000000100000000' + '0161c00c' + '0001000100000e1000047f000001');
-  assert.equal(code(() => decodeDnsPacket(loop)), 'dns_name_too_long');
+  assert.equal(
+    code(() => decodeDnsPacket(loop)),
+    'dns_name_too_long',
+  );
   // label length 64 (0x40 label type)
   const lbl = ok.slice();
   lbl[12] = 0x40;
-  assert.equal(code(() => decodeDnsPacket(lbl)), 'dns_label_too_long');
+  assert.equal(
+    code(() => decodeDnsPacket(lbl)),
+    'dns_label_too_long',
+  );
   // name longer than 255 bytes from chained labels
-  const long = '000080000000000100000000' + '3f' + '61'.repeat(63) + '3f' + '62'.repeat(63) + '3f' + '63'.repeat(63) + '3f' + '64'.repeat(63) + '00' + '0001000100000e1000047f000001';
-  assert.equal(code(() => decodeDnsPacket(hexToBytes(long))), 'dns_name_too_long');
+  const long =
+    '000080000000000100000000' +
+    '3f' +
+    '61'.repeat(63) +
+    '3f' +
+    '62'.repeat(63) +
+    '3f' +
+    '63'.repeat(63) +
+    '3f' +
+    '64'.repeat(63) +
+    '00' +
+    '0001000100000e1000047f000001';
+  assert.equal(
+    code(() => decodeDnsPacket(hexToBytes(long))),
+    'dns_name_too_long',
+  );
   // A with 5 bytes
   const a5 = hexToBytes('000080000000000100000000' + '00' + '0001000100000e1000057f00000101');
-  assert.equal(code(() => decodeDnsPacket(a5)), 'dns_bad_rdata');
+  assert.equal(
+    code(() => decodeDnsPacket(a5)),
+    'dns_bad_rdata',
+  );
   // CNAME whose name leaves a byte unread
   const cn = hexToBytes('000080000000000100000000' + '00' + '0005000100000e100003' + '000000');
-  assert.equal(code(() => decodeDnsPacket(cn)), 'dns_bad_rdata');
+  assert.equal(
+    code(() => decodeDnsPacket(cn)),
+    'dns_bad_rdata',
+  );
   // CNAME whose name runs past its rdata
   const cn2 = hexToBytes('000080000000000100000000' + '00' + '0005000100000e100002' + '01610000');
-  assert.equal(code(() => decodeDnsPacket(cn2, { trailingBytes: 'ignore' })), 'dns_truncated');
+  assert.equal(
+    code(() => decodeDnsPacket(cn2, { trailingBytes: 'ignore' })),
+    'dns_truncated',
+  );
   // TXT string overrunning its rdata
   const txt = hexToBytes('000080000000000100000000' + '00' + '0010000100000e100002' + '0561');
-  assert.equal(code(() => decodeDnsPacket(txt)), 'dns_bad_rdata');
+  assert.equal(
+    code(() => decodeDnsPacket(txt)),
+    'dns_bad_rdata',
+  );
 });
 
 test('encoder refuses bad input with codes', () => {
@@ -212,6 +317,10 @@ test('IPv6 text forms', () => {
   ];
   for (const [input, canonical] of cases) assert.equal(formatIPv6(parseIPv6(input)), canonical, input);
   for (const bad of ['', ':', '1:2:3:4:5:6:7:8:9', '1::2::3', 'g::', '12345::', '1:2:3:4:5:6:7', '::1.2.3']) {
-    assert.equal(code(() => parseIPv6(bad)), 'dns_invalid_record', bad);
+    assert.equal(
+      code(() => parseIPv6(bad)),
+      'dns_invalid_record',
+      bad,
+    );
   }
 });

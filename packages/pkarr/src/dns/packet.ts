@@ -28,7 +28,8 @@ function invalid(message: string): PkarrError {
 }
 
 function checkInt(v: unknown, max: number, what: string): number {
-  if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > max) throw invalid(`${what} must be an integer 0..${max}, got ${String(v)}`);
+  if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > max)
+    throw invalid(`${what} must be an integer 0..${max}, got ${String(v)}`);
   return v as number;
 }
 

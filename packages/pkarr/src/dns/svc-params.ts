@@ -24,7 +24,8 @@ function bad(message: string): PkarrError {
 }
 
 function checkU16(v: unknown, what: string): number {
-  if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 0xffff) throw bad(`${what} must be an integer 0..65535, got ${String(v)}`);
+  if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 0xffff)
+    throw bad(`${what} must be an integer 0..65535, got ${String(v)}`);
   return v as number;
 }
 
@@ -96,7 +97,9 @@ export function readSvcParams(r: DnsReader, end: number): SvcParams {
     const key = r.u16('SvcParamKey');
     const len = r.u16('SvcParam length');
     if (key <= previous) {
-      throw bad(previous === key ? `SvcParam key ${key} appears twice` : `SvcParam keys must be in ascending order: ${key} after ${previous}`);
+      throw bad(
+        previous === key ? `SvcParam key ${key} appears twice` : `SvcParam keys must be in ascending order: ${key} after ${previous}`,
+      );
     }
     previous = key;
     if (r.pos + len > end) throw bad(`the ${len}-byte value of SvcParam key ${key} at offset ${r.pos} overruns the record data`);

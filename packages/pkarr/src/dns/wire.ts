@@ -137,13 +137,19 @@ export function nameToLabels(name: string): Uint8Array[] {
     if (text === '') throw new PkarrError('dns_empty_label', `${JSON.stringify(name)} has an empty label`);
     const bytes = labelEncoder.encode(text);
     if (bytes.length > MAX_LABEL_LENGTH) {
-      throw new PkarrError('dns_label_too_long', `label ${JSON.stringify(text.slice(0, 20))}… of ${JSON.stringify(name.slice(0, 80))} is ${bytes.length} bytes, at most ${MAX_LABEL_LENGTH} allowed`);
+      throw new PkarrError(
+        'dns_label_too_long',
+        `label ${JSON.stringify(text.slice(0, 20))}… of ${JSON.stringify(name.slice(0, 80))} is ${bytes.length} bytes, at most ${MAX_LABEL_LENGTH} allowed`,
+      );
     }
     wireLength += 1 + bytes.length;
     labels.push(bytes);
   }
   if (wireLength > MAX_NAME_WIRE_LENGTH) {
-    throw new PkarrError('dns_name_too_long', `${JSON.stringify(name.slice(0, 80))}… is ${wireLength} bytes on the wire, at most ${MAX_NAME_WIRE_LENGTH} allowed`);
+    throw new PkarrError(
+      'dns_name_too_long',
+      `${JSON.stringify(name.slice(0, 80))}… is ${wireLength} bytes on the wire, at most ${MAX_NAME_WIRE_LENGTH} allowed`,
+    );
   }
   return labels;
 }

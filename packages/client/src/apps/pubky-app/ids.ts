@@ -11,7 +11,8 @@ const CROCKFORD = /^[0-9A-HJKMNP-TV-Z]+$/;
 
 /** A timestamp id for `micros` (default: now, strictly increasing within this process). */
 export function timestampId(micros: number = nowMicros()): string {
-  if (!Number.isSafeInteger(micros) || micros < 0) throw new RangeError(`a timestamp id needs a non-negative integer of microseconds, got ${micros}`);
+  if (!Number.isSafeInteger(micros) || micros < 0)
+    throw new RangeError(`a timestamp id needs a non-negative integer of microseconds, got ${micros}`);
   const bytes = new Uint8Array(8);
   new DataView(bytes.buffer).setBigUint64(0, BigInt(micros));
   return crockfordEncode(bytes);

@@ -18,7 +18,8 @@ test('timestamp ids are 13 Crockford characters that round-trip; anything else i
   const id = timestampId(1_712_345_678_901_234);
   assert.equal(id, '0031AQMBXHQZ4');
   assert.equal(parseTimestampId(id), 1_712_345_678_901_234);
-  for (const bad of ['', '0031aqmbxhqz4', '0031AQMBXHQZ', '0031AQMBXHQZ44', '0031AQMBXHQZU', 'ZZZZZZZZZZZZZ']) assert.equal(parseTimestampId(bad), null, bad);
+  for (const bad of ['', '0031aqmbxhqz4', '0031AQMBXHQZ', '0031AQMBXHQZ44', '0031AQMBXHQZU', 'ZZZZZZZZZZZZZ'])
+    assert.equal(parseTimestampId(bad), null, bad);
 });
 
 test('a valid profile, post, reply, tag, bookmark, follow and file pass', async () => {
@@ -31,7 +32,11 @@ test('a valid profile, post, reply, tag, bookmark, follow and file pass', async 
     [`/pub/pubky.app/tags/${tag}`, { uri: postUri, label: 'rust', created_at: 1 }, 'tag'],
     [`/pub/pubky.app/bookmarks/${await bookmarkId(postUri)}`, { uri: postUri, created_at: 1 }, 'bookmark'],
     [`/pub/pubky.app/follows/${alice}`, { created_at: 1 }, 'follow'],
-    [`/pub/pubky.app/files/${timestampId()}`, { name: 'a.png', created_at: 1, src: `pubky://${alice}/pub/pubky.app/blobs/x`, content_type: 'image/png', size: 10 }, 'file'],
+    [
+      `/pub/pubky.app/files/${timestampId()}`,
+      { name: 'a.png', created_at: 1, src: `pubky://${alice}/pub/pubky.app/blobs/x`, content_type: 'image/png', size: 10 },
+      'file',
+    ],
   ];
   for (const [path, body, kind] of cases) {
     const r = await validateAppRecord(path, JSON.stringify(body));
@@ -44,14 +49,23 @@ test('each broken rule is refused with its reason', async () => {
   const post = `/pub/pubky.app/posts/${timestampId()}`;
   assert.match(await reason('/pub/pubky.app/profile.json', { name: 'Al' }), /name must have at least 3/);
   assert.match(await reason('/pub/pubky.app/profile.json', { name: '[DELETED]' }), /DELETED/);
-  assert.match(await reason('/pub/pubky.app/profile.json', { name: 'Alice', links: new Array(6).fill({ title: 't', url: 'https://x.y' }) }), /at most 5 links/);
+  assert.match(
+    await reason('/pub/pubky.app/profile.json', { name: 'Alice', links: new Array(6).fill({ title: 't', url: 'https://x.y' }) }),
+    /at most 5 links/,
+  );
   assert.match(await reason('/pub/pubky.app/profile.json', { name: 'Alice', image: 'ftp://x' }), /image must use/);
   assert.match(await reason(post, { content: 'x'.repeat(2001), kind: 'short' }), /content must have at most 2000/);
   assert.match(await reason(post, { content: 'x', kind: 'tweet' }), /kind must be one of/);
   assert.match(await reason(post, { content: 'x', kind: 'short', parent: 'https://example.com' }), /parent must be a pubky/);
   assert.match(await reason('/pub/pubky.app/posts/notanid', { content: 'x', kind: 'short' }), /timestamp id/);
-  assert.match(await reason(`/pub/pubky.app/tags/${await tagId(postUri, 'rust')}`, { uri: postUri, label: 'Rust', created_at: 1 }), /lowercase/);
-  assert.match(await reason(`/pub/pubky.app/tags/${await tagId(postUri, 'go')}`, { uri: postUri, label: 'rust', created_at: 1 }), /not the hash id/);
+  assert.match(
+    await reason(`/pub/pubky.app/tags/${await tagId(postUri, 'rust')}`, { uri: postUri, label: 'Rust', created_at: 1 }),
+    /lowercase/,
+  );
+  assert.match(
+    await reason(`/pub/pubky.app/tags/${await tagId(postUri, 'go')}`, { uri: postUri, label: 'rust', created_at: 1 }),
+    /not the hash id/,
+  );
   assert.match(await reason(`/pub/pubky.app/follows/${alice}`, { created_at: 'now' }), /created_at must be an integer/);
   assert.match(await reason('/pub/pubky.app/follows/bob', { created_at: 1 }), /z32 key/);
   assert.match(await reason('/pub/pubky.app/profile.json', '{"name":'), /not JSON/);
@@ -61,9 +75,17 @@ test('each broken rule is refused with its reason', async () => {
 });
 
 test('random and hostile bodies never throw, they are refused', async () => {
-  const paths = ['/pub/pubky.app/profile.json', `/pub/pubky.app/posts/${timestampId()}`, `/pub/pubky.app/follows/${alice}`, `/pub/pubky.app/tags/${await tagId(postUri, 'x')}`];
+  const paths = [
+    '/pub/pubky.app/profile.json',
+    `/pub/pubky.app/posts/${timestampId()}`,
+    `/pub/pubky.app/follows/${alice}`,
+    `/pub/pubky.app/tags/${await tagId(postUri, 'x')}`,
+  ];
   for (let i = 0; i < 400; i++) {
-    const body = i % 2 ? randomBytes(i % 97) : JSON.stringify({ name: randomBytes(1).toString('latin1'), content: {}, kind: [], uri: 7, label: null, created_at: 1e300 });
+    const body =
+      i % 2
+        ? randomBytes(i % 97)
+        : JSON.stringify({ name: randomBytes(1).toString('latin1'), content: {}, kind: [], uri: 7, label: null, created_at: 1e300 });
     const r = await validateAppRecord(paths[i % paths.length], body);
     assert.equal(r.ok, false);
   }

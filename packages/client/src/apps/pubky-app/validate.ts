@@ -31,7 +31,16 @@ export function parseAppPath(path: string): AppPath | null {
   if (rest === 'last_read') return { kind: 'last_read' };
   const m = /^(posts|tags|bookmarks|follows|mutes|files|blobs|feeds)\/([^/]+)$/.exec(rest);
   if (!m) return null;
-  const kinds = { posts: 'post', tags: 'tag', bookmarks: 'bookmark', follows: 'follow', mutes: 'mute', files: 'file', blobs: 'blob', feeds: 'feed' } as const;
+  const kinds = {
+    posts: 'post',
+    tags: 'tag',
+    bookmarks: 'bookmark',
+    follows: 'follow',
+    mutes: 'mute',
+    files: 'file',
+    blobs: 'blob',
+    feeds: 'feed',
+  } as const;
   return { kind: kinds[m[1] as keyof typeof kinds], id: m[2] };
 }
 
@@ -53,7 +62,13 @@ function string(o: Record<string, unknown>, key: string, opts: { min?: number; m
   return v as string;
 }
 
-function url(o: Record<string, unknown>, key: string, max: number, optional: boolean, protocols = ['pubky:', 'http:', 'https:']): string | null {
+function url(
+  o: Record<string, unknown>,
+  key: string,
+  max: number,
+  optional: boolean,
+  protocols = ['pubky:', 'http:', 'https:'],
+): string | null {
   const v = string(o, key, { max, optional });
   if (v === null) return null;
   checkUrl(v, key, protocols);
@@ -172,7 +187,8 @@ function file(value: Record<string, unknown>) {
   integer(value, 'created_at');
   url(value, 'src', 1024, false);
   const type = string(value, 'content_type', { max: 255 })!;
-  if (!/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*(\s*;.*)?$/i.test(type)) fail('content_type must be a MIME type (type/subtype)');
+  if (!/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*(\s*;.*)?$/i.test(type))
+    fail('content_type must be a MIME type (type/subtype)');
   const size = integer(value, 'size', 1);
   if (size > MAX_FILE_SIZE) fail(`size must be at most ${MAX_FILE_SIZE} bytes`);
 }

@@ -36,7 +36,12 @@ export function registerAdminEventRoutes(app: HttpApp, deps: HttpDeps): void {
         live,
         limit: streamLimit(queryGet(q, 'limit')),
       },
-      { events: store.events, streams: deps.streams, keepAliveMs: config.drive.eventsKeepAliveMs, headers: { 'cache-control': 'no-store' } },
+      {
+        events: store.events,
+        streams: deps.streams,
+        keepAliveMs: config.drive.eventsKeepAliveMs,
+        headers: { 'cache-control': 'no-store' },
+      },
     );
   }
 

@@ -50,7 +50,9 @@ export async function runPgMigrations(db: PgDatabase, migrations: PgMigration[])
       const known = new Set(sorted.map((m) => m.name));
       const unknown = [...done].filter((n) => !known.has(n));
       if (unknown.length > 0) {
-        throw new Error(`database has migrations this code does not know (${unknown.join(', ')}); upgrade the homeserver or use another schema`);
+        throw new Error(
+          `database has migrations this code does not know (${unknown.join(', ')}); upgrade the homeserver or use another schema`,
+        );
       }
       return applied;
     } finally {

@@ -65,7 +65,9 @@ export class HttpApp implements ReplyOwner {
   private readonly bare: ReplyOwner;
 
   constructor(private readonly options: HttpAppOptions) {
-    this.server = createServer({ requestTimeout: 0, headersTimeout: options.headersTimeoutMs, keepAliveTimeout: 5000 }, (req, res) => this.handle(req, res));
+    this.server = createServer({ requestTimeout: 0, headersTimeout: options.headersTimeoutMs, keepAliveTimeout: 5000 }, (req, res) =>
+      this.handle(req, res),
+    );
     this.server.setTimeout(0);
     this.server.on('clientError', clientErrorHandler);
     this.bare = { beforeSend: () => {}, fail: (e, q, r) => this.fail(e, q, r), warn: (f, m) => this.warn(f, m) };
@@ -162,7 +164,11 @@ export class HttpApp implements ReplyOwner {
       if (!found) return void sendError(reply, httpError('NOT_FOUND'));
       request.params = found.params as Record<string, string>;
       const done = (found.store as Route).handler(request, reply);
-      if (done) done.then(() => this.answered(request, reply), (e: unknown) => this.fail(e, request, reply));
+      if (done)
+        done.then(
+          () => this.answered(request, reply),
+          (e: unknown) => this.fail(e, request, reply),
+        );
       else this.answered(request, reply);
     } catch (e) {
       this.fail(e, request, reply);

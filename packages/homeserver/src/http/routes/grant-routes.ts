@@ -17,8 +17,7 @@ export const BEARER_TTL_S = 3600;
 const SIGNUP_CLIENT_ID = 'pubky.signup';
 const SIGNUP_MAX_LIFETIME_S = 300;
 
-const unprocessable = (detail: string): HttpError =>
-  httpError('INVALID_JSON_BODY', detail);
+const unprocessable = (detail: string): HttpError => httpError('INVALID_JSON_BODY', detail);
 
 /** Reads `{"grant":"<JWS>","pop":"<JWS>"}` with axum's Json rejections: 415, 400, 422. */
 export async function readGrantBody(request: HttpRequest, deps: HttpDeps): Promise<{ grant: string; pop: string }> {

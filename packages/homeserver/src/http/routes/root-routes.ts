@@ -14,7 +14,10 @@ function headRoot(_request: HttpRequest, reply: HttpReply): void {
 
 /** `/info`: the features this server offers beyond the reference (no caching: they change with upgrades). */
 function info(request: HttpRequest, reply: HttpReply): void {
-  reply.header('cache-control', 'no-store').type('application/json').send(request.method === 'GET' ? INFO : undefined);
+  reply
+    .header('cache-control', 'no-store')
+    .type('application/json')
+    .send(request.method === 'GET' ? INFO : undefined);
 }
 
 /** `GET|HEAD /` and `GET|HEAD /info`. */

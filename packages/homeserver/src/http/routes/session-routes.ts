@@ -1,14 +1,14 @@
 import type { HttpApp } from '../core/http-app.ts';
 import type { HttpReply } from '../core/http-reply.ts';
 import type { HttpRequest } from '../core/http-request.ts';
-import { encodeSessionInfo, PublicKey, type AuthToken } from '@pubky-ts/common';
+import { encodeSessionInfo, type PublicKey, type AuthToken } from '@pubky-ts/common';
 import type { HttpDeps } from '../context.ts';
 import { verifyAuthToken } from '../../auth/auth-token.ts';
 import { resolveCookieSession } from '../../auth/session.ts';
 import { checkSignupTokenFormat } from '../../auth/signup-token.ts';
 import { readBody } from '../body.ts';
 import { removalCookie, sessionCookie } from '../cookies.ts';
-import { HttpError, httpError } from '../errors.ts';
+import { type HttpError, httpError } from '../errors.ts';
 import { parseQueryOr400 } from '../query.ts';
 import { queryGet } from '../url.ts';
 

@@ -32,7 +32,10 @@ export class StorageRequests {
 
   session(request: HttpRequest, optimistic = false): Promise<AuthSession | null> {
     const { deps } = this;
-    request.sessionPromise ??= resolveSession(deps.store, request.headers, request.target.tenant, { nowSeconds: deps.nowSeconds(), optimistic });
+    request.sessionPromise ??= resolveSession(deps.store, request.headers, request.target.tenant, {
+      nowSeconds: deps.nowSeconds(),
+      optimistic,
+    });
     return request.sessionPromise;
   }
 
@@ -73,7 +76,8 @@ export class StorageRequests {
         if (peeked !== undefined) return this.pacerFor(request, direction, peeked);
       }
       const resolving =
-        request.sessionPromise ?? resolveSession(this.deps.store, h, request.target.tenant, { nowSeconds: this.deps.nowSeconds(), optimistic: true });
+        request.sessionPromise ??
+        resolveSession(this.deps.store, h, request.target.tenant, { nowSeconds: this.deps.nowSeconds(), optimistic: true });
       return resolving.then(
         (found) => this.pacerFor(request, direction, found),
         () => this.anonymousPacer(request),
@@ -97,7 +101,12 @@ export class StorageRequests {
       addressing_mode: request.target.addressing,
       pubky_host_header: host === undefined ? 'absent' : typeof host === 'string' && host.trim() === tenant.z32 ? 'matching' : 'other',
       pubky_host_query: PUBKY_HOST_QUERY.test(request.rawQuery) ? 'true' : 'false',
-      auth_method: typeof auth === 'string' && auth.startsWith('Bearer ') ? 'grant' : h.cookie !== undefined && readCookie(h, tenant.z32) ? 'cookie' : 'none',
+      auth_method:
+        typeof auth === 'string' && auth.startsWith('Bearer ')
+          ? 'grant'
+          : h.cookie !== undefined && readCookie(h, tenant.z32)
+            ? 'cookie'
+            : 'none',
     });
   }
 
@@ -116,9 +125,7 @@ export class StorageRequests {
     const tenant = this.tenantOf(request);
     const sp = this.storagePath(request);
     if (sp.isDirectory) {
-      throw request.target.addressing === 'path'
-        ? httpError('NOT_A_FILE')
-        : httpError('INVALID_URL', 'target path must be a file');
+      throw request.target.addressing === 'path' ? httpError('NOT_A_FILE') : httpError('INVALID_URL', 'target path must be a file');
     }
     authorizeWrite(s, tenant, sp.path);
     const authority = s.kind === 'cookie' && s.account ? { user: s.account, stamp: s.stamp } : undefined;

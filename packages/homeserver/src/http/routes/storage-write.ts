@@ -21,7 +21,8 @@ export class StorageWrites {
   ) {
     this.files = deps.store.files;
     const maxFile = (this.maxFile = deps.config.drive.maxFileBytes);
-    const tooLarge = (): HttpError => httpError('BODY_TOO_LARGE', `File is too large (limit ${maxFile} bytes)`).withHeaders({ connection: 'close' });
+    const tooLarge = (): HttpError =>
+      httpError('BODY_TOO_LARGE', `File is too large (limit ${maxFile} bytes)`).withHeaders({ connection: 'close' });
     this.limits = { maxBytes: maxFile, idleMs: deps.config.drive.bodyIdleTimeoutMs, tooLarge };
   }
 
@@ -52,7 +53,12 @@ export class StorageWrites {
         // A client that disconnects mid-upload makes the body iteration throw, which aborts the put.
         try {
           const body = small ? (whole ??= wholeBody(request.raw, size, limits)) : streamBody(request.raw, limits);
-          const entry = await this.files.put(tenant.z32, path, pacer ? pacedBody(body, pacer) : body, { sizeHint: size ?? undefined, authority, ifMatch, ifNoneMatch });
+          const entry = await this.files.put(tenant.z32, path, pacer ? pacedBody(body, pacer) : body, {
+            sizeHint: size ?? undefined,
+            authority,
+            ifMatch,
+            ifNoneMatch,
+          });
           reply.header('etag', entry.etag);
         } catch (e) {
           // An error before the body was read (409, 507, 413…): close instead of draining the upload.

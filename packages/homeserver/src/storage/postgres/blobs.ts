@@ -62,12 +62,17 @@ export class PgChunkBlobs implements BlobBackend {
   readonly kind = 'postgres' as const;
   private readonly stale: number;
 
-  constructor(private readonly db: PgDatabase, options: BlobOptions = {}) {
+  constructor(
+    private readonly db: PgDatabase,
+    options: BlobOptions = {},
+  ) {
     this.stale = options.stalePinMicros ?? HOUR_MICROS;
   }
 
   async begin(): Promise<BlobWriter> {
-    const { rows } = await this.db.query<{ id: number }>('INSERT INTO blobs (created_at) VALUES ($1) RETURNING id', [nowUs()], { retry: false });
+    const { rows } = await this.db.query<{ id: number }>('INSERT INTO blobs (created_at) VALUES ($1) RETURNING id', [nowUs()], {
+      retry: false,
+    });
     return new PgChunkWriter(this.db, rows[0].id);
   }
 
@@ -121,14 +126,14 @@ export class PgChunkBlobs implements BlobBackend {
 
   async collect(hashes: Buffer[]): Promise<void> {
     if (hashes.length === 0) return;
-    await this.db
-      .query(`DELETE FROM blobs WHERE hash = ANY($1) AND ${GARBAGE}`, [hashes, nowUs() - this.stale])
-      .catch(() => undefined);
+    await this.db.query(`DELETE FROM blobs WHERE hash = ANY($1) AND ${GARBAGE}`, [hashes, nowUs() - this.stale]).catch(() => undefined);
   }
 
   async sweep(): Promise<number> {
     const pending = await this.db.query('DELETE FROM blobs WHERE hash IS NULL AND created_at < $1', [nowUs() - 24 * HOUR_MICROS]);
-    const garbage = await this.db.query(`DELETE FROM blobs WHERE hash IS NOT NULL AND ${GARBAGE.replace('$2', '$1')}`, [nowUs() - this.stale]);
+    const garbage = await this.db.query(`DELETE FROM blobs WHERE hash IS NOT NULL AND ${GARBAGE.replace('$2', '$1')}`, [
+      nowUs() - this.stale,
+    ]);
     return (pending.rowCount ?? 0) + (garbage.rowCount ?? 0);
   }
 }
@@ -138,7 +143,10 @@ class PgChunkWriter implements BlobWriter {
   private buffered = 0;
   private seq = 0;
 
-  constructor(private readonly db: PgDatabase, private readonly pendingId: number) {}
+  constructor(
+    private readonly db: PgDatabase,
+    private readonly pendingId: number,
+  ) {}
 
   async write(chunk: Uint8Array): Promise<void> {
     let off = 0;
@@ -157,7 +165,9 @@ class PgChunkWriter implements BlobWriter {
     const data = Buffer.concat(this.parts);
     this.parts = [];
     this.buffered = 0;
-    await this.db.query('INSERT INTO blob_chunks (blob_id, seq, data) VALUES ($1, $2, $3)', [this.pendingId, this.seq++, data], { retry: false });
+    await this.db.query('INSERT INTO blob_chunks (blob_id, seq, data) VALUES ($1, $2, $3)', [this.pendingId, this.seq++, data], {
+      retry: false,
+    });
   }
 
   async finish(hash: Uint8Array, length: number): Promise<number> {
@@ -165,7 +175,9 @@ class PgChunkWriter implements BlobWriter {
     const h = Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength);
     for (let attempt = 0; ; attempt++) {
       const existing = await this.db.query<{ id: number }>(
-        'UPDATE blobs SET pins = pins + 1, pinned_at = $2 WHERE hash = $1 RETURNING id', [h, nowUs()], { retry: false },
+        'UPDATE blobs SET pins = pins + 1, pinned_at = $2 WHERE hash = $1 RETURNING id',
+        [h, nowUs()],
+        { retry: false },
       );
       if (existing.rows.length > 0) {
         await this.discard();
@@ -173,7 +185,9 @@ class PgChunkWriter implements BlobWriter {
       }
       try {
         await this.db.query(
-          'UPDATE blobs SET hash = $2, size = $3, pins = 1, pinned_at = $4 WHERE id = $1', [this.pendingId, h, length, nowUs()], { retry: false },
+          'UPDATE blobs SET hash = $2, size = $3, pins = 1, pinned_at = $4 WHERE id = $1',
+          [this.pendingId, h, length, nowUs()],
+          { retry: false },
         );
         return this.pendingId;
       } catch (err) {
@@ -205,7 +219,11 @@ export class DirBlobs implements BlobBackend {
   private readonly tmpDir: string;
   private readonly stale: number;
 
-  constructor(private readonly db: PgDatabase, root: string, options: BlobOptions & { fsync?: boolean } = {}) {
+  constructor(
+    private readonly db: PgDatabase,
+    root: string,
+    options: BlobOptions & { fsync?: boolean } = {},
+  ) {
     this.root = root;
     this.tmpDir = join(root, 'tmp');
     this.stale = options.stalePinMicros ?? HOUR_MICROS;
@@ -261,16 +279,22 @@ export class DirBlobs implements BlobBackend {
       throw err;
     }
     // Opened first: an unlink after this point does not cut the read.
-    return handle.createReadStream({ autoClose: true, highWaterMark: 64 * 1024, start: range?.start, end: range?.end }) as AsyncIterable<Uint8Array>;
+    return handle.createReadStream({
+      autoClose: true,
+      highWaterMark: 64 * 1024,
+      start: range?.start,
+      end: range?.end,
+    }) as AsyncIterable<Uint8Array>;
   }
 
   async collect(hashes: Buffer[]): Promise<void> {
     if (hashes.length === 0) return;
     await this.db
       .tx(async (c: PoolClient) => {
-        const { rows } = await c.query<{ hash: Buffer }>(
-          `DELETE FROM blobs WHERE hash = ANY($1) AND ${GARBAGE} RETURNING hash`, [hashes, nowUs() - this.stale],
-        );
+        const { rows } = await c.query<{ hash: Buffer }>(`DELETE FROM blobs WHERE hash = ANY($1) AND ${GARBAGE} RETURNING hash`, [
+          hashes,
+          nowUs() - this.stale,
+        ]);
         // Unlinked while the deleted rows are still locked: a writer pinning the same hash waits for
         // this commit, then recreates the row and the file.
         for (const r of rows) rmSync(this.pathOf(r.hash.toString('hex')), { force: true });
@@ -308,7 +332,10 @@ export class DirBlobs implements BlobBackend {
 }
 
 class DirWriter implements BlobWriter {
-  constructor(private readonly blobs: DirBlobs, private readonly temp: TempBlob) {}
+  constructor(
+    private readonly blobs: DirBlobs,
+    private readonly temp: TempBlob,
+  ) {}
 
   write(chunk: Uint8Array): Promise<void> {
     return this.temp.write(chunk);

@@ -4,7 +4,6 @@ import { clampEventLimit, EVENT_PUBLIC_ONLY, EVENT_SELECT, eventFromRow, type Ev
 import type { EventQuery, EventStore, StoredEvent } from '../types.ts';
 import type { PgContext } from './context.ts';
 
-
 export class PgEventStore implements EventStore {
   readonly bus: LocalBus<StoredEvent>;
 
@@ -36,7 +35,9 @@ export class PgEventStore implements EventStore {
     if (q.users) {
       if (q.users.length === 0) return [];
       const { rows } = await this.ctx.db.query<{ id: number; public_key: string }>(
-        'SELECT id, public_key FROM users WHERE public_key = ANY($1)', [q.users.map((u) => u.user)], { retry: true },
+        'SELECT id, public_key FROM users WHERE public_key = ANY($1)',
+        [q.users.map((u) => u.user)],
+        { retry: true },
       );
       const ids = new Map(rows.map((r) => [r.public_key, r.id]));
       const perUser: string[] = [];
@@ -66,19 +67,27 @@ export class PgEventStore implements EventStore {
   async feed(cursor: number, limit: number): Promise<StoredEvent[]> {
     const upTo = await this.watermark();
     const { rows } = await this.ctx.db.query<EventRow>(
-      `${EVENT_SELECT} WHERE e.id > $1 AND e.id <= $3 AND ${EVENT_PUBLIC_ONLY} ORDER BY e.id LIMIT $2`, [cursor, clampEventLimit(limit), upTo], { retry: true },
+      `${EVENT_SELECT} WHERE e.id > $1 AND e.id <= $3 AND ${EVENT_PUBLIC_ONLY} ORDER BY e.id LIMIT $2`,
+      [cursor, clampEventLimit(limit), upTo],
+      { retry: true },
     );
     return rows.map(eventFromRow);
   }
 
   async latestId(): Promise<number> {
-    const { rows } = await this.ctx.db.query<{ id: number | null }>('SELECT max(id) AS id FROM events WHERE id <= $1', [await this.watermark()], { retry: true });
+    const { rows } = await this.ctx.db.query<{ id: number | null }>(
+      'SELECT max(id) AS id FROM events WHERE id <= $1',
+      [await this.watermark()],
+      { retry: true },
+    );
     return rows[0].id ?? 0;
   }
 
   async idAtCreatedAt(createdAtMicros: number): Promise<number | null> {
     const { rows } = await this.ctx.db.query<{ id: number }>(
-      'SELECT id FROM events WHERE created_at = $1 ORDER BY id LIMIT 1', [createdAtMicros], { retry: true },
+      'SELECT id FROM events WHERE created_at = $1 ORDER BY id LIMIT 1',
+      [createdAtMicros],
+      { retry: true },
     );
     return rows[0]?.id ?? null;
   }

@@ -1,5 +1,5 @@
 import { nowMicros } from '@pubky-ts/common';
-import { StorageError, storageErrors } from '../errors.ts';
+import { type StorageError, storageErrors } from '../errors.ts';
 import { FILE_OVERHEAD_BYTES, storageLimitBytes } from '../quota.ts';
 import { ancestorFiles, prefixEnd } from '../path-ranges.ts';
 import { entryFromRow, etagOf, type EntryRow } from '../rows.ts';
@@ -24,8 +24,6 @@ interface StagedBody {
   inline: Buffer | null;
   blobId: number | null;
 }
-
-
 
 const META = 'path, content_hash, content_length, content_type, modified_at, created_at';
 const BY_KEY = 'user_id = (SELECT id FROM users WHERE public_key = $1) AND path = $2';
@@ -76,7 +74,14 @@ export class PgFileStore implements FileStore {
 
   async put(user: string, path: string, body: AsyncIterable<Uint8Array>, options: WriteOptions = {}): Promise<FileEntry> {
     if (path.endsWith('/') || !path.startsWith('/')) throw storageErrors.notAFile();
-    const { rows } = await this.ctx.db.query<{ id: number; used_bytes: number; quota_storage_mb: number | null; prev_length: number | null; prev_hash: Buffer | null; collides: boolean }>(
+    const { rows } = await this.ctx.db.query<{
+      id: number;
+      used_bytes: number;
+      quota_storage_mb: number | null;
+      prev_length: number | null;
+      prev_hash: Buffer | null;
+      collides: boolean;
+    }>(
       `SELECT u.id, u.used_bytes, u.quota_storage_mb, p.content_length AS prev_length, p.content_hash AS prev_hash, ${COLLIDES} AS collides
        FROM users u LEFT JOIN entries p ON p.user_id = u.id AND p.path = $2 WHERE u.public_key = $1`,
       [user, path, `${path}/`, `${path}0`, ancestorFiles(path)],
@@ -132,15 +137,33 @@ export class PgFileStore implements FileStore {
       query<{ event_id: number; entry_created_at: number; released: Buffer | null }>(
         'SELECT * FROM hs_put($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)',
         [
-          userId, path, hashBuf, s.length, s.contentType, s.inline, s.blobId, now, options.admin ?? false,
-          this.ctx.defaultQuotaMb, this.ctx.eventLockKey, `${path}/`, `${path}0`, ancestorFiles(path),
+          userId,
+          path,
+          hashBuf,
+          s.length,
+          s.contentType,
+          s.inline,
+          s.blobId,
+          now,
+          options.admin ?? false,
+          this.ctx.defaultQuotaMb,
+          this.ctx.eventLockKey,
+          `${path}/`,
+          `${path}0`,
+          ancestorFiles(path),
         ],
       ),
     ).catch(raised);
     const r = rows[0];
     const entry: FileEntry = {
-      user, path, contentHash: s.hash, contentLength: s.length, contentType: s.contentType,
-      modifiedAt: now, createdAt: r.entry_created_at, etag: etagOf(s.hash),
+      user,
+      path,
+      contentHash: s.hash,
+      contentLength: s.length,
+      contentType: s.contentType,
+      modifiedAt: now,
+      createdAt: r.entry_created_at,
+      etag: etagOf(s.hash),
     };
     return { entry, eventId: r.event_id, released: r.released ? [r.released] : [] };
   }
@@ -163,7 +186,10 @@ export class PgFileStore implements FileStore {
     return db.tx(async (c) => {
       const user = await c.query<{ id: number }>(`SELECT id FROM users WHERE ${userWhere} FOR NO KEY UPDATE`, [userKey]);
       if (user.rows.length === 0) throw storageErrors.userNotFound();
-      const prev = await c.query<{ content_hash: Buffer }>('SELECT content_hash FROM entries WHERE user_id = $1 AND path = $2', [user.rows[0]!.id, path]);
+      const prev = await c.query<{ content_hash: Buffer }>('SELECT content_hash FROM entries WHERE user_id = $1 AND path = $2', [
+        user.rows[0]!.id,
+        path,
+      ]);
       if (!conditionHolds(condition, prev.rows[0]?.content_hash ?? null)) throw storageErrors.preconditionFailed();
       return run((sql, params) => c.query(sql, params));
     });
@@ -171,12 +197,15 @@ export class PgFileStore implements FileStore {
 
   async get(user: string, path: string, options?: ReadOptions): Promise<FileContent | null> {
     for (let attempt = 0; attempt < 3; attempt++) {
-      const { rows } = await this.ctx.db.query<EntryDataRow>(`SELECT ${META}, inline_data FROM entries WHERE ${BY_KEY}`, [user, path], { retry: true });
+      const { rows } = await this.ctx.db.query<EntryDataRow>(`SELECT ${META}, inline_data FROM entries WHERE ${BY_KEY}`, [user, path], {
+        retry: true,
+      });
       const r = rows[0];
       if (!r) return null;
       const entry = entryFromRow(user, r);
       const range = pickRange(entry, options);
-      if (r.inline_data) return inMemoryContent(entry, new Uint8Array(r.inline_data.buffer, r.inline_data.byteOffset, r.inline_data.byteLength), range);
+      if (r.inline_data)
+        return inMemoryContent(entry, new Uint8Array(r.inline_data.buffer, r.inline_data.byteOffset, r.inline_data.byteLength), range);
       if (r.content_length === 0) return inMemoryContent(entry, new Uint8Array(0), range);
       const body = await this.ctx.blobs.open(r.content_hash, r.content_length, range);
       // Gone: a concurrent overwrite/delete collected it between the lookup and the open; look again.
@@ -192,7 +221,12 @@ export class PgFileStore implements FileStore {
 
   async delete(user: string, path: string, options: DeleteOptions = {}): Promise<void> {
     const { rows } = await this.conditionally('public_key = $1', user, path, options, (query) =>
-      query<{ event_id: number; released: Buffer | null }>('SELECT * FROM hs_delete($1, $2, $3, $4)', [user, path, nowMicros(), this.ctx.eventLockKey]),
+      query<{ event_id: number; released: Buffer | null }>('SELECT * FROM hs_delete($1, $2, $3, $4)', [
+        user,
+        path,
+        nowMicros(),
+        this.ctx.eventLockKey,
+      ]),
     ).catch(raised);
     await this.ctx.blobs.collect(rows[0].released ? [rows[0].released] : []);
     await this.ctx.eventFeed.waitFor(rows[0].event_id);
@@ -213,20 +247,29 @@ export class PgFileStore implements FileStore {
     if (!options.shallow) {
       if (reverse) {
         const upper = cursor !== null && byteLess(cursor, hi) ? cursor : hi;
-        out = (await db.query<{ path: string }>(
-          'SELECT path FROM entries WHERE user_id = $1 AND path > $2 AND path < $3 ORDER BY path DESC LIMIT $4', [uid, dir, upper, limit], { retry: true },
-        )).rows.map((r) => r.path);
+        out = (
+          await db.query<{ path: string }>(
+            'SELECT path FROM entries WHERE user_id = $1 AND path > $2 AND path < $3 ORDER BY path DESC LIMIT $4',
+            [uid, dir, upper, limit],
+            { retry: true },
+          )
+        ).rows.map((r) => r.path);
       } else {
         const lower = cursor !== null && byteLess(dir, cursor) ? cursor : dir;
-        out = (await db.query<{ path: string }>(
-          'SELECT path FROM entries WHERE user_id = $1 AND path > $2 AND path < $3 ORDER BY path LIMIT $4', [uid, lower, hi, limit], { retry: true },
-        )).rows.map((r) => r.path);
+        out = (
+          await db.query<{ path: string }>(
+            'SELECT path FROM entries WHERE user_id = $1 AND path > $2 AND path < $3 ORDER BY path LIMIT $4',
+            [uid, lower, hi, limit],
+            { retry: true },
+          )
+        ).rows.map((r) => r.path);
       }
     } else if (!reverse) {
       // Skip scan in one statement: one index seek per child, jumping over each sub-directory.
       const fromCursor = cursor !== null && byteLess(dir, cursor);
-      out = (await db.query<{ child: string }>(
-        `WITH RECURSIVE walk(child) AS (
+      out = (
+        await db.query<{ child: string }>(
+          `WITH RECURSIVE walk(child) AS (
            (SELECT ${CHILD('e.path')} FROM entries e
             WHERE e.user_id = $1 AND e.path ${fromCursor ? '>' : '>='} $3 AND e.path < $4 ORDER BY e.path LIMIT 1)
            UNION ALL
@@ -237,13 +280,15 @@ export class PgFileStore implements FileStore {
               ORDER BY e.path LIMIT 1) n)
          )
          SELECT child FROM walk WHERE $5::text IS NULL OR child > $5::text COLLATE "C" LIMIT $6`,
-        [uid, dir, fromCursor ? cursor : dir, hi, cursor, limit],
-        { retry: true },
-      )).rows.map((r) => r.child);
+          [uid, dir, fromCursor ? cursor : dir, hi, cursor, limit],
+          { retry: true },
+        )
+      ).rows.map((r) => r.child);
     } else {
       const upper = cursor !== null && byteLess(cursor, hi) ? cursor : hi;
-      out = (await db.query<{ child: string }>(
-        `WITH RECURSIVE walk(child) AS (
+      out = (
+        await db.query<{ child: string }>(
+          `WITH RECURSIVE walk(child) AS (
            (SELECT ${CHILD('e.path')} FROM entries e
             WHERE e.user_id = $1 AND e.path > $2 AND e.path < $3 ORDER BY e.path DESC LIMIT 1)
            UNION ALL
@@ -252,12 +297,15 @@ export class PgFileStore implements FileStore {
               ORDER BY e.path DESC LIMIT 1) n)
          )
          SELECT child FROM walk LIMIT $4`,
-        [uid, dir, upper, limit],
-        { retry: true },
-      )).rows.map((r) => r.child);
+          [uid, dir, upper, limit],
+          { retry: true },
+        )
+      ).rows.map((r) => r.child);
     }
     if (out.length === 0) {
-      const any = await db.query('SELECT 1 FROM entries WHERE user_id = $1 AND path > $2 AND path < $3 LIMIT 1', [uid, dir, hi], { retry: true });
+      const any = await db.query('SELECT 1 FROM entries WHERE user_id = $1 AND path > $2 AND path < $3 LIMIT 1', [uid, dir, hi], {
+        retry: true,
+      });
       if (any.rows.length === 0) return null;
     }
     return out;

@@ -87,7 +87,9 @@ export class PgGrantStore implements GrantStore {
   async useNonce(nonce: string, nowSeconds = nowSec(), maxAgeSeconds = 360): Promise<boolean> {
     await this.ctx.db.query('DELETE FROM pop_nonces WHERE created_at < $1', [nowSeconds - maxAgeSeconds], { retry: true });
     const r = await this.ctx.db.query(
-      'INSERT INTO pop_nonces (nonce, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING', [nonce, nowSeconds], { retry: true },
+      'INSERT INTO pop_nonces (nonce, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+      [nonce, nowSeconds],
+      { retry: true },
     );
     return r.rowCount === 1;
   }

@@ -25,7 +25,6 @@ import { PgUserStore } from './user-store.ts';
 /** The reference's events advisory lock key (spec §4.1), used for the default schema. */
 export const EVENTS_LOCK_KEY = 0x6576656e74730000n;
 
-
 export interface PostgresStoreOptions extends Omit<PgDatabaseOptions, 'schema'> {
   /** Schema holding every table (created if missing). Default: the connection's search_path (public). */
   schema?: string | null;
@@ -107,18 +106,24 @@ export class PostgresHomeserverStore implements HomeserverStore {
       settle: () => settleEvents(db, eventLockKey),
       gapTimeoutMs: options.eventGapTimeoutMs,
       fetch: async (after, limit) =>
-        (await db.query<EventRow>(`${EVENT_SELECT} WHERE e.id > $1 ORDER BY e.id LIMIT $2`, [after, limit], { retry: true })).rows.map((r) => ({
-          id: r.id,
-          value: eventFromRow(r),
-        })),
+        (await db.query<EventRow>(`${EVENT_SELECT} WHERE e.id > $1 ORDER BY e.id LIMIT $2`, [after, limit], { retry: true })).rows.map(
+          (r) => ({
+            id: r.id,
+            value: eventFromRow(r),
+          }),
+        ),
     });
     const revocationFeed = new OrderedFeed<Revocation>({
       bus: this.revocations,
       start: start.revocations,
       fetch: async (after, limit) =>
-        (await db.query<{ id: number; kind: string; ref: string }>(
-          'SELECT id, kind, ref FROM revocations WHERE id > $1 ORDER BY id LIMIT $2', [after, limit], { retry: true },
-        )).rows.map((r) => ({ id: r.id, value: revocationFromRow(r.kind, r.ref) })),
+        (
+          await db.query<{ id: number; kind: string; ref: string }>(
+            'SELECT id, kind, ref FROM revocations WHERE id > $1 ORDER BY id LIMIT $2',
+            [after, limit],
+            { retry: true },
+          )
+        ).rows.map((r) => ({ id: r.id, value: revocationFromRow(r.kind, r.ref) })),
     });
     const schemaTag = db.schema ?? '';
     this.ctx = {

@@ -170,10 +170,13 @@ export class OrderedFeed<T> {
 
   private armGapTimer(ms: number): void {
     if (this.gapTimer || this.closed) return;
-    this.gapTimer = setTimeout(() => {
-      this.gapTimer = null;
-      this.wake();
-    }, Math.max(1, ms));
+    this.gapTimer = setTimeout(
+      () => {
+        this.gapTimer = null;
+        this.wake();
+      },
+      Math.max(1, ms),
+    );
     this.gapTimer.unref();
   }
 

@@ -57,7 +57,9 @@ export class PgSignupTokenStore implements SignupTokenStore {
 
   async stats(): Promise<{ total: number; unused: number }> {
     const { rows } = await this.ctx.db.query<{ total: number; unused: number }>(
-      'SELECT count(*) AS total, count(*) FILTER (WHERE used_by IS NULL) AS unused FROM signup_codes', [], { retry: true },
+      'SELECT count(*) AS total, count(*) FILTER (WHERE used_by IS NULL) AS unused FROM signup_codes',
+      [],
+      { retry: true },
     );
     return rows[0];
   }

@@ -1,5 +1,10 @@
 import type { UserPacketOutcome, UserPacketRecord, UserPacketStore } from '../types.ts';
-import { reportedFields, USER_PACKET_OUTCOME_COLUMNS as COLUMNS, userPacketFromRow, type UserPacketRow as Row } from '../user-packet-row.ts';
+import {
+  reportedFields,
+  USER_PACKET_OUTCOME_COLUMNS as COLUMNS,
+  userPacketFromRow,
+  type UserPacketRow as Row,
+} from '../user-packet-row.ts';
 import type { PgContext } from './context.ts';
 
 /** PKARR packet custody: one row per user, replaced only by a packet at least as new. */
@@ -20,7 +25,9 @@ export class PgUserPacketStore implements UserPacketStore {
 
   async get(user: string): Promise<UserPacketRecord | null> {
     const { rows } = await this.ctx.db.query<Row>(
-      'SELECT u.public_key AS user, p.* FROM user_packets p JOIN users u ON u.id = p.user_id WHERE u.public_key = $1', [user], { retry: true },
+      'SELECT u.public_key AS user, p.* FROM user_packets p JOIN users u ON u.id = p.user_id WHERE u.public_key = $1',
+      [user],
+      { retry: true },
     );
     const r = rows[0];
     if (!r) return null;
@@ -40,7 +47,9 @@ export class PgUserPacketStore implements UserPacketStore {
 
   async listUsers(options: { limit: number; after?: string | null }): Promise<string[]> {
     const { rows } = await this.ctx.db.query<{ public_key: string }>(
-      'SELECT public_key FROM users WHERE public_key > $1 ORDER BY public_key LIMIT $2', [options.after ?? '', options.limit], { retry: true },
+      'SELECT public_key FROM users WHERE public_key > $1 ORDER BY public_key LIMIT $2',
+      [options.after ?? '', options.limit],
+      { retry: true },
     );
     return rows.map((r) => r.public_key);
   }

@@ -15,10 +15,18 @@ export function userFromPgRow(row: PgUserRow): UserRecord {
   };
 }
 
-const QUOTA_NAMES = 'quota_storage_mb, quota_rate_read, quota_rate_write, quota_rate_read_burst, quota_rate_write_burst, allowed_write_paths';
+const QUOTA_NAMES =
+  'quota_storage_mb, quota_rate_read, quota_rate_write, quota_rate_read_burst, quota_rate_write_burst, allowed_write_paths';
 
 export function quotaValues(q: QuotaRow): unknown[] {
-  return [q.quota_storage_mb, q.quota_rate_read, q.quota_rate_write, q.quota_rate_read_burst, q.quota_rate_write_burst, q.allowed_write_paths];
+  return [
+    q.quota_storage_mb,
+    q.quota_rate_read,
+    q.quota_rate_write,
+    q.quota_rate_read_burst,
+    q.quota_rate_write_burst,
+    q.allowed_write_paths,
+  ];
 }
 
 export { QUOTA_NAMES };
@@ -33,7 +41,9 @@ export class PgUserStore implements UserStore {
         if (exists.rows.length > 0) throw storageErrors.userExists();
         let quota: Partial<UserQuota> = {};
         if (options.signupToken !== undefined) {
-          const t = await c.query<QuotaRow & { used_by: string | null }>('SELECT * FROM signup_codes WHERE id = $1 FOR UPDATE', [options.signupToken]);
+          const t = await c.query<QuotaRow & { used_by: string | null }>('SELECT * FROM signup_codes WHERE id = $1 FOR UPDATE', [
+            options.signupToken,
+          ]);
           if (t.rows.length === 0) throw storageErrors.signupTokenInvalid();
           if (t.rows[0].used_by !== null) throw storageErrors.signupTokenUsed();
           await c.query('UPDATE signup_codes SET used_by = $1, used_at = $2 WHERE id = $3', [publicKey, nowMicros(), options.signupToken]);

@@ -116,7 +116,10 @@ test('a rare path in a long history, and a read over several users, do not hold 
     const direct = store.db
       .prepare('SELECT id FROM events WHERE user_id = ? OR (user_id = ? AND id < ?) ORDER BY id DESC LIMIT 10')
       .all(ida, idb, c) as { id: number }[];
-    assert.deepEqual(page.map((e) => e.id), direct.map((r) => r.id));
+    assert.deepEqual(
+      page.map((e) => e.id),
+      direct.map((r) => r.id),
+    );
     assert.ok(direct.some((r) => r.id < c) && direct.some((r) => r.id > c), 'the page holds both users');
   } finally {
     await cleanup();

@@ -33,12 +33,17 @@ test('collisions stay exact while ancestors are remembered as directories: own w
     await store.files.put(u, '/pub/s/t', chunks('x'), { admin: true });
     assert.equal(writer.isKnownNonFile(id, '/pub/s/t'), false);
     const known = (await store.users.get(u))!;
-    await assert.rejects(store.rawFiles.put(u, '/pub/s/t/g', chunks('x'), { authority: { user: known }, sizeHint: 1 }), isCode('PATH_COLLISION', 409));
+    await assert.rejects(
+      store.rawFiles.put(u, '/pub/s/t/g', chunks('x'), { authority: { user: known }, sizeHint: 1 }),
+      isCode('PATH_COLLISION', 409),
+    );
     // and through another connection (another process), seen through data_version.
     await putText(store, u, '/pub/o/p/f', 'x');
     other.prepare('DELETE FROM entries WHERE user_id = ? AND path = ?').run(id, '/pub/o/p/f');
     other
-      .prepare("INSERT INTO entries (user_id, path, content_hash, content_length, content_type, inline_data, modified_at, created_at) VALUES (?, '/pub/o/p', zeroblob(32), 0, 'text/plain', x'', 0, 0)")
+      .prepare(
+        "INSERT INTO entries (user_id, path, content_hash, content_length, content_type, inline_data, modified_at, created_at) VALUES (?, '/pub/o/p', zeroblob(32), 0, 'text/plain', x'', 0, 0)",
+      )
       .run(id);
     await assert.rejects(putText(store, u, '/pub/o/p/g', 'x'), isCode('PATH_COLLISION', 409));
     // The same, with the writer's record passed in (no lookup, hence no data_version check, before
@@ -47,9 +52,14 @@ test('collisions stay exact while ancestors are remembered as directories: own w
     const record = (await store.users.get(u))!;
     other.prepare('DELETE FROM entries WHERE user_id = ? AND path = ?').run(id, '/pub/v/w/f');
     other
-      .prepare("INSERT INTO entries (user_id, path, content_hash, content_length, content_type, inline_data, modified_at, created_at) VALUES (?, '/pub/v/w', zeroblob(32), 0, 'text/plain', x'', 0, 0)")
+      .prepare(
+        "INSERT INTO entries (user_id, path, content_hash, content_length, content_type, inline_data, modified_at, created_at) VALUES (?, '/pub/v/w', zeroblob(32), 0, 'text/plain', x'', 0, 0)",
+      )
       .run(id);
-    await assert.rejects(store.rawFiles.put(u, '/pub/v/w/g', chunks('x'), { authority: { user: record }, sizeHint: 1 }), isCode('PATH_COLLISION', 409));
+    await assert.rejects(
+      store.rawFiles.put(u, '/pub/v/w/g', chunks('x'), { authority: { user: record }, sizeHint: 1 }),
+      isCode('PATH_COLLISION', 409),
+    );
     // A batch rolled back after a job learnt an ancestor as empty forgets it: here the first pass
     // deletes /pub/r, a PUT under it learns /pub/r as empty, a third job fails; on the second pass
     // (savepoints) nothing deletes /pub/r, so the PUT collides, and so must a later one.
@@ -104,9 +114,12 @@ test('usage summed per batch: mixed puts, overwrites, deletes and a failing job 
       putText(store, u, '/pub/keep', 'k'.repeat(30)),
       store.files.put(u, '/pub/huge', chunks(Buffer.alloc(1_048_576 - 600))),
     ]);
-    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'rejected']);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'rejected'],
+    );
     assert.ok(store.writer.commits - before <= 2, 'the small writes shared a commit');
-    const expected = (30 + 256) + (1 + 256) + (10 + 256);
+    const expected = 30 + 256 + (1 + 256) + (10 + 256);
     assert.equal((await store.users.get(u))!.usedBytes, expected);
     const row = store.db.prepare('SELECT used_bytes FROM users WHERE public_key = ?').pluck().get(u);
     assert.equal(row, expected, 'stored value');
@@ -114,7 +127,10 @@ test('usage summed per batch: mixed puts, overwrites, deletes and a failing job 
     // numbered on from the last id, published in id order with the ids they were stored under.
     unsubscribe();
     const stored = (await store.events.read({ cursor: lastId })).map((e) => ({ id: e.id, type: e.type, path: e.path }));
-    assert.deepEqual(stored.map((e) => e.id), [lastId + 1, lastId + 2, lastId + 3]);
+    assert.deepEqual(
+      stored.map((e) => e.id),
+      [lastId + 1, lastId + 2, lastId + 3],
+    );
     assert.deepEqual(stored.map((e) => `${e.type} ${e.path}`).sort(), ['DEL /pub/gone', 'PUT /pub/keep', 'PUT /pub/new']);
     assert.deepEqual(published, stored);
   } finally {
@@ -135,7 +151,10 @@ test('a batch of more events than one INSERT takes: every id once, consecutive, 
     unsubscribe();
     const stored = (await store.events.read({ limit: 1000 })).map((e) => ({ id: e.id, path: e.path }));
     assert.equal(stored.length, 75);
-    assert.deepEqual(stored.map((e) => e.id), Array.from({ length: 75 }, (_, i) => stored[0]!.id + i));
+    assert.deepEqual(
+      stored.map((e) => e.id),
+      Array.from({ length: 75 }, (_, i) => stored[0]!.id + i),
+    );
     assert.deepEqual(new Set(stored.map((e) => e.path)).size, 75);
     assert.deepEqual(published, stored);
   } finally {
@@ -151,7 +170,10 @@ test('listing cursors compare in byte order, also for characters above U+FFFF', 
     for (const p of ['/pub/\uFF5E', '/pub/\u{1F600}', '/pub/\u{1F600}x/y']) await store.files.put(u, p, chunks('x'));
     assert.deepEqual(await store.files.list(u, '/pub/', { shallow: true }), ['/pub/\uFF5E', '/pub/\u{1F600}', '/pub/\u{1F600}x/']);
     assert.deepEqual(await store.files.list(u, '/pub/', { shallow: true, cursor: '/pub/\uFF5E' }), ['/pub/\u{1F600}', '/pub/\u{1F600}x/']);
-    assert.deepEqual(await store.files.list(u, '/pub/', { shallow: true, cursor: '/pub/\u{1F600}x/', reverse: true }), ['/pub/\u{1F600}', '/pub/\uFF5E']);
+    assert.deepEqual(await store.files.list(u, '/pub/', { shallow: true, cursor: '/pub/\u{1F600}x/', reverse: true }), [
+      '/pub/\u{1F600}',
+      '/pub/\uFF5E',
+    ]);
     assert.deepEqual(await store.files.list(u, '/pub/', { cursor: '/pub/\uFF5E' }), ['/pub/\u{1F600}', '/pub/\u{1F600}x/y']);
   } finally {
     await cleanup();

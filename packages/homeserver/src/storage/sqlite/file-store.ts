@@ -45,7 +45,9 @@ export class SqliteFileStore implements FileStore {
     this.entryMeta = db.prepare<[string, string], EntryRow>(
       `SELECT ${meta} FROM entries WHERE user_id = (SELECT id FROM users WHERE public_key = ?) AND path = ?`,
     );
-    this.entryDataById = db.prepare<[number, string], EntryDataRow>(`SELECT ${meta}, inline_data FROM entries WHERE user_id = ? AND path = ?`);
+    this.entryDataById = db.prepare<[number, string], EntryDataRow>(
+      `SELECT ${meta}, inline_data FROM entries WHERE user_id = ? AND path = ?`,
+    );
     this.entryData = db.prepare<[string, string], EntryDataRow>(
       `SELECT ${meta}, inline_data FROM entries WHERE user_id = (SELECT id FROM users WHERE public_key = ?) AND path = ?`,
     );
@@ -68,7 +70,6 @@ export class SqliteFileStore implements FileStore {
       'SELECT path FROM entries WHERE user_id = ? AND path > ? AND path < ? ORDER BY path DESC LIMIT 1',
     );
   }
-
 
   async put(user: string, path: string, body: AsyncIterable<Uint8Array>, options: WriteOptions = {}): Promise<FileEntry> {
     if (path.endsWith('/') || !path.startsWith('/')) throw storageErrors.notAFile();
@@ -119,8 +120,14 @@ export class SqliteFileStore implements FileStore {
     try {
       const done = await this.ctx.writer.write(job, (d) => this.afterCommit('PUT', user, path, staged.hash, d));
       return {
-        user, path, contentHash: staged.hash, contentLength: staged.length, contentType: staged.contentType,
-        modifiedAt: done.at, createdAt: done.createdAt, etag: etagOf(staged.hash),
+        user,
+        path,
+        contentHash: staged.hash,
+        contentLength: staged.length,
+        contentType: staged.contentType,
+        modifiedAt: done.at,
+        createdAt: done.createdAt,
+        etag: etagOf(staged.hash),
       };
     } finally {
       if (hashHex) this.ctx.blobs.unpin(hashHex);
@@ -164,7 +171,8 @@ export class SqliteFileStore implements FileStore {
       if (!r) return null;
       const entry = entryFromRow(user, r);
       const range = pickRange(entry, options);
-      if (r.inline_data) return inMemoryContent(entry, new Uint8Array(r.inline_data.buffer, r.inline_data.byteOffset, r.inline_data.byteLength), range);
+      if (r.inline_data)
+        return inMemoryContent(entry, new Uint8Array(r.inline_data.buffer, r.inline_data.byteOffset, r.inline_data.byteLength), range);
       if (r.content_length === 0) return inMemoryContent(entry, new Uint8Array(0), range);
       const body = await this.ctx.blobs.openRead(r.content_hash.toString('hex'), range);
       // Missing file: a concurrent overwrite/delete unlinked it between the lookup and the open; look again.
@@ -222,7 +230,8 @@ export class SqliteFileStore implements FileStore {
       return slash < 0 ? p : p.slice(0, slash + 1);
     };
     if (!reverse) {
-      let row = cursor !== null && byteCompare(cursor, dir) > 0 ? this.firstAfter.get(userId, cursor, hi) : this.firstFrom.get(userId, dir, hi);
+      let row =
+        cursor !== null && byteCompare(cursor, dir) > 0 ? this.firstAfter.get(userId, cursor, hi) : this.firstFrom.get(userId, dir, hi);
       while (row && out.length < limit) {
         const child = childOf(row.path);
         if (cursor === null || byteCompare(child, cursor) > 0) out.push(child);

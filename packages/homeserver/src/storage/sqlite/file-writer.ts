@@ -102,7 +102,15 @@ const asBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, 
  * property by property on every read.
  */
 const PREV_COLUMNS = 'e.id, e.content_hash, e.content_length, e.inline_data IS NOT NULL, e.created_at';
-type PrevAndCollision = [id: number | null, hash: Buffer, length: number, isInline: number, createdAt: number, under: number, files?: number];
+type PrevAndCollision = [
+  id: number | null,
+  hash: Buffer,
+  length: number,
+  isInline: number,
+  createdAt: number,
+  under: number,
+  files?: number,
+];
 
 function prevOf(r: PrevAndCollision): WriteRow | undefined {
   return r[0] === null ? undefined : { id: r[0], content_hash: r[1], content_length: r[2], is_inline: r[3], created_at: r[4] };
@@ -279,7 +287,9 @@ export class FileWriter {
     let stmt = this.insertEvents[rows];
     if (!stmt) {
       const values = Array.from({ length: rows }, () => '(?, ?, ?, ?, ?)').join(', ');
-      stmt = this.insertEvents[rows] = this.db.prepare(`INSERT INTO events (type, user_id, path, content_hash, created_at) VALUES ${values}`);
+      stmt = this.insertEvents[rows] = this.db.prepare(
+        `INSERT INTO events (type, user_id, path, content_hash, created_at) VALUES ${values}`,
+      );
     }
     return stmt;
   }
@@ -421,7 +431,9 @@ export class FileWriter {
       if (!stmt) {
         const probe = 'OR EXISTS(SELECT 1 FROM entries WHERE user_id = ? AND path = ?)';
         stmt = this.collideStmts[n] = this.db
-          .prepare(`SELECT EXISTS(SELECT 1 FROM entries WHERE user_id = ? AND path >= ? AND path < ?) ${ancestors.map(() => probe).join(' ')}`)
+          .prepare(
+            `SELECT EXISTS(SELECT 1 FROM entries WHERE user_id = ? AND path >= ? AND path < ?) ${ancestors.map(() => probe).join(' ')}`,
+          )
           .pluck();
       }
       const args: unknown[] = [userId, `${path}/`, `${path}0`];

@@ -11,13 +11,11 @@ interface SessionRow {
   created_at: number;
 }
 
-
 function sessionFromRow(r: SessionRow): GrantSessionRecord {
   return { id: r.id, grantId: r.grant_id, expiresAt: r.expires_at, createdAt: r.created_at };
 }
 
 const nowSec = () => Math.floor(Date.now() / 1000);
-
 
 export class SqliteGrantStore implements GrantStore {
   private readonly ctx: SqliteContext;
@@ -40,9 +38,7 @@ export class SqliteGrantStore implements GrantStore {
       `INSERT INTO grants (id, user_id, client_id, client_cnf_key, capabilities, issued_at, expires_at, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
     );
-    this.byId = db.prepare<[string], GrantRow>(
-      `SELECT ${GRANT_COLUMNS} FROM grants g JOIN users u ON u.id = g.user_id WHERE g.id = ?`,
-    );
+    this.byId = db.prepare<[string], GrantRow>(`SELECT ${GRANT_COLUMNS} FROM grants g JOIN users u ON u.id = g.user_id WHERE g.id = ?`);
     this.revokeStmt = db.prepare('UPDATE grants SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?');
     this.deleteSessions = db.prepare('DELETE FROM grant_sessions WHERE grant_id = ?');
     this.active = db.prepare<[string, number], GrantRow>(
@@ -64,7 +60,14 @@ export class SqliteGrantStore implements GrantStore {
     const u = this.userId.get(grant.user);
     if (!u) throw storageErrors.userNotFound();
     this.insertGrant.run(
-      grant.id, u.id, grant.clientId, grant.clientCnfKey, grant.capabilities, grant.issuedAt, grant.expiresAt, nowMicros(),
+      grant.id,
+      u.id,
+      grant.clientId,
+      grant.clientCnfKey,
+      grant.capabilities,
+      grant.issuedAt,
+      grant.expiresAt,
+      nowMicros(),
     );
     return grantFromRow(this.byId.get(grant.id)!);
   }

@@ -24,9 +24,13 @@ test('cached users follow every write: admin updates, usage, direct SQL, deletio
     assert.equal(first?.disabled, false);
     assert.equal(store.caches.size.users, 1, 'cached after the first lookup');
     assert.equal(await store.users.get(u), first, 'second lookup is served from the cache');
-    assert.throws(() => {
-      (first as { disabled: boolean }).disabled = true;
-    }, TypeError, 'shared records are frozen');
+    assert.throws(
+      () => {
+        (first as { disabled: boolean }).disabled = true;
+      },
+      TypeError,
+      'shared records are frozen',
+    );
 
     await store.users.setDisabled(u, true);
     assert.equal((await store.users.get(u))?.disabled, true, 'setDisabled invalidates');
@@ -179,7 +183,8 @@ test('writes authorised from memory (a stamped authority) commit only while the 
       return p;
     };
     const put = (path: string, p: Peeked) => stampedPut(store, u, path, 'x', p);
-    const stale = (e: unknown) => e instanceof Error && (e as { code?: string }).code === 'STALE_AUTH' && (e as { status?: number }).status === 503;
+    const stale = (e: unknown) =>
+      e instanceof Error && (e as { code?: string }).code === 'STALE_AUTH' && (e as { status?: number }).status === 503;
 
     const p1 = await peek();
     await put('/pub/a', p1);
@@ -234,7 +239,10 @@ test('a batch of writes authorised from memory leaves their user in memory, with
     // One batch (one turn of the event loop), with a write that fails (a file under a file) and is
     // rolled back alone.
     const results = await Promise.allSettled([put('/pub/a', 'xy', p), put('/pub/a/x', 'no', p), put('/pub/b', 'xyz', p)]);
-    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    );
     assert.equal(usedInDb(), 5 + 2 * FILE_OVERHEAD_BYTES);
     const after = store.sessions.peekBySecretWithUser!(s.secret);
     assert.ok(after, 'the usage UPDATE did not leave the user out of memory');

@@ -1,5 +1,10 @@
 import type { UserPacketOutcome, UserPacketRecord, UserPacketStore } from '../types.ts';
-import { reportedFields, USER_PACKET_OUTCOME_COLUMNS as COLUMNS, userPacketFromRow, type UserPacketRow as Row } from '../user-packet-row.ts';
+import {
+  reportedFields,
+  USER_PACKET_OUTCOME_COLUMNS as COLUMNS,
+  userPacketFromRow,
+  type UserPacketRow as Row,
+} from '../user-packet-row.ts';
 import type { SqliteContext } from './context.ts';
 
 /** PKARR packet custody in SQLite: one row per user, replaced only by a packet at least as new. */

@@ -52,7 +52,9 @@ export class SqliteUserStore implements UserStore {
     this.statsStmt = db.prepare<[], { n: number; d: number | null; b: number | null }>(
       'SELECT COUNT(*) AS n, SUM(disabled) AS d, SUM(used_bytes) AS b FROM users',
     );
-    this.keysAfter = db.prepare<[string, number], string>('SELECT public_key FROM users WHERE public_key > ? ORDER BY public_key LIMIT ?').pluck();
+    this.keysAfter = db
+      .prepare<[string, number], string>('SELECT public_key FROM users WHERE public_key > ? ORDER BY public_key LIMIT ?')
+      .pluck();
   }
 
   async create(publicKey: string, options: CreateUserOptions = {}): Promise<UserRecord> {

@@ -46,7 +46,9 @@ test('writes and deletes under /pub/ and /priv/ keep each tree equal to its entr
     await putText(store, user, '/pub/app/1', 'v1');
     assert.equal(versions(store, id, PUBLIC_SCOPE).length, pub.length);
     // The public tree's leaf for a path binds its content hash and length.
-    const leaf = [...mstEntries(store.writer.trees!.current(id, PUBLIC_SCOPE).tree)].find((e) => bytesToHex(e.key) === bytesToHex(publicTreeKey('/pub/app/1')))!;
+    const leaf = [...mstEntries(store.writer.trees!.current(id, PUBLIC_SCOPE).tree)].find(
+      (e) => bytesToHex(e.key) === bytesToHex(publicTreeKey('/pub/app/1')),
+    )!;
     assert.equal(bytesToHex(leaf.value.hash), bytesToHex(await blake3(Buffer.from('v1'))));
     assert.equal(leaf.value.length, 2);
     // The private tree's keys are keyed hashes: no path bytes in it.
@@ -74,7 +76,10 @@ test('a batch where one write fails commits the others and the tree follows the 
       putText(store, user, '/pub/b/2', '2'),
       store.files.delete(user, '/pub/none'),
     ]);
-    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'rejected']);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled', 'rejected'],
+    );
     assertConsistent(store, id, PUBLIC_SCOPE);
     assert.equal([...mstEntries(store.writer.trees!.current(id, PUBLIC_SCOPE).tree)].length, 3);
   } finally {

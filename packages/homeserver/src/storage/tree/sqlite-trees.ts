@@ -36,9 +36,15 @@ export class SqliteUserTrees {
     options: { cacheEntries?: number } = {},
   ) {
     this.cache = new TreeCache(options.cacheEntries ?? DEFAULT_TREE_CACHE_ENTRIES);
-    this.latest = db.prepare('SELECT version, root, prev_root, created_at FROM tree_versions WHERE user_id = ? AND scope = ? ORDER BY version DESC LIMIT 1');
-    this.atVersion = db.prepare('SELECT version, root, prev_root, created_at FROM tree_versions WHERE user_id = ? AND scope = ? AND version = ?');
-    this.insertVersion = db.prepare('INSERT INTO tree_versions (user_id, scope, version, root, prev_root, created_at) VALUES (?, ?, ?, ?, ?, ?)');
+    this.latest = db.prepare(
+      'SELECT version, root, prev_root, created_at FROM tree_versions WHERE user_id = ? AND scope = ? ORDER BY version DESC LIMIT 1',
+    );
+    this.atVersion = db.prepare(
+      'SELECT version, root, prev_root, created_at FROM tree_versions WHERE user_id = ? AND scope = ? AND version = ?',
+    );
+    this.insertVersion = db.prepare(
+      'INSERT INTO tree_versions (user_id, scope, version, root, prev_root, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    );
     this.scan = db
       .prepare<[number, string, string], [string, Buffer, number]>(
         'SELECT path, content_hash, content_length FROM entries WHERE user_id = ? AND path >= ? AND path < ? ORDER BY path',
@@ -94,7 +100,8 @@ export class SqliteUserTrees {
   current(userId: number, scope: TreeScope): UserTree {
     const row = this.latest.get(userId, scope);
     const cached = this.cache.get(userId, scope);
-    if (cached && (row ? cached.version === row.version && bytesEqual(mstRoot(cached.tree), row.root) : cached.version === 0)) return cached;
+    if (cached && (row ? cached.version === row.version && bytesEqual(mstRoot(cached.tree), row.root) : cached.version === 0))
+      return cached;
     const tree = this.load(userId, scope, row?.version ?? 0);
     // Inside a write transaction it may roll back (with a secret created in it): cached at COMMIT.
     if (!this.db.inTransaction) this.cache.set(tree);
@@ -140,5 +147,12 @@ export class SqliteUserTrees {
 }
 
 function toVersion(r: VersionRow | undefined): TreeVersion | null {
-  return r ? { version: r.version, root: new Uint8Array(r.root), prevRoot: r.prev_root ? new Uint8Array(r.prev_root) : null, createdAt: r.created_at } : null;
+  return r
+    ? {
+        version: r.version,
+        root: new Uint8Array(r.root),
+        prevRoot: r.prev_root ? new Uint8Array(r.prev_root) : null,
+        createdAt: r.created_at,
+      }
+    : null;
 }

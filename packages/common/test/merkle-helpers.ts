@@ -1,4 +1,5 @@
-import type { LeafValue } from './node-codec.ts';
+// Test support for the Merkle tree tests in src/merkle (kept out of src: nothing ships it).
+import type { LeafValue } from '../src/merkle/node-codec.ts';
 
 /** A deterministic PRNG (xorshift32), so a failing run can be replayed from its seed. */
 export function prng(seed: number): () => number {
@@ -13,7 +14,7 @@ export function prng(seed: number): () => number {
   };
 }
 
-export function valueOf(n: number): LeafValue {
+export function leafValueOf(n: number): LeafValue {
   const hash = new Uint8Array(32);
   new DataView(hash.buffer).setUint32(0, n);
   return { hash, length: n };

@@ -75,70 +75,70 @@ export function openChunk(key: Uint8Array, counter: number, last: boolean, seale
   );
 }
 
-/** Plaintext → sealed chunks, in constant memory (one chunk buffered). */
-export function encryptTransform(key: Uint8Array): TransformStream<Uint8Array, Uint8Array> {
-  let buf = new Uint8Array(CHUNK);
+/**
+ * Cuts a byte stream into pieces of `size` bytes, in constant memory (one piece buffered): every piece
+ * that more data is known to follow goes to `middle(piece, counter)`, and what is left at the end
+ * (possibly empty) to `final(rest, counter)`. Whole pieces of the input are handed over without a copy.
+ */
+function chunkedTransform(
+  size: number,
+  middle: (piece: Uint8Array, counter: number) => Uint8Array,
+  final: (rest: Uint8Array, counter: number) => Uint8Array | null,
+): TransformStream<Uint8Array, Uint8Array> {
+  let buf = new Uint8Array(size);
   let fill = 0;
   let counter = 0;
   return new TransformStream({
     transform(data, controller) {
       let off = 0;
       while (off < data.length) {
-        // Whole chunks of the input that more data follows are sealed in place, without a copy.
-        if (fill === 0 && data.length - off > CHUNK) {
-          controller.enqueue(seal(key, chunkNonce(counter++, false), data.subarray(off, off + CHUNK)));
-          off += CHUNK;
+        if (fill === 0 && data.length - off > size) {
+          controller.enqueue(middle(data.subarray(off, off + size), counter++));
+          off += size;
           continue;
         }
-        // A full buffer is sealed as a middle chunk only once more data is known to follow.
-        if (fill === CHUNK) {
-          controller.enqueue(seal(key, chunkNonce(counter++, false), buf));
-          buf = new Uint8Array(CHUNK);
+        // A full buffer is a middle piece only once more data is known to follow.
+        if (fill === size) {
+          controller.enqueue(middle(buf, counter++));
+          buf = new Uint8Array(size);
           fill = 0;
         }
-        const n = Math.min(CHUNK - fill, data.length - off);
+        const n = Math.min(size - fill, data.length - off);
         buf.set(data.subarray(off, off + n), fill);
         fill += n;
         off += n;
       }
     },
     flush(controller) {
-      controller.enqueue(seal(key, chunkNonce(counter, true), buf.subarray(0, fill)));
+      const out = final(buf.subarray(0, fill), counter);
+      if (out) controller.enqueue(out);
     },
   });
 }
 
+/** Plaintext → sealed chunks, in constant memory (one chunk buffered). */
+export function encryptTransform(key: Uint8Array): TransformStream<Uint8Array, Uint8Array> {
+  return chunkedTransform(
+    CHUNK,
+    (piece, counter) => seal(key, chunkNonce(counter, false), piece),
+    (rest, counter) => seal(key, chunkNonce(counter, true), rest),
+  );
+}
+
 /** Sealed chunks → plaintext; a chunk's bytes are released only once it authenticates. */
 export function decryptTransform(key: Uint8Array): TransformStream<Uint8Array, Uint8Array> {
-  let buf = new Uint8Array(SEALED_CHUNK);
-  let fill = 0;
-  let counter = 0;
-  return new TransformStream({
-    transform(data, controller) {
-      let off = 0;
-      while (off < data.length) {
-        if (fill === 0 && data.length - off > SEALED_CHUNK) {
-          controller.enqueue(openChunk(key, counter++, false, data.subarray(off, off + SEALED_CHUNK)));
-          off += SEALED_CHUNK;
-          continue;
-        }
-        if (fill === SEALED_CHUNK) {
-          controller.enqueue(openChunk(key, counter++, false, buf));
-          buf = new Uint8Array(SEALED_CHUNK);
-          fill = 0;
-        }
-        const n = Math.min(SEALED_CHUNK - fill, data.length - off);
-        buf.set(data.subarray(off, off + n), fill);
-        fill += n;
-        off += n;
-      }
+  return chunkedTransform(
+    SEALED_CHUNK,
+    (piece, counter) => openChunk(key, counter, false, piece),
+    (rest, counter) => {
+      if (rest.length === 0) throw new EncryptionError('age_truncated', 'the age payload has no final chunk: the file was cut short');
+      if (rest.length < TAG)
+        throw new EncryptionError(
+          'age_truncated',
+          `the age payload ends in a ${rest.length}-byte fragment of a chunk: the file was cut short`,
+        );
+      const plain = openChunk(key, counter, true, rest);
+      return plain.length > 0 ? plain : null;
     },
-    flush(controller) {
-      if (fill === 0) throw new EncryptionError('age_truncated', 'the age payload has no final chunk: the file was cut short');
-      if (fill < TAG)
-        throw new EncryptionError('age_truncated', `the age payload ends in a ${fill}-byte fragment of a chunk: the file was cut short`);
-      const plain = openChunk(key, counter, true, buf.subarray(0, fill));
-      if (plain.length > 0) controller.enqueue(plain);
-    },
-  });
+  );
 }
